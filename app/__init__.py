@@ -1,0 +1,1 @@
+"""Tremplin: open-innovation challenges with governed data sharing."""

@@ -1,0 +1,1 @@
+"""People: sign-up, sessions, passwords, profiles and API tokens."""

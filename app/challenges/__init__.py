@@ -1,0 +1,1 @@
+"""Programs, challenges, rounds and registration (issue #3)."""

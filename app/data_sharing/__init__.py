@@ -1,0 +1,1 @@
+"""Datasets, access requests, grants and access logs (issue #6)."""

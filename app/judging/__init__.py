@@ -1,0 +1,1 @@
+"""Rubrics, assignment, scoring and results (issue #5)."""

@@ -1,0 +1,177 @@
+"""The application factory: `create_app()` builds Litestar; nothing happens at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.connection import ASGIConnection
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.static_files import create_static_files_router
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.platform.context import get_context, request_context_middleware
+from app.platform.security import security_headers_hook
+from app.settings import Settings
+from app.web import EXCEPTION_HANDLERS, STATIC_DIR
+
+log = logging.getLogger("tremplin")
+
+
+class Services:
+    """What the running app holds: engine, session maker, Redis, the in-process worker, embedded servers."""
+
+    def __init__(self, settings: Settings, session_maker: async_sessionmaker[AsyncSession] | None) -> None:
+        self.settings = settings
+        self.session_maker = session_maker
+        self.engine: Any = None
+        self.arq: Any = None
+        self.embedded: Any = None
+        self.worker: Any = None
+        self.worker_task: asyncio.Task[Any] | None = None
+
+    async def start(self) -> None:
+        from arq.connections import ArqRedis
+        from redis.asyncio import ConnectionPool
+
+        from app.db import make_engine, make_session_maker
+        from app.platform import embedded
+        from app.platform.migrations import check_migrated
+
+        settings = self.settings
+        database_url, redis_url = settings.database_url, settings.redis_url
+        if self.session_maker is None and (database_url is None or redis_url is None):
+            self.embedded = await asyncio.to_thread(
+                embedded.start, settings.data_dir, postgres=database_url is None, redis=redis_url is None
+            )
+            database_url = database_url or self.embedded.database_url
+            redis_url = redis_url or self.embedded.redis_url
+        if self.session_maker is None:
+            assert database_url is not None
+            self.engine = make_engine(settings, database_url)
+            self.session_maker = make_session_maker(self.engine)
+            await check_migrated(self.engine)
+        assert redis_url is not None, "REDIS_URL must be set when a session maker is given"
+        # Built without connecting: a Redis outage at start-up must not stop pages from serving.
+        pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+        self.arq = ArqRedis(connection_pool=pool, default_queue_name=f"{settings.redis_prefix}:queue")
+        if settings.worker_in_process:
+            self.start_worker()
+
+    def start_worker(self) -> None:
+        from arq.worker import Worker
+
+        from app.worker import worker_options
+
+        options = worker_options(self.settings, "redis://unused")
+        options.pop("redis_settings")
+        self.worker = Worker(
+            **options,
+            redis_pool=self.arq,
+            ctx={"session_maker": self.session_maker, "settings": self.settings},
+            poll_delay=0.5,
+        )
+        self.worker_task = asyncio.create_task(self.worker.async_run())
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            await self.worker.close()
+            if self.worker_task is not None:
+                self.worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self.worker_task
+        if self.arq is not None:
+            await self.arq.aclose()
+        if self.engine is not None:
+            await self.engine.dispose()
+        if self.embedded is not None:
+            await asyncio.to_thread(self.embedded.stop)
+
+    def open_session(self) -> AsyncSession:
+        assert self.session_maker is not None
+        session = self.session_maker()
+        session.info["arq"] = self.arq
+        return session
+
+
+def login_required(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """App-wide guard: every route needs a signed-in user unless it is public by name (opt public=True)."""
+    if handler.opt.get("public"):
+        return
+    if connection.scope.get("user") is None:
+        raise NotAuthorizedException()
+
+
+def provide_db(request: Request[Any, Any, Any]) -> AsyncSession:
+    return get_context(request.scope).session()
+
+
+def provide_actor(request: Request[Any, Any, Any]) -> Any:
+    return get_context(request.scope).actor
+
+
+def route_handlers() -> list[Any]:
+    from app.accounts.controllers import ROUTES as account_routes
+    from app.notifications.controllers import ROUTES as notification_routes
+    from app.organizations.controllers import ROUTES as organization_routes
+    from app.platform.controllers import ROUTES as platform_routes
+
+    return [*platform_routes, *account_routes, *organization_routes, *notification_routes]
+
+
+def create_app(settings: Settings | None = None, session_maker: async_sessionmaker[AsyncSession] | None = None) -> Litestar:
+    from app.platform.logs import configure_logging
+
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    services = Services(settings, session_maker)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    static = create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        name="static",
+        opt={"public": True},
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=31_536_000, public=True),
+    )
+    app = Litestar(
+        route_handlers=[*route_handlers(), static],
+        before_send=[security_headers_hook(settings)],
+        guards=[login_required],
+        dependencies={"db": Provide(provide_db, sync_to_thread=False), "actor": Provide(provide_actor, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.hosts),
+        openapi_config=OpenAPIConfig(
+            title="Tremplin API",
+            version="1",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
+        request_max_body_size=10 * 1024 * 1024,
+        debug=False,
+        logging_config=None,
+    )
+    # Outside Litestar's router, so that unmatched routes (404/405) get the same context and error pages.
+    app.asgi_handler = request_context_middleware(settings, lambda scope: services.open_session)(app.asgi_handler)
+    app.state.services = services
+    app.state.settings = settings
+    return app

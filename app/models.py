@@ -1,0 +1,8 @@
+"""Imports every domain's models so the metadata is complete (Alembic, tests)."""
+
+
+def import_all_models() -> None:
+    import app.accounts.models
+    import app.notifications.models
+    import app.organizations.models
+    import app.platform.models  # noqa: F401

@@ -1,0 +1,5 @@
+"""Pages and API of organizations."""
+
+from __future__ import annotations
+
+ROUTES: list[object] = []

@@ -1,0 +1,1 @@
+"""Plumbing: embedded services, outbox, audit, mail, i18n, security middleware."""

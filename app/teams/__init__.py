@@ -1,0 +1,1 @@
+"""Teams and submissions (issue #4)."""
