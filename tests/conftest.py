@@ -8,6 +8,7 @@ used; without them each test worker starts the embedded servers under var/test-<
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import secrets
@@ -32,7 +33,9 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 def worker_id() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    """Names this test process's database and data folder: per xdist worker and per checkout."""
+    checkout = hashlib.sha1(str(ROOT).encode()).hexdigest()[:6]
+    return f"{checkout}_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}"
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +79,16 @@ async def _recreate_database(admin_url: str, name: str) -> None:
         await conn.close()
 
 
+async def _drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def database_url(servers: dict[str, str]) -> str:
+def database_url(servers: dict[str, str]) -> Iterator[str]:
     """A fresh database for this test worker, built by `alembic upgrade head`."""
     from app.platform.migrations import upgrade
 
@@ -86,7 +97,8 @@ def database_url(servers: dict[str, str]) -> str:
     asyncio.run(_recreate_database(admin_url, name))
     url = _with_database(admin_url, name)
     upgrade(url)
-    return url
+    yield url
+    asyncio.run(_drop_database(admin_url, name))
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.db import Base
 from app.models import import_all_models
 from app.platform.migrations import downgrade, head_revision, upgrade
-from tests.conftest import _recreate_database, _with_database, worker_id
+from tests.conftest import _drop_database, _recreate_database, _with_database, worker_id
 
 
 @pytest.fixture
 def scratch_url(servers):
     name = f"tremplin_migrations_{worker_id()}"
     asyncio.run(_recreate_database(servers["database"], name))
-    return _with_database(servers["database"], name)
+    yield _with_database(servers["database"], name)
+    asyncio.run(_drop_database(servers["database"], name))
 
 
 def _tables(url: str) -> set[str]:
