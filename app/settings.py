@@ -60,8 +60,11 @@ class Settings:
 
     @property
     def hosts(self) -> list[str]:
-        host = urlsplit(self.base_url).hostname or "127.0.0.1"
-        return sorted({host, *self.allowed_hosts})
+        """Host header values accepted: BASE_URL's host, ALLOWED_HOSTS, each with and without BASE_URL's port."""
+        parts = urlsplit(self.base_url)
+        names = {parts.hostname or "127.0.0.1", *self.allowed_hosts}
+        with_port = {f"{name}:{parts.port}" for name in names if parts.port and ":" not in name}
+        return sorted(names | with_port)
 
     @property
     def embedded_database(self) -> bool:

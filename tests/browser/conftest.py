@@ -1,0 +1,166 @@
+"""Browser tests: the real app served by uvicorn on a free port, driven by Debian's Chromium through Playwright.
+
+The server runs in a thread with its own event loop and its own database (committed data, so each test
+uses fresh e-mail addresses instead of a rollback). Screenshots of every visited page go to
+test-artifacts/screenshots/ so people can look at what the tests saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from app.settings import Settings
+from tests.conftest import ARTIFACTS, SECRET, _drop_database, _recreate_database, _with_database, worker_id
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # One worker runs all browser tests: they share one server and one Chromium.
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, settings: Settings) -> None:
+        from app.main import create_app
+
+        self.port = _free_port()
+        self.settings = settings.replace(base_url=f"http://127.0.0.1:{self.port}")
+        self.app = create_app(self.settings)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+    def run(self, coroutine_factory):
+        """Run async work (database checks) from a test: Playwright's sync API owns this thread's loop."""
+        return run_async(coroutine_factory)
+
+
+def run_async(coroutine_factory):
+    result: list[object] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine_factory()))
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+@pytest.fixture(scope="session")
+def live_server(servers: dict[str, str]) -> Iterator[LiveServer]:
+    from app.platform.migrations import upgrade
+
+    name = f"tremplin_browser_{worker_id()}"
+    run_async(lambda: _recreate_database(servers["database"], name))
+    database_url = _with_database(servers["database"], name)
+    upgrade(database_url)
+    settings = Settings(
+        database_url=database_url,
+        redis_url=servers["redis"],
+        secret_key=SECRET,
+        data_dir=ARTIFACTS / "browser-data",
+        redis_prefix=f"browser-{worker_id()}",
+        worker_in_process=True,
+    )
+    server = LiveServer(settings)
+    server.start()
+    yield server
+    server.stop()
+    run_async(lambda: _drop_database(servers["database"], name))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Shooter:
+    """Saves a numbered screenshot of the page at each step of a journey."""
+
+    def __init__(self, page: object, name: str) -> None:
+        self.page = page
+        self.name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+        self.count = 0
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, step: str) -> Path:
+        self.count += 1
+        path = SCREENSHOTS / f"{self.name}-{self.count:02d}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+        return path
+
+
+@pytest.fixture
+def page(live_server, browser, request):
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.request.method} {r.url} {r.text()[:300]}") if r.status >= 400 else None)
+    page.shoot = Shooter(page, request.node.name)
+    page.console_errors = errors
+    yield page
+    context.close()
+    # A CSP violation or a script error is a defect even when the journey completes.
+    assert errors == [], f"browser console errors: {errors}"
