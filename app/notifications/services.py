@@ -124,6 +124,7 @@ async def list_notifications(
 
 
 async def count_unread(session: AsyncSession, actor: Actor | None) -> int:
+    """How many of the actor's notifications are unread (pages get it with the session instead)."""
     authz.require(actor, "account:view")
     assert actor is not None
     return (
