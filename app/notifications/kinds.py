@@ -1,0 +1,120 @@
+"""The kinds of notification and how each renders, in the reader's language, when it is shown or e-mailed.
+
+A notification stores only its kind and parameters; its words are chosen at display time, so a French
+reader sees French even when an English speaker caused it. Adding a kind is one entry in `KINDS`:
+a title and a body written as English message ids with `%(name)s` parameters. Parameters whose values
+come from a fixed vocabulary (a role, a decision) name their translations in `choices`. A parameter
+may also be given in several languages as `{"en": ..., "fr": ...}` (announcements written by people).
+Rendering never fails: unknown kinds, missing parameters and malformed templates all give readable text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from app.platform.i18n import get_locale, gettext, lazy, reset_locale, set_locale
+
+log = logging.getLogger("tremplin.notifications")
+
+MISSING = "…"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Kind:
+    title: str
+    body: str = ""
+    # parameter -> {stored value -> message id}, for values that must be translated themselves.
+    choices: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rendered:
+    title: str
+    body: str
+
+
+ROLE_LABELS = {"owner": lazy("owner"), "member": lazy("member")}
+
+KINDS: dict[str, Kind] = {
+    "organization_invitation": Kind(
+        title=lazy("%(inviter)s invited you to join %(organization)s"),
+        body=lazy("Open the invitation to accept or decline it."),
+    ),
+    "organization_verified": Kind(
+        title=lazy("%(organization)s is now verified"),
+        body=lazy("A platform administrator checked your organization. Its verified badge is now shown."),
+    ),
+    "member_role_changed": Kind(
+        title=lazy("Your role in %(organization)s is now: %(role)s"),
+        body=lazy("%(changed_by)s changed your role."),
+        choices={"role": ROLE_LABELS},
+    ),
+    # Written by people, not by the code: no message id to translate, the text is the parameter itself.
+    "announcement": Kind(title="%(title)s", body="%(text)s"),
+}
+
+
+@contextlib.contextmanager
+def in_locale(locale: str) -> Iterator[None]:
+    """Render the enclosed strings in `locale` (a recipient's), then return to the caller's language."""
+    token = set_locale(locale)
+    try:
+        yield
+    finally:
+        reset_locale(token)
+
+
+def render(kind: str, params: Mapping[str, Any] | None) -> Rendered:
+    """Title and body of a notification in the current locale."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        log.warning("no renderer for notification kind %r", kind)
+        return Rendered(title=gettext("New notification"), body="")
+    values = _Params(params or {}, spec.choices)
+    return Rendered(title=_fill(spec.title, values), body=_fill(spec.body, values) if spec.body else "")
+
+
+def local_path(link: str | None) -> str | None:
+    """A link inside Tremplin ("/organizations/x"), or None: stored links never point elsewhere."""
+    if link and link.startswith("/") and not link.startswith("//") and "\\" not in link:
+        return link
+    return None
+
+
+def _fill(message: str, values: _Params) -> str:
+    translated = gettext(message)
+    try:
+        return translated % values
+    except (ValueError, TypeError):
+        log.warning("malformed notification message %r", message)
+        return translated
+
+
+class _Params(dict[str, Any]):
+    """Parameters as the reader should see them: localized, translated choices, never a KeyError."""
+
+    def __init__(self, params: Mapping[str, Any], choices: Mapping[str, Mapping[str, str]]) -> None:
+        super().__init__(params)
+        self.choices = choices
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self:
+            return MISSING
+        value = _localized(super().__getitem__(name))
+        labels = self.choices.get(name)
+        if labels is not None and value in labels:
+            return gettext(labels[value])
+        return value
+
+
+def _localized(value: Any) -> str:
+    if isinstance(value, Mapping):
+        chosen = value.get(get_locale()) or value.get("en") or next(iter(value.values()), "")
+        return str(chosen)
+    if value is None:
+        return MISSING
+    return str(value)
