@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import secrets
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -30,6 +31,25 @@ from app.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-" + "x" * 40
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+def run_async(coroutine_factory: Any) -> Any:
+    """asyncio.run in a thread of its own: safe from sync fixtures and tests whatever loop is running."""
+    result: list[Any] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine_factory()))
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
 
 
 def worker_id() -> str:
@@ -94,11 +114,11 @@ def database_url(servers: dict[str, str]) -> Iterator[str]:
 
     name = f"tremplin_test_{worker_id()}"
     admin_url = servers["database"]
-    asyncio.run(_recreate_database(admin_url, name))
+    run_async(lambda: _recreate_database(admin_url, name))
     url = _with_database(admin_url, name)
     upgrade(url)
     yield url
-    asyncio.run(_drop_database(admin_url, name))
+    run_async(lambda: _drop_database(admin_url, name))
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -13,15 +11,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.db import Base
 from app.models import import_all_models
 from app.platform.migrations import downgrade, head_revision, upgrade
-from tests.conftest import _drop_database, _recreate_database, _with_database, worker_id
+from tests.conftest import _drop_database, _recreate_database, run_async, _with_database, worker_id
 
 
 @pytest.fixture
 def scratch_url(servers):
     name = f"tremplin_migrations_{worker_id()}"
-    asyncio.run(_recreate_database(servers["database"], name))
+    run_async(lambda: _recreate_database(servers["database"], name))
     yield _with_database(servers["database"], name)
-    asyncio.run(_drop_database(servers["database"], name))
+    run_async(lambda: _drop_database(servers["database"], name))
 
 
 def _tables(url: str) -> set[str]:
@@ -33,7 +31,7 @@ def _tables(url: str) -> set[str]:
         await engine.dispose()
         return names
 
-    return asyncio.run(read())
+    return run_async(read)
 
 
 def test_upgrade_from_empty_then_downgrade_to_base(scratch_url):
@@ -61,7 +59,7 @@ def test_models_match_migrations(database_url):
         await engine.dispose()
         return result
 
-    assert asyncio.run(diff()) == []
+    assert run_async(diff) == []
 
 
 def test_single_head():

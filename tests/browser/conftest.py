@@ -7,21 +7,21 @@ test-artifacts/screenshots/ so people can look at what the tests saw.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 
 from app.settings import Settings
-from tests.conftest import ARTIFACTS, SECRET, _drop_database, _recreate_database, _with_database, worker_id
+from tests.conftest import ARTIFACTS, SECRET, _drop_database, _recreate_database, _with_database, run_async, worker_id
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -78,29 +78,6 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(timeout=15)
 
-    def run(self, coroutine_factory):
-        """Run async work (database checks) from a test: Playwright's sync API owns this thread's loop."""
-        return run_async(coroutine_factory)
-
-
-def run_async(coroutine_factory):
-    result: list[object] = []
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(asyncio.run(coroutine_factory()))
-        except BaseException as exc:  # re-raised in the caller's thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return result[0]
-
-
 @pytest.fixture(scope="session")
 def live_server(servers: dict[str, str]) -> Iterator[LiveServer]:
     from app.platform.migrations import upgrade
@@ -125,13 +102,14 @@ def live_server(servers: dict[str, str]) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+async def browser() -> AsyncIterator[Any]:
+    # The async API shares the tests' event loop; the sync one would own the thread's loop for the session.
+    from playwright.async_api import async_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
-        chromium.close()
+        await chromium.close()
 
 
 class Shooter:
@@ -143,24 +121,24 @@ class Shooter:
         self.count = 0
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def __call__(self, step: str) -> Path:
+    async def __call__(self, step: str) -> Path:
         self.count += 1
         path = SCREENSHOTS / f"{self.name}-{self.count:02d}-{step}.png"
-        self.page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+        await self.page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
         return path
 
 
 @pytest.fixture
-def page(live_server, browser, request):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900})
+async def page(live_server, browser, request):
+    context = await browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900})
     errors: list[str] = []
-    page = context.new_page()
+    page = await context.new_page()
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.request.method} {r.url} {r.text()[:300]}") if r.status >= 400 else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
     page.shoot = Shooter(page, request.node.name)
     page.console_errors = errors
     yield page
-    context.close()
+    await context.close()
     # A CSP violation or a script error is a defect even when the journey completes.
     assert errors == [], f"browser console errors: {errors}"
