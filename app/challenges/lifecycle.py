@@ -1,0 +1,108 @@
+"""The one place that says which phase a challenge is in, from its timeline, the founders' actions and a clock.
+
+Every rule that depends on the phase (registering, submitting, judging, showing results) asks here,
+passing the server's current time taken when the request arrived. Boundaries are half-open: an
+instant equal to a closing time is already after it, so "closes at 12:00:00" refuses 12:00:00.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class Phase(enum.StrEnum):
+    DRAFT = "draft"
+    UPCOMING = "upcoming"
+    REGISTRATION_OPEN = "registration_open"
+    IN_PROGRESS = "in_progress"
+    JUDGING = "judging"
+    RESULTS = "results"
+    ARCHIVED = "archived"
+
+
+PUBLIC_PHASES = tuple(p for p in Phase if p is not Phase.DRAFT)
+
+
+class TimelineLike(Protocol):
+    published_at: dt.datetime | None
+    results_published_at: dt.datetime | None
+    archived_at: dt.datetime | None
+    registration_opens_at: dt.datetime | None
+    registration_closes_at: dt.datetime | None
+    judging_ends_at: dt.datetime | None
+
+
+class RoundLike(Protocol):
+    opens_at: dt.datetime
+    deadline: dt.datetime
+
+
+def phase(challenge: TimelineLike, rounds: Sequence[RoundLike], now: dt.datetime) -> Phase:
+    if challenge.published_at is None:
+        return Phase.DRAFT
+    if challenge.archived_at is not None and challenge.archived_at <= now:
+        return Phase.ARCHIVED
+    if challenge.results_published_at is not None:
+        return Phase.RESULTS
+    opens, closes = challenge.registration_opens_at, challenge.registration_closes_at
+    if opens is not None and now < opens:
+        return Phase.UPCOMING
+    if closes is not None and now < closes:
+        return Phase.REGISTRATION_OPEN
+    last_deadline = max((r.deadline for r in rounds), default=None)
+    if last_deadline is not None and now < last_deadline:
+        return Phase.IN_PROGRESS
+    return Phase.JUDGING
+
+
+def registration_open(challenge: TimelineLike, now: dt.datetime) -> bool:
+    """Open from registration_opens_at (included) to registration_closes_at (excluded), once published."""
+    if challenge.published_at is None or challenge.results_published_at is not None:
+        return False
+    if challenge.archived_at is not None and challenge.archived_at <= now:
+        return False
+    opens, closes = challenge.registration_opens_at, challenge.registration_closes_at
+    return opens is not None and closes is not None and opens <= now < closes
+
+
+def round_open(round_: RoundLike, now: dt.datetime) -> bool:
+    """Submissions are accepted from opens_at (included) until the deadline (excluded)."""
+    return round_.opens_at <= now < round_.deadline
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Milestone:
+    kind: str  # registration_opens, registration_closes, round_opens, round_deadline, judging_ends, results
+    at: dt.datetime
+    label: str = ""
+
+
+def milestones(challenge: TimelineLike, rounds: Sequence[RoundLike], round_names: Sequence[str] = ()) -> list[Milestone]:
+    """The timeline in order, for the page, the countdown and the iCalendar file."""
+    items: list[Milestone] = []
+    if challenge.registration_opens_at:
+        items.append(Milestone("registration_opens", challenge.registration_opens_at))
+    if challenge.registration_closes_at:
+        items.append(Milestone("registration_closes", challenge.registration_closes_at))
+    for index, round_ in enumerate(rounds):
+        name = round_names[index] if index < len(round_names) else ""
+        items.append(Milestone("round_opens", round_.opens_at, name))
+        items.append(Milestone("round_deadline", round_.deadline, name))
+    if challenge.judging_ends_at:
+        items.append(Milestone("judging_ends", challenge.judging_ends_at))
+    results_at = getattr(challenge, "results_at", None)
+    if results_at:
+        items.append(Milestone("results", results_at))
+    return sorted(items, key=lambda m: m.at)
+
+
+def next_deadline(challenge: TimelineLike, rounds: Sequence[RoundLike], now: dt.datetime) -> Milestone | None:
+    """The next closing instant still ahead (registration close or a round deadline), for the countdown."""
+    upcoming = [
+        m for m in milestones(challenge, rounds) if m.kind in ("registration_closes", "round_deadline") and m.at > now
+    ]
+    return upcoming[0] if upcoming else None
