@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 
 from app.accounts.models import User
 from app.notifications.models import MailMessage
+from app.platform.models import OutboxJob
 from tests.conftest import make_client
 from tests.factories import DEFAULT_PASSWORD
 
@@ -28,8 +29,11 @@ async def sign_up(client: Any, email: str, *, name: str = "Camille Martin", pass
     return await client.submit("/signup", {"email": email, "name": name, "password": password, "locale": locale})
 
 
-async def log_in(client: Any, email: str, password: str = DEFAULT_PASSWORD, **extra: str) -> Any:
-    return await client.submit("/login", {"email": email, "password": password, **extra})
+async def log_in(
+    client: Any, email: str, password: str = DEFAULT_PASSWORD, *, next: str | None = None, headers: dict[str, str] | None = None
+) -> Any:
+    fields = {"email": email, "password": password} | ({"next": next} if next is not None else {})
+    return await client.submit("/login", fields, headers=headers or {})
 
 
 async def log_out(client: Any) -> Any:
@@ -37,8 +41,12 @@ async def log_out(client: Any) -> Any:
 
 
 async def mails_to(db: Any, address: str) -> list[MailMessage]:
+    """Mails to an address, oldest first: ordered by their outbox job, as now() is one instant in a test's transaction."""
     rows = await db.scalars(
-        select(MailMessage).where(MailMessage.to_address == address).order_by(MailMessage.created_at, MailMessage.id)
+        select(MailMessage)
+        .join(OutboxJob, OutboxJob.args["mail_id"].astext == cast(MailMessage.id, String))
+        .where(MailMessage.to_address == address)
+        .order_by(OutboxJob.id)
     )
     return list(rows)
 
@@ -67,15 +75,15 @@ async def user_by_email(db: Any, email: str) -> User:
 
 
 @contextlib.asynccontextmanager
-async def second_app(settings: Any, session_maker: Any, *, base_url: str = BASE_URL, **changes: Any) -> AsyncIterator[Any]:
-    """Another app over the same test transaction, with some settings changed, and a browser for it."""
+async def second_app(settings: Any, session_maker: Any, **changes: Any) -> AsyncIterator[Any]:
+    """Another app over the same test transaction with some settings changed, and a browser for it."""
     from app.main import create_app
 
     app = create_app(settings.replace(**changes), session_maker=session_maker)
     await app.state.services.start()
     try:
         async with make_client(app) as client:
-            client.base_url = base_url
+            client.base_url = changes.get("base_url", BASE_URL)
             yield client
     finally:
         await app.state.services.stop()
