@@ -22,6 +22,7 @@ from app.accounts.services import InvalidLink, SignInRefused
 from app.accounts.sessions import Actor
 from app.platform.context import get_context
 from app.platform.i18n import gettext as _
+from app.platform.i18n import ngettext
 from app.settings import LOCALES
 from app.web import flash, redirect, render
 
@@ -62,7 +63,11 @@ def _throttled(
     request: Request[Any, Any, Any], template: str, block: str, context: dict[str, Any], exc: RateLimited
 ) -> Response[str]:
     minutes = max(1, (exc.retry_after + 59) // 60)
-    message = _("Too many attempts. For your security, please wait %(num)s minutes and try again.", num=minutes)
+    message = ngettext(
+        "Too many attempts. For your security, please wait %(num)s minute and try again.",
+        "Too many attempts. For your security, please wait %(num)s minutes and try again.",
+        minutes,
+    )
     response = _form(request, template, block, context, errors={"form": message}, status=429)
     response.headers["retry-after"] = str(exc.retry_after)
     return response
@@ -254,8 +259,13 @@ async def show_account(request: Request[Any, Any, Any], db: AsyncSession, actor:
 async def update_account(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None) -> Response[Any]:
     fields = await _fields(request)
     try:
+        # The form always has every field: a missing one is an empty one.
         user = await services.update_profile(
-            db, actor, name=fields.get("name"), locale=fields.get("locale"), notify_mode=fields.get("notify_mode")
+            db,
+            actor,
+            name=fields.get("name", ""),
+            locale=fields.get("locale", ""),
+            notify_mode=fields.get("notify_mode", ""),
         )
     except InvalidInput as exc:
         return await _account_page(request, db, actor, values=fields, errors=exc.errors, status=422)

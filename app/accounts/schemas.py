@@ -64,12 +64,12 @@ def canonical_email(value: str) -> str:
         raise ValueError(_("Enter a valid e-mail address.")) from None
 
 
-def lookup_email(value: str) -> str:
-    """Best effort for sign-in and reset: an invalid address simply matches nobody."""
+def lookup_email(value: str) -> str | None:
+    """The stored form of an address typed at sign-in, or None when it cannot be anyone's address."""
     try:
         return canonical_email(value)
     except ValueError:
-        return value.strip().lower()[:EMAIL_MAX]
+        return None
 
 
 def check_password(password: str, *, email: str = "", name: str = "") -> str:

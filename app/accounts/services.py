@@ -151,15 +151,17 @@ async def sign_in(
     checker.check("password", _required, password)
     checker.done()
     address = lookup_email(email)
-    await limiter.hit("login", account=address, ip=ctx.ip)
+    # Throttled by what was typed, so that even addresses that cannot exist count against the client.
+    attempt = {"account": address or email.strip().lower(), "ip": ctx.ip}
+    await limiter.hit("login", **attempt)
     db = ctx.session()
-    user = await db.scalar(select(User).where(func.lower(User.email) == address))
+    user = await db.scalar(select(User).where(func.lower(User.email) == address)) if address else None
     # Checked even for unknown addresses (against a dummy hash), so timing tells nothing.
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise SignInRefused(_("Wrong e-mail address or password."))
     if not user.is_active:
         raise SignInRefused(_("This account is disabled. Contact the platform’s administrators if you think this is a mistake."))
-    await limiter.forgive("login", account=address, ip=ctx.ip)
+    await limiter.forgive("login", **attempt)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     await start_session(ctx, user, user_agent)

@@ -217,10 +217,8 @@ async def _browser_session(ctx: RequestContext, cookies: dict[str, str], cookie_
 
 
 def _bearer_token(scope: Scope) -> str | None:
-    """The personal API token of an /api/ call that carries no cookie; such calls skip CSRF and get no cookie.
-
-    Without a cookie there is nothing a third-party site could ride on, so CSRF does not apply.
-    """
+    """The personal API token of an /api/ call without cookies: such a call gets no cookie and skips CSRF,
+    as there is nothing a third-party site could ride on."""
     if not scope["path"].startswith("/api/") or header(scope, b"cookie") is not None:
         return None
     scheme, _sep, token = (header(scope, b"authorization") or "").partition(" ")
