@@ -6,8 +6,8 @@ import functools
 import hashlib
 import logging
 from pathlib import Path
-from urllib.parse import quote
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import jinja2
 from jinja2_fragments import render_block

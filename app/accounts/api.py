@@ -1,4 +1,4 @@
-"""JSON API of accounts: the signed-in person's profile and personal API tokens (/api/v1/me, /api/v1/tokens)."""
+"""JSON API of accounts: the signed-in person's profile (/api/v1/me) and API tokens (/api/v1/tokens)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ async def _me_view(db: AsyncSession, actor: Actor | None, user: User) -> MeView:
         is_admin=user.is_admin,
         created_at=user.created_at,
         organizations=[
-            MembershipView(organization=m.organization, slug=m.slug, role=m.role, url=f"/organizations/{m.slug}")
+            MembershipView(
+                organization=m.organization, slug=m.slug, role=m.role, url=f"/organizations/{m.slug}"
+            )
             for m in memberships
         ],
     )
@@ -55,7 +57,11 @@ async def _me_view(db: AsyncSession, actor: Actor | None, user: User) -> MeView:
 
 def _token_view(token: ApiToken) -> TokenView:
     return TokenView(
-        id=token.id, name=token.name, prefix=token.prefix, created_at=token.created_at, last_used_at=token.last_used_at
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
     )
 
 
@@ -68,7 +74,9 @@ async def show_me(db: AsyncSession, actor: Actor | None) -> MeView:
 @patch("/api/v1/me", name="accounts:api_update_me", **API)
 async def update_me(db: AsyncSession, actor: Actor | None, data: MeUpdate) -> Response[MeView]:
     """Change name, language or notification preference; fields left out stay as they are."""
-    changes = {field: value for field, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+    changes = {
+        field: value for field, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET
+    }
     try:
         user = await services.update_profile(db, actor, **changes)
     except InvalidInput as exc:
@@ -88,15 +96,21 @@ async def create_token(
 ) -> Response[TokenCreated]:
     """Create a token; the `token` field of this answer is the only time its secret is shown."""
     try:
-        token, secret = await api_tokens.create_token(db, actor, name=data.name, ip=get_context(request.scope).ip)
+        token, secret = await api_tokens.create_token(
+            db, actor, name=data.name, ip=get_context(request.scope).ip
+        )
     except InvalidInput as exc:
         return _invalid(exc)  # type: ignore[return-value]
-    created = TokenCreated(id=token.id, name=token.name, prefix=token.prefix, created_at=token.created_at, token=secret)
+    created = TokenCreated(
+        id=token.id, name=token.name, prefix=token.prefix, created_at=token.created_at, token=secret
+    )
     return Response(created, status_code=201)
 
 
 @delete("/api/v1/tokens/{token_id:uuid}", name="accounts:api_revoke_token", **API)
-async def revoke_token(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, token_id: uuid.UUID) -> None:
+async def revoke_token(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, token_id: uuid.UUID
+) -> None:
     """Revoke a token at once; requests with it are refused from now on."""
     await api_tokens.revoke_token(db, actor, token_id, ip=get_context(request.scope).ip)
 

@@ -36,7 +36,9 @@ MAX_ACTIVE = 50
 TOUCH_AFTER = dt.timedelta(seconds=60)
 
 
-async def create_token(db: AsyncSession, actor: Actor | None, *, name: str, ip: str | None = None) -> tuple[ApiToken, str]:
+async def create_token(
+    db: AsyncSession, actor: Actor | None, *, name: str, ip: str | None = None
+) -> tuple[ApiToken, str]:
     """Create a token for the actor; returns it with its secret, which is never available again."""
     authz.require(actor, "account:edit")
     assert actor is not None
@@ -49,13 +51,17 @@ async def create_token(db: AsyncSession, actor: Actor | None, *, name: str, ip: 
         select(func.count()).where(ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None))
     )
     if (active or 0) >= MAX_ACTIVE:
-        raise InvalidInput({"name": _("You already have %(num)s active tokens. Revoke one first.", num=MAX_ACTIVE)})
+        raise InvalidInput(
+            {"name": _("You already have %(num)s active tokens. Revoke one first.", num=MAX_ACTIVE)}
+        )
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=actor.id, name=name, token_hash=hash_token(secret), prefix=secret[:SHOWN_CHARS])
     db.add(token)
     await db.flush()
     await db.refresh(token, ["created_at"])
-    await record(db, actor, "api_token:create", "api_token", token.id, {"name": name, "prefix": token.prefix}, ip=ip)
+    await record(
+        db, actor, "api_token:create", "api_token", token.id, {"name": name, "prefix": token.prefix}, ip=ip
+    )
     return token, secret
 
 
@@ -71,7 +77,9 @@ async def list_tokens(db: AsyncSession, actor: Actor | None) -> list[ApiToken]:
     return list(result)
 
 
-async def revoke_token(db: AsyncSession, actor: Actor | None, token_id: uuid.UUID, *, ip: str | None = None) -> ApiToken:
+async def revoke_token(
+    db: AsyncSession, actor: Actor | None, token_id: uuid.UUID, *, ip: str | None = None
+) -> ApiToken:
     """Revoke one of the actor's tokens; someone else's token is not found, whatever its id."""
     authz.require(actor, "account:edit")
     assert actor is not None
@@ -83,7 +91,15 @@ async def revoke_token(db: AsyncSession, actor: Actor | None, token_id: uuid.UUI
     if token is None:
         raise NotFoundException()
     token.revoked_at = utcnow()
-    await record(db, actor, "api_token:revoke", "api_token", token.id, {"name": token.name, "prefix": token.prefix}, ip=ip)
+    await record(
+        db,
+        actor,
+        "api_token:revoke",
+        "api_token",
+        token.id,
+        {"name": token.name, "prefix": token.prefix},
+        ip=ip,
+    )
     return token
 
 
@@ -96,7 +112,11 @@ async def authenticate(ctx: RequestContext, secret: str) -> Actor | None:
         await db.execute(
             select(ApiToken.id, ApiToken.last_used_at, User)
             .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
+            .where(
+                ApiToken.token_hash == hash_token(secret),
+                ApiToken.revoked_at.is_(None),
+                User.is_active.is_(True),
+            )
         )
     ).one_or_none()
     if row is None:

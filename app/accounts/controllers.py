@@ -80,7 +80,12 @@ def _throttled(
 async def signup_form(request: Request[Any, Any, Any], actor: Actor | None) -> Response[Any]:
     if actor is not None:
         return redirect(request, "/account")
-    return _form(request, "accounts/signup.html", "signup_form", {"values": {"locale": get_context(request.scope).locale}})
+    return _form(
+        request,
+        "accounts/signup.html",
+        "signup_form",
+        {"values": {"locale": get_context(request.scope).locale}},
+    )
 
 
 @post("/signup", name="accounts:signup", opt=PUBLIC, **PAGE)
@@ -102,7 +107,11 @@ async def signup(request: Request[Any, Any, Any]) -> Response[Any]:
     except RateLimited as exc:
         return _throttled(request, *page, exc)
     with in_locale(fields.get("locale", "en")):
-        flash(request, "success", _("Welcome to Tremplin! We have sent you a link to confirm your e-mail address."))
+        flash(
+            request,
+            "success",
+            _("Welcome to Tremplin! We have sent you a link to confirm your e-mail address."),
+        )
     return redirect(request, "/account")
 
 
@@ -113,7 +122,9 @@ async def verify_form(request: Request[Any, Any, Any], db: AsyncSession, token: 
         user = await services.verification_link_user(db, get_context(request.scope).settings, token)
     except InvalidLink:
         return render(request, "accounts/verify_email.html", {"invalid": True}, status_code=400)
-    return render(request, "accounts/verify_email.html", {"token": token, "already": user.email_verified_at is not None})
+    return render(
+        request, "accounts/verify_email.html", {"token": token, "already": user.email_verified_at is not None}
+    )
 
 
 @post("/verify-email", name="accounts:verify", opt=PUBLIC, **PAGE)
@@ -132,7 +143,11 @@ async def resend_verification(request: Request[Any, Any, Any], actor: Actor | No
     try:
         sent = await services.resend_verification(get_context(request.scope), RateLimiter.of(request), actor)
     except RateLimited:
-        flash(request, "error", _("We have sent several links already. Please wait a few minutes before asking again."))
+        flash(
+            request,
+            "error",
+            _("We have sent several links already. Please wait a few minutes before asking again."),
+        )
         return redirect(request, "/account")
     if sent:
         flash(request, "success", _("We have sent you a new confirmation link."))
@@ -154,7 +169,11 @@ async def login_form(request: Request[Any, Any, Any], actor: Actor | None, next:
 @post("/login", name="accounts:login", opt=PUBLIC, **PAGE)
 async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     fields = await _fields(request)
-    page = ("accounts/login.html", "login_form", {"values": {**fields, "next": safe_next(fields.get("next"), "")}})
+    page = (
+        "accounts/login.html",
+        "login_form",
+        {"values": {**fields, "next": safe_next(fields.get("next"), "")}},
+    )
     try:
         await services.sign_in(
             get_context(request.scope),
@@ -192,13 +211,21 @@ async def forgot(request: Request[Any, Any, Any]) -> Response[Any]:
     fields = await _fields(request)
     page = ("accounts/forgot_password.html", "forgot_form", {"values": fields})
     try:
-        await services.request_password_reset(get_context(request.scope), RateLimiter.of(request), email=fields.get("email", ""))
+        await services.request_password_reset(
+            get_context(request.scope), RateLimiter.of(request), email=fields.get("email", "")
+        )
     except InvalidInput as exc:
         return _form(request, *page, errors=exc.errors, status=422)
     except RateLimited as exc:
         return _throttled(request, *page, exc)
     # The same answer whether or not the address has an account.
-    flash(request, "info", _("If an account uses this address, we have sent it a link to choose a new password. The link works for one hour."))
+    flash(
+        request,
+        "info",
+        _(
+            "If an account uses this address, we have sent it a link to choose a new password. The link works for one hour."
+        ),
+    )
     return redirect(request, "/login")
 
 
@@ -217,13 +244,27 @@ async def reset(request: Request[Any, Any, Any]) -> Response[Any]:
     token = fields.get("token", "")
     try:
         await services.reset_password(
-            get_context(request.scope), token=token, password=fields.get("password", ""), user_agent=_user_agent(request)
+            get_context(request.scope),
+            token=token,
+            password=fields.get("password", ""),
+            user_agent=_user_agent(request),
         )
     except InvalidLink:
         return render(request, "accounts/reset_password.html", {"invalid": True}, status_code=400)
     except InvalidInput as exc:
-        return _form(request, "accounts/reset_password.html", "reset_form", {"token": token}, errors=exc.errors, status=422)
-    flash(request, "success", _("Your password has been changed and you are signed in. Every other session was signed out."))
+        return _form(
+            request,
+            "accounts/reset_password.html",
+            "reset_form",
+            {"token": token},
+            errors=exc.errors,
+            status=422,
+        )
+    flash(
+        request,
+        "success",
+        _("Your password has been changed and you are signed in. Every other session was signed out."),
+    )
     return redirect(request, "/account")
 
 
@@ -243,7 +284,8 @@ async def _account_page(
     context = {
         "account": account,
         "memberships": await services.memberships(db, actor),
-        "values": values or {"name": account.name, "locale": account.locale, "notify_mode": account.notify_mode},
+        "values": values
+        or {"name": account.name, "locale": account.locale, "notify_mode": account.notify_mode},
         "locales": LOCALES,
         "notify_modes": NOTIFY_MODES,
     }
@@ -251,12 +293,16 @@ async def _account_page(
 
 
 @get("/account", name="accounts:show", **PAGE)
-async def show_account(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None) -> Response[str]:
+async def show_account(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
+) -> Response[str]:
     return await _account_page(request, db, actor)
 
 
 @post("/account", name="accounts:update", **PAGE)
-async def update_account(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None) -> Response[Any]:
+async def update_account(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
+) -> Response[Any]:
     fields = await _fields(request)
     try:
         # The form always has every field: a missing one is an empty one.
@@ -273,13 +319,22 @@ async def update_account(request: Request[Any, Any, Any], db: AsyncSession, acto
         flash(request, "success", _("Your profile has been saved."))
     response = redirect(request, "/account")
     # Kept after signing out too, for the pages a visitor sees.
-    response.set_cookie("lang", user.locale, path="/", max_age=365 * 86400, samesite="lax", httponly=True,
-                        secure=get_context(request.scope).settings.https)
+    response.set_cookie(
+        "lang",
+        user.locale,
+        path="/",
+        max_age=365 * 86400,
+        samesite="lax",
+        httponly=True,
+        secure=get_context(request.scope).settings.https,
+    )
     return response
 
 
 @get("/account/password", name="accounts:password_form", **PAGE)
-async def password_form(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None) -> Response[str]:
+async def password_form(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
+) -> Response[str]:
     await services.get_account(db, actor)
     return _form(request, "accounts/change_password.html", "password_form", {})
 
@@ -318,7 +373,14 @@ async def _tokens_page(
     status: int = 200,
 ) -> Response[str]:
     tokens = await api_tokens.list_tokens(db, actor)
-    return _form(request, "accounts/tokens.html", "tokens", {"tokens": tokens, **(context or {})}, errors=errors, status=status)
+    return _form(
+        request,
+        "accounts/tokens.html",
+        "tokens",
+        {"tokens": tokens, **(context or {})},
+        errors=errors,
+        status=status,
+    )
 
 
 @get("/account/tokens", name="accounts:tokens", **PAGE)
@@ -327,18 +389,26 @@ async def tokens(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor
 
 
 @post("/account/tokens", name="accounts:create_token", **PAGE)
-async def create_token(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None) -> Response[str]:
+async def create_token(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
+) -> Response[str]:
     """The new secret is shown in this response only: it is not kept anywhere it could be shown again."""
     fields = await _fields(request)
     try:
-        token, secret = await api_tokens.create_token(db, actor, name=fields.get("name", ""), ip=get_context(request.scope).ip)
+        token, secret = await api_tokens.create_token(
+            db, actor, name=fields.get("name", ""), ip=get_context(request.scope).ip
+        )
     except InvalidInput as exc:
-        return await _tokens_page(request, db, actor, context={"values": fields}, errors=exc.errors, status=422)
+        return await _tokens_page(
+            request, db, actor, context={"values": fields}, errors=exc.errors, status=422
+        )
     return await _tokens_page(request, db, actor, context={"created": token, "secret": secret})
 
 
 @post("/account/tokens/{token_id:uuid}/revoke", name="accounts:revoke_token", **PAGE)
-async def revoke_token(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, token_id: uuid.UUID) -> Response[Any]:
+async def revoke_token(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, token_id: uuid.UUID
+) -> Response[Any]:
     token = await api_tokens.revoke_token(db, actor, token_id, ip=get_context(request.scope).ip)
     flash(request, "success", _("The token “%(name)s” has been revoked.", name=token.name))
     return redirect(request, "/account/tokens")

@@ -41,10 +41,14 @@ def make_verify_token(settings: Settings, user: User) -> str:
 
 
 def make_reset_token(settings: Settings, user: User) -> str:
-    return _serializer(settings, RESET_SALT).dumps({"user": str(user.id), "pw": password_fingerprint(user.password_hash)})
+    return _serializer(settings, RESET_SALT).dumps(
+        {"user": str(user.id), "pw": password_fingerprint(user.password_hash)}
+    )
 
 
-def read_token(settings: Settings, salt: str, token: str, max_age: int) -> tuple[uuid.UUID, dict[str, str]] | None:
+def read_token(
+    settings: Settings, salt: str, token: str, max_age: int
+) -> tuple[uuid.UUID, dict[str, str]] | None:
     """The user id and payload of a valid, unexpired link of this purpose; None for anything else."""
     try:
         data = _serializer(settings, salt).loads(token, max_age=max_age)
@@ -94,9 +98,13 @@ def reset_mail(settings: Settings, user: User) -> tuple[str, str, str]:
         body = "\n\n".join(
             [
                 _("Hello %(name)s,", name=user.name),
-                _("Someone asked to reset the password of your Tremplin account. To choose a new one, open this link within an hour:"),
+                _(
+                    "Someone asked to reset the password of your Tremplin account. To choose a new one, open this link within an hour:"
+                ),
                 url(settings, "/password/reset", token),
-                _("The link works once. If you did not ask for it, ignore this message: your password stays the same."),
+                _(
+                    "The link works once. If you did not ask for it, ignore this message: your password stays the same."
+                ),
             ]
         )
     return subject, body, token

@@ -39,7 +39,7 @@ end
 return {highest, wait}
 """
 
-# Gives a slot back without ever creating a counter (a DECR on an expired key would make one that never expires).
+# Gives a slot back, never creating a counter: DECR on an expired key would make one that never expires.
 _GIVE_BACK = """
 for _, key in ipairs(KEYS) do
   if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
@@ -86,7 +86,9 @@ class RateLimiter:
         """Count one attempt; raise RateLimited when the account or the address is over the limit."""
         keys = self.keys(action, account=account, ip=ip)
         try:
-            highest, wait_ms = await self.redis.eval(_TAKE, len(keys), *keys, self.window_seconds * 1000, self.limit)
+            highest, wait_ms = await self.redis.eval(
+                _TAKE, len(keys), *keys, self.window_seconds * 1000, self.limit
+            )
         except (RedisError, OSError) as exc:
             log.warning("rate limiter unavailable, letting %s through: %s", action, exc)
             return

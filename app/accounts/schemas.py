@@ -33,7 +33,8 @@ class InvalidInput(Exception):
 
 
 def _unreadable(value: str) -> bool:
-    # Control characters break e-mails and PostgreSQL (NUL); U+FFFD means the browser sent bytes that were not UTF-8.
+    # Control characters break e-mails and PostgreSQL (NUL);
+    # U+FFFD means the browser sent bytes that were not UTF-8.
     return any(unicodedata.category(c) in ("Cc", "Cs") or c == "\ufffd" for c in value)
 
 

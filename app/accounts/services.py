@@ -71,7 +71,14 @@ def _required(value: str) -> str:
 
 
 async def sign_up(
-    ctx: RequestContext, limiter: RateLimiter, *, email: str, name: str, password: str, locale: str, user_agent: str | None
+    ctx: RequestContext,
+    limiter: RateLimiter,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    locale: str,
+    user_agent: str | None,
 ) -> User:
     """Create an account, sign it in and send the verification e-mail with the transaction.
 
@@ -85,7 +92,9 @@ async def sign_up(
     locale = checker.check("locale", check_locale, locale)
     checker.done()
     db = ctx.session()
-    user = User(email=email, name=name, password_hash=hash_password(password), locale=locale, notify_mode="immediate")
+    user = User(
+        email=email, name=name, password_hash=hash_password(password), locale=locale, notify_mode="immediate"
+    )
     try:
         # A savepoint: the unique index decides, even between two simultaneous sign-ups.
         async with db.begin_nested():
@@ -94,7 +103,11 @@ async def sign_up(
     except IntegrityError:
         await limiter.hit("signup-taken", ip=ctx.ip)
         raise InvalidInput(
-            {"email": _("An account already uses this address. Sign in, or reset your password if you forgot it.")}
+            {
+                "email": _(
+                    "An account already uses this address. Sign in, or reset your password if you forgot it."
+                )
+            }
         ) from None
     await _send_verification(db, ctx.settings, user)
     await start_session(ctx, user, user_agent)
@@ -160,7 +173,11 @@ async def sign_in(
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise SignInRefused(_("Wrong e-mail address or password."))
     if not user.is_active:
-        raise SignInRefused(_("This account is disabled. Contact the platform’s administrators if you think this is a mistake."))
+        raise SignInRefused(
+            _(
+                "This account is disabled. Contact the platform’s administrators if you think this is a mistake."
+            )
+        )
     await limiter.forgive("login", **attempt)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -192,7 +209,7 @@ async def request_password_reset(ctx: RequestContext, limiter: RateLimiter, *, e
 
 
 async def reset_link_user(db: AsyncSession, settings: Settings, token: str, *, lock: bool = False) -> User:
-    """The account a reset link is for, while the link is unexpired and the password unchanged since it was made."""
+    """The account a reset link is for, while the link is unexpired and the password unchanged since."""
     found = links.read_token(settings, links.RESET_SALT, token, links.RESET_MAX_AGE)
     if found is None:
         raise InvalidLink()
@@ -265,7 +282,9 @@ async def update_profile(
     changes = {
         "name": checker.check("name", clean_text, name, max_length=NAME_MAX) if name is not None else None,
         "locale": checker.check("locale", check_locale, locale) if locale is not None else None,
-        "notify_mode": checker.check("notify_mode", check_notify_mode, notify_mode) if notify_mode is not None else None,
+        "notify_mode": checker.check("notify_mode", check_notify_mode, notify_mode)
+        if notify_mode is not None
+        else None,
     }
     checker.done()
     user = await db.get_one(User, actor.id)

@@ -77,7 +77,7 @@ def get_context(scope: Scope) -> RequestContext:
 
 def request_context_middleware(settings: Settings, session_maker_getter):
     from app.accounts.api_tokens import authenticate as authenticate_token
-    from app.accounts.sessions import FLASH_COOKIE, load_actor, read_flash, write_flash
+    from app.accounts.sessions import FLASH_COOKIE, read_flash, write_flash
 
     cookie_name = settings.session_cookie
 
@@ -107,7 +107,7 @@ def request_context_middleware(settings: Settings, session_maker_getter):
                     if api_token is not None:
                         ctx.actor = await authenticate_token(ctx, api_token)
                     else:
-                        await _browser_session(ctx, cookies, cookie_name, load_actor)
+                        await _browser_session(ctx, cookies, cookie_name)
                     scope["user"] = ctx.actor  # type: ignore[typeddict-unknown-key]
                     ctx.locale = _locale(scope, ctx, settings, cookies)
                     locale_token = i18n.set_locale(ctx.locale)
@@ -204,7 +204,9 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return result
 
 
-async def _browser_session(ctx: RequestContext, cookies: dict[str, str], cookie_name: str, load_actor) -> None:
+async def _browser_session(ctx: RequestContext, cookies: dict[str, str], cookie_name: str) -> None:
+    from app.accounts.sessions import load_actor
+
     ctx.session_key = cookies.get(cookie_name)
     if ctx.session_key and ctx.session_key.startswith("s_"):
         ctx.actor = await load_actor(ctx, ctx.session_key)
@@ -230,7 +232,8 @@ def _bearer_token(scope: Scope) -> str | None:
 async def _token_refused(scope: Scope, send: Send) -> None:
     from app.web import render_error
 
-    await render_error(scope, send, 401, i18n.gettext("This API token is not valid: it is unknown, revoked, or its account is disabled."))
+    message = i18n.gettext("This API token is not valid: it is unknown, revoked, or its account is disabled.")
+    await render_error(scope, send, 401, message)
 
 
 def _locale(scope: Scope, ctx: RequestContext, settings: Settings, cookies: dict[str, str]) -> str:

@@ -1,4 +1,4 @@
-"""Helpers for the accounts tests: sign-up and sign-in through the forms, mails from the mail log, second apps."""
+"""Helpers for the accounts tests: forms to sign up and in, mails from the mail log, second apps."""
 
 from __future__ import annotations
 
@@ -25,12 +25,26 @@ async def _fresh_rate_limits(redis):
     yield
 
 
-async def sign_up(client: Any, email: str, *, name: str = "Camille Martin", password: str = DEFAULT_PASSWORD, locale: str = "en") -> Any:
-    return await client.submit("/signup", {"email": email, "name": name, "password": password, "locale": locale})
+async def sign_up(
+    client: Any,
+    email: str,
+    *,
+    name: str = "Camille Martin",
+    password: str = DEFAULT_PASSWORD,
+    locale: str = "en",
+) -> Any:
+    return await client.submit(
+        "/signup", {"email": email, "name": name, "password": password, "locale": locale}
+    )
 
 
 async def log_in(
-    client: Any, email: str, password: str = DEFAULT_PASSWORD, *, next: str | None = None, headers: dict[str, str] | None = None
+    client: Any,
+    email: str,
+    password: str = DEFAULT_PASSWORD,
+    *,
+    next: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Any:
     fields = {"email": email, "password": password} | ({"next": next} if next is not None else {})
     return await client.submit("/login", fields, headers=headers or {})
@@ -41,7 +55,7 @@ async def log_out(client: Any) -> Any:
 
 
 async def mails_to(db: Any, address: str) -> list[MailMessage]:
-    """Mails to an address, oldest first: ordered by their outbox job, as now() is one instant in a test's transaction."""
+    """Mails to an address, oldest first by outbox job: now() is one instant in a test's transaction."""
     rows = await db.scalars(
         select(MailMessage)
         .join(OutboxJob, OutboxJob.args["mail_id"].astext == cast(MailMessage.id, String))
@@ -58,10 +72,10 @@ async def last_mail_to(db: Any, address: str) -> MailMessage:
 
 
 def link_in(mail: MailMessage, path: str) -> str:
-    """The link to `path` in a mail, made relative so the test client can open it; it must start with BASE_URL."""
+    """The link to `path` in a mail, which must start with BASE_URL, made relative for the test client."""
     match = re.search(rf"{re.escape(BASE_URL)}{re.escape(path)}\?token=[\w\-.]+", mail.body_text)
     assert match, f"no {path} link in: {mail.body_text!r}"
-    return match.group(0)[len(BASE_URL):]
+    return match.group(0)[len(BASE_URL) :]
 
 
 def token_of(link: str) -> str:
@@ -69,7 +83,9 @@ def token_of(link: str) -> str:
 
 
 async def user_by_email(db: Any, email: str) -> User:
-    user = await db.scalar(select(User).where(User.email == email.lower()).execution_options(populate_existing=True))
+    user = await db.scalar(
+        select(User).where(User.email == email.lower()).execution_options(populate_existing=True)
+    )
     assert user is not None
     return user
 

@@ -1,4 +1,4 @@
-"""JSON API of accounts: /api/v1/me and /api/v1/tokens, with the pages' permissions and problem details for errors."""
+"""JSON API of accounts: /api/v1/me and /api/v1/tokens, the pages' permissions, errors as problem details."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from sqlalchemy import select
 from app.accounts.models import ApiToken
 from tests.conftest import make_client
 from tests.factories import make_organization, make_user, sign_in
-
 
 # Fixed, so that every test worker collects the same test names.
 SOME_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -32,7 +31,13 @@ async def api(client, method: str, path: str, **kwargs):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/v1/me"), ("PATCH", "/api/v1/me"), ("GET", "/api/v1/tokens"), ("POST", "/api/v1/tokens"), ("DELETE", f"/api/v1/tokens/{SOME_ID}")],
+    [
+        ("GET", "/api/v1/me"),
+        ("PATCH", "/api/v1/me"),
+        ("GET", "/api/v1/tokens"),
+        ("POST", "/api/v1/tokens"),
+        ("DELETE", f"/api/v1/tokens/{SOME_ID}"),
+    ],
 )
 async def test_api_needs_authentication(client, method, path):
     response = await api(client, method, path, json={})
@@ -49,7 +54,12 @@ async def test_me_shows_the_profile_and_memberships(client, db):
     assert body["email"] == user.email and body["name"] == "Ada" and body["locale"] == "fr"
     assert body["notify_mode"] == "immediate" and body["email_verified"] is True and body["is_admin"] is False
     assert body["organizations"] == [
-        {"organization": "CHU", "slug": organization.slug, "role": "owner", "url": f"/organizations/{organization.slug}"}
+        {
+            "organization": "CHU",
+            "slug": organization.slug,
+            "role": "owner",
+            "url": f"/organizations/{organization.slug}",
+        }
     ]
     assert "password_hash" not in body
 
@@ -141,7 +151,13 @@ async def test_revoking_unknown_or_someone_elses_token_is_not_found(client, db):
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [({}, 400), ({"name": 3}, 400), ({"name": "ok", "user_id": str(uuid.uuid4())}, 400), ({"name": ""}, 422), ({"name": "n" * 81}, 422)],
+    [
+        ({}, 400),
+        ({"name": 3}, 400),
+        ({"name": "ok", "user_id": str(uuid.uuid4())}, 400),
+        ({"name": ""}, 422),
+        ({"name": "n" * 81}, 422),
+    ],
 )
 async def test_token_creation_checks_its_body(client, db, body, status):
     await sign_in(client, db, await make_user(db))

@@ -56,7 +56,9 @@ async def test_token_works_for_unsafe_api_calls_without_csrf(app, client, db):
     await sign_in(client, db, user)
     secret = await create_on_page(client)
     async with make_client(app) as api_client:
-        response = await api_client.patch("/api/v1/me", json={"name": "Renamed by script"}, headers={"authorization": f"Bearer {secret}"})
+        response = await api_client.patch(
+            "/api/v1/me", json={"name": "Renamed by script"}, headers={"authorization": f"Bearer {secret}"}
+        )
     assert response.status_code == 200
     await db.refresh(user)
     assert user.name == "Renamed by script"
@@ -106,13 +108,19 @@ async def test_last_use_is_written_at_most_once_a_minute(app, client, db):
     await sign_in(client, db, user)
     secret = await create_on_page(client)
     await bearer_get(app, secret)
-    token = await db.scalar(select(ApiToken).where(ApiToken.user_id == user.id).execution_options(populate_existing=True))
+    token = await db.scalar(
+        select(ApiToken).where(ApiToken.user_id == user.id).execution_options(populate_existing=True)
+    )
     first_use = token.last_used_at
     assert first_use is not None
     await bearer_get(app, secret)
     await db.refresh(token)
     assert token.last_used_at == first_use
-    await db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=func.now() - dt.timedelta(minutes=2)))
+    await db.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token.id)
+        .values(last_used_at=func.now() - dt.timedelta(minutes=2))
+    )
     await bearer_get(app, secret)
     await db.refresh(token)
     assert token.last_used_at >= first_use
@@ -131,7 +139,11 @@ async def test_someone_elses_token_cannot_be_revoked(app, client, db):
 
 async def test_token_name_is_checked(client, db):
     await sign_in(client, db, await make_user(db))
-    for name, message in (("", "This field is required."), ("n" * 81, "Use at most 80 characters."), ("bad\x07", "Remove the invisible")):
+    for name, message in (
+        ("", "This field is required."),
+        ("n" * 81, "Use at most 80 characters."),
+        ("bad\x07", "Remove the invisible"),
+    ):
         response = await client.submit("/account/tokens", {"name": name})
         assert response.status_code == 422
         assert message in text_of(response.text)

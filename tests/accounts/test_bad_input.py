@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import text_of
 from tests.accounts.conftest import last_mail_to, link_in, token_of
+from tests.conftest import text_of
 from tests.factories import make_user, sign_in
 
 # path, fields, needs a signed-in user
@@ -62,15 +62,23 @@ async def test_junk_in_every_field_of_every_form(client, db, path, fields, signe
 async def test_bytes_that_are_not_utf8_and_repeated_fields(client, db, path, fields, signed_in):
     await prepare(client, db, signed_in)
     csrf = (await client.csrf()).encode()
-    body = b"_csrf=" + csrf + b"".join(b"&" + f.encode() + b"=\xff\xfe%ED%A0%80\xc3&" + f.encode() + b"=again" for f in fields)
-    response = await client.post(path, content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    body = (
+        b"_csrf="
+        + csrf
+        + b"".join(b"&" + f.encode() + b"=\xff\xfe%ED%A0%80\xc3&" + f.encode() + b"=again" for f in fields)
+    )
+    response = await client.post(
+        path, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert_client_error(response)
 
 
 @pytest.mark.parametrize(("path", "fields", "signed_in"), FORMS, ids=[f[0] for f in FORMS])
 async def test_a_json_body_sent_to_a_form(client, db, path, fields, signed_in):
     await prepare(client, db, signed_in)
-    response = await client.post(path, json={f: 1 for f in fields}, headers={"x-csrf-token": await client.csrf()})
+    response = await client.post(
+        path, json={f: 1 for f in fields}, headers={"x-csrf-token": await client.csrf()}
+    )
     assert_client_error(response)
 
 
@@ -82,10 +90,15 @@ async def test_junk_passwords_with_a_valid_reset_link(client, db):
         if name not in ACCEPTABLE:
             response = await client.submit("/password/reset", {"token": token, "password": junk})
             assert_client_error(response)
-    assert "Use at least 10 characters." in text_of((await client.submit("/password/reset", {"token": token, "password": ""})).text)
+    assert "Use at least 10 characters." in text_of(
+        (await client.submit("/password/reset", {"token": token, "password": ""})).text
+    )
 
 
-@pytest.mark.parametrize("query", ["token=", "token=%ff%fe", "token=" + "x" * 5000, "token=a&token=b", "next=%00", "next=" + "/" * 3000])
+@pytest.mark.parametrize(
+    "query",
+    ["token=", "token=%ff%fe", "token=" + "x" * 5000, "token=a&token=b", "next=%00", "next=" + "/" * 3000],
+)
 @pytest.mark.parametrize("path", ["/verify-email", "/password/reset", "/login"])
 async def test_junk_in_query_strings(client, path, query):
     response = await client.get(f"{path}?{query}")

@@ -4,8 +4,8 @@ sign up, confirm the address from the e-mail, sign in, change the profile, sign 
 from __future__ import annotations
 
 from app.accounts.models import User
-from tests.conftest import text_of, unique_email
 from tests.accounts.conftest import last_mail_to, link_in, log_in, log_out, sign_up, user_by_email
+from tests.conftest import text_of, unique_email
 
 
 async def test_journey_in_english(client, db):
@@ -45,7 +45,9 @@ async def test_journey_in_english(client, db):
     account = await client.get("/account")
     assert "confirmed" in text_of(account.text) and "not confirmed yet" not in text_of(account.text)
 
-    saved = await client.submit("/account", {"name": "Camille Martin-Durand", "locale": "en", "notify_mode": "digest"})
+    saved = await client.submit(
+        "/account", {"name": "Camille Martin-Durand", "locale": "en", "notify_mode": "digest"}
+    )
     assert saved.status_code == 303
     account = await client.get("/account")
     assert "Your profile has been saved." in text_of(account.text)

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from app.accounts import links
 from app.accounts.models import User
 from app.platform.models import AuditEntry
-from tests.conftest import SECRET, make_client, text_of, unique_email
 from tests.accounts.conftest import last_mail_to, link_in, log_in, mails_to, token_of
+from tests.conftest import SECRET, make_client, text_of, unique_email
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 NEW_PASSWORD = "a brand new pass phrase"
@@ -65,7 +65,9 @@ async def test_link_sets_a_new_password_signs_in_and_works_once(client, db):
     assert (await client.get("/account")).status_code == 200
     # Used: the link no longer opens the form nor changes the password.
     assert (await client.get(link)).status_code == 400
-    again = await client.submit("/password/reset", {"token": token_of(link), "password": "yet another pass phrase"})
+    again = await client.submit(
+        "/password/reset", {"token": token_of(link), "password": "yet another pass phrase"}
+    )
     assert again.status_code == 400
     assert "a déjà servi" in text_of(again.text)
     await client.submit("/logout", {})
@@ -80,7 +82,11 @@ async def test_reset_signs_out_every_other_session_and_is_audited(app, client, d
         link = await reset_link_for(client, db, user)
         await client.submit("/password/reset", {"token": token_of(link), "password": NEW_PASSWORD})
         assert (await elsewhere.get("/account")).status_code == 303
-    entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "account:password_reset", AuditEntry.object_id == str(user.id)))
+    entry = await db.scalar(
+        select(AuditEntry).where(
+            AuditEntry.action == "account:password_reset", AuditEntry.object_id == str(user.id)
+        )
+    )
     assert entry is not None and entry.actor_id == user.id
 
 
@@ -101,21 +107,33 @@ async def test_link_is_bound_to_its_user(client, db, settings):
     link = await reset_link_for(client, db, alice)
     # Re-signing Alice's payload with Bob's id needs the secret key: without it the link is refused.
     forged_payload = token_of(link).split(".", 1)[1]
-    forged = URLSafeTimedSerializer("not-the-secret", salt="password-reset").dumps({"user": str(bob.id), "pw": "x"})
+    forged = URLSafeTimedSerializer("not-the-secret", salt="password-reset").dumps(
+        {"user": str(bob.id), "pw": "x"}
+    )
     for token in (forged, "eyJ1c2VyIjoiMSJ9." + forged_payload):
-        assert (await client.submit("/password/reset", {"token": token, "password": NEW_PASSWORD})).status_code == 400
+        assert (
+            await client.submit("/password/reset", {"token": token, "password": NEW_PASSWORD})
+        ).status_code == 400
     # Even signed with the right key, a fingerprint of Alice's password does not open Bob's account.
     alice_fingerprint = links.read_token(settings, links.RESET_SALT, token_of(link), 3600)[1]["pw"]
-    crossed = URLSafeTimedSerializer(SECRET, salt="password-reset").dumps({"user": str(bob.id), "pw": alice_fingerprint})
-    assert (await client.submit("/password/reset", {"token": crossed, "password": NEW_PASSWORD})).status_code == 400
-    assert (await client.submit("/password/reset", {"token": token_of(link), "password": NEW_PASSWORD})).status_code == 303
+    crossed = URLSafeTimedSerializer(SECRET, salt="password-reset").dumps(
+        {"user": str(bob.id), "pw": alice_fingerprint}
+    )
+    assert (
+        await client.submit("/password/reset", {"token": crossed, "password": NEW_PASSWORD})
+    ).status_code == 400
+    assert (
+        await client.submit("/password/reset", {"token": token_of(link), "password": NEW_PASSWORD})
+    ).status_code == 303
     await db.refresh(bob)
     assert (await log_in(client, bob.email, "bob's own pass phrase")).status_code == 303
 
 
 async def test_verification_link_cannot_reset_a_password(client, db):
     email = unique_email("purpose")
-    await client.submit("/signup", {"email": email, "name": "Ada", "password": DEFAULT_PASSWORD, "locale": "en"})
+    await client.submit(
+        "/signup", {"email": email, "name": "Ada", "password": DEFAULT_PASSWORD, "locale": "en"}
+    )
     verify = link_in(await last_mail_to(db, email), "/verify-email")
     response = await client.submit("/password/reset", {"token": token_of(verify), "password": NEW_PASSWORD})
     assert response.status_code == 400
@@ -135,7 +153,9 @@ async def test_weak_new_password_is_refused_and_the_link_still_works(client, db)
     assert weak.status_code == 422
     assert "Use at least 10 characters." in text_of(weak.text)
     assert f'value="{token_of(link)}"' in weak.text
-    assert (await client.submit("/password/reset", {"token": token_of(link), "password": NEW_PASSWORD})).status_code == 303
+    assert (
+        await client.submit("/password/reset", {"token": token_of(link), "password": NEW_PASSWORD})
+    ).status_code == 303
 
 
 async def test_reset_confirms_the_address(client, db):

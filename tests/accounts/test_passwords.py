@@ -12,13 +12,18 @@ def test_short_passwords_are_refused(password):
     assert password_problem(password) == "Use at least 10 characters."
 
 
-@pytest.mark.parametrize("password", ["password123", "1234567890", "qwertyuiop", "iloveyou12", "aaaaaaaaaaaa", "abababababab"])
+@pytest.mark.parametrize(
+    "password", ["password123", "1234567890", "qwertyuiop", "iloveyou12", "aaaaaaaaaaaa", "abababababab"]
+)
 def test_common_or_repetitive_passwords_are_refused(password):
     assert password_problem(password) == "This password is too common. Choose one that is harder to guess."
 
 
 def test_password_containing_the_email_is_refused():
-    assert password_problem("camille-2026-secret", email="camille@example.org") == "Do not use your e-mail address in your password."
+    assert (
+        password_problem("camille-2026-secret", email="camille@example.org")
+        == "Do not use your e-mail address in your password."
+    )
 
 
 @pytest.mark.parametrize("length", [10, 64, 200, 1024])

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from app.platform.models import AuditEntry
-from tests.conftest import text_of
 from tests.accounts.conftest import log_in
+from tests.conftest import text_of
 from tests.factories import DEFAULT_PASSWORD, make_organization, make_user, sign_in
 
 NEW_PASSWORD = "a quite different pass phrase"
@@ -40,7 +40,10 @@ async def test_account_page_lists_organization_memberships_with_links(client, db
     text = text_of(page.text)
     assert "CHU de Lyon — owner" in text and "Accélérateur Santé — member" in text
     assert "Someone Else's Lab" not in text
-    assert f'href="/organizations/{owned.slug}"' in page.text and f'href="/organizations/{joined.slug}"' in page.text
+    assert (
+        f'href="/organizations/{owned.slug}"' in page.text
+        and f'href="/organizations/{joined.slug}"' in page.text
+    )
 
 
 async def test_account_page_without_organizations_says_so(client, db):
@@ -51,7 +54,9 @@ async def test_account_page_without_organizations_says_so(client, db):
 async def test_chosen_language_is_used_on_the_next_pages(client, db):
     user = await make_user(db)
     await sign_in(client, db, user)
-    response = await client.submit("/account", {"name": user.name, "locale": "fr", "notify_mode": "immediate"})
+    response = await client.submit(
+        "/account", {"name": user.name, "locale": "fr", "notify_mode": "immediate"}
+    )
     assert response.status_code == 303
     assert any(c.startswith("lang=fr") for c in response.headers.get_list("set-cookie"))
     page = await client.get("/account")
@@ -76,7 +81,9 @@ async def test_chosen_language_is_used_on_the_next_pages(client, db):
 async def test_bad_profile_values_are_named_and_nothing_is_saved(client, db, fields, field, message):
     user = await make_user(db, name="Ada")
     await sign_in(client, db, user)
-    response = await client.submit("/account", {"name": "Grace", "locale": "en", "notify_mode": "immediate", **fields})
+    response = await client.submit(
+        "/account", {"name": "Grace", "locale": "en", "notify_mode": "immediate", **fields}
+    )
     assert response.status_code == 422
     assert message in text_of(response.text)
     assert f'id="{field}-error"' in response.text
@@ -86,7 +93,9 @@ async def test_bad_profile_values_are_named_and_nothing_is_saved(client, db, fie
 
 async def test_profile_form_through_htmx_gets_its_block_back(client, db):
     await sign_in(client, db, await make_user(db))
-    response = await client.htmx("POST", "/account", data={"name": "", "locale": "en", "notify_mode": "immediate"})
+    response = await client.htmx(
+        "POST", "/account", data={"name": "", "locale": "en", "notify_mode": "immediate"}
+    )
     assert response.status_code == 422
     assert response.text.lstrip().startswith('<form id="profile_form"')
 
@@ -130,7 +139,11 @@ async def test_password_change_works_and_is_audited(client, db):
     response = await change(client, DEFAULT_PASSWORD, NEW_PASSWORD)
     assert response.status_code == 303
     assert "Your password has been changed." in text_of((await client.get("/account")).text)
-    entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "account:password_change", AuditEntry.object_id == str(user.id)))
+    entry = await db.scalar(
+        select(AuditEntry).where(
+            AuditEntry.action == "account:password_change", AuditEntry.object_id == str(user.id)
+        )
+    )
     assert entry is not None and entry.actor_id == user.id
     await client.submit("/logout", {})
     assert (await log_in(client, user.email, NEW_PASSWORD)).status_code == 303

@@ -10,8 +10,8 @@ import logging
 from sqlalchemy import select
 
 from app.accounts.models import UserSession
-from tests.conftest import text_of, unique_email
 from tests.accounts.conftest import log_in, second_app
+from tests.conftest import text_of, unique_email
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 PROXY = ipaddress.ip_network("127.0.0.1/32")
@@ -26,13 +26,17 @@ async def let_the_window_pass(redis, settings) -> None:
     await asyncio.sleep(0.01)
 
 
-async def test_sign_in_answers_429_after_the_limit_then_works_once_the_window_passes(client, db, redis, settings):
+async def test_sign_in_answers_429_after_the_limit_then_works_once_the_window_passes(
+    client, db, redis, settings
+):
     user = await make_user(db)
     for _ in range(settings.login_rate_limit):
         assert (await log_in(client, user.email, "wrong password!")).status_code == 422
     blocked = await log_in(client, user.email, DEFAULT_PASSWORD)
     assert blocked.status_code == 429
-    assert "Too many attempts. For your security, please wait 5 minutes and try again." in text_of(blocked.text)
+    assert "Too many attempts. For your security, please wait 5 minutes and try again." in text_of(
+        blocked.text
+    )
     assert 0 < int(blocked.headers["retry-after"]) <= settings.login_rate_window_seconds
     assert 'id="login_form"' in blocked.text
     assert client.session_key().startswith("a_")
@@ -66,11 +70,15 @@ async def test_counters_are_shared_by_every_web_process(client, db, settings, se
         assert (await log_in(other_process, user.email)).status_code == 429
 
 
-async def test_an_account_is_protected_whatever_the_address_the_guesses_come_from(db, settings, session_maker):
+async def test_an_account_is_protected_whatever_the_address_the_guesses_come_from(
+    db, settings, session_maker
+):
     user = await make_user(db)
     async with second_app(settings, session_maker, trusted_proxies=(PROXY,)) as browser:
         for n in range(settings.login_rate_limit):
-            await log_in(browser, user.email, "wrong password!", headers={"x-forwarded-for": f"198.51.100.{n}"})
+            await log_in(
+                browser, user.email, "wrong password!", headers={"x-forwarded-for": f"198.51.100.{n}"}
+            )
         response = await log_in(browser, user.email, headers={"x-forwarded-for": "198.51.100.200"})
     assert response.status_code == 429
 
@@ -79,7 +87,9 @@ async def test_forwarded_for_is_ignored_from_an_untrusted_peer(client, db, setti
     # The default app trusts no proxy: every request below comes from 127.0.0.1, whatever it claims.
     for n in range(settings.login_rate_limit):
         await log_in(client, unique_email(), "wrong password!", headers={"x-forwarded-for": f"203.0.113.{n}"})
-    response = await log_in(client, unique_email(), "wrong password!", headers={"x-forwarded-for": "203.0.113.99"})
+    response = await log_in(
+        client, unique_email(), "wrong password!", headers={"x-forwarded-for": "203.0.113.99"}
+    )
     assert response.status_code == 429
 
 
@@ -87,8 +97,12 @@ async def test_forwarded_for_is_honoured_from_a_trusted_proxy(db, settings, sess
     user = await make_user(db)
     async with second_app(settings, session_maker, trusted_proxies=(PROXY,)) as browser:
         for _ in range(settings.login_rate_limit):
-            await log_in(browser, unique_email(), "wrong password!", headers={"x-forwarded-for": "203.0.113.7"})
-        blocked = await log_in(browser, unique_email(), "wrong password!", headers={"x-forwarded-for": "203.0.113.7"})
+            await log_in(
+                browser, unique_email(), "wrong password!", headers={"x-forwarded-for": "203.0.113.7"}
+            )
+        blocked = await log_in(
+            browser, unique_email(), "wrong password!", headers={"x-forwarded-for": "203.0.113.7"}
+        )
         assert blocked.status_code == 429
         # Another client behind the same proxy is not held back, and its real address is what is kept.
         allowed = await log_in(browser, user.email, headers={"x-forwarded-for": "198.51.100.8, 127.0.0.1"})
@@ -113,8 +127,12 @@ async def test_password_reset_requests_are_throttled_per_account(db, settings, s
     user = await make_user(db)
     async with second_app(settings, session_maker, trusted_proxies=(PROXY,)) as browser:
         for n in range(settings.login_rate_limit):
-            await browser.submit("/password/forgot", {"email": user.email}, headers={"x-forwarded-for": f"198.51.100.{n}"})
-        blocked = await browser.submit("/password/forgot", {"email": user.email}, headers={"x-forwarded-for": "198.51.100.99"})
+            await browser.submit(
+                "/password/forgot", {"email": user.email}, headers={"x-forwarded-for": f"198.51.100.{n}"}
+            )
+        blocked = await browser.submit(
+            "/password/forgot", {"email": user.email}, headers={"x-forwarded-for": "198.51.100.99"}
+        )
     assert blocked.status_code == 429
 
 

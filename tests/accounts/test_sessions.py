@@ -10,8 +10,8 @@ from sqlalchemy import func, select, update
 from app.accounts.models import User, UserSession
 from app.accounts.sessions import hash_token
 from app.platform.security import csrf_token
-from tests.conftest import SECRET, make_client
 from tests.accounts.conftest import log_in, log_out, second_app
+from tests.conftest import SECRET, make_client
 from tests.factories import DEFAULT_PASSWORD, make_user, sign_in
 
 NEW_PASSWORD = "a quite different pass phrase"
@@ -25,7 +25,9 @@ async def is_signed_in(app, cookie: str) -> bool:
 
 
 async def sessions_of(db, user) -> int:
-    return await db.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id))
+    return await db.scalar(
+        select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)
+    )
 
 
 async def test_session_id_changes_at_sign_in_and_the_anonymous_id_is_useless(app, client, db):
@@ -67,9 +69,17 @@ async def test_idle_session_ends(app, client, db, settings):
     user = await make_user(db)
     token = await sign_in(client, db, user)
     idle = dt.timedelta(minutes=settings.session_idle_minutes)
-    await db.execute(update(UserSession).values(last_seen_at=func.now() - idle + dt.timedelta(minutes=1)).where(UserSession.id == hash_token(token)))
+    await db.execute(
+        update(UserSession)
+        .values(last_seen_at=func.now() - idle + dt.timedelta(minutes=1))
+        .where(UserSession.id == hash_token(token))
+    )
     assert (await client.get("/account")).status_code == 200
-    await db.execute(update(UserSession).values(last_seen_at=func.now() - idle - dt.timedelta(minutes=1)).where(UserSession.id == hash_token(token)))
+    await db.execute(
+        update(UserSession)
+        .values(last_seen_at=func.now() - idle - dt.timedelta(minutes=1))
+        .where(UserSession.id == hash_token(token))
+    )
     response = await client.get("/account")
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
     assert await sessions_of(db, user) == 0
@@ -80,9 +90,17 @@ async def test_session_ends_after_its_absolute_lifetime_even_when_active(client,
     user = await make_user(db)
     token = await sign_in(client, db, user)
     age = dt.timedelta(hours=settings.session_max_hours)
-    await db.execute(update(UserSession).values(created_at=func.now() - age + dt.timedelta(minutes=5)).where(UserSession.id == hash_token(token)))
+    await db.execute(
+        update(UserSession)
+        .values(created_at=func.now() - age + dt.timedelta(minutes=5))
+        .where(UserSession.id == hash_token(token))
+    )
     assert (await client.get("/account")).status_code == 200
-    await db.execute(update(UserSession).values(created_at=func.now() - age - dt.timedelta(minutes=1), last_seen_at=func.now()).where(UserSession.id == hash_token(token)))
+    await db.execute(
+        update(UserSession)
+        .values(created_at=func.now() - age - dt.timedelta(minutes=1), last_seen_at=func.now())
+        .where(UserSession.id == hash_token(token))
+    )
     assert (await client.get("/account")).status_code == 303
     assert await sessions_of(db, user) == 0
 
@@ -94,7 +112,9 @@ async def test_password_change_ends_other_sessions_and_rotates_this_one(app, cli
         other = other_browser.session_key()
     await log_in(client, user.email)
     before = client.session_key()
-    response = await client.submit("/account/password", {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD})
+    response = await client.submit(
+        "/account/password", {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
+    )
     assert response.status_code == 303
     after = client.session_key()
     assert after != before and after.startswith("s_")
@@ -130,10 +150,13 @@ async def test_under_https_the_cookie_is_host_prefixed_and_secure(settings, sess
         anonymous = browser.cookies.get("__Host-tremplin")
         assert anonymous and anonymous.startswith("a_")
         response = await browser.post(
-            "/login", data={"email": user.email, "password": DEFAULT_PASSWORD, "_csrf": csrf_token(SECRET, anonymous)}
+            "/login",
+            data={"email": user.email, "password": DEFAULT_PASSWORD, "_csrf": csrf_token(SECRET, anonymous)},
         )
         assert response.status_code == 303
-        cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("__Host-tremplin=s_"))
+        cookie = next(
+            c for c in response.headers.get_list("set-cookie") if c.startswith("__Host-tremplin=s_")
+        )
         attributes = {part.strip().lower() for part in cookie.split(";")}
         assert {"secure", "httponly", "samesite=lax", "path=/"} <= attributes
         # __Host- cookies must not name a domain.

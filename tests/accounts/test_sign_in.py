@@ -7,8 +7,8 @@ from sqlalchemy import update
 
 from app.accounts.models import User
 from app.platform.security import csrf_token
-from tests.conftest import SECRET, text_of, unique_email
 from tests.accounts.conftest import log_in, log_out
+from tests.conftest import SECRET, text_of, unique_email
 from tests.factories import make_user
 
 WRONG = "Wrong e-mail address or password."
@@ -70,7 +70,8 @@ async def test_pages_that_need_sign_in_come_back_after_it(client, db):
 
 
 @pytest.mark.parametrize(
-    "target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/\tevil", "evil"]
+    "target",
+    ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/\tevil", "evil"],
 )
 async def test_sign_in_never_redirects_off_site(client, db, target):
     user = await make_user(db)
@@ -92,7 +93,11 @@ async def test_htmx_sign_in_gets_the_form_back_or_a_redirect(client, db):
     assert failed.status_code == 422
     assert failed.text.lstrip().startswith('<form id="login_form"')
     assert WRONG in text_of(failed.text)
-    succeeded = await client.htmx("POST", "/login", data={"email": user.email, "password": "correct horse battery staple", "next": "/account"})
+    succeeded = await client.htmx(
+        "POST",
+        "/login",
+        data={"email": user.email, "password": "correct horse battery staple", "next": "/account"},
+    )
     assert succeeded.status_code == 200 and succeeded.headers["hx-redirect"] == "/account"
 
 
@@ -115,7 +120,12 @@ async def test_sign_out_needs_the_csrf_token(client, db):
 @pytest.mark.parametrize("path", ["/login", "/signup", "/password/forgot"])
 async def test_forms_without_csrf_token_are_refused(client, db, path):
     await client.get("/")
-    fields = {"email": unique_email(), "password": "correct horse battery staple", "name": "X", "locale": "en"}
+    fields = {
+        "email": unique_email(),
+        "password": "correct horse battery staple",
+        "name": "X",
+        "locale": "en",
+    }
     assert (await client.post(path, data=fields)).status_code == 403
     foreign = csrf_token(SECRET, "a_another-browser")
     assert (await client.post(path, data={**fields, "_csrf": foreign})).status_code == 403
@@ -124,7 +134,10 @@ async def test_forms_without_csrf_token_are_refused(client, db, path):
 async def test_sign_in_with_the_token_of_the_page_passes(client, db):
     user = await make_user(db)
     await client.get("/login")
-    response = await client.post("/login", data={"email": user.email, "password": "correct horse battery staple", "_csrf": await client.csrf()})
+    response = await client.post(
+        "/login",
+        data={"email": user.email, "password": "correct horse battery staple", "_csrf": await client.csrf()},
+    )
     assert response.status_code == 303
 
 

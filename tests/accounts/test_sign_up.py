@@ -1,4 +1,4 @@
-"""Signing up and confirming the address: checked fields, one account per address, signed links bound to their purpose."""
+"""Signing up and confirming the address: checked fields, one account per address, purpose-bound links."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ import time_machine
 from sqlalchemy import func, select, update
 
 from app.accounts.models import User
-from tests.conftest import text_of, unique_email
 from tests.accounts.conftest import last_mail_to, link_in, mails_to, sign_up, token_of, user_by_email
+from tests.conftest import text_of, unique_email
 from tests.factories import make_user
 
 LONG_PASSWORD = ("the quick brown fox jumps over the lazy dog " * 5)[:200]
 
 
 async def count_users(db, email: str) -> int:
-    return await db.scalar(select(func.count()).select_from(User).where(func.lower(User.email) == email.lower()))
+    return await db.scalar(
+        select(func.count()).select_from(User).where(func.lower(User.email) == email.lower())
+    )
 
 
 async def test_sign_up_creates_a_signed_in_unverified_account(client, db):
@@ -85,7 +87,13 @@ async def test_probing_addresses_through_sign_up_is_throttled(client, db, settin
     ],
 )
 async def test_bad_fields_are_named_beside_the_field(client, db, field, value, message):
-    fields = {"email": unique_email(), "name": "Ada", "password": "correct horse battery staple", "locale": "en", field: value}
+    fields = {
+        "email": unique_email(),
+        "name": "Ada",
+        "password": "correct horse battery staple",
+        "locale": "en",
+        field: value,
+    }
     response = await client.submit("/signup", fields)
     assert response.status_code == 422
     assert message in text_of(response.text)
@@ -102,7 +110,9 @@ async def test_long_pass_phrases_are_welcome(client, db):
 
 
 async def test_sign_up_form_keeps_values_but_never_the_password(client):
-    response = await client.submit("/signup", {"email": "bad", "name": "Ada <b>", "password": "my secret words", "locale": "en"})
+    response = await client.submit(
+        "/signup", {"email": "bad", "name": "Ada <b>", "password": "my secret words", "locale": "en"}
+    )
     assert response.status_code == 422
     assert 'value="Ada &lt;b&gt;"' in response.text
     assert "my secret words" not in response.text
@@ -129,13 +139,18 @@ async def test_verification_works_from_another_browser_and_twice(client, db, app
 
     email, link = await signed_up(client, db)
     async with make_client(app) as other:
-        assert (await other.submit("/verify-email", {"token": token_of(link)})).headers["location"] == "/login"
+        assert (await other.submit("/verify-email", {"token": token_of(link)})).headers[
+            "location"
+        ] == "/login"
         again = await other.get(link)
         assert "already confirmed" in text_of(again.text)
     assert (await user_by_email(db, email)).email_verified_at is not None
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"), lambda t: "", lambda t: "x" * 3000])
+@pytest.mark.parametrize(
+    "mangle",
+    [lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"), lambda t: "", lambda t: "x" * 3000],
+)
 async def test_forged_verification_links_are_refused(client, db, mangle):
     email, link = await signed_up(client, db)
     token = mangle(token_of(link))
