@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 ACTIONS: frozenset[str] = frozenset(
     {
         "account:view",  # one's own profile, tokens, notifications
+        "account:edit",  # one's own profile, password, API tokens
         "organization:list",
         "organization:create",
         "organization:view",
@@ -47,7 +48,7 @@ ACTIONS: frozenset[str] = frozenset(
 
 ROLES: tuple[str, ...] = ("visitor", "user", "org_member", "org_owner", "admin")
 
-_USER = {"account:view", "organization:list", "organization:create", "organization:view"}
+_USER = {"account:view", "account:edit", "organization:list", "organization:create", "organization:view"}
 _MEMBER = _USER | {"organization:leave"}
 _OWNER = _MEMBER | {"organization:edit", "organization:invite", "organization:manage_members"}
 _ADMIN = _USER | {"organization:verify", "audit:view_all", "mail_log:view", "user:list", "user:grant_admin"}

@@ -7,6 +7,7 @@ import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import jinja2
 from jinja2_fragments import render_block
@@ -176,7 +177,8 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any
     status = exc.status_code
     if status == 401 and not wants_json(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return Redirect(f"/login?next={target}", status_code=HTTP_303_SEE_OTHER)
+        # Quoted, or the target's own query string would be cut at its first "&".
+        return Redirect(f"/login?next={quote(target, safe='/')}", status_code=HTTP_303_SEE_OTHER)
     if isinstance(exc, ValidationException):
         if wants_json(request):
             errors = exc.extra if isinstance(exc.extra, list) else []

@@ -46,7 +46,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
+        # UnicodeEncodeError: a lone surrogate (from a JSON body) cannot be the password of anyone.
         return False
 
 

@@ -76,7 +76,8 @@ def get_context(scope: Scope) -> RequestContext:
 
 
 def request_context_middleware(settings: Settings, session_maker_getter):
-    from app.accounts.sessions import FLASH_COOKIE, load_actor, read_flash, write_flash
+    from app.accounts.api_tokens import authenticate as authenticate_token
+    from app.accounts.sessions import FLASH_COOKIE, read_flash, write_flash
 
     cookie_name = settings.session_cookie
 
@@ -101,20 +102,19 @@ def request_context_middleware(settings: Settings, session_maker_getter):
             try:
                 if not bare:
                     cookies = _cookies(scope)
-                    ctx.session_key = cookies.get(cookie_name)
                     ctx.flash_in = read_flash(settings, cookies.get(FLASH_COOKIE))
-                    if ctx.session_key and ctx.session_key.startswith("s_"):
-                        ctx.actor = await load_actor(ctx, ctx.session_key)
-                        if ctx.actor is None:
-                            # Expired or unknown: fall back to a fresh anonymous key.
-                            ctx.session_key = None
-                    if not ctx.session_key or not ctx.session_key.startswith(("s_", "a_")):
-                        ctx.session_key = "a_" + secrets.token_urlsafe(24)
-                        ctx.set_cookie = ctx.session_key
+                    api_token = _bearer_token(scope)
+                    if api_token is not None:
+                        ctx.actor = await authenticate_token(ctx, api_token)
+                    else:
+                        await _browser_session(ctx, cookies, cookie_name)
                     scope["user"] = ctx.actor  # type: ignore[typeddict-unknown-key]
                     ctx.locale = _locale(scope, ctx, settings, cookies)
                     locale_token = i18n.set_locale(ctx.locale)
-                    if scope["method"] not in SAFE_METHODS and not _bearer(scope):
+                    if api_token is not None and ctx.actor is None:
+                        await _token_refused(scope, send)
+                        return
+                    if scope["method"] not in SAFE_METHODS and api_token is None:
                         presented, receive = await presented_csrf_token(scope, receive)
                         if not csrf_valid(settings.secret_key, ctx.session_key, presented):
                             await _csrf_refused(scope, send, ctx)
@@ -204,10 +204,36 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return result
 
 
-def _bearer(scope: Scope) -> bool:
-    # API calls authenticated by a personal token carry no cookie a third-party site could ride on.
-    auth = header(scope, b"authorization") or ""
-    return auth.lower().startswith("bearer ") and header(scope, b"cookie") is None
+async def _browser_session(ctx: RequestContext, cookies: dict[str, str], cookie_name: str) -> None:
+    from app.accounts.sessions import load_actor
+
+    ctx.session_key = cookies.get(cookie_name)
+    if ctx.session_key and ctx.session_key.startswith("s_"):
+        ctx.actor = await load_actor(ctx, ctx.session_key)
+        if ctx.actor is None:
+            # Expired or unknown: fall back to a fresh anonymous key.
+            ctx.session_key = None
+    if not ctx.session_key or not ctx.session_key.startswith(("s_", "a_")):
+        ctx.session_key = "a_" + secrets.token_urlsafe(24)
+        ctx.set_cookie = ctx.session_key
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    """The personal API token of an /api/ call without cookies: such a call gets no cookie and skips CSRF,
+    as there is nothing a third-party site could ride on."""
+    if not scope["path"].startswith("/api/") or header(scope, b"cookie") is not None:
+        return None
+    scheme, _sep, token = (header(scope, b"authorization") or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+async def _token_refused(scope: Scope, send: Send) -> None:
+    from app.web import render_error
+
+    message = i18n.gettext("This API token is not valid: it is unknown, revoked, or its account is disabled.")
+    await render_error(scope, send, 401, message)
 
 
 def _locale(scope: Scope, ctx: RequestContext, settings: Settings, cookies: dict[str, str]) -> str:
