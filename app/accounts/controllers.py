@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import api_tokens, services
 from app.accounts.api import API_ROUTES
-from app.accounts.links import in_locale
+from app.platform.i18n import in_locale
 from app.accounts.models import NOTIFY_MODES
 from app.accounts.ratelimit import RateLimited, RateLimiter
 from app.accounts.schemas import InvalidInput, safe_next

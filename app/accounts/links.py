@@ -7,10 +7,8 @@ link or otherwise) every older link stops working, which makes it single-use wit
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import uuid
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -62,21 +60,13 @@ def url(settings: Settings, path: str, token: str) -> str:
     return f"{settings.base_url}{path}?{urlencode({'token': token})}"
 
 
-@contextlib.contextmanager
-def in_locale(locale: str) -> Iterator[None]:
-    """Write an e-mail in its recipient's language, whatever the language of the current page."""
-    token = i18n.set_locale(locale)
-    try:
-        yield
-    finally:
-        i18n.reset_locale(token)
 
 
 def verification_mail(settings: Settings, user: User) -> tuple[str, str, str]:
     """Subject, body and the token of the e-mail asking to confirm an address."""
     _ = i18n.gettext
     token = make_verify_token(settings, user)
-    with in_locale(user.locale):
+    with i18n.in_locale(user.locale):
         subject = _("Confirm your e-mail address")
         body = "\n\n".join(
             [
@@ -93,7 +83,7 @@ def reset_mail(settings: Settings, user: User) -> tuple[str, str, str]:
     """Subject, body and the token of the e-mail with a password reset link."""
     _ = i18n.gettext
     token = make_reset_token(settings, user)
-    with in_locale(user.locale):
+    with i18n.in_locale(user.locale):
         subject = _("Reset your Tremplin password")
         body = "\n\n".join(
             [

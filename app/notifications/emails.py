@@ -15,10 +15,10 @@ from sqlalchemy import exists, select, update
 
 from app.accounts.models import User
 from app.db import utcnow
-from app.notifications import kinds
 from app.notifications.models import MailMessage, Notification
 from app.notifications.services import NotificationView, queue_mail, view_of
 from app.platform.i18n import gettext as _
+from app.platform.i18n import in_locale
 from app.platform.i18n import ngettext
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ async def email_notification(
     notification, user = row
     if notification.emailed_at is not None or user.notify_mode != "immediate" or not _reachable(user):
         return None
-    with kinds.in_locale(user.locale):
+    with in_locale(user.locale):
         view = view_of(notification)
         body = "\n\n".join([_greeting(user), *_describe(settings, view), _footer(settings)])
         message = await queue_mail(
@@ -98,7 +98,7 @@ async def send_digest(
         select(MailMessage.id).where(MailMessage.idempotency_key == key)
     ):
         return None
-    with kinds.in_locale(user.locale):
+    with in_locale(user.locale):
         subject = ngettext(
             "Tremplin: %(num)s new notification", "Tremplin: %(num)s new notifications", len(notifications)
         )

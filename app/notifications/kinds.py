@@ -10,13 +10,12 @@ Rendering never fails: unknown kinds, missing parameters and malformed templates
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from app.platform.i18n import get_locale, gettext, lazy, reset_locale, set_locale
+from app.platform.i18n import get_locale, gettext, lazy
 
 log = logging.getLogger("tremplin.notifications")
 
@@ -58,14 +57,6 @@ KINDS: dict[str, Kind] = {
 }
 
 
-@contextlib.contextmanager
-def in_locale(locale: str) -> Iterator[None]:
-    """Render the enclosed strings in `locale` (a recipient's), then return to the caller's language."""
-    token = set_locale(locale)
-    try:
-        yield
-    finally:
-        reset_locale(token)
 
 
 def render(kind: str, params: Mapping[str, Any] | None) -> Rendered:

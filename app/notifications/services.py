@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app import authz
 from app.db import utcnow
 from app.notifications import kinds
+from app.platform.i18n import in_locale
 from app.notifications.models import MailMessage, Notification
 from app.platform.outbox import enqueue
 
@@ -90,7 +91,7 @@ async def notify(
 
 
 def view_of(notification: Notification) -> NotificationView:
-    """Render in the current locale; callers outside a request wrap this in `kinds.in_locale`."""
+    """Render in the current locale; callers outside a request wrap this in `app.platform.i18n.in_locale`."""
     rendered = kinds.render(notification.kind, notification.params)
     return NotificationView(
         id=notification.id,
@@ -118,7 +119,7 @@ async def list_notifications(
             .limit(per_page + 1)
         )
     )
-    with kinds.in_locale(actor.locale):
+    with in_locale(actor.locale):
         items = [view_of(n) for n in rows[:per_page]]
     return NotificationPage(items=items, page=page, per_page=per_page, has_next=len(rows) > per_page)
 
@@ -156,7 +157,7 @@ async def mark_read(
     if was_unread:
         notification.read_at = utcnow()
         await session.flush()
-    with kinds.in_locale(actor.locale):
+    with in_locale(actor.locale):
         return view_of(notification), was_unread
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import functools
 import gettext as gettext_module
+from collections.abc import Iterator
 from pathlib import Path
 
 from babel import Locale, dates, numbers
@@ -53,6 +55,16 @@ def set_locale(locale: str) -> contextvars.Token[str]:
 
 def reset_locale(token: contextvars.Token[str]) -> None:
     _current_locale.reset(token)
+
+
+@contextlib.contextmanager
+def in_locale(locale: str) -> Iterator[None]:
+    """Render the enclosed strings in `locale` (an e-mail's recipient's), then return to the caller's language."""
+    token = set_locale(locale)
+    try:
+        yield
+    finally:
+        reset_locale(token)
 
 
 def get_locale() -> str:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 from litestar.datastructures import MutableScopeHeaders
 
 if TYPE_CHECKING:
-    from litestar.types import Message, Receive, Scope, Send
+    from litestar.types import Message, Receive, Scope
 
     from app.settings import Settings
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.notifications.kinds import KINDS, in_locale, local_path, render
+from app.notifications.kinds import KINDS, local_path, render
+from app.platform.i18n import in_locale
 from app.platform.i18n import get_locale
 
 
