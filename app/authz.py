@@ -132,7 +132,9 @@ def relations_from_member_role(role: str | None) -> set[str]:
     return {"org_owner" if role == "owner" else "org_member"}
 
 
-async def relations_to_organization(session: AsyncSession, actor: Actor | None, organization_id: uuid.UUID) -> set[str]:
+async def relations_to_organization(
+    session: AsyncSession, actor: Actor | None, organization_id: uuid.UUID
+) -> set[str]:
     from app.organizations.models import OrganizationMember
 
     if actor is None:

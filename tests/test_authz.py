@@ -133,7 +133,12 @@ def actor_for(role: str) -> Actor | None:
     if role == "visitor":
         return None
     return Actor(
-        id=uuid.uuid4(), email="someone@example.org", name="Someone", locale="en", is_admin=role == "admin", email_verified=True
+        id=uuid.uuid4(),
+        email="someone@example.org",
+        name="Someone",
+        locale="en",
+        is_admin=role == "admin",
+        email_verified=True,
     )
 
 

@@ -116,7 +116,9 @@ def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=TIMEZONE)
 
 
-async def search_audit(session: AsyncSession, actor: Actor, filters: AuditFilters, page: int = 1) -> Page[AuditRow]:
+async def search_audit(
+    session: AsyncSession, actor: Actor, filters: AuditFilters, page: int = 1
+) -> Page[AuditRow]:
     """A page of entries matching the filters, newest first."""
     authz.require(actor, "audit:view_all")
     result = await paginate(session, _statement(filters).order_by(AuditEntry.id.desc()), page, PAGE_SIZE)
@@ -163,7 +165,16 @@ async def _csv_stream(session: AsyncSession, statement: Select[Any]) -> AsyncIte
 
 def _csv_record(row: AuditRow) -> list[str]:
     details = json.dumps(row.details, ensure_ascii=False, sort_keys=True)
-    values = (row.id, row.at.astimezone(dt.UTC).isoformat(), row.actor_email, row.action, row.object_type, row.object_id, details, row.ip)
+    values = (
+        row.id,
+        row.at.astimezone(dt.UTC).isoformat(),
+        row.actor_email,
+        row.action,
+        row.object_type,
+        row.object_id,
+        details,
+        row.ip,
+    )
     return [csv_cell(value) for value in values]
 
 

@@ -61,14 +61,18 @@ async def review_organizations(
 
 
 @post("/admin/organizations/{slug:str}/verify", name="admin:verify_organization")
-async def verify_organization(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form) -> Response[Any]:
+async def verify_organization(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+) -> Response[Any]:
     organization = await organizations.set_verified(db, actor, slug, True)
     flash(request, "success", _("%(name)s is now verified.", name=organization.name))
     return redirect(request, _back_to_review(data))
 
 
 @post("/admin/organizations/{slug:str}/unverify", name="admin:unverify_organization")
-async def unverify_organization(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form) -> Response[Any]:
+async def unverify_organization(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+) -> Response[Any]:
     organization = await organizations.set_verified(db, actor, slug, False)
     flash(request, "success", _("%(name)s is no longer verified.", name=organization.name))
     return redirect(request, _back_to_review(data))
@@ -76,17 +80,31 @@ async def unverify_organization(request: Request[Any, Any, Any], db: AsyncSessio
 
 def _back_to_review(data: dict[str, str]) -> str:
     status = data.get("status", "unverified")
-    return f"/admin/organizations?{urlencode({'status': status if status in REVIEW_STATUSES else 'unverified'})}"
+    return (
+        f"/admin/organizations?{urlencode({'status': status if status in REVIEW_STATUSES else 'unverified'})}"
+    )
 
 
 # --- users and admin rights ----------------------------------------------------------------------------
 
 
 async def _users_page(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, q: str, page: int, status_code: int = 200, error: str | None = None
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    q: str,
+    page: int,
+    status_code: int = 200,
+    error: str | None = None,
 ) -> Response[str]:
     result = await services.list_users(db, actor, query=q, page=page)
-    context = {"page": result, "q": q, "params": urlencode({"q": q} if q else {}), "error": error, "section": "users"}
+    context = {
+        "page": result,
+        "q": q,
+        "params": urlencode({"q": q} if q else {}),
+        "error": error,
+        "section": "users",
+    }
     return render(request, "admin/users.html", context, block="user_results", status_code=status_code)
 
 
@@ -98,14 +116,18 @@ async def list_users(
 
 
 @post("/admin/users/{user_id:uuid}/grant-admin", name="admin:grant_admin")
-async def grant_admin(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, user_id: uuid.UUID) -> Response[Any]:
+async def grant_admin(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, user_id: uuid.UUID
+) -> Response[Any]:
     user = await services.grant_admin(db, actor, user_id)
     flash(request, "success", _("%(name)s is now an administrator.", name=user.name))
     return redirect(request, "/admin/users")
 
 
 @post("/admin/users/{user_id:uuid}/revoke-admin", name="admin:revoke_admin")
-async def revoke_admin(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, user_id: uuid.UUID) -> Response[Any]:
+async def revoke_admin(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, user_id: uuid.UUID
+) -> Response[Any]:
     try:
         user = await services.revoke_admin(db, actor, user_id)
     except Conflict as exc:
@@ -129,9 +151,21 @@ async def audit_log(
     until: SearchText = "",
     page: PageNumber = 1,
 ) -> Response[str]:
-    values = {"action": action, "actor": actor_email, "object_type": object_type, "since": since, "until": until}
+    values = {
+        "action": action,
+        "actor": actor_email,
+        "object_type": object_type,
+        "since": since,
+        "until": until,
+    }
     actions, object_types = await audit.filter_choices(db, actor)
-    context: dict[str, Any] = {"values": values, "actions": actions, "object_types": object_types, "errors": {}, "section": "audit"}
+    context: dict[str, Any] = {
+        "values": values,
+        "actions": actions,
+        "object_types": object_types,
+        "errors": {},
+        "section": "audit",
+    }
     try:
         filters = audit.audit_filters(action, actor_email, object_type, since, until)
     except InvalidInput as exc:

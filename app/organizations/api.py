@@ -45,19 +45,25 @@ async def api_list_organizations(
     """The directory of organizations, searched by name (`q`) and filtered by `kind`."""
     result = await services.list_organizations(db, actor, query=q, kind=kind, page=page)
     return OrganizationList(
-        items=[_view(row) for row in result.items], page=result.number, per_page=result.size, total=result.total, pages=result.pages
+        items=[_view(row) for row in result.items],
+        page=result.number,
+        per_page=result.size,
+        total=result.total,
+        pages=result.pages,
     )
 
 
 @post("/api/v1/organizations", name="organizations:api_create", cache_control=PRIVATE)
 async def api_create_organization(db: AsyncSession, actor: Actor, data: OrganizationCreate) -> Response[Any]:
-    """Create an organization; the caller becomes its owner. The slug is generated, never taken from the body."""
+    """Create an organization, owned by the caller. The slug is generated, never read from the body."""
     try:
         organization = await services.create_organization(
             db, actor, name=data.name, kind=data.kind, country=data.country, website=data.website
         )
     except InvalidInput as exc:
-        errors = [{"key": field, "message": message, "source": "body"} for field, message in exc.errors.items()]
+        errors = [
+            {"key": field, "message": message, "source": "body"} for field, message in exc.errors.items()
+        ]
         return problem(422, exc.detail, errors=errors)
     view = _view(await services.get_organization(db, actor, organization.slug))
     return Response(view, status_code=201, headers={"location": f"/api/v1/organizations/{organization.slug}"})
@@ -72,7 +78,9 @@ async def api_show_organization(db: AsyncSession, actor: Actor, slug: str) -> Or
 async def api_list_members(db: AsyncSession, actor: Actor, slug: str) -> list[MemberView]:
     """Members and their roles; for members of the organization (and admins)."""
     members = await services.list_members(db, actor, slug)
-    return [MemberView(user_id=m.user_id, name=m.name, email=m.email, role=m.role, since=m.since) for m in members]
+    return [
+        MemberView(user_id=m.user_id, name=m.name, email=m.email, role=m.role, since=m.since) for m in members
+    ]
 
 
 ROUTES = [api_list_organizations, api_create_organization, api_show_organization, api_list_members]

@@ -22,7 +22,9 @@ ROLE_LABELS = {"owner": lazy("Owner"), "member": lazy("Member")}
 assert set(KIND_LABELS) == set(ORGANIZATION_KINDS) and set(ROLE_LABELS) == set(MEMBER_ROLES)
 
 # Two-letter codes CLDR names that are not countries of ISO 3166-1 (unions, pseudo-regions, reservations).
-_NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
+_NOT_COUNTRIES = frozenset(
+    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
+)
 
 
 def kind_label(kind: str) -> str:

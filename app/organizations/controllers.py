@@ -14,9 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
 from app.admin.controllers import ROUTES as ADMIN_ROUTES
-from app.organizations import invitations, services
+from app.organizations import invitations, members, services
 from app.organizations.api import ROUTES as API_ROUTES
-from app.organizations.choices import country_choices, country_name, kind_choices, kind_label, role_choices, role_label
+from app.organizations.choices import (
+    country_choices,
+    country_name,
+    kind_choices,
+    kind_label,
+    role_choices,
+    role_label,
+)
 from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
@@ -38,7 +45,12 @@ def _helpers() -> dict[str, Any]:
 
 @get("/organizations", name="organizations:list")
 async def list_organizations(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, q: SearchText = "", kind: str = "", page: PageNumber = 1
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    q: SearchText = "",
+    kind: str = "",
+    page: PageNumber = 1,
 ) -> Response[str]:
     result = await services.list_organizations(db, actor, query=q, kind=kind, page=page)
     context = {
@@ -65,18 +77,28 @@ async def new_organization(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @post("/organizations", name="organizations:create")
-async def create_organization(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form) -> Response[Any]:
+async def create_organization(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form
+) -> Response[Any]:
     values = {field: data.get(field, "") for field in ORGANIZATION_FIELDS}
     try:
         organization = await services.create_organization(db, actor, **values)
     except InvalidInput as exc:
-        return render(request, "organizations/new.html", _form_context(values, exc.errors), block="organization_form", status_code=422)
+        return render(
+            request,
+            "organizations/new.html",
+            _form_context(values, exc.errors),
+            block="organization_form",
+            status_code=422,
+        )
     flash(request, "success", _("%(name)s has been created. You are its owner.", name=organization.name))
     return redirect(request, f"/organizations/{organization.slug}")
 
 
 @get("/organizations/{slug:str}/edit", name="organizations:edit")
-async def edit_organization(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
+async def edit_organization(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[str]:
     organization, _relations = await services.authorized_organization(db, actor, slug, "organization:edit")
     values = {field: getattr(organization, field) or "" for field in ORGANIZATION_FIELDS}
     return render(request, "organizations/edit.html", {"organization": organization, **_form_context(values)})
@@ -90,7 +112,9 @@ async def update_organization(
     try:
         organization = await services.update_organization(db, actor, slug, **values)
     except InvalidInput as exc:
-        organization, _relations = await services.authorized_organization(db, actor, slug, "organization:edit")
+        organization, _relations = await services.authorized_organization(
+            db, actor, slug, "organization:edit"
+        )
         context = {"organization": organization, **_form_context(values, exc.errors)}
         return render(request, "organizations/edit.html", context, block="organization_form", status_code=422)
     flash(request, "success", _("The details have been saved."))
@@ -127,12 +151,16 @@ async def _organization_page(
 
 
 @get("/organizations/{slug:str}", name="organizations:show")
-async def show_organization(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
+async def show_organization(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[str]:
     return await _organization_page(request, db, actor, slug)
 
 
 @post("/organizations/{slug:str}/invitations", name="organizations:invite")
-async def invite_member(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form) -> Response[Any]:
+async def invite_member(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+) -> Response[Any]:
     values = {"email": data.get("email", ""), "role": data.get("role", "member")}
     settings = get_context(request.scope).settings
     try:
@@ -145,7 +173,10 @@ async def invite_member(request: Request[Any, Any, Any], db: AsyncSession, actor
     return redirect(request, f"/organizations/{slug}#invitations")
 
 
-@post("/organizations/{slug:str}/invitations/{invitation_id:uuid}/revoke", name="organizations:revoke_invitation")
+@post(
+    "/organizations/{slug:str}/invitations/{invitation_id:uuid}/revoke",
+    name="organizations:revoke_invitation",
+)
 async def revoke_invitation(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, invitation_id: uuid.UUID
 ) -> Response[Any]:
@@ -162,9 +193,11 @@ async def change_member_role(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, user_id: uuid.UUID, data: Form
 ) -> Response[Any]:
     try:
-        await services.change_member_role(db, actor, slug, user_id, data.get("role", ""))
+        await members.change_member_role(db, actor, slug, user_id, data.get("role", ""))
     except (Conflict, InvalidInput) as exc:
-        return await _organization_page(request, db, actor, slug, status_code=exc.status_code, error=_refusal(exc))
+        return await _organization_page(
+            request, db, actor, slug, status_code=exc.status_code, error=_refusal(exc)
+        )
     flash(request, "success", _("The role has been changed."))
     return redirect(request, f"/organizations/{slug}#members")
 
@@ -174,7 +207,7 @@ async def remove_member(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, user_id: uuid.UUID
 ) -> Response[Any]:
     try:
-        await services.remove_member(db, actor, slug, user_id)
+        await members.remove_member(db, actor, slug, user_id)
     except Conflict as exc:
         return await _organization_page(request, db, actor, slug, status_code=409, error=exc.detail)
     flash(request, "success", _("The member has been removed."))
@@ -182,9 +215,11 @@ async def remove_member(
 
 
 @post("/organizations/{slug:str}/leave", name="organizations:leave")
-async def leave_organization(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[Any]:
+async def leave_organization(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[Any]:
     try:
-        organization = await services.leave_organization(db, actor, slug)
+        organization = await members.leave_organization(db, actor, slug)
     except Conflict as exc:
         return await _organization_page(request, db, actor, slug, status_code=409, error=exc.detail)
     flash(request, "success", _("You have left %(name)s.", name=organization.name))
@@ -218,15 +253,21 @@ async def _invitation_page(
 
 
 @get("/invitations/organization/{token:str}", name="invitations:show", opt={"public": True})
-async def show_invitation(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, token: str) -> Response[str]:
+async def show_invitation(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, token: str
+) -> Response[str]:
     """Public, so that someone without an account learns what they are invited to and can sign up first."""
     return await _invitation_page(request, db, actor, token)
 
 
 @post("/invitations/organization/{token:str}", name="invitations:accept")
-async def accept_invitation(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, token: str) -> Response[Any]:
+async def accept_invitation(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, token: str
+) -> Response[Any]:
     try:
-        organization = await invitations.accept_invitation(db, actor, get_context(request.scope).settings, token)
+        organization = await invitations.accept_invitation(
+            db, actor, get_context(request.scope).settings, token
+        )
     except (invitations.InvitationUnavailable, PermissionDeniedException) as exc:
         return await _invitation_page(request, db, actor, token, status_code=exc.status_code)
     flash(request, "success", _("Welcome to %(name)s!", name=organization.name))
@@ -248,5 +289,5 @@ PAGE_ROUTES = [
     show_invitation,
     accept_invitation,
 ]
-# The admin pages ride along until app/main.py collects app.admin.controllers itself; then drop ADMIN_ROUTES here.
+# The admin pages ride along until app/main.py collects app.admin.controllers; then drop ADMIN_ROUTES here.
 ROUTES = [*PAGE_ROUTES, *API_ROUTES, *ADMIN_ROUTES]

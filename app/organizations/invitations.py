@@ -104,7 +104,9 @@ async def invite_member(
     address, role = invitation_input(email, role)
     if await _is_member(session, organization.id, address):
         raise InvalidInput({"email": _("This person is already a member.")})
-    invitation = OrganizationInvitation(organization_id=organization.id, email=address, role=role, invited_by_id=actor.id)
+    invitation = OrganizationInvitation(
+        organization_id=organization.id, email=address, role=role, invited_by_id=actor.id
+    )
     try:
         async with session.begin_nested():
             session.add(invitation)
@@ -113,7 +115,11 @@ async def invite_member(
         raise InvalidInput({"email": _("An invitation to this address is already pending.")}) from None
     await _mail_invitation(session, actor, settings, organization, invitation)
     await audit.record(
-        session, actor, "organization:invite", "organization", organization.id,
+        session,
+        actor,
+        "organization:invite",
+        "organization",
+        organization.id,
         {"invitation_id": str(invitation.id), "email": address, "role": role},
     )
     return invitation
@@ -129,10 +135,17 @@ async def _is_member(session: AsyncSession, organization_id: uuid.UUID, email: s
 
 
 async def _mail_invitation(
-    session: AsyncSession, actor: Actor, settings: Settings, organization: Organization, invitation: OrganizationInvitation
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    organization: Organization,
+    invitation: OrganizationInvitation,
 ) -> None:
     # In the invitee's language when they have an account, else in the inviter's.
-    locale = await session.scalar(select(User.locale).where(func.lower(User.email) == invitation.email)) or i18n.get_locale()
+    locale = (
+        await session.scalar(select(User.locale).where(func.lower(User.email) == invitation.email))
+        or i18n.get_locale()
+    )
     link = settings.base_url + invitation_path(settings, invitation.id)
     with _in_locale(locale):
         subject = _("Invitation to join %(organization)s on Tremplin", organization=organization.name)
@@ -148,7 +161,13 @@ async def _mail_invitation(
             days=VALID_DAYS,
             email=invitation.email,
         )
-    await queue_mail(session, to=invitation.email, subject=subject, body=body, key=f"organization-invitation:{invitation.id}")
+    await queue_mail(
+        session,
+        to=invitation.email,
+        subject=subject,
+        body=body,
+        key=f"organization-invitation:{invitation.id}",
+    )
 
 
 @contextlib.contextmanager
@@ -162,10 +181,15 @@ def _in_locale(locale: str) -> Iterator[None]:
 
 async def revoke_invitation(session: AsyncSession, actor: Actor, slug: str, invitation_id: uuid.UUID) -> None:
     """Owners withdraw a pending invitation; its link stops working at once."""
-    organization, _relations = await authorized_organization(session, actor, slug, "organization:manage_members")
+    organization, _relations = await authorized_organization(
+        session, actor, slug, "organization:manage_members"
+    )
     invitation = await session.scalar(
         select(OrganizationInvitation)
-        .where(OrganizationInvitation.id == invitation_id, OrganizationInvitation.organization_id == organization.id)
+        .where(
+            OrganizationInvitation.id == invitation_id,
+            OrganizationInvitation.organization_id == organization.id,
+        )
         .with_for_update()
     )
     if invitation is None:
@@ -175,12 +199,18 @@ async def revoke_invitation(session: AsyncSession, actor: Actor, slug: str, invi
     invitation.revoked_at = utcnow()
     await session.flush()
     await audit.record(
-        session, actor, "organization:invitation_revoke", "organization", organization.id,
+        session,
+        actor,
+        "organization:invitation_revoke",
+        "organization",
+        organization.id,
         {"invitation_id": str(invitation.id), "email": invitation.email},
     )
 
 
-async def invitation_detail(session: AsyncSession, actor: Actor | None, settings: Settings, token: str) -> InvitationDetail:
+async def invitation_detail(
+    session: AsyncSession, actor: Actor | None, settings: Settings, token: str
+) -> InvitationDetail:
     """What a link holder sees: the organization, the invited address, and whether it can still be used."""
     invitation_id, expired = _read_token(settings, token)
     row = (
@@ -198,7 +228,9 @@ async def invitation_detail(session: AsyncSession, actor: Actor | None, settings
     return InvitationDetail(invitation, organization, _state(invitation, expired), relations)
 
 
-async def accept_invitation(session: AsyncSession, actor: Actor, settings: Settings, token: str) -> Organization:
+async def accept_invitation(
+    session: AsyncSession, actor: Actor, settings: Settings, token: str
+) -> Organization:
     """The invitee joins with the invited role. Single use, safe against concurrent acceptance."""
     invitation_id, expired = _read_token(settings, token)
     invitation = await session.scalar(
@@ -220,7 +252,11 @@ async def accept_invitation(session: AsyncSession, actor: Actor, settings: Setti
     invitation.accepted_by_id = actor.id
     await session.flush()
     await audit.record(
-        session, actor, "organization:invitation_accept", "organization", invitation.organization_id,
+        session,
+        actor,
+        "organization:invitation_accept",
+        "organization",
+        invitation.organization_id,
         {"invitation_id": str(invitation.id), "role": invitation.role},
     )
     organization = await session.get(Organization, invitation.organization_id)

@@ -58,7 +58,12 @@ def _website(value: str | None) -> tuple[str | None, str | None]:
         value = "https://" + value
     parts = urlsplit(value)
     host = parts.hostname or ""
-    valid = parts.scheme in ("http", "https") and "." in host and not re.search(r"\s", value) and len(value) <= WEBSITE_MAX
+    valid = (
+        parts.scheme in ("http", "https")
+        and "." in host
+        and not re.search(r"\s", value)
+        and len(value) <= WEBSITE_MAX
+    )
     if not valid:
         return None, _("Enter a web address such as https://example.org.")
     return value, None

@@ -1,8 +1,7 @@
-"""Business verbs of organizations: create, edit, list, verify, and the life of memberships.
+"""Business verbs of organizations: create, edit, list, show and verify.
 
 Invariants kept here: a slug is unique and never chosen by the client; the creator is the first
-owner; an organization always keeps at least one owner. Membership changes lock the organization's
-row first, so two owners demoting each other at the same moment cannot both succeed.
+owner. Memberships are changed in app.organizations.members, invitations in .invitations.
 """
 
 from __future__ import annotations
@@ -16,16 +15,21 @@ import uuid
 from typing import TYPE_CHECKING
 
 from litestar.exceptions import ClientException, NotFoundException
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import authz
 from app.accounts.models import User
 from app.db import utcnow
-from app.organizations.models import MEMBER_ROLES, ORGANIZATION_KINDS, Organization, OrganizationInvitation, OrganizationMember
+from app.organizations.models import (
+    ORGANIZATION_KINDS,
+    Organization,
+    OrganizationInvitation,
+    OrganizationMember,
+)
 from app.organizations.schemas import OrganizationInput, organization_input
 from app.platform import audit
-from app.platform.errors import Conflict, InvalidInput
+from app.platform.errors import Conflict
 from app.platform.i18n import gettext as _
 from app.platform.pagination import Page, paginate
 
@@ -82,20 +86,31 @@ async def create_organization(
     session.add(OrganizationMember(organization_id=organization.id, user_id=actor.id, role="owner"))
     await session.flush()
     await audit.record(
-        session, actor, "organization:create", "organization", organization.id,
+        session,
+        actor,
+        "organization:create",
+        "organization",
+        organization.id,
         {"name": organization.name, "slug": organization.slug, "kind": organization.kind},
     )
     return organization
 
 
-async def _insert_with_free_slug(session: AsyncSession, actor: Actor, data: OrganizationInput) -> Organization:
+async def _insert_with_free_slug(
+    session: AsyncSession, actor: Actor, data: OrganizationInput
+) -> Organization:
     base = slugify(data.name)
     for attempt in range(3):
         # A concurrent creation may take the same slug between our look-up and our insert: the
         # unique constraint refuses it, and we try again with a random suffix.
         slug = await _free_slug(session, base) if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
         organization = Organization(
-            name=data.name, slug=slug, kind=data.kind, country=data.country, website=data.website, created_by_id=actor.id
+            name=data.name,
+            slug=slug,
+            kind=data.kind,
+            country=data.country,
+            website=data.website,
+            created_by_id=actor.id,
         )
         try:
             async with session.begin_nested():
@@ -146,7 +161,9 @@ async def update_organization(
     for field, value in changed.items():
         setattr(organization, field, value)
     await session.flush()
-    await audit.record(session, actor, "organization:edit", "organization", organization.id, {"changed": changed})
+    await audit.record(
+        session, actor, "organization:edit", "organization", organization.id, {"changed": changed}
+    )
     return organization
 
 
@@ -155,13 +172,17 @@ async def list_organizations(
 ) -> Page[OrganizationRow]:
     """The directory: every organization visible to the actor, searched by name and filtered by kind."""
     authz.require(actor, "organization:list")
-    return await _listing(session, actor, authz.visible_organizations(actor), query=query, kind=kind, page=page)
+    return await _listing(
+        session, actor, authz.visible_organizations(actor), query=query, kind=kind, page=page
+    )
 
 
 async def organizations_for_review(
     session: AsyncSession, actor: Actor, *, status: str = "unverified", query: str = "", page: int = 1
 ) -> Page[OrganizationRow]:
     """Admins' list of organizations by verification status ("unverified", "verified" or "all")."""
+    # A screen of the administration: hidden (404) from everyone else, like the rest of it.
+    authz.require(actor, "admin:dashboard")
     authz.require(actor, "organization:verify")
     conditions = {
         "unverified": Organization.verified_at.is_(None),
@@ -170,7 +191,9 @@ async def organizations_for_review(
     }
     if status not in conditions:
         raise ClientException(detail=_("Unknown verification status."))
-    return await _listing(session, actor, conditions[status], query=query, page=page, oldest_first=status == "unverified")
+    return await _listing(
+        session, actor, conditions[status], query=query, page=page, oldest_first=status == "unverified"
+    )
 
 
 async def organization_counts(session: AsyncSession, actor: Actor) -> tuple[int, int]:
@@ -178,7 +201,9 @@ async def organization_counts(session: AsyncSession, actor: Actor) -> tuple[int,
     authz.require(actor, "organization:verify")
     total, unverified = (
         await session.execute(
-            select(func.count(), func.count().filter(Organization.verified_at.is_(None))).select_from(Organization)
+            select(func.count(), func.count().filter(Organization.verified_at.is_(None))).select_from(
+                Organization
+            )
         )
     ).one()
     return total, unverified
@@ -202,7 +227,11 @@ async def _listing(
         if kind not in ORGANIZATION_KINDS:
             raise ClientException(detail=_("Unknown kind of organization."))
         statement = statement.where(Organization.kind == kind)
-    order = (Organization.created_at, Organization.id) if oldest_first else (func.lower(Organization.name), Organization.id)
+    order = (
+        (Organization.created_at, Organization.id)
+        if oldest_first
+        else (func.lower(Organization.name), Organization.id)
+    )
     result = await paginate(session, statement.order_by(*order), page, PAGE_SIZE)
     return dataclasses.replace(result, items=[OrganizationRow(*row) for row in result.items])
 
@@ -228,7 +257,9 @@ def _role_of(actor: Actor):
 async def get_organization(session: AsyncSession, actor: Actor, slug: str) -> OrganizationRow:
     """One organization with its member count and the actor's role in it, in one query."""
     row = (
-        await session.execute(select(Organization, _member_count(), _role_of(actor)).where(Organization.slug == slug))
+        await session.execute(
+            select(Organization, _member_count(), _role_of(actor)).where(Organization.slug == slug)
+        )
     ).one_or_none()
     if row is None:
         raise NotFoundException()
@@ -253,7 +284,9 @@ async def organization_detail(session: AsyncSession, actor: Actor, slug: str) ->
 
 async def list_members(session: AsyncSession, actor: Actor, slug: str) -> list[MemberRow]:
     """Members and their roles, owners first; for members of the organization and admins."""
-    organization, _relations = await authorized_organization(session, actor, slug, "organization:view_members")
+    organization, _relations = await authorized_organization(
+        session, actor, slug, "organization:view_members"
+    )
     return await _members(session, organization.id)
 
 
@@ -267,7 +300,9 @@ async def _members(session: AsyncSession, organization_id: uuid.UUID) -> list[Me
     return [MemberRow(*row) for row in rows]
 
 
-async def _pending_invitations(session: AsyncSession, organization_id: uuid.UUID) -> list[OrganizationInvitation]:
+async def _pending_invitations(
+    session: AsyncSession, organization_id: uuid.UUID
+) -> list[OrganizationInvitation]:
     return list(
         await session.scalars(
             select(OrganizationInvitation)
@@ -283,7 +318,9 @@ async def _pending_invitations(session: AsyncSession, organization_id: uuid.UUID
 
 async def set_verified(session: AsyncSession, actor: Actor, slug: str, verified: bool) -> Organization:
     """Admins vouch for an organization (or withdraw it); each change is audited, a repeat is a no-op."""
-    organization, _relations = await authorized_organization(session, actor, slug, "organization:verify", lock=True)
+    organization, _relations = await authorized_organization(
+        session, actor, slug, "organization:verify", lock=True
+    )
     if (organization.verified_at is not None) == verified:
         return organization
     organization.verified_at = utcnow() if verified else None
@@ -307,85 +344,3 @@ async def authorized_organization(
     relations = await authz.relations_to_organization(session, actor, organization.id)
     authz.require(actor, action, relations)
     return organization, relations
-
-
-# --- memberships ---------------------------------------------------------------------------------------
-
-
-def _last_owner() -> Conflict:
-    return Conflict(_("An organization must keep at least one owner. Make someone else an owner first."))
-
-
-async def change_member_role(session: AsyncSession, actor: Actor, slug: str, user_id: uuid.UUID, role: str) -> None:
-    """Owners make a member an owner or an owner a member, never demoting the last owner."""
-    organization, _relations = await authorized_organization(session, actor, slug, "organization:manage_members", lock=True)
-    if role not in MEMBER_ROLES:
-        raise InvalidInput({"role": _("Choose a role from the list.")})
-    member = await _member(session, organization.id, user_id)
-    if member.role == role:
-        return
-    if member.role == "owner" and await _owner_count(session, organization.id) <= 1:
-        raise _last_owner()
-    await session.execute(
-        update(OrganizationMember)
-        .where(OrganizationMember.organization_id == organization.id, OrganizationMember.user_id == user_id)
-        .values(role=role)
-    )
-    await audit.record(
-        session, actor, "organization:role_change", "organization", organization.id,
-        {"user_id": str(user_id), "email": member.email, "from": member.role, "to": role},
-    )
-
-
-async def remove_member(session: AsyncSession, actor: Actor, slug: str, user_id: uuid.UUID) -> None:
-    """Owners remove someone from the organization, unless that would leave it without an owner."""
-    organization, _relations = await authorized_organization(session, actor, slug, "organization:manage_members", lock=True)
-    member = await _member(session, organization.id, user_id)
-    await _delete_membership(session, organization, member)
-    await audit.record(
-        session, actor, "organization:member_remove", "organization", organization.id,
-        {"user_id": str(user_id), "email": member.email, "role": member.role},
-    )
-
-
-async def leave_organization(session: AsyncSession, actor: Actor, slug: str) -> Organization:
-    """A member leaves; the last owner must hand over ownership first."""
-    organization, _relations = await authorized_organization(session, actor, slug, "organization:leave", lock=True)
-    member = await _member(session, organization.id, actor.id)
-    await _delete_membership(session, organization, member)
-    await audit.record(
-        session, actor, "organization:member_leave", "organization", organization.id, {"role": member.role}
-    )
-    return organization
-
-
-async def _delete_membership(session: AsyncSession, organization: Organization, member: MemberRow) -> None:
-    # The caller holds the organization's row lock, so the count cannot change under us.
-    if member.role == "owner" and await _owner_count(session, organization.id) <= 1:
-        raise _last_owner()
-    await session.execute(
-        delete(OrganizationMember).where(
-            OrganizationMember.organization_id == organization.id, OrganizationMember.user_id == member.user_id
-        )
-    )
-
-
-async def _member(session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> MemberRow:
-    row = (
-        await session.execute(
-            select(User.id, User.name, User.email, OrganizationMember.role, OrganizationMember.created_at)
-            .join(User, User.id == OrganizationMember.user_id)
-            .where(OrganizationMember.organization_id == organization_id, OrganizationMember.user_id == user_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFoundException()
-    return MemberRow(*row)
-
-
-async def _owner_count(session: AsyncSession, organization_id: uuid.UUID) -> int:
-    return await session.scalar(
-        select(func.count()).where(
-            OrganizationMember.organization_id == organization_id, OrganizationMember.role == "owner"
-        )
-    ) or 0

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.accounts.models import User
+from app.db import async_url, make_session_maker
 from app.organizations.models import Organization
-from tests.conftest import Client, make_client
+from app.platform.migrations import upgrade
+from tests.conftest import Client, _drop_database, _recreate_database, _with_database, make_client, worker_id
 from tests.factories import make_organization, make_user, sign_in
 
 
@@ -24,14 +28,40 @@ class Cast:
 
 
 @pytest.fixture
+def race_database(servers):
+    """A migrated database of its own, for races between really committed transactions."""
+    name = f"tremplin_race_{worker_id()}"
+    asyncio.run(_recreate_database(servers["database"], name))
+    url = _with_database(servers["database"], name)
+    upgrade(url)
+    yield url
+    asyncio.run(_drop_database(servers["database"], name))
+
+
+@pytest.fixture
+async def race_sessions(race_database):
+    """Sessions on the race database; each one is its own connection and transaction."""
+    engine = create_async_engine(async_url(race_database))
+    yield make_session_maker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _queue_emptied_after_each_test(redis):
+    """Invitations queue e-mails; the `redis` fixture removes the jobs sent, so later tests start empty."""
+
+
+@pytest.fixture
 async def cast(db) -> Cast:
-    """Acme Health (owner + member) and Other Lab (other_owner); a plain user and an admin belong to neither."""
+    """Acme Health (owner + member), Other Lab (other_owner); a plain user and an admin belong to neither."""
     owner = await make_user(db, name="Olivia Owner", email="olivia@acme.example")
     member = await make_user(db, name="Marc Member", email="marc@acme.example")
     user = await make_user(db, name="Ursula User", email="ursula@example.org")
     admin = await make_user(db, name="Ada Admin", email="ada@tremplin.example", admin=True)
     other_owner = await make_user(db, name="Oscar Other", email="oscar@other.example")
-    organization = await make_organization(db, name="Acme Health", kind="hospital", owner=owner, members=(member,))
+    organization = await make_organization(
+        db, name="Acme Health", kind="hospital", owner=owner, members=(member,)
+    )
     other = await make_organization(db, name="Other Lab", kind="academic_lab", owner=other_owner)
     return Cast(owner, member, user, admin, other_owner, organization, other)
 
@@ -58,7 +88,9 @@ async def browser(app, session_maker, db):
 async def make_invitation(db, organization: Organization, inviter: User, email: str, role: str = "member"):
     from app.organizations.models import OrganizationInvitation
 
-    invitation = OrganizationInvitation(organization_id=organization.id, email=email.lower(), role=role, invited_by_id=inviter.id)
+    invitation = OrganizationInvitation(
+        organization_id=organization.id, email=email.lower(), role=role, invited_by_id=inviter.id
+    )
     db.add(invitation)
     await db.flush()
     return invitation
@@ -71,11 +103,13 @@ def invitation_url(settings, invitation) -> str:
 
 
 async def send(client: Client, method: str, url: str, data: dict | None = None):
-    """A request the way the page or API client would send it: forms with their CSRF field, JSON with the header."""
+    """A request as a page or API client sends it: forms with their CSRF field, JSON with the header."""
     if method == "GET":
         return await client.get(url)
     if url.startswith("/api/"):
-        return await client.request(method, url, json=data or {}, headers={"X-CSRF-Token": await client.csrf()})
+        return await client.request(
+            method, url, json=data or {}, headers={"X-CSRF-Token": await client.csrf()}
+        )
     return await client.submit(url, data or {})
 
 

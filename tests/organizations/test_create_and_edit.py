@@ -15,7 +15,9 @@ VALID = {"name": "Clinique Saint-Étienne", "kind": "hospital", "country": "FR",
 
 
 async def organization_by_slug(db, slug: str) -> Organization | None:
-    return await db.scalar(select(Organization).where(Organization.slug == slug).execution_options(populate_existing=True))
+    return await db.scalar(
+        select(Organization).where(Organization.slug == slug).execution_options(populate_existing=True)
+    )
 
 
 async def test_creator_becomes_owner_and_creation_is_audited(client, db):
@@ -25,7 +27,11 @@ async def test_creator_becomes_owner_and_creation_is_audited(client, db):
     assert response.status_code == 303
     assert response.headers["location"] == "/organizations/clinique-saint-etienne"
     organization = await organization_by_slug(db, "clinique-saint-etienne")
-    assert (organization.name, organization.kind, organization.country) == ("Clinique Saint-Étienne", "hospital", "FR")
+    assert (organization.name, organization.kind, organization.country) == (
+        "Clinique Saint-Étienne",
+        "hospital",
+        "FR",
+    )
     assert organization.website == "https://clinique.example"
     assert organization.verified_at is None
     role = await db.scalar(
@@ -56,7 +62,9 @@ async def test_a_slug_never_shadows_the_new_organization_page(client, db):
 
 
 def test_slugify_keeps_letters_and_digits_only():
-    assert slugify("  Hôpital Européen   Georges-Pompidou (AP-HP) ") == "hopital-europeen-georges-pompidou-ap-hp"
+    assert (
+        slugify("  Hôpital Européen   Georges-Pompidou (AP-HP) ") == "hopital-europeen-georges-pompidou-ap-hp"
+    )
     assert slugify("北京医院") == "organization"
 
 
@@ -104,7 +112,9 @@ async def test_owner_edits_details_and_the_change_is_audited(client, db):
     await sign_in(client, db, owner)
     url = f"/organizations/{organization.slug}/edit"
     assert (await client.get(url)).status_code == 200
-    response = await client.submit(url, {"name": "New Name", "kind": "company", "country": "BE", "website": ""})
+    response = await client.submit(
+        url, {"name": "New Name", "kind": "company", "country": "BE", "website": ""}
+    )
     assert response.status_code == 303
     organization = await organization_by_slug(db, organization.slug)
     assert (organization.name, organization.kind, organization.country) == ("New Name", "company", "BE")
@@ -116,7 +126,9 @@ async def test_edit_with_bad_input_keeps_the_old_details(client, db):
     owner = await make_user(db)
     organization = await make_organization(db, name="Stable", owner=owner)
     await sign_in(client, db, owner)
-    response = await client.submit(f"/organizations/{organization.slug}/edit", {"name": "", "kind": "startup", "country": "FR"})
+    response = await client.submit(
+        f"/organizations/{organization.slug}/edit", {"name": "", "kind": "startup", "country": "FR"}
+    )
     assert response.status_code == 422
     assert "Enter the organization’s name." in text_of(response.text)
     assert (await organization_by_slug(db, organization.slug)).name == "Stable"

@@ -43,8 +43,13 @@ async def test_search_by_name_and_filter_by_kind(client, db):
     await make_organization(db, name=f"Cardio {tag} Startup", kind="startup", verified=True)
     await make_organization(db, name=f"Neuro {tag} Lab", kind="academic_lab")
     await sign_in(client, db, await make_user(db))
-    assert names_in((await client.get(f"/organizations?q=cardio+{tag}")).text) == [f"Cardio {tag} Hospital", f"Cardio {tag} Startup"]
-    assert names_in((await client.get(f"/organizations?q={tag}&kind=startup")).text) == [f"Cardio {tag} Startup"]
+    assert names_in((await client.get(f"/organizations?q=cardio+{tag}")).text) == [
+        f"Cardio {tag} Hospital",
+        f"Cardio {tag} Startup",
+    ]
+    assert names_in((await client.get(f"/organizations?q={tag}&kind=startup")).text) == [
+        f"Cardio {tag} Startup"
+    ]
     page = text_of((await client.get(f"/organizations?q={tag}&kind=startup")).text)
     assert "Verified" in page
 

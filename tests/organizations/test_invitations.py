@@ -10,16 +10,13 @@ import pytest
 import time_machine
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.accounts.sessions import actor_from_user
-from app.db import async_url, make_session_maker
 from app.notifications.models import MailMessage
 from app.organizations import invitations
 from app.organizations.models import OrganizationInvitation, OrganizationMember
-from app.platform.migrations import upgrade
 from app.platform.models import AuditEntry, OutboxJob
-from tests.conftest import _drop_database, _recreate_database, _with_database, text_of, worker_id
+from tests.conftest import text_of
 from tests.factories import make_organization, make_user
 from tests.organizations.conftest import audit_entries, invitation_url, make_invitation
 
@@ -44,14 +41,26 @@ def link_path(settings, body: str) -> str:
 
 async def test_owner_invites_by_email_and_a_signed_link_is_mailed(cast, browser, db, settings):
     owner = await browser(cast.owner)
-    response = await owner.submit(f"/organizations/{cast.organization.slug}/invitations", {"email": " New.Person@Example.org ", "role": "member"})
+    response = await owner.submit(
+        f"/organizations/{cast.organization.slug}/invitations",
+        {"email": " New.Person@Example.org ", "role": "member"},
+    )
     assert response.status_code == 303
-    invitation = await db.scalar(select(OrganizationInvitation).where(OrganizationInvitation.organization_id == cast.organization.id))
-    assert (invitation.email, invitation.role, invitation.invited_by_id) == ("new.person@example.org", "member", cast.owner.id)
+    invitation = await db.scalar(
+        select(OrganizationInvitation).where(OrganizationInvitation.organization_id == cast.organization.id)
+    )
+    assert (invitation.email, invitation.role, invitation.invited_by_id) == (
+        "new.person@example.org",
+        "member",
+        cast.owner.id,
+    )
     message = await mail_to(db, "new.person@example.org")
     assert message.subject == "Invitation to join Acme Health on Tremplin"
     assert "Olivia Owner invites you to join Acme Health on Tremplin as member." in message.body_text
-    assert link_path(settings, message.body_text) == invitation_url(settings, invitation)
+    link = link_path(settings, message.body_text)
+    assert link.rsplit(".", 2)[0] == invitation_url(settings, invitation).rsplit(".", 2)[0]
+    followed = await (await browser()).get(link)
+    assert "You are invited to join Acme Health as member." in text_of(followed.text)
     job = await db.scalar(select(OutboxJob).where(OutboxJob.args["mail_id"].astext == str(message.id)))
     assert job.function == "send_mail"
     [entry] = await audit_entries(db, "organization:invite", cast.organization.id)
@@ -64,7 +73,9 @@ async def test_owner_invites_by_email_and_a_signed_link_is_mailed(cast, browser,
 async def test_invitation_mail_speaks_the_invitees_language(cast, browser, db):
     await make_user(db, email="lea@example.fr", locale="fr")
     owner = await browser(cast.owner)
-    await owner.submit(f"/organizations/{cast.organization.slug}/invitations", {"email": "lea@example.fr", "role": "owner"})
+    await owner.submit(
+        f"/organizations/{cast.organization.slug}/invitations", {"email": "lea@example.fr", "role": "owner"}
+    )
     message = await mail_to(db, "lea@example.fr")
     assert message.subject == "Invitation à rejoindre Acme Health sur Tremplin"
     assert "en tant que propriétaire" in message.body_text
@@ -81,7 +92,9 @@ async def test_invitation_mail_speaks_the_invitees_language(cast, browser, db):
 )
 async def test_bad_invitations_are_refused_beside_the_field(cast, browser, db, email, role, field, message):
     owner = await browser(cast.owner)
-    response = await owner.submit(f"/organizations/{cast.organization.slug}/invitations", {"email": email, "role": role})
+    response = await owner.submit(
+        f"/organizations/{cast.organization.slug}/invitations", {"email": email, "role": role}
+    )
     assert response.status_code == 422
     assert f'id="invite-{field}-error"' in response.text
     assert message in text_of(response.text)
@@ -98,7 +111,9 @@ async def test_a_second_pending_invitation_to_the_same_address_is_refused(cast, 
 
 
 async def test_someone_without_an_account_is_asked_to_sign_in_or_sign_up(cast, browser, db, settings):
-    invitation = await make_invitation(db, cast.organization, cast.owner, "newcomer@example.org", role="owner")
+    invitation = await make_invitation(
+        db, cast.organization, cast.owner, "newcomer@example.org", role="owner"
+    )
     path = invitation_url(settings, invitation)
     visitor = await browser()
     response = await visitor.get(path)
@@ -142,11 +157,16 @@ async def test_a_used_link_cannot_be_used_again(cast, browser, db, settings):
 
 
 async def test_someone_else_holding_the_link_cannot_accept(cast, browser, db, settings):
-    invitation = await make_invitation(db, cast.organization, cast.owner, "intended@example.org", role="owner")
+    invitation = await make_invitation(
+        db, cast.organization, cast.owner, "intended@example.org", role="owner"
+    )
     path = invitation_url(settings, invitation)
     intruder = await browser(cast.other_owner)
     page = text_of((await intruder.get(path)).text)
-    assert "This invitation was sent to intended@example.org, but you are signed in as oscar@other.example." in page
+    assert (
+        "This invitation was sent to intended@example.org, but you are signed in as oscar@other.example."
+        in page
+    )
     response = await intruder.submit(path)
     assert response.status_code == 403
     assert await membership(db, cast.organization, cast.other_owner) is None
@@ -167,7 +187,9 @@ async def test_an_expired_link_is_refused(cast, browser, db, settings):
 
 async def test_a_link_just_before_expiry_still_works(cast, browser, db, settings):
     invitation = await make_invitation(db, cast.organization, cast.owner, cast.user.email)
-    with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=invitations.VALID_DAYS) + dt.timedelta(minutes=5)):
+    with time_machine.travel(
+        dt.datetime.now(dt.UTC) - dt.timedelta(days=invitations.VALID_DAYS) + dt.timedelta(minutes=5)
+    ):
         path = invitation_url(settings, invitation)
     assert (await (await browser(cast.user)).submit(path)).status_code == 303
 
@@ -175,9 +197,18 @@ async def test_a_link_just_before_expiry_still_works(cast, browser, db, settings
 async def test_forged_or_foreign_tokens_are_not_found(cast, browser, db, settings):
     invitation = await make_invitation(db, cast.organization, cast.owner, cast.user.email)
     ursula = await browser(cast.user)
-    other_purpose = URLSafeTimedSerializer(settings.secret_key, salt="password-reset").dumps(str(invitation.id))
-    other_secret = URLSafeTimedSerializer("another-secret-" * 3, salt=invitations.SALT).dumps(str(invitation.id))
-    for token in ("garbage", other_purpose, other_secret, invitation_url(settings, invitation).rsplit("/", 1)[1] + "x"):
+    other_purpose = URLSafeTimedSerializer(settings.secret_key, salt="password-reset").dumps(
+        str(invitation.id)
+    )
+    other_secret = URLSafeTimedSerializer("another-secret-" * 3, salt=invitations.SALT).dumps(
+        str(invitation.id)
+    )
+    for token in (
+        "garbage",
+        other_purpose,
+        other_secret,
+        invitation_url(settings, invitation).rsplit("/", 1)[1] + "x",
+    ):
         assert (await ursula.get(f"/invitations/organization/{token}")).status_code == 404, token
         assert (await ursula.submit(f"/invitations/organization/{token}")).status_code == 404, token
     assert await membership(db, cast.organization, cast.user) is None
@@ -213,57 +244,49 @@ async def test_accepting_while_already_a_member_keeps_one_membership(cast, brows
     response = await (await browser(cast.member)).submit(invitation_url(settings, invitation))
     assert response.status_code == 303
     assert await membership(db, cast.organization, cast.member) == "member"
-    count = await db.scalar(select(func.count()).select_from(OrganizationMember).where(OrganizationMember.user_id == cast.member.id))
+    count = await db.scalar(
+        select(func.count())
+        .select_from(OrganizationMember)
+        .where(OrganizationMember.user_id == cast.member.id)
+    )
     assert count == 1
 
 
 # --- concurrent acceptance -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def race_database(servers):
-    """A database of its own: the two acceptances run in separate, really committed transactions."""
-    name = f"tremplin_invitation_race_{worker_id()}"
-    asyncio.run(_recreate_database(servers["database"], name))
-    url = _with_database(servers["database"], name)
-    upgrade(url)
-    yield url
-    asyncio.run(_drop_database(servers["database"], name))
+async def test_two_simultaneous_acceptances_add_one_membership(race_sessions, settings):
+    async with race_sessions() as session:
+        owner = await make_user(session)
+        invitee = await make_user(session)
+        organization = await make_organization(session, owner=owner)
+        invitation = await make_invitation(session, organization, owner, invitee.email)
+        await session.commit()
+    token = invitation_url(settings, invitation).rsplit("/", 1)[1]
+    actor = actor_from_user(invitee)
 
-
-async def test_two_simultaneous_acceptances_add_one_membership(race_database, settings):
-    engine = create_async_engine(async_url(race_database))
-    sessions = make_session_maker(engine)
-    try:
-        async with sessions() as session:
-            owner = await make_user(session)
-            invitee = await make_user(session)
-            organization = await make_organization(session, owner=owner)
-            invitation = await make_invitation(session, organization, owner, invitee.email)
+    async def accept() -> str:
+        async with race_sessions() as session:
+            try:
+                await invitations.accept_invitation(session, actor, settings, token)
+            except invitations.InvitationUnavailable:
+                await session.rollback()
+                return "refused"
+            # Hold the row lock a moment, so that the other acceptance really has to wait for it.
+            await asyncio.sleep(0.2)
             await session.commit()
-        token = invitation_url(settings, invitation).rsplit("/", 1)[1]
-        actor = actor_from_user(invitee)
+            return "accepted"
 
-        async def accept() -> str:
-            async with sessions() as session:
-                try:
-                    await invitations.accept_invitation(session, actor, settings, token)
-                except invitations.InvitationUnavailable:
-                    await session.rollback()
-                    return "refused"
-                # Hold the row lock a moment, so that the other acceptance really has to wait for it.
-                await asyncio.sleep(0.2)
-                await session.commit()
-                return "accepted"
-
-        assert sorted(await asyncio.gather(accept(), accept())) == ["accepted", "refused"]
-        async with sessions() as session:
-            members = await session.scalar(
-                select(func.count()).select_from(OrganizationMember).where(OrganizationMember.user_id == invitee.id)
-            )
-            accepted = await session.scalar(
-                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "organization:invitation_accept")
-            )
-        assert (members, accepted) == (1, 1)
-    finally:
-        await engine.dispose()
+    assert sorted(await asyncio.gather(accept(), accept())) == ["accepted", "refused"]
+    async with race_sessions() as session:
+        members = await session.scalar(
+            select(func.count())
+            .select_from(OrganizationMember)
+            .where(OrganizationMember.user_id == invitee.id)
+        )
+        accepted = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "organization:invitation_accept")
+        )
+    assert (members, accepted) == (1, 1)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import asyncio
 
+from litestar.exceptions import PermissionDeniedException
+from sqlalchemy import func, select, update
+
+from app.accounts.sessions import actor_from_user
+from app.organizations import members
 from app.organizations.models import OrganizationMember
+from app.platform.errors import Conflict
 from tests.conftest import text_of
+from tests.factories import make_organization, make_user
 from tests.organizations.conftest import audit_entries, make_invitation
 
 
@@ -63,7 +70,10 @@ async def test_owner_makes_a_member_owner_and_back(cast, browser, db):
     assert (await owner.submit(url, {"role": "member"})).status_code == 303
     assert await role_of(db, cast.organization, cast.member) == "member"
     changes = await audit_entries(db, "organization:role_change", cast.organization.id)
-    assert [(e.details["from"], e.details["to"]) for e in changes] == [("member", "owner"), ("owner", "member")]
+    assert [(e.details["from"], e.details["to"]) for e in changes] == [
+        ("member", "owner"),
+        ("owner", "member"),
+    ]
     assert changes[0].details["email"] == "marc@acme.example"
 
 
@@ -171,7 +181,9 @@ async def test_own_organization_in_the_path_does_not_reach_the_others_members(ca
     base = page_url(cast, cast.other)
     invitation = await make_invitation(db, cast.organization, cast.owner, "pending@example.org")
     assert (await other.submit(f"{base}/members/{cast.member.id}/remove")).status_code == 404
-    assert (await other.submit(f"{base}/members/{cast.member.id}/role", {"role": "member"})).status_code == 404
+    assert (
+        await other.submit(f"{base}/members/{cast.member.id}/role", {"role": "member"})
+    ).status_code == 404
     assert (await other.submit(f"{base}/invitations/{invitation.id}/revoke")).status_code == 404
     assert await role_of(db, cast.organization, cast.member) == "member"
     await db.refresh(invitation)
@@ -183,3 +195,42 @@ async def test_owners_of_one_organization_are_plain_users_of_the_other(cast, bro
     page = text_of((await owner.get(page_url(cast, cast.other))).text)
     assert "Oscar Other" not in page and "Edit details" not in page
 
+
+async def test_two_owners_demoting_each_other_at_once_leave_one_owner(race_sessions):
+    async with race_sessions() as session:
+        first, second = await make_user(session), await make_user(session)
+        organization = await make_organization(session, owner=first)
+        await session.execute(
+            update(OrganizationMember)
+            .where(OrganizationMember.organization_id == organization.id)
+            .values(role="owner")
+        )
+        session.add(OrganizationMember(organization_id=organization.id, user_id=second.id, role="owner"))
+        await session.commit()
+
+    async def demote(actor_user, target) -> str:
+        async with race_sessions() as session:
+            try:
+                await members.change_member_role(
+                    session, actor_from_user(actor_user), organization.slug, target.id, "member"
+                )
+            except (Conflict, PermissionDeniedException):
+                # Whoever waits finds themselves demoted (403), or the last owner (409).
+                await session.rollback()
+                return "refused"
+            # Hold the organization's lock a moment, so that the other demotion really waits for it.
+            await asyncio.sleep(0.2)
+            await session.commit()
+            return "demoted"
+
+    assert sorted(await asyncio.gather(demote(first, second), demote(second, first))) == [
+        "demoted",
+        "refused",
+    ]
+    async with race_sessions() as session:
+        owners = await session.scalar(
+            select(func.count()).where(
+                OrganizationMember.organization_id == organization.id, OrganizationMember.role == "owner"
+            )
+        )
+    assert owners == 1
