@@ -295,6 +295,7 @@ async def _members(session: AsyncSession, organization_id: uuid.UUID) -> list[Me
         select(User.id, User.name, User.email, OrganizationMember.role, OrganizationMember.created_at)
         .join(User, User.id == OrganizationMember.user_id)
         .where(OrganizationMember.organization_id == organization_id)
+        # "owner" sorts after "member": descending puts the owners first.
         .order_by(OrganizationMember.role.desc(), func.lower(User.name), User.id)
     )
     return [MemberRow(*row) for row in rows]
