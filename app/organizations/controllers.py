@@ -145,6 +145,7 @@ async def _organization_page(
         "invite_values": invite_values or {"role": "member"},
         "invite_errors": invite_errors or {},
         "roles": role_choices(),
+        "is_expired": invitations.is_expired,
         **_helpers(),
     }
     return render(request, "organizations/show.html", context, status_code=status_code)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from litestar.exceptions import ClientException, NotFoundException
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 SALT = "tremplin.organization-invitation"
 VALID_DAYS = 14
+VALID_FOR = dt.timedelta(days=VALID_DAYS)
 
 
 class InvitationUnavailable(ClientException):
@@ -61,6 +63,10 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key, salt=SALT)
 
 
+def is_expired(invitation: OrganizationInvitation) -> bool:
+    return invitation.created_at < utcnow() - VALID_FOR
+
+
 def invitation_path(settings: Settings, invitation_id: uuid.UUID) -> str:
     return f"/invitations/organization/{_serializer(settings).dumps(str(invitation_id))}"
 
@@ -69,7 +75,7 @@ def _read_token(settings: Settings, token: str) -> tuple[uuid.UUID, bool]:
     """The invitation id and whether the link has expired; an unsigned or altered token is a 404."""
     serializer = _serializer(settings)
     try:
-        value, expired = serializer.loads(token, max_age=VALID_DAYS * 86400), False
+        value, expired = serializer.loads(token, max_age=int(VALID_FOR.total_seconds())), False
     except SignatureExpired:
         value, expired = serializer.loads(token), True
     except BadSignature:
@@ -83,9 +89,10 @@ def _read_token(settings: Settings, token: str) -> tuple[uuid.UUID, bool]:
 def _state(invitation: OrganizationInvitation, expired: bool) -> str:
     if invitation.accepted_at is not None:
         return "accepted"
-    if invitation.revoked_at is not None:
-        return "revoked"
-    return "expired" if expired else "open"
+    # Before "revoked": an expired invitation is retired when its address is invited again.
+    if expired:
+        return "expired"
+    return "revoked" if invitation.revoked_at is not None else "open"
 
 
 def unavailable_message(state: str) -> str:
@@ -104,6 +111,7 @@ async def invite_member(
     address, role = invitation_input(email, role)
     if await _is_member(session, organization.id, address):
         raise InvalidInput({"email": _("This person is already a member.")})
+    await _retire_expired(session, organization.id, address)
     invitation = OrganizationInvitation(
         organization_id=organization.id, email=address, role=role, invited_by_id=actor.id
     )
@@ -123,6 +131,22 @@ async def invite_member(
         {"invitation_id": str(invitation.id), "email": address, "role": role},
     )
     return invitation
+
+
+async def _retire_expired(session: AsyncSession, organization_id: uuid.UUID, email: str) -> None:
+    # An expired invitation still counts as open for the one-per-address index: inviting again
+    # replaces it instead of being refused as "already pending".
+    await session.execute(
+        update(OrganizationInvitation)
+        .where(
+            OrganizationInvitation.organization_id == organization_id,
+            func.lower(OrganizationInvitation.email) == email,
+            OrganizationInvitation.accepted_at.is_(None),
+            OrganizationInvitation.revoked_at.is_(None),
+            OrganizationInvitation.created_at < utcnow() - VALID_FOR,
+        )
+        .values(revoked_at=utcnow())
+    )
 
 
 async def _is_member(session: AsyncSession, organization_id: uuid.UUID, email: str) -> bool:

@@ -9,7 +9,7 @@ import re
 import pytest
 import time_machine
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.accounts.sessions import actor_from_user
 from app.notifications.models import MailMessage
@@ -290,3 +290,29 @@ async def test_two_simultaneous_acceptances_add_one_membership(race_sessions, se
             .where(AuditEntry.action == "organization:invitation_accept")
         )
     assert (members, accepted) == (1, 1)
+
+
+async def test_an_expired_invitation_is_shown_as_such_and_replaced_by_inviting_again(
+    cast, browser, db, settings
+):
+    old = await make_invitation(db, cast.organization, cast.owner, "late@example.org")
+    with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=invitations.VALID_DAYS + 1)):
+        old_path = invitation_url(settings, old)
+    await db.execute(
+        update(OrganizationInvitation)
+        .where(OrganizationInvitation.id == old.id)
+        .values(created_at=func.now() - dt.timedelta(days=invitations.VALID_DAYS + 1))
+    )
+    owner = await browser(cast.owner)
+    page = text_of((await owner.get(f"/organizations/{cast.organization.slug}")).text)
+    assert "late@example.org Member" in page and "(expired)" in page
+    url = f"/organizations/{cast.organization.slug}/invitations"
+    assert (await owner.submit(url, {"email": "late@example.org", "role": "member"})).status_code == 303
+    await db.refresh(old)
+    assert old.revoked_at is not None
+    late = await make_user(db, email="late@example.org")
+    client = await browser(late)
+    assert "This invitation has expired." in text_of((await client.get(old_path)).text)
+    new_link = link_path(settings, (await mail_to(db, "late@example.org")).body_text)
+    assert (await client.submit(new_link)).status_code == 303
+    assert await membership(db, cast.organization, late) == "member"
