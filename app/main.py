@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
@@ -122,11 +122,12 @@ def provide_actor(request: Request[Any, Any, Any]) -> Any:
 
 def route_handlers() -> list[Any]:
     from app.accounts.controllers import ROUTES as account_routes
+    from app.admin.controllers import ROUTES as admin_routes
     from app.notifications.controllers import ROUTES as notification_routes
     from app.organizations.controllers import ROUTES as organization_routes
     from app.platform.controllers import ROUTES as platform_routes
 
-    return [*platform_routes, *account_routes, *organization_routes, *notification_routes]
+    return [*platform_routes, *account_routes, *organization_routes, *notification_routes, *admin_routes]
 
 
 def create_app(settings: Settings | None = None, session_maker: async_sessionmaker[AsyncSession] | None = None) -> Litestar:
@@ -165,6 +166,8 @@ def create_app(settings: Settings | None = None, session_maker: async_sessionmak
             version="1",
             path="/schema",
             render_plugins=[JsonRenderPlugin()],
+            # The API's description is public, like the API's existence; the data behind it is not.
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}, include_in_schema=False),
         ),
         request_max_body_size=10 * 1024 * 1024,
         debug=False,

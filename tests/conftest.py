@@ -186,7 +186,10 @@ class _Unset:
 
 
 @pytest.fixture
-async def client(app: Litestar, session_maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[Client]:
+async def client(
+    app: Litestar, session_maker: async_sessionmaker[AsyncSession], redis: Any
+) -> AsyncIterator[Client]:
+    # Depends on `redis` so that jobs the app sends after its (savepoint) commits are cleared after the test.
     app.state.services.session_maker = session_maker
     async with make_client(app) as test_client:
         yield test_client

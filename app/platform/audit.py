@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,10 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
+
+
+# Set by the request context for the duration of a request, so every entry knows where the action came from.
+current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_ip", default=None)
 
 
 async def record(
@@ -29,7 +34,7 @@ async def record(
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else None,
         details=details or {},
-        ip=ip,
+        ip=ip or current_ip.get(),
     )
     session.add(entry)
     await session.flush()

@@ -19,7 +19,7 @@ from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import ScopeType
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.platform import i18n
+from app.platform import audit, i18n
 from app.platform.security import (
     SAFE_METHODS,
     client_ip,
@@ -97,6 +97,7 @@ def request_context_middleware(settings: Settings, session_maker_getter):
             )
             scope[SCOPE_KEY] = ctx  # type: ignore[literal-required]
             structlog.contextvars.bind_contextvars(request_id=request_id)
+            ip_token = audit.current_ip.set(ctx.ip)
             bare = scope["path"].startswith(BARE_PREFIXES)
             locale_token = None
             try:
@@ -130,6 +131,7 @@ def request_context_middleware(settings: Settings, session_maker_getter):
                 if locale_token is not None:
                     i18n.reset_locale(locale_token)
                 structlog.contextvars.unbind_contextvars("request_id")
+                audit.current_ip.reset(ip_token)
 
         return middleware
 

@@ -35,3 +35,17 @@ async def test_entry_is_kept_with_its_details(db):
     assert row.action == "organization:verify"
     assert row.details == {"name": "CHU"}
     assert row.ip == "10.0.0.1"
+
+
+async def test_entries_written_during_a_request_carry_the_client_address(client, db):
+    from sqlalchemy import select
+
+    from app.platform.models import AuditEntry
+    from tests.factories import make_user, sign_in
+
+    user = await make_user(db)
+    await sign_in(client, db, user)
+    response = await client.submit("/organizations", {"name": "Audited Org", "kind": "startup", "country": "FR"})
+    assert response.status_code == 303
+    entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "organization:create").order_by(AuditEntry.id.desc()))
+    assert entry is not None and entry.ip == "127.0.0.1"

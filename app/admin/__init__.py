@@ -1,0 +1,1 @@
+"""Pages for platform operators: dashboard, verification of organizations, admin rights, audit log."""
