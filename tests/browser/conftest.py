@@ -45,6 +45,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    # Lets the page fixture know the test failed, to keep a screenshot of where it stopped.
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -133,12 +141,16 @@ async def page(live_server, browser, request):
     context = await browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page = await context.new_page()
+    # Pages here answer in milliseconds: a missing element should fail fast, not after 30 s.
+    page.set_default_timeout(5000)
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", lambda r: errors.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
     page.shoot = Shooter(page, request.node.name)
     page.console_errors = errors
     yield page
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        await page.shoot("failure")
     await context.close()
     # A CSP violation or a script error is a defect even when the journey completes.
     assert errors == [], f"browser console errors: {errors}"

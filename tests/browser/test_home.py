@@ -18,7 +18,7 @@ async def test_visitor_sees_home_page_and_switches_to_french(page):
     assert await page.evaluate("typeof window.htmx") == "object"
     await page.shoot("home-en")
 
-    await page.get_by_label("Language").select_option("fr")
+    await page.get_by_label("Site language").select_option("fr")
     await expect(page.get_by_role("heading", name="Défis d’innovation ouverte en santé numérique")).to_be_visible()
     await expect(page).to_have_url(re.compile(r"/$"))
     await page.shoot("home-fr")
