@@ -151,8 +151,8 @@ def command_run(args: argparse.Namespace, settings: Settings) -> None:
     embedded = settings.database_url is None or settings.redis_url is None
     with services(settings, redis=True) as settings:
         _migrate(settings, "head")
-        demo_present = asyncio.run(_with_session(settings, _prepare_demo, not args.no_demo))
-        _print_banner(settings, embedded, demo_present)
+        demo_state = asyncio.run(_with_session(settings, _prepare_demo, not args.no_demo))
+        _print_banner(settings, embedded, demo_state)
         uvicorn.run(create_app(settings), **_uvicorn_options(args.host, port), timeout_graceful_shutdown=10)
 
 
@@ -336,8 +336,8 @@ async def _with_engine(settings: Settings, work: Callable[[Any], Awaitable[T]]) 
 # --- demo and admin ---------------------------------------------------------------------------------
 
 
-async def _prepare_demo(session: AsyncSession, load: bool) -> bool:
-    """Load the demo into an empty database; tell whether the demo accounts are there to print."""
+async def _prepare_demo(session: AsyncSession, load: bool) -> str:
+    """Load the demo into an empty database: "loaded" now, already "present", or "absent"."""
     from sqlalchemy import func, select
 
     from app import demo
@@ -345,9 +345,10 @@ async def _prepare_demo(session: AsyncSession, load: bool) -> bool:
 
     if load and not await demo.has_users(session):
         await demo.load_demo(session)
-        return True
+        return "loaded"
     emails = [email for email, _, _ in demo.accounts_summary()]
-    return bool(await session.scalar(select(func.count()).select_from(User).where(User.email.in_(emails))))
+    found = await session.scalar(select(func.count()).select_from(User).where(User.email.in_(emails)))
+    return "present" if found else "absent"
 
 
 async def _create_admin(session: AsyncSession, settings: Settings, email: str, args: argparse.Namespace) -> str:
@@ -420,11 +421,13 @@ def _valid_email(raw: str) -> str:
 # --- output -----------------------------------------------------------------------------------------
 
 
-def _print_banner(settings: Settings, embedded: bool, demo_present: bool) -> None:
+def _print_banner(settings: Settings, embedded: bool, demo_state: str) -> None:
+    if demo_state == "loaded":
+        print("Demo data loaded.")
     print(f"\nTremplin is starting at {settings.base_url}")
     if embedded:
         print(f"Embedded PostgreSQL and Redis keep their data in {settings.data_dir.resolve()}")
-    if demo_present:
+    if demo_state != "absent":
         _print_accounts()
     print("Press Ctrl-C to stop.\n", flush=True)
 
