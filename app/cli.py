@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
 import os
-import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from app.platform.operations import (
+    SIGNALS,
+    CommandError,
+    Stopped,
+    database_revision,
+    migrate,
+    require_external,
+    require_migrated,
+    services,
+    with_session,
+)
 from app.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -23,56 +31,7 @@ if TYPE_CHECKING:
 
     from app.accounts.models import User
 
-T = TypeVar("T")
 SERVER_COMMANDS = ("run", "serve", "worker")
-
-
-class CommandError(Exception):
-    """A failure explained to the operator in one message, without a traceback."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class Stopped(Exception):
-    """SIGTERM or Ctrl-C: unwind through every `finally` so embedded servers are stopped."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-class Signals:
-    """Turns SIGTERM and SIGINT into `Stopped`, except while a server starts or stops (then it waits)."""
-
-    def __init__(self) -> None:
-        self.deferring = False
-        self.pending: int | None = None
-
-    def install(self) -> None:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self.handle)
-
-    def handle(self, signum: int, frame: object) -> None:
-        if self.deferring:
-            self.pending = self.pending or signum
-            return
-        raise Stopped(signum)
-
-    @contextlib.contextmanager
-    def deferred(self) -> Iterator[None]:
-        """Interrupting pgserver or redis-server half-way could leave a process nobody knows about."""
-        self.deferring = True
-        try:
-            yield
-        finally:
-            self.deferring = False
-        if self.pending is not None:
-            raise Stopped(self.pending)
-
-
-SIGNALS = Signals()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,10 +51,14 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="tremplin", description="Run and operate Tremplin.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="migrate, load the demo once and serve, with embedded services by default")
+    run = commands.add_parser(
+        "run", help="migrate, load the demo once and serve, with embedded services by default"
+    )
     run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     run.add_argument("--port", type=int, help="port to listen on (default: PORT, or 8000)")
-    run.add_argument("--no-demo", action="store_true", help="do not load the demo data into an empty database")
+    run.add_argument(
+        "--no-demo", action="store_true", help="do not load the demo data into an empty database"
+    )
     run.set_defaults(handler=command_run)
 
     serve = commands.add_parser("serve", help="serve the web app only, with external PostgreSQL and Redis")
@@ -107,7 +70,9 @@ def parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run background jobs in this process, until SIGTERM")
     worker.set_defaults(handler=command_worker)
 
-    db = commands.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
+    db = commands.add_parser("db", help="database migrations").add_subparsers(
+        dest="db_command", required=True
+    )
     upgrade = db.add_parser("upgrade", help="migrate to the latest revision (or to REVISION)")
     upgrade.add_argument("revision", nargs="?", default="head")
     upgrade.set_defaults(handler=command_db_upgrade)
@@ -116,13 +81,17 @@ def parser() -> argparse.ArgumentParser:
     downgrade.set_defaults(handler=command_db_downgrade)
     db.add_parser("current", help="show the database's revision").set_defaults(handler=command_db_current)
 
-    admin = commands.add_parser("create-admin", help="create an admin account, or make an existing account admin")
+    admin = commands.add_parser(
+        "create-admin", help="create an admin account, or make an existing account admin"
+    )
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", help="full name (needed when the account is created)")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     admin.set_defaults(handler=command_create_admin)
 
-    commands.add_parser("demo", help="load the demo data (adds only what is missing)").set_defaults(handler=command_demo)
+    commands.add_parser("demo", help="load the demo data (adds only what is missing)").set_defaults(
+        handler=command_demo
+    )
     return root
 
 
@@ -130,7 +99,9 @@ def load_settings() -> Settings:
     try:
         return Settings.from_env()
     except SettingsError as exc:
-        raise CommandError(str(exc) + "\nFix the environment variables above and start again.", code=2) from None
+        raise CommandError(
+            str(exc) + "\nFix the environment variables above and start again.", code=2
+        ) from None
 
 
 # --- commands ---------------------------------------------------------------------------------------
@@ -146,28 +117,28 @@ def command_run(args: argparse.Namespace, settings: Settings) -> None:
     if not os.environ.get("BASE_URL", "").strip():
         # On one's own machine, http://localhost:PORT works as well as the printed address.
         settings = settings.replace(
-            base_url=f"http://{_url_host(args.host)}:{port}", allowed_hosts=(*settings.allowed_hosts, "localhost")
+            base_url=f"http://{_url_host(args.host)}:{port}",
+            allowed_hosts=(*settings.allowed_hosts, "localhost"),
         )
     embedded = settings.database_url is None or settings.redis_url is None
     with services(settings, redis=True) as settings:
-        _migrate(settings, "head")
-        demo_state = asyncio.run(_with_session(settings, _prepare_demo, not args.no_demo))
+        print(f"Database migrated (revision {migrate(settings, 'head')}).")
+        demo_state = asyncio.run(with_session(settings, _prepare_demo, not args.no_demo))
         _print_banner(settings, embedded, demo_state)
         uvicorn.run(create_app(settings), **_uvicorn_options(args.host, port), timeout_graceful_shutdown=10)
 
 
 def command_serve(args: argparse.Namespace, settings: Settings) -> None:
+    """Production web processes: external servers, a migrated database, several workers."""
     import uvicorn
 
     from app.platform.logs import configure_logging
 
-    _require_external(settings, "serve")
+    require_external(settings, "serve")
+    workers = args.workers or _default_workers()
     configure_logging(settings.log_level)
-    asyncio.run(_check_migrated(settings))
-    if not os.environ.get("SECRET_KEY"):
-        print(f"tremplin: SECRET_KEY is not set; using the key kept in {settings.data_dir / 'secret_key'}. "
-              "Set SECRET_KEY when several machines serve Tremplin.", file=sys.stderr)
-    workers = args.workers or int(os.environ.get("WEB_CONCURRENCY") or 2)
+    asyncio.run(require_migrated(settings))
+    _warn_unset(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -177,19 +148,42 @@ def command_serve(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
+def _warn_unset(settings: Settings) -> None:
+    """Defaults made for one machine that production usually wants set."""
+    if not os.environ.get("SECRET_KEY", "").strip():
+        print(
+            f"tremplin: SECRET_KEY is not set; using the key kept in {settings.data_dir / 'secret_key'}. "
+            "Set SECRET_KEY when several machines serve Tremplin.",
+            file=sys.stderr,
+        )
+    if not os.environ.get("BASE_URL", "").strip():
+        print(
+            f"tremplin: BASE_URL is not set; links in e-mails and the allowed host use {settings.base_url}.",
+            file=sys.stderr,
+        )
+
+
+def _default_workers() -> int:
+    raw = os.environ.get("WEB_CONCURRENCY", "").strip() or "2"
+    if not raw.isdigit() or int(raw) < 1:
+        raise CommandError(f"WEB_CONCURRENCY must be a whole number of at least 1 (got {raw!r}).", code=2)
+    return int(raw)
+
+
 def command_worker(args: argparse.Namespace, settings: Settings) -> None:
+    """A separate job process; as many as needed, beside any number of web processes."""
     from app.platform.logs import configure_logging
     from app.worker import run_worker
 
-    _require_external(settings, "worker")
+    require_external(settings, "worker")
     configure_logging(settings.log_level)
-    asyncio.run(_check_migrated(settings))
+    asyncio.run(require_migrated(settings))
     asyncio.run(run_worker(settings))
 
 
 def command_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
     with services(settings, redis=False) as settings:
-        _migrate(settings, args.revision)
+        print(f"Database migrated (revision {migrate(settings, args.revision)}).")
 
 
 def command_db_downgrade(args: argparse.Namespace, settings: Settings) -> None:
@@ -205,132 +199,45 @@ def command_db_current(args: argparse.Namespace, settings: Settings) -> None:
     from app.platform.migrations import head_revision
 
     with services(settings, redis=False) as settings:
-        current = asyncio.run(_current_revision(settings))
+        current = asyncio.run(database_revision(settings))
     head = head_revision()
     state = "up to date" if current == head else "run `tremplin db upgrade`"
     print(f"Database revision: {current or 'empty'} (latest: {head}; {state}).")
 
 
 def command_create_admin(args: argparse.Namespace, settings: Settings) -> None:
+    """Promote the account with this e-mail, or create it (then --name and a password are needed)."""
     email = args.email.strip().lower()
-    if args.name is not None and not 1 <= len(args.name.strip()) <= 120:
+    name = (args.name or "").strip()
+    if args.name is not None and not 1 <= len(name) <= 120:
         raise CommandError("--name must have between 1 and 120 characters.", code=2)
     with services(settings, redis=False) as settings:
-        asyncio.run(_check_migrated(settings))
-        message = asyncio.run(_with_session(settings, _create_admin, settings, email, args))
-    print(message)
+        asyncio.run(require_migrated(settings))
+        if asyncio.run(with_session(settings, _find_user, email)) is not None:
+            print(asyncio.run(with_session(settings, _promote, email)))
+            return
+        if not name:
+            raise CommandError(f"No account has the e-mail {email}: give --name to create it.", code=2)
+        email = _valid_email(email)
+        # Asked outside any transaction: a slow typist must not hit idle_in_transaction_session_timeout.
+        password = _read_password(email, name, args.password_stdin)
+        print(asyncio.run(with_session(settings, _create, settings, email, name, password)))
 
 
 def command_demo(args: argparse.Namespace, settings: Settings) -> None:
     from app import demo
 
     with services(settings, redis=False) as settings:
-        asyncio.run(_check_migrated(settings))
-        result = asyncio.run(_with_session(settings, demo.load_demo))
+        asyncio.run(require_migrated(settings))
+        result = asyncio.run(with_session(settings, demo.load_demo))
     if result.created:
-        print(f"Demo loaded: {result.organizations} organizations, {result.people} people, "
-              f"{result.memberships} memberships added.")
+        print(
+            f"Demo loaded: {result.organizations} organizations, {result.people} people, "
+            f"{result.memberships} memberships added."
+        )
     else:
         print("The demo data is already there; nothing added.")
     _print_accounts()
-
-
-# --- services and database --------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def services(settings: Settings, *, redis: bool) -> Iterator[Settings]:
-    """Settings whose URLs point at running servers: the configured ones, or embedded ones started here
-    and stopped on the way out (including on SIGTERM and Ctrl-C)."""
-    from app.platform import embedded
-
-    postgres_needed = settings.database_url is None
-    redis_needed = redis and settings.redis_url is None
-    if not (postgres_needed or redis_needed):
-        yield settings
-        return
-    with SIGNALS.deferred():
-        try:
-            running = embedded.start(settings.data_dir, postgres=postgres_needed, redis=redis_needed)
-        except Exception as exc:
-            raise CommandError(f"The embedded services could not start in {settings.data_dir}: {exc}") from exc
-    try:
-        yield settings.replace(
-            database_url=settings.database_url or running.database_url,
-            redis_url=settings.redis_url or running.redis_url,
-        )
-    finally:
-        with SIGNALS.deferred():
-            running.stop()
-
-
-def _require_external(settings: Settings, command: str) -> None:
-    missing = [name for name, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url)) if not value]
-    if missing:
-        raise CommandError(
-            f"`tremplin {command}` uses external servers: set {' and '.join(missing)}. "
-            "On a single machine, `tremplin run` starts embedded ones and the worker for you.",
-            code=2,
-        )
-
-
-def _migrate(settings: Settings, revision: str) -> None:
-    from sqlalchemy.exc import DBAPIError
-
-    from app.platform.migrations import upgrade
-
-    assert settings.database_url
-    try:
-        upgrade(settings.database_url, revision)
-    except (OSError, DBAPIError) as exc:
-        raise CommandError(f"Cannot reach the database at {_safe_url(settings.database_url)}: {exc}") from exc
-    current = asyncio.run(_current_revision(settings))
-    print(f"Database migrated (revision {current}).")
-
-
-async def _with_session(settings: Settings, work: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Run `work(session, *args)` in one transaction, committed when it returns."""
-    from app.db import make_engine, make_session_maker
-
-    assert settings.database_url
-    engine = make_engine(settings, settings.database_url)
-    try:
-        async with make_session_maker(engine)() as session:
-            result = await work(session, *args)
-            await session.commit()
-            return result
-    finally:
-        await engine.dispose()
-
-
-async def _current_revision(settings: Settings) -> str | None:
-    from app.platform.migrations import current_revision
-
-    return await _with_engine(settings, current_revision)
-
-
-async def _check_migrated(settings: Settings) -> None:
-    from app.platform.migrations import NotMigrated, check_migrated
-
-    try:
-        await _with_engine(settings, check_migrated)
-    except NotMigrated as exc:
-        raise CommandError(str(exc), code=2) from None
-
-
-async def _with_engine(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    from sqlalchemy.exc import DBAPIError
-
-    from app.db import make_engine
-
-    assert settings.database_url
-    engine = make_engine(settings, settings.database_url)
-    try:
-        return await work(engine)
-    except (OSError, DBAPIError) as exc:
-        raise CommandError(f"Cannot reach the database at {_safe_url(settings.database_url)}: {exc}") from exc
-    finally:
-        await engine.dispose()
 
 
 # --- demo and admin ---------------------------------------------------------------------------------
@@ -338,46 +245,40 @@ async def _with_engine(settings: Settings, work: Callable[[Any], Awaitable[T]]) 
 
 async def _prepare_demo(session: AsyncSession, load: bool) -> str:
     """Load the demo into an empty database: "loaded" now, already "present", or "absent"."""
-    from sqlalchemy import func, select
-
     from app import demo
-    from app.accounts.models import User
 
     if load and not await demo.has_users(session):
         await demo.load_demo(session)
         return "loaded"
-    emails = [email for email, _, _ in demo.accounts_summary()]
-    found = await session.scalar(select(func.count()).select_from(User).where(User.email.in_(emails)))
-    return "present" if found else "absent"
+    return "present" if await demo.accounts_present(session) else "absent"
 
 
-async def _create_admin(session: AsyncSession, settings: Settings, email: str, args: argparse.Namespace) -> str:
+async def _find_user(session: AsyncSession, email: str) -> User | None:
     from sqlalchemy import func, select
 
     from app.accounts.models import User
+
+    return await session.scalar(select(User).where(func.lower(User.email) == email))
+
+
+async def _promote(session: AsyncSession, email: str) -> str:
     from app.platform import audit
 
-    user = await session.scalar(select(User).where(func.lower(User.email) == email))
-    if user is not None:
-        if user.is_admin:
-            return f"{email} is already an admin."
-        user.is_admin = True
-        await audit.record(session, None, "user:grant_admin", "user", user.id, {"email": email, "via": "command line"})
-        return f"{email} is now an admin (password unchanged)."
-    if not args.name:
-        raise CommandError(f"No account has the e-mail {email}: give --name to create it.", code=2)
-    email = _valid_email(email)
-    user = await _new_admin(session, settings, email, args.name.strip(), _read_password(email, args))
-    await audit.record(
-        session, None, "user:grant_admin", "user", user.id, {"email": email, "via": "command line", "created": True}
-    )
-    return f"Admin account created for {email}. Sign in at {settings.base_url}/login."
+    user = await _find_user(session, email)
+    assert user is not None
+    if user.is_admin:
+        return f"{email} is already an admin."
+    user.is_admin = True
+    details = {"email": email, "via": "command line"}
+    await audit.record(session, None, "user:grant_admin", "user", user.id, details)
+    return f"{email} is now an admin (password unchanged)."
 
 
-async def _new_admin(session: AsyncSession, settings: Settings, email: str, name: str, password: str) -> User:
+async def _create(session: AsyncSession, settings: Settings, email: str, name: str, password: str) -> str:
     from app.accounts.models import User
     from app.accounts.passwords import hash_password
     from app.db import utcnow
+    from app.platform import audit
 
     user = User(
         email=email,
@@ -389,13 +290,15 @@ async def _new_admin(session: AsyncSession, settings: Settings, email: str, name
     )
     session.add(user)
     await session.flush()
-    return user
+    details = {"email": email, "via": "command line", "created": True}
+    await audit.record(session, None, "user:grant_admin", "user", user.id, details)
+    return f"Admin account created for {email}. Sign in at {settings.base_url}/login."
 
 
-def _read_password(email: str, args: argparse.Namespace) -> str:
+def _read_password(email: str, name: str, from_stdin: bool) -> str:
     from app.accounts.passwords import password_problem
 
-    if args.password_stdin:
+    if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     elif sys.stdin.isatty():
         password = getpass.getpass("Password: ")
@@ -403,7 +306,7 @@ def _read_password(email: str, args: argparse.Namespace) -> str:
             raise CommandError("The two passwords differ.", code=2)
     else:
         raise CommandError("No terminal to ask for the password: pipe it in with --password-stdin.", code=2)
-    problem = password_problem(password, email=email, name=args.name or "")
+    problem = password_problem(password, email=email, name=name)
     if problem:
         raise CommandError(f"Password refused: {problem}", code=2)
     return password
@@ -439,12 +342,6 @@ def _print_accounts() -> None:
     for email, role, locale in demo.accounts_summary():
         print(f"  {email:<32} {role:<8} {locale}")
     print(f"Demo program (stored once programs exist, issue #3): {demo.PROGRAM['title']['en']}", flush=True)
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _url_host(host: str) -> str:

@@ -54,17 +54,31 @@ ORGANIZATIONS = (
     DemoOrganization("cardiosense", "CardioSense", "startup", "FR", "https://cardiosense.example"),
     DemoOrganization("chu-de-bordeaux", "CHU de Bordeaux", "hospital", "FR", "https://chu-bordeaux.example"),
     DemoOrganization(
-        "ars-nouvelle-aquitaine", "Agence régionale de santé Nouvelle-Aquitaine", "public_body", "FR", "https://ars.example"
+        "ars-nouvelle-aquitaine",
+        "Agence régionale de santé Nouvelle-Aquitaine",
+        "public_body",
+        "FR",
+        "https://ars.example",
     ),
-    DemoOrganization("inserm-u1219", "Inserm U1219 – Bordeaux Population Health", "academic_lab", "FR", "https://u1219.example"),
+    DemoOrganization(
+        "inserm-u1219",
+        "Inserm U1219 – Bordeaux Population Health",
+        "academic_lab",
+        "FR",
+        "https://u1219.example",
+    ),
     DemoOrganization("medtech-group", "MedTech Group", "company", "DE", "https://medtech-group.example"),
     # Left unverified so that an admin has something to verify in the demo.
-    DemoOrganization("france-patients", "France Patients", "association", "FR", "https://france-patients.example", False),
+    DemoOrganization(
+        "france-patients", "France Patients", "association", "FR", "https://france-patients.example", False
+    ),
 )
 
 PEOPLE = (
     DemoPerson("admin", "Camille Laurent", "fr", admin=True),
-    DemoPerson("founder", "Hélène Moreau", "fr", (("chu-de-bordeaux", "owner"), ("ars-nouvelle-aquitaine", "member"))),
+    DemoPerson(
+        "founder", "Hélène Moreau", "fr", (("chu-de-bordeaux", "owner"), ("ars-nouvelle-aquitaine", "member"))
+    ),
     DemoPerson("judge", "James Whitfield", "en", (("medtech-group", "member"),), notify_mode="digest"),
     DemoPerson("steward", "Amira Benali", "fr", (("inserm-u1219", "owner"),)),
     DemoPerson("captain", "Emily Carter", "en", (("cardiosense", "owner"),)),
@@ -98,6 +112,11 @@ async def has_users(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(func.count()).select_from(User)))
 
 
+async def accounts_present(session: AsyncSession) -> bool:
+    emails = [person.email for person in PEOPLE]
+    return bool(await session.scalar(select(func.count()).select_from(User).where(User.email.in_(emails))))
+
+
 async def load_demo(session: AsyncSession) -> DemoResult:
     """Add whatever demo organizations, people and memberships are missing; never commits."""
     result = DemoResult()
@@ -113,7 +132,11 @@ async def load_demo(session: AsyncSession) -> DemoResult:
             None,
             "demo:load",
             "demo",
-            details={"organizations": result.organizations, "people": result.people, "memberships": result.memberships},
+            details={
+                "organizations": result.organizations,
+                "people": result.people,
+                "memberships": result.memberships,
+            },
         )
     return result
 
@@ -156,7 +179,9 @@ async def _person(session: AsyncSession, person: DemoPerson, result: DemoResult)
     await session.flush()
     result.people += 1
     if person.admin:
-        await audit.record(session, None, "user:grant_admin", "user", user.id, {"email": user.email, "via": "demo"})
+        await audit.record(
+            session, None, "user:grant_admin", "user", user.id, {"email": user.email, "via": "demo"}
+        )
     return user
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 LOCALES = ("en", "fr")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class SettingsError(Exception):
@@ -112,7 +113,7 @@ class Settings:
             db_statement_timeout_ms=reader.integer("DB_STATEMENT_TIMEOUT_MS", 15_000, 100),
             db_lock_timeout_ms=reader.integer("DB_LOCK_TIMEOUT_MS", 5_000, 100),
             db_idle_in_transaction_timeout_ms=reader.integer("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 30_000, 1000),
-            log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", normalize=str.upper),
+            log_level=reader.choice("LOG_LEVEL", LOG_LEVELS, "INFO", normalize=str.upper),
             port=port,
             redis_prefix=reader.text("REDIS_PREFIX", "tremplin"),
             worker_in_process=reader.boolean("WORKER_IN_PROCESS", reader.text("REDIS_URL", "") == ""),

@@ -1,7 +1,8 @@
 """The arq worker: every job function and cron job listed explicitly, and the separate worker process.
 
-The worker runs inside the web process by default (WORKER_IN_PROCESS, see app.main.Services) and
-as its own process with `tremplin worker`; both take their options from `worker_options()`.
+With the embedded default the worker runs inside the web process (WORKER_IN_PROCESS, see
+app.main.Services); in production it runs as its own processes with `tremplin worker`. Both take
+their options from `worker_options()`.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ async def run_worker(settings: Settings) -> None:
 
     from app.db import make_engine, make_session_maker
 
-    assert settings.database_url and settings.redis_url, "the separate worker needs DATABASE_URL and REDIS_URL"
+    assert settings.database_url and settings.redis_url, "a separate worker needs DATABASE_URL and REDIS_URL"
     engine = make_engine(settings, settings.database_url)
     options = worker_options(settings, settings.redis_url) | {
         "handle_signals": True,

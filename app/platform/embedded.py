@@ -20,8 +20,8 @@ import subprocess
 import tempfile
 import time
 import warnings
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -145,7 +145,7 @@ def start_redis(data_dir: Path) -> EmbeddedRedis:
     config.write_text(_redis_config(folder, socket_path, pidfile))
     log_file = folder / "redis.log"
     with log_file.open("ab") as output:
-        # A session of its own: Ctrl-C in the terminal reaches us, and we stop Redis after the app is done with it.
+        # A session of its own: Ctrl-C in a terminal reaches only us, and we stop Redis once the app is done.
         process = subprocess.Popen(
             [__redis_executable__, str(config)], stdout=output, stderr=output, start_new_session=True
         )

@@ -34,7 +34,13 @@ def command_env(tmp_path, **values: str) -> dict[str, str]:
 
 def tremplin(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -77,7 +83,11 @@ def test_db_commands_upgrade_report_and_downgrade(tmp_path, empty_database):
 
 
 def test_unreachable_database_is_one_clear_message(tmp_path):
-    result = tremplin(command_env(tmp_path, DATABASE_URL="postgresql://postgres:hunter2secret@127.0.0.1:1/none"), "db", "current")
+    result = tremplin(
+        command_env(tmp_path, DATABASE_URL="postgresql://postgres:hunter2secret@127.0.0.1:1/none"),
+        "db",
+        "current",
+    )
     assert result.returncode == 1
     assert "Cannot reach the database at postgresql://postgres:***@127.0.0.1:1/none" in result.stderr
     assert "hunter2secret" not in result.stderr
@@ -92,7 +102,14 @@ async def test_create_admin_creates_a_verified_admin_then_promotes_an_existing_a
     member = f"member-{uuid.uuid4().hex[:8]}@example.org"
     try:
         created = await asyncio.to_thread(
-            tremplin, env, "create-admin", "--email", email.upper(), "--name", "Ops", "--password-stdin",
+            tremplin,
+            env,
+            "create-admin",
+            "--email",
+            email.upper(),
+            "--name",
+            "Ops",
+            "--password-stdin",
             stdin="a long operator passphrase\n",
         )
         assert created.returncode == 0, created.stderr
@@ -122,7 +139,11 @@ async def test_create_admin_creates_a_verified_admin_then_promotes_an_existing_a
     [
         (("--email", "new@example.org", "--name", "New", "--password-stdin"), "short\n", "Password refused"),
         (("--email", "new@example.org", "--name", "New", "--password-stdin"), "password1234\n", "too common"),
-        (("--email", "not-an-address", "--name", "New", "--password-stdin"), "a long passphrase ok\n", "--email"),
+        (
+            ("--email", "not-an-address", "--name", "New", "--password-stdin"),
+            "a long passphrase ok\n",
+            "--email",
+        ),
         (("--email", "nobody@example.org"), "", "give --name"),
         (("--email", "new@example.org", "--name", "New"), "", "--password-stdin"),
     ],
@@ -135,10 +156,19 @@ def test_create_admin_refuses_bad_input_with_exit_code_2(tmp_path, database_url,
 
 
 async def test_worker_process_runs_queued_jobs_and_stops_on_sigterm(tmp_path, settings, real_sessions, redis):
-    env = command_env(tmp_path, DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url,
-                      REDIS_PREFIX=settings.redis_prefix)
-    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = command_env(
+        tmp_path,
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        REDIS_PREFIX=settings.redis_prefix,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     key = f"cli-worker-{uuid.uuid4()}"
     try:
         async with real_sessions() as session:
@@ -149,7 +179,9 @@ async def test_worker_process_runs_queued_jobs_and_stops_on_sigterm(tmp_path, se
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             async with real_sessions() as session:
-                sent_at = await session.scalar(select(MailMessage.sent_at).where(MailMessage.idempotency_key == key))
+                sent_at = await session.scalar(
+                    select(MailMessage.sent_at).where(MailMessage.idempotency_key == key)
+                )
             if sent_at is not None:
                 break
             assert worker.poll() is None, worker.stdout.read().decode()
@@ -168,7 +200,12 @@ async def test_worker_process_runs_queued_jobs_and_stops_on_sigterm(tmp_path, se
 
 
 def test_help_lists_every_command():
-    result = subprocess.run([sys.executable, "-m", "app.cli", "--help"], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     for command in ("run", "serve", "worker", "db", "create-admin", "demo"):
         assert command in result.stdout

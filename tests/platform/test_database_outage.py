@@ -16,13 +16,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.accounts.models import User, UserSession
+from app.accounts.passwords import hash_password
 from app.accounts.sessions import hash_token
 from app.main import create_app
 from app.platform.embedded import EmbeddedPostgres, start_postgres
 from app.platform.migrations import upgrade
 from app.settings import Settings
 from tests.conftest import make_client
-from app.accounts.passwords import hash_password
 from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = [pytest.mark.embedded, pytest.mark.timeout(120)]
@@ -57,7 +57,11 @@ async def signed_in_cookie(app: Litestar) -> str:
     """A committed user and session, so that each page request reads the database to know who asks."""
     token = "s_" + secrets.token_urlsafe(32)
     async with app.state.services.session_maker() as session:
-        user = User(email=f"outage-{secrets.token_hex(4)}@example.org", name="Outage", password_hash=hash_password(DEFAULT_PASSWORD))
+        user = User(
+            email=f"outage-{secrets.token_hex(4)}@example.org",
+            name="Outage",
+            password_hash=hash_password(DEFAULT_PASSWORD),
+        )
         session.add(user)
         await session.flush()
         session.add(UserSession(id=hash_token(token), user_id=user.id))
@@ -95,7 +99,11 @@ async def test_app_connections_carry_the_configured_timeouts(app):
             name: await conn.scalar(text(f"SHOW {name}"))
             for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
         }
-    assert shown == {"statement_timeout": "1500ms", "lock_timeout": "700ms", "idle_in_transaction_session_timeout": "4s"}
+    assert shown == {
+        "statement_timeout": "1500ms",
+        "lock_timeout": "700ms",
+        "idle_in_transaction_session_timeout": "4s",
+    }
 
 
 async def test_a_hung_query_is_cancelled_by_the_statement_timeout(app):

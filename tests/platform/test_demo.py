@@ -18,10 +18,21 @@ async def count(db, model, *where) -> int:
 async def test_demo_has_an_organization_of_each_kind_and_a_person_per_role_in_both_languages(db):
     result = await demo.load_demo(db)
     assert (result.organizations, result.people) == (len(demo.ORGANIZATIONS), len(demo.PEOPLE))
-    kinds = set(await db.scalars(select(Organization.kind).where(Organization.slug.in_([o.slug for o in demo.ORGANIZATIONS]))))
+    kinds = set(
+        await db.scalars(
+            select(Organization.kind).where(Organization.slug.in_([o.slug for o in demo.ORGANIZATIONS]))
+        )
+    )
     assert kinds == set(ORGANIZATION_KINDS)
     people = list(await db.scalars(select(User).where(User.email.like(f"%@{demo.DEMO_DOMAIN}"))))
-    assert {user.email.split("@")[0] for user in people} == {"admin", "founder", "judge", "steward", "captain", "member"}
+    assert {user.email.split("@")[0] for user in people} == {
+        "admin",
+        "founder",
+        "judge",
+        "steward",
+        "captain",
+        "member",
+    }
     assert {user.locale for user in people} == {"en", "fr"}
     assert [user.email for user in people if user.is_admin] == [f"admin@{demo.DEMO_DOMAIN}"]
     assert all(user.email_verified_at is not None for user in people)

@@ -26,7 +26,15 @@ pytestmark = [pytest.mark.embedded, pytest.mark.timeout(120)]
 
 READY_TIMEOUT = 90
 # Variables that would point the command at configured servers or change its defaults.
-CONFIGURED = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "PORT", "REDIS_PREFIX", "WORKER_IN_PROCESS")
+CONFIGURED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "BASE_URL",
+    "PORT",
+    "REDIS_PREFIX",
+    "WORKER_IN_PROCESS",
+)
 
 
 def free_port() -> int:
@@ -71,7 +79,10 @@ class Tremplin:
         with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "run", "--port", str(self.port)],
-                cwd=ROOT, env=env, stdout=out, stderr=err,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=err,
             )
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -97,7 +108,13 @@ class Tremplin:
 
 def cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -126,7 +143,9 @@ def count_users(data_dir: Path) -> dict[str, int]:
 
 
 def assert_nothing_left(data_dir: Path, pids: set[int]) -> None:
-    alive = [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    alive = [
+        pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
     assert alive == [], f"processes still running: {alive}"
     assert processes_using(data_dir) == []
 
@@ -136,11 +155,21 @@ def test_run_on_empty_folder_serves_stops_cleanly_and_keeps_data_across_restarts
     first.wait_ready()
     page = httpx.get(first.url + "/", timeout=5)
     assert page.status_code == 200 and "Tremplin" in page.text
-    pids = server_pids(data_dir) | {child.pid for child in psutil.Process(first.process.pid).children(recursive=True)}
+    pids = server_pids(data_dir) | {
+        child.pid for child in psutil.Process(first.process.pid).children(recursive=True)
+    }
 
     # A second command joins the running servers and must not stop them when it exits.
-    created = cli(env, "create-admin", "--email", "ops@example.org", "--name", "Ops", "--password-stdin",
-                  stdin="a long operator passphrase\n")
+    created = cli(
+        env,
+        "create-admin",
+        "--email",
+        "ops@example.org",
+        "--name",
+        "Ops",
+        "--password-stdin",
+        stdin="a long operator passphrase\n",
+    )
     assert created.returncode == 0, created.stderr
     assert httpx.get(first.url + "/ready", timeout=5).status_code == 200
 

@@ -1,4 +1,4 @@
-"""Settings come from the environment: each variable read, sensible defaults, every mistake reported at once."""
+"""Settings from the environment: each variable read, sensible defaults, every mistake reported at once."""
 
 from __future__ import annotations
 
@@ -39,7 +39,11 @@ def test_defaults_give_the_embedded_single_machine_setup(tmp_path):
 
 
 ENVIRONMENT = {
-    "DATABASE_URL": ("postgresql://u:p@db.internal:5432/tremplin", "database_url", "postgresql://u:p@db.internal:5432/tremplin"),
+    "DATABASE_URL": (
+        "postgresql://u:p@db.internal:5432/tremplin",
+        "database_url",
+        "postgresql://u:p@db.internal:5432/tremplin",
+    ),
     "REDIS_URL": ("redis://cache.internal:6379/1", "redis_url", "redis://cache.internal:6379/1"),
     "SECRET_KEY": (KEY, "secret_key", KEY),
     "BASE_URL": ("https://tremplin.example.org/", "base_url", "https://tremplin.example.org"),
@@ -48,8 +52,11 @@ ENVIRONMENT = {
     "MAIL_FROM": ("Tremplin <hello@example.org>", "mail_from", "Tremplin <hello@example.org>"),
     "DEFAULT_LOCALE": ("FR", "default_locale", "fr"),
     "ALLOWED_HOSTS": ("a.example.org, b.example.org", "allowed_hosts", ("a.example.org", "b.example.org")),
-    "TRUSTED_PROXIES": ("10.0.0.0/8 192.168.1.7", "trusted_proxies",
-                        (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("192.168.1.7/32"))),
+    "TRUSTED_PROXIES": (
+        "10.0.0.0/8 192.168.1.7",
+        "trusted_proxies",
+        (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("192.168.1.7/32")),
+    ),
     "SESSION_IDLE_MINUTES": ("30", "session_idle_minutes", 30),
     "SESSION_MAX_HOURS": ("8", "session_max_hours", 8),
     "LOGIN_RATE_LIMIT": ("3", "login_rate_limit", 3),
@@ -83,7 +90,10 @@ def test_external_redis_moves_the_worker_out_of_the_web_process_unless_asked(tmp
 
 def test_port_sets_the_default_base_url_but_not_an_explicit_one(tmp_path):
     assert settings_from(tmp_path, PORT="9000").base_url == "http://127.0.0.1:9000"
-    assert settings_from(tmp_path, PORT="9000", BASE_URL="https://t.example.org").base_url == "https://t.example.org"
+    assert (
+        settings_from(tmp_path, PORT="9000", BASE_URL="https://t.example.org").base_url
+        == "https://t.example.org"
+    )
 
 
 def test_https_base_url_switches_to_host_prefixed_cookie(tmp_path):
@@ -99,7 +109,10 @@ def test_allowed_hosts_accept_the_host_header_with_its_port(tmp_path):
 
 def test_embedded_database_url_with_a_socket_folder_is_accepted(tmp_path):
     url = "postgresql+asyncpg://postgres@/tremplin?host=/srv/var/postgres"
-    assert settings_from(tmp_path, DATABASE_URL=url, REDIS_URL="unix:///srv/var/redis/redis.sock").database_url == url
+    assert (
+        settings_from(tmp_path, DATABASE_URL=url, REDIS_URL="unix:///srv/var/redis/redis.sock").database_url
+        == url
+    )
 
 
 def test_without_secret_key_one_is_generated_once_and_kept_private(tmp_path):
@@ -126,8 +139,19 @@ def test_malformed_values_are_all_reported_in_one_error(tmp_path):
             LOG_LEVEL="LOUD",
         )
     problems = raised.value.problems
-    named = ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "DEFAULT_LOCALE", "TRUSTED_PROXIES",
-             "SESSION_IDLE_MINUTES", "DB_STATEMENT_TIMEOUT_MS", "PORT", "WORKER_IN_PROCESS", "LOG_LEVEL"]
+    named = [
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "BASE_URL",
+        "DEFAULT_LOCALE",
+        "TRUSTED_PROXIES",
+        "SESSION_IDLE_MINUTES",
+        "DB_STATEMENT_TIMEOUT_MS",
+        "PORT",
+        "WORKER_IN_PROCESS",
+        "LOG_LEVEL",
+    ]
     assert len(problems) == len(named)
     for name in named:
         assert any(problem.startswith(name) for problem in problems), name
@@ -145,7 +169,12 @@ def test_command_reports_bad_settings_with_exit_code_2_and_no_traceback(tmp_path
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT), DATABASE_URL="mysql://db/x", PORT="http")
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "db", "current"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "app.cli", "db", "current"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "DATABASE_URL must be a URL starting with postgresql://" in result.stderr
