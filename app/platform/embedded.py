@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import logging
 import os
@@ -22,7 +23,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 import psutil
@@ -58,7 +59,8 @@ class EmbeddedPostgres:
 class EmbeddedRedis:
     process: subprocess.Popen[bytes]
     socket_path: Path
-    folder: Path
+    # Held while this process owns the folder's Redis; the system releases it even on SIGKILL.
+    lock: IO[bytes]
 
     @property
     def url(self) -> str:
@@ -66,7 +68,10 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         """SIGTERM makes redis-server save its data and exit; it gets STOP_TIMEOUT to do so."""
-        _terminate(self.process.pid, lambda timeout: self.process.wait(timeout))
+        try:
+            _terminate(self.process.pid, lambda timeout: self.process.wait(timeout))
+        finally:
+            self.lock.close()
 
 
 @dataclasses.dataclass
@@ -138,8 +143,30 @@ def start_redis(data_dir: Path) -> EmbeddedRedis:
 
     folder = (data_dir / "redis").resolve()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = _lock_folder(folder)
+    try:
+        return _start_redis_server(folder, lock, __redis_executable__)
+    except BaseException:
+        lock.close()
+        raise
+
+
+def _lock_folder(folder: Path) -> IO[bytes]:
+    lock = (folder / "owner.lock").open("ab")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise EmbeddedError(
+            f"another Tremplin process is using the embedded Redis in {folder}: stop it first"
+        ) from None
+    return lock
+
+
+def _start_redis_server(folder: Path, lock: IO[bytes], executable: str) -> EmbeddedRedis:
     config = folder / "redis.conf"
     pidfile = folder / "redis.pid"
+    # We hold the lock, so a redis-server still running with our configuration lost its owner.
     _stop_leftover_redis(pidfile, config)
     socket_path = _redis_socket_path(folder)
     config.write_text(_redis_config(folder, socket_path, pidfile))
@@ -147,13 +174,13 @@ def start_redis(data_dir: Path) -> EmbeddedRedis:
     with log_file.open("ab") as output:
         # A session of its own: Ctrl-C in a terminal reaches only us, and we stop Redis once the app is done.
         process = subprocess.Popen(
-            [__redis_executable__, str(config)], stdout=output, stderr=output, start_new_session=True
+            [executable, str(config)], stdout=output, stderr=output, start_new_session=True
         )
-    redis = EmbeddedRedis(process=process, socket_path=socket_path, folder=folder)
+    redis = EmbeddedRedis(process=process, socket_path=socket_path, lock=lock)
     try:
         _wait_for_redis(redis, log_file)
     except BaseException:
-        redis.stop()
+        _terminate(process.pid, lambda timeout: process.wait(timeout))
         raise
     log.info("embedded Redis running on %s", socket_path)
     return redis

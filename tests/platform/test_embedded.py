@@ -19,7 +19,9 @@ import asyncpg
 import httpx
 import psutil
 import pytest
+from redis import Redis
 
+from app.platform import embedded
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.embedded, pytest.mark.timeout(120)]
@@ -184,3 +186,52 @@ def test_run_on_empty_folder_serves_stops_cleanly_and_keeps_data_across_restarts
     assert "Demo data loaded." not in second.output()
     assert second.stop() == 0, second.output()
     assert_nothing_left(data_dir, pids)
+
+
+def test_stopped_redis_leaves_no_process_and_keeps_its_data(data_dir):
+    redis = embedded.start_redis(data_dir)
+    client = Redis(unix_socket_path=str(redis.socket_path))
+    client.set("kept", "yes")
+    client.close()
+    redis.stop()
+    assert not psutil.pid_exists(redis.process.pid)
+
+    again = embedded.start_redis(data_dir)
+    try:
+        client = Redis(unix_socket_path=str(again.socket_path))
+        assert client.get("kept") == b"yes"
+        client.close()
+    finally:
+        again.stop()
+
+
+def test_a_second_owner_cannot_take_over_a_running_embedded_redis(data_dir):
+    redis = embedded.start_redis(data_dir)
+    try:
+        with pytest.raises(embedded.EmbeddedError, match="another Tremplin process"):
+            embedded.start_redis(data_dir)
+        assert redis.process.poll() is None
+    finally:
+        redis.stop()
+
+
+def test_redis_left_behind_by_a_killed_owner_is_stopped_at_the_next_start(data_dir):
+    orphan = embedded.start_redis(data_dir)
+    # What the system does when the owner is killed with SIGKILL: the lock goes, redis-server stays.
+    orphan.lock.close()
+    successor = embedded.start_redis(data_dir)
+    try:
+        orphan.process.wait(timeout=5)
+        assert processes_using(data_dir) == [psutil.Process(successor.process.pid)]
+    finally:
+        successor.stop()
+
+
+def test_postgres_stops_even_when_a_killed_process_is_still_listed_as_using_it(data_dir):
+    postgres = embedded.start_postgres(data_dir)
+    postmaster = postgres.server.get_postmaster_info().pid
+    dead_pid = max(psutil.pids()) + 100_000
+    postgres.server.global_process_id_list.get_and_add(dead_pid)
+    postgres.stop()
+    process = psutil.Process(postmaster) if psutil.pid_exists(postmaster) else None
+    assert process is None or process.status() == psutil.STATUS_ZOMBIE
