@@ -197,8 +197,9 @@ def _redis_config(folder: Path, socket_path: Path, pidfile: Path) -> str:
         "daemonize": "no",
         "save": "60 1",
         "appendonly": "no",
-        # The configuration file's path puts DATA_DIR in the process list, so a leftover is easy to spot.
-        "proc-title-template": '"{title} {unixsocket} {config-file}"',
+        # Keeps the process title as started (a longer title is cut to that length): the configuration
+        # file's path puts DATA_DIR in the process list, so a leftover is recognized.
+        "proc-title-template": '"{title} {config-file}"',
     }
     return "".join(f"{key} {value}\n" for key, value in lines.items())
 

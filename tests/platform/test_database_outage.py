@@ -6,6 +6,8 @@ Uses its own embedded PostgreSQL, since stopping the shared test server would br
 from __future__ import annotations
 
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -29,11 +31,16 @@ pytestmark = [pytest.mark.embedded, pytest.mark.timeout(120)]
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = start_postgres(tmp_path_factory.mktemp("outage"))
-    upgrade(server.url)
-    yield server
-    server.stop()
+def postgres() -> Iterator[EmbeddedPostgres]:
+    # Outside pytest's temporary root, which another test process may close to its owner (see test_embedded).
+    folder = Path(tempfile.mkdtemp(prefix="tremplin-outage-"))
+    server = start_postgres(folder)
+    try:
+        upgrade(server.url)
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

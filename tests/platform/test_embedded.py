@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,12 +48,15 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "var"
+def data_dir() -> Iterator[Path]:
+    """A folder outside pytest's temporary root: as root, pgserver opens the path to its user, and
+    another test process starting would close /tmp/pytest-of-root again under the running server."""
+    folder = Path(tempfile.mkdtemp(prefix="tremplin-embedded-")) / "var"
     yield folder
     # Whatever a failed test left running is stopped here, so it cannot disturb the next tests.
     for process in processes_using(folder):
         process.kill()
+    shutil.rmtree(folder.parent, ignore_errors=True)
 
 
 @pytest.fixture
