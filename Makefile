@@ -42,6 +42,9 @@ migrate: setup
 worker: setup
 	$(PY) -m app.cli worker
 
+demo: setup
+	$(PY) -m app.cli demo
+
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor
 

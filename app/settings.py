@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 LOCALES = ("en", "fr")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class SettingsError(Exception):
@@ -44,6 +47,8 @@ class Settings:
     db_lock_timeout_ms: int = 5_000
     db_idle_in_transaction_timeout_ms: int = 30_000
     log_level: str = "INFO"
+    # What `tremplin run` and `tremplin serve` listen on unless --port says otherwise.
+    port: int = 8000
     # Set by tests so parallel test processes share one Redis without seeing each other's keys.
     redis_prefix: str = "tremplin"
     # When true the arq worker runs inside the web process (the embedded default).
@@ -63,6 +68,8 @@ class Settings:
         """Host header values accepted: BASE_URL's host, ALLOWED_HOSTS, each with and without BASE_URL's port."""
         parts = urlsplit(self.base_url)
         names = {parts.hostname or "127.0.0.1", *self.allowed_hosts}
+        # Browsers put the port in the Host header when it is not the scheme's default, and Litestar
+        # compares the whole header.
         with_port = {f"{name}:{parts.port}" for name in names if parts.port and ":" not in name}
         return sorted(names | with_port)
 
@@ -86,11 +93,12 @@ class Settings:
             secret = _local_secret(data_dir, problems)
         elif len(secret) < 32:
             problems.append("SECRET_KEY must be at least 32 characters long (try: python -c 'import secrets; print(secrets.token_urlsafe(48))').")
+        port = reader.integer("PORT", 8000, 1, maximum=65535)
         settings = cls(
             database_url=reader.url("DATABASE_URL", ("postgresql", "postgresql+asyncpg", "postgres")),
             redis_url=reader.url("REDIS_URL", ("redis", "rediss", "unix")),
             secret_key=secret,
-            base_url=reader.url("BASE_URL", ("http", "https")) or "http://127.0.0.1:8000",
+            base_url=reader.url("BASE_URL", ("http", "https")) or f"http://127.0.0.1:{port}",
             data_dir=data_dir,
             storage_url=reader.url("STORAGE_URL", ("file", "s3")),
             smtp_url=reader.url("SMTP_URL", ("smtp", "smtps")),
@@ -106,7 +114,8 @@ class Settings:
             db_statement_timeout_ms=reader.integer("DB_STATEMENT_TIMEOUT_MS", 15_000, 100),
             db_lock_timeout_ms=reader.integer("DB_LOCK_TIMEOUT_MS", 5_000, 100),
             db_idle_in_transaction_timeout_ms=reader.integer("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 30_000, 1000),
-            log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+            log_level=reader.choice("LOG_LEVEL", LOG_LEVELS, "INFO", normalize=str.upper),
+            port=port,
             redis_prefix=reader.text("REDIS_PREFIX", "tremplin"),
             worker_in_process=reader.boolean("WORKER_IN_PROCESS", reader.text("REDIS_URL", "") == ""),
         )
@@ -139,7 +148,7 @@ class _Reader:
             return None
         return value.rstrip("/") if name == "BASE_URL" else value
 
-    def integer(self, name: str, default: int, minimum: int) -> int:
+    def integer(self, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
         raw = self.env.get(name, "").strip()
         if not raw:
             return default
@@ -150,10 +159,14 @@ class _Reader:
             return default
         if value < minimum:
             self.problems.append(f"{name} must be at least {minimum} (got {value}).")
+        elif maximum is not None and value > maximum:
+            self.problems.append(f"{name} must be at most {maximum} (got {value}).")
         return value
 
-    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
-        raw = self.env.get(name, "").strip()
+    def choice(
+        self, name: str, choices: tuple[str, ...], default: str, normalize: Callable[[str], str] = str.lower
+    ) -> str:
+        raw = normalize(self.env.get(name, "").strip())
         if not raw:
             return default
         if raw not in choices:
@@ -185,14 +198,31 @@ class _Reader:
 def _local_secret(data_dir: Path, problems: list[str]) -> str:
     """Without SECRET_KEY, keep a generated one in the data folder so restarts keep sessions valid."""
     path = data_dir / "secret_key"
+    if not path.exists():
+        try:
+            _create_secret(path)
+        except OSError as exc:
+            problems.append(f"SECRET_KEY is not set and {path} cannot be written ({exc.strerror}).")
+            return ""
     try:
-        if path.exists():
-            return path.read_text().strip()
-        data_dir.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(48)
-        path.write_text(value)
-        path.chmod(0o600)
-        return value
+        value = path.read_text().strip()
     except OSError as exc:
-        problems.append(f"SECRET_KEY is not set and {path} cannot be written ({exc.strerror}).")
+        problems.append(f"SECRET_KEY is not set and {path} cannot be read ({exc.strerror}).")
         return ""
+    if len(value) < 32:
+        problems.append(f"{path} holds a key shorter than 32 characters: delete the file or set SECRET_KEY.")
+    return value
+
+
+def _create_secret(path: Path) -> None:
+    # Written whole under a temporary name, then linked into place: processes starting together
+    # all end up reading the one key that won, never a half-written file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)

@@ -1,7 +1,14 @@
-"""arq worker settings: every job function and cron job, listed explicitly."""
+"""The arq worker: every job function and cron job listed explicitly, and the separate worker process.
+
+With the embedded default the worker runs inside the web process (WORKER_IN_PROCESS, see
+app.main.Services); in production it runs as its own processes with `tremplin worker`. Both take
+their options from `worker_options()`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from arq import cron
@@ -9,6 +16,9 @@ from arq.connections import RedisSettings
 
 from app.platform import outbox
 from app.settings import Settings
+
+# Seconds a stopping worker gives its running jobs before cancelling them.
+SHUTDOWN_WAIT = 20
 
 
 def register_jobs() -> None:
@@ -49,19 +59,26 @@ def worker_options(settings: Settings, redis_url: str) -> dict[str, Any]:
     }
 
 
-class WorkerSettings:
-    """For `arq app.worker.WorkerSettings`; `tremplin worker` is the documented way to run it."""
+async def run_worker(settings: Settings) -> None:
+    """The separate worker process (`tremplin worker`): jobs and cron jobs until SIGTERM or SIGINT.
 
-    @staticmethod
-    async def on_startup(ctx: dict[str, Any]) -> None:
-        from app.db import make_engine, make_session_maker
+    On a signal it stops taking jobs and gives the running ones SHUTDOWN_WAIT seconds to finish;
+    a job cut short is run again later (arq's retry or the outbox reconciler), and jobs are safe to rerun.
+    """
+    from arq.worker import Worker
 
-        settings = Settings.from_env()
-        assert settings.database_url, "a separate worker needs DATABASE_URL"
-        ctx["engine"] = make_engine(settings, settings.database_url)
-        ctx["session_maker"] = make_session_maker(ctx["engine"])
-        ctx["settings"] = settings
+    from app.db import make_engine, make_session_maker
 
-    @staticmethod
-    async def on_shutdown(ctx: dict[str, Any]) -> None:
-        await ctx["engine"].dispose()
+    assert settings.database_url and settings.redis_url, "a separate worker needs DATABASE_URL and REDIS_URL"
+    engine = make_engine(settings, settings.database_url)
+    options = worker_options(settings, settings.redis_url) | {
+        "handle_signals": True,
+        "job_completion_wait": SHUTDOWN_WAIT,
+    }
+    worker = Worker(**options, ctx={"session_maker": make_session_maker(engine), "settings": settings})
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker.async_run()
+    finally:
+        await worker.close()
+        await engine.dispose()
