@@ -102,6 +102,8 @@ def live_server(servers: dict[str, str]) -> Iterator[LiveServer]:
         redis_prefix=f"browser-{worker_id()}",
         worker_in_process=True,
     )
+    # Screenshots of this run only: an old failure's picture must not be mistaken for a new one.
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     server = LiveServer(settings)
     server.start()
     yield server
@@ -141,8 +143,8 @@ async def page(live_server, browser, request):
     context = await browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page = await context.new_page()
-    # Pages here answer in milliseconds: a missing element should fail fast, not after 30 s.
-    page.set_default_timeout(5000)
+    # Pages here answer in milliseconds: a missing element should fail soon, yet survive a loaded CI machine.
+    page.set_default_timeout(15000)
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", lambda r: errors.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)

@@ -81,7 +81,7 @@ async def test_sign_up_confirm_sign_in_edit_profile_sign_out(page, live_server, 
     await page.goto(await verification_link(live_server, email))
     await page.shoot(f"verify-{lang}")
     await page.get_by_role("button", name=t["confirm"]).click()
-    await page.goto("/account")
+    # Confirming leads back to the account page, now showing the address as confirmed.
     await expect(page.get_by_text(t["confirmed"], exact=True)).to_be_visible()
 
     await page.get_by_role("button", name=t["sign_out"]).click()
@@ -91,6 +91,7 @@ async def test_sign_up_confirm_sign_in_edit_profile_sign_out(page, live_server, 
     await page.get_by_label(t["password"]).fill(password)
     await page.shoot(f"login-{lang}")
     await page.get_by_role("button", name=t["sign_in"]).click()
+    await expect(page.get_by_role("button", name=t["sign_out"])).to_be_visible()
 
     await page.goto("/account")
     await page.get_by_label(t["name"]).fill("Camille Martin-Durand")
