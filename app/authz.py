@@ -16,6 +16,13 @@ Why the table looks like this:
 - An invitation link is a capability: whoever holds it may read it (even before signing in, so
   they can choose to sign in or sign up), but only the person it was sent to, signed in with that
   e-mail address, may accept it.
+- Challenges: their founders are the members of their organizer organizations (`founder`), and
+  of a program, the members of its co-founding organizations (`program_founder`). Anyone may
+  look at a published public challenge: that is the object's state, not a link to a person, so
+  `listed` is the one relation that counts for visitors too (STATE_RELATIONS). An invitation-only
+  challenge is seen only by those who followed its link (`challenge_invitee`), its founders and
+  admins; drafts only by founders and admins. Registering needs a signed-in person who can see the
+  challenge; the services check the timeline (app.challenges.lifecycle) and eligibility on top.
 - Admins read everything for support, but act only through the actions listed for them: being an
   operator does not make someone an owner, founder, judge or steward.
 """
@@ -24,7 +31,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from sqlalchemy import false, select, true
@@ -56,13 +63,55 @@ ACTIONS: frozenset[str] = frozenset(
         "mail_log:view",
         "user:list",
         "user:grant_admin",  # grant and revoke
+        # programs and challenges (issue #3)
+        "program:create",
+        "program:view",
+        "program:edit",
+        "challenge:create",
+        "challenge:list",  # the public catalogue
+        "challenge:view",
+        "challenge:edit",  # details, rounds, forms, prizes, timeline, preview
+        "challenge:publish",
+        "challenge:announce",
+        "challenge:extend_deadline",
+        "challenge:view_registrations",
+        "challenge:decide_registrations",
+        "challenge:register",
+        "registration:view",  # one's own registration
+        "registration:withdraw",
+        "founder:dashboard",
     }
 )
 
-ROLES: tuple[str, ...] = ("visitor", "user", "org_member", "org_owner", "invitee", "admin")
+ROLES: tuple[str, ...] = (
+    "visitor",
+    "user",
+    "org_member",
+    "org_owner",
+    "invitee",
+    "admin",
+    "listed",
+    "challenge_invitee",
+    "registrant",
+    "participant",
+    "founder",
+    "program_founder",
+)
+# Relations that describe the object rather than the person: they count for visitors too.
+STATE_RELATIONS = frozenset({"listed"})
 
-_VISITOR = {"invitation:view"}
-_USER = _VISITOR | {"account:view", "account:edit", "organization:list", "organization:create", "organization:view"}
+_VISITOR = {"invitation:view", "program:view", "challenge:list"}
+_USER = _VISITOR | {
+    "account:view",
+    "account:edit",
+    "organization:list",
+    "organization:create",
+    "organization:view",
+    "program:create",
+    "challenge:create",
+    "challenge:register",
+    "founder:dashboard",
+}
 _MEMBER = _USER | {"organization:view_members", "organization:leave"}
 _OWNER = _MEMBER | {"organization:edit", "organization:invite", "organization:manage_members"}
 _INVITEE = _USER | {"invitation:accept"}
@@ -74,7 +123,23 @@ _ADMIN = _USER | {
     "mail_log:view",
     "user:list",
     "user:grant_admin",
+    "challenge:view",
+    "challenge:view_registrations",
 }
+_LISTED = {"challenge:view"}
+_CHALLENGE_INVITEE = {"challenge:view"}
+_REGISTRANT = {"registration:view", "registration:withdraw"}
+_PARTICIPANT = _REGISTRANT
+_FOUNDER = {
+    "challenge:view",
+    "challenge:edit",
+    "challenge:publish",
+    "challenge:announce",
+    "challenge:extend_deadline",
+    "challenge:view_registrations",
+    "challenge:decide_registrations",
+}
+_PROGRAM_FOUNDER = {"program:edit"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "visitor": frozenset(_VISITOR),
@@ -83,6 +148,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "org_owner": frozenset(_OWNER),
     "invitee": frozenset(_INVITEE),
     "admin": frozenset(_ADMIN),
+    "listed": frozenset(_LISTED),
+    "challenge_invitee": frozenset(_CHALLENGE_INVITEE),
+    "registrant": frozenset(_REGISTRANT),
+    "participant": frozenset(_PARTICIPANT),
+    "founder": frozenset(_FOUNDER),
+    "program_founder": frozenset(_PROGRAM_FOUNDER),
 }
 
 # For require(): which action means "may see this object at all".
@@ -93,11 +164,16 @@ VIEW_ACTION = {
     "audit": "audit:view_all",
     "mail_log": "mail_log:view",
     "user": "user:list",
+    "program": "program:view",
+    "challenge": "challenge:view",
+    "registration": "challenge:view",
+    "founder": "founder:dashboard",
 }
 
 
 def roles_of(actor: Actor | None, relations: Iterable[str] = ()) -> set[str]:
-    roles = {"visitor"}
+    relations = set(relations)
+    roles = {"visitor"} | (relations & STATE_RELATIONS)
     if actor is not None:
         roles.add("user")
         roles.update(relations)
@@ -155,7 +231,92 @@ def relations_to_invitation(actor: Actor | None, invited_email: str) -> set[str]
     return {"invitee"}
 
 
+async def relations_to_challenge(session: AsyncSession, actor: Actor | None, challenge: Any) -> set[str]:
+    """founder / challenge_invitee / registrant / participant for the actor, plus `listed` for everyone
+    when the challenge is published and public. One query whatever the actor's links."""
+    from app.challenges.models import ChallengeInvitee, ChallengeOrganizer, Registration
+    from app.organizations.models import OrganizationMember
+
+    relations: set[str] = set()
+    published = challenge.published_at is not None
+    if published and challenge.visibility == "public":
+        relations.add("listed")
+    if actor is None:
+        return relations
+    founder = (
+        select(ChallengeOrganizer.challenge_id)
+        .join(OrganizationMember, OrganizationMember.organization_id == ChallengeOrganizer.organization_id)
+        .where(ChallengeOrganizer.challenge_id == challenge.id, OrganizationMember.user_id == actor.id)
+        .exists()
+    )
+    invitee = (
+        select(ChallengeInvitee.user_id)
+        .where(ChallengeInvitee.challenge_id == challenge.id, ChallengeInvitee.user_id == actor.id)
+        .exists()
+    )
+    status = (
+        select(Registration.status)
+        .where(Registration.challenge_id == challenge.id, Registration.user_id == actor.id)
+        .scalar_subquery()
+    )
+    row = (await session.execute(select(founder, invitee, status))).one()
+    if row[0]:
+        relations.add("founder")
+    if row[1] and published:
+        relations.add("challenge_invitee")
+    if row[2] is not None:
+        relations.add("registrant")
+        if row[2] == "approved":
+            relations.add("participant")
+    return relations
+
+
+async def relations_to_program(session: AsyncSession, actor: Actor | None, program_id: uuid.UUID) -> set[str]:
+    from app.challenges.models import ProgramOrganization
+    from app.organizations.models import OrganizationMember
+
+    if actor is None:
+        return set()
+    is_founder = await session.scalar(
+        select(
+            select(ProgramOrganization.program_id)
+            .join(OrganizationMember, OrganizationMember.organization_id == ProgramOrganization.organization_id)
+            .where(ProgramOrganization.program_id == program_id, OrganizationMember.user_id == actor.id)
+            .exists()
+        )
+    )
+    return {"program_founder"} if is_founder else set()
+
+
 # --- lists scoped in SQL ------------------------------------------------------------------------------
+
+
+def visible_challenges(actor: Actor | None) -> ColumnElement[bool]:
+    """Filter on `challenges` for any list or search: what `challenge:view` allows, as SQL.
+
+    Published public ones for everyone; published invitation-only ones for their invitees; every
+    state for founders; everything for admins (support).
+    """
+    from sqlalchemy import and_, exists, or_
+
+    from app.challenges.models import Challenge, ChallengeInvitee, ChallengeOrganizer
+    from app.organizations.models import OrganizationMember
+
+    listed = and_(Challenge.published_at.is_not(None), Challenge.visibility == "public")
+    if actor is None:
+        return listed
+    if actor.is_admin:
+        return true()
+    founder = exists().where(
+        ChallengeOrganizer.challenge_id == Challenge.id,
+        OrganizationMember.organization_id == ChallengeOrganizer.organization_id,
+        OrganizationMember.user_id == actor.id,
+    )
+    invitee = and_(
+        Challenge.published_at.is_not(None),
+        exists().where(ChallengeInvitee.challenge_id == Challenge.id, ChallengeInvitee.user_id == actor.id),
+    )
+    return or_(listed, founder, invitee)
 
 
 def visible_organizations(actor: Actor | None) -> ColumnElement[bool]:

@@ -86,3 +86,80 @@ async def sign_in(client: Any, db: AsyncSession, user: User) -> str:
     await db.flush()
     client.cookies.set("tremplin", token, domain="testserver.local")
     return token
+
+
+async def make_challenge(
+    db: AsyncSession,
+    *,
+    organizers: tuple[Organization, ...] = (),
+    title: str | None = None,
+    published: bool = True,
+    visibility: str = "public",
+    now: Any = None,
+    rounds: int = 1,
+    **fields: Any,
+) -> Any:
+    """A challenge with an open registration and `rounds` rounds, one week apart, around `now`."""
+    import datetime as dt
+
+    from app.challenges.models import Challenge, ChallengeOrganizer, Round
+
+    now = now or utcnow()
+    suffix = uuid.uuid4().hex[:8]
+    values: dict[str, Any] = {
+        "slug": f"challenge-{suffix}",
+        "title": title or f"Challenge {suffix}",
+        "summary": "A challenge for tests.",
+        "description": "Build something useful.",
+        "rules": "Be kind.",
+        "visibility": visibility,
+        "published_at": now - dt.timedelta(days=2) if published else None,
+        "registration_opens_at": now - dt.timedelta(days=1),
+        "registration_closes_at": now + dt.timedelta(days=7),
+        "judging_ends_at": now + dt.timedelta(days=7 * (rounds + 1) + 7),
+    }
+    values.update(fields)
+    challenge = Challenge(**values)
+    db.add(challenge)
+    await db.flush()
+    for organization in organizers:
+        db.add(ChallengeOrganizer(challenge_id=challenge.id, organization_id=organization.id))
+    for position in range(1, rounds + 1):
+        db.add(
+            Round(
+                challenge_id=challenge.id,
+                position=position,
+                name=f"Round {position}",
+                opens_at=now - dt.timedelta(days=1) + dt.timedelta(days=7 * (position - 1)),
+                deadline=now + dt.timedelta(days=7 * position + 7),
+            )
+        )
+    await db.flush()
+    return challenge
+
+
+async def make_founder(db: AsyncSession, challenge: Any, **user_fields: Any) -> User:
+    """A member of a new organizer organization of `challenge`."""
+    from app.challenges.models import ChallengeOrganizer
+
+    founder = await make_user(db, **user_fields)
+    organization = await make_organization(db, kind="hospital", owner=founder, verified=True)
+    db.add(ChallengeOrganizer(challenge_id=challenge.id, organization_id=organization.id))
+    await db.flush()
+    return founder
+
+
+async def make_registration(db: AsyncSession, challenge: Any, user: User, *, status: str = "approved", **fields: Any) -> Any:
+    from app.challenges.models import Registration
+
+    registration = Registration(
+        challenge_id=challenge.id,
+        user_id=user.id,
+        status=status,
+        rules_version=challenge.rules_version,
+        rules_accepted_at=utcnow(),
+        **fields,
+    )
+    db.add(registration)
+    await db.flush()
+    return registration

@@ -134,6 +134,62 @@ MATRIX: list[tuple[str, str, str, str]] = [
     ("admin", "organization:leave", "org_member", ALLOW),
 ]
 
+# Programs and challenges (issue #3), written per action as {role: outcome}. The relation is the role
+# itself for relations (founder, listed, ...), nothing for global roles. Roles not named get DEFAULT.
+CHALLENGE_ROLES = ("listed", "challenge_invitee", "registrant", "participant", "founder", "program_founder")
+GLOBAL = ("visitor", "user", "admin")
+
+
+def _rows(action: str, default: str, **special: str) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for role in authz.ROLES:
+        relation = "" if role in GLOBAL else role
+        rows.append((role, action, relation, special.get(role, default)))
+    return rows
+
+
+_SIGNED_IN = {"visitor": HIDE}
+CHALLENGE_MATRIX = [
+    *_rows("program:view", ALLOW),
+    *_rows("program:create", ALLOW, visitor=FORBID),
+    *_rows("program:edit", FORBID, program_founder=ALLOW),
+    *_rows("challenge:list", ALLOW),
+    *_rows("challenge:create", ALLOW, **_SIGNED_IN),
+    *_rows("founder:dashboard", ALLOW, **_SIGNED_IN),
+    # Seeing a challenge: listed (published public) for everyone, else its invitees, founders, admins.
+    *_rows("challenge:view", HIDE, listed=ALLOW, challenge_invitee=ALLOW, founder=ALLOW, admin=ALLOW),
+    *_rows("challenge:register", ALLOW, **_SIGNED_IN),
+    *[
+        row
+        for action in (
+            "challenge:edit",
+            "challenge:publish",
+            "challenge:announce",
+            "challenge:extend_deadline",
+            "challenge:decide_registrations",
+        )
+        for row in _rows(action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=FORBID)
+    ],
+    *_rows(
+        "challenge:view_registrations", HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=ALLOW
+    ),
+    *[
+        row
+        for action in ("registration:view", "registration:withdraw")
+        for row in _rows(
+            action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=FORBID, admin=FORBID,
+            registrant=ALLOW, participant=ALLOW,
+        )
+    ],
+]
+
+# A link to a challenge or program says nothing about organizations or administration: for those
+# actions each challenge relation answers exactly as a plain signed-in user does.
+_USER_ANSWERS = {action: expected for role, action, _rel, expected in MATRIX if role == "user"}
+CHALLENGE_MATRIX += [
+    (role, action, role, expected) for role in CHALLENGE_ROLES for action, expected in sorted(_USER_ANSWERS.items())
+]
+
 
 def actor_for(role: str) -> Actor | None:
     if role == "visitor":
@@ -159,21 +215,21 @@ def outcome(actor: Actor | None, action: str, relations: tuple[str, ...]) -> str
 
 
 def test_matrix_covers_every_action_for_every_role():
-    covered = {(role, action) for role, action, _relation, _expected in MATRIX}
+    covered = {(role, action) for role, action, _relation, _expected in MATRIX + CHALLENGE_MATRIX}
     missing = {(role, action) for role in authz.ROLES for action in authz.ACTIONS} - covered
     assert not missing, f"add these to MATRIX: {sorted(missing)}"
 
 
 def test_matrix_names_only_known_roles_actions_and_relations():
-    for role, action, relation, _expected in MATRIX:
+    for role, action, relation, _expected in MATRIX + CHALLENGE_MATRIX:
         assert role in authz.ROLES
         assert action in authz.ACTIONS
         assert all(name in authz.ROLES for name in relation.split("+") if name)
-    rows = [(role, action, relation) for role, action, relation, _expected in MATRIX]
+    rows = [(role, action, relation) for role, action, relation, _expected in MATRIX + CHALLENGE_MATRIX]
     assert len(rows) == len(set(rows)), "a row appears twice"
 
 
-@pytest.mark.parametrize(("role", "action", "relation", "expected"), MATRIX, ids=lambda v: v or "-")
+@pytest.mark.parametrize(("role", "action", "relation", "expected"), MATRIX + CHALLENGE_MATRIX, ids=lambda v: v or "-")
 def test_permission(role, action, relation, expected):
     actor = actor_for(role)
     relations = tuple(name for name in relation.split("+") if name)
@@ -209,6 +265,12 @@ def test_relations_from_membership_and_invitation():
 
 def test_relations_are_ignored_for_visitors():
     assert not authz.can(None, "organization:edit", ("org_owner",))
+    assert not authz.can(None, "challenge:edit", ("founder",))
+
+
+def test_object_state_counts_for_visitors():
+    assert authz.can(None, "challenge:view", ("listed",))
+    assert not authz.can(None, "challenge:view", ())
 
 
 # --- route inventory -----------------------------------------------------------------------------------
