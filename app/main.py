@@ -120,6 +120,10 @@ def provide_actor(request: Request[Any, Any, Any]) -> Any:
     return get_context(request.scope).actor
 
 
+def provide_now(request: Request[Any, Any, Any]) -> Any:
+    return get_context(request.scope).now
+
+
 def route_handlers() -> list[Any]:
     from app.accounts.controllers import ROUTES as account_routes
     from app.admin.controllers import ROUTES as admin_routes
@@ -157,7 +161,11 @@ def create_app(settings: Settings | None = None, session_maker: async_sessionmak
         route_handlers=[*route_handlers(), static],
         before_send=[security_headers_hook(settings)],
         guards=[login_required],
-        dependencies={"db": Provide(provide_db, sync_to_thread=False), "actor": Provide(provide_actor, sync_to_thread=False)},
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+            "now": Provide(provide_now, sync_to_thread=False),
+        },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.hosts),

@@ -9,6 +9,7 @@ status is below 400 (so a failed commit becomes an error page rather than a lost
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import secrets
 import uuid
@@ -19,6 +20,7 @@ from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import ScopeType
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from app.db import utcnow
 from app.platform import audit, i18n
 from app.platform.security import (
     SAFE_METHODS,
@@ -48,6 +50,8 @@ class RequestContext:
     ip: str
     session_maker: Any
     settings: Settings
+    # When the request arrived: every deadline rule compares against this instant, not a later one.
+    now: dt.datetime = dataclasses.field(default_factory=utcnow)
     db: AsyncSession | None = None
     actor: Actor | None = None
     # The cookie value that identifies this browser (signed-in "s_…" or anonymous "a_…").

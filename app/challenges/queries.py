@@ -1,0 +1,52 @@
+"""Loading programs and challenges for someone, with their relations, or not at all (404)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from litestar.exceptions import NotFoundException
+from sqlalchemy import select
+
+from app import authz
+from app.challenges.models import Challenge, Program, Round
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.accounts.sessions import Actor
+
+
+@dataclasses.dataclass(slots=True)
+class Visible:
+    """A challenge as one actor may see it: the row, its rounds in order, and the actor's relations."""
+
+    challenge: Challenge
+    rounds: list[Round]
+    relations: set[str]
+
+    def can(self, actor: Actor | None, action: str) -> bool:
+        return authz.can(actor, action, self.relations)
+
+
+async def load_challenge(session: AsyncSession, actor: Actor | None, slug: str, *, for_update: bool = False) -> Visible:
+    """The challenge behind `slug` if `actor` may see it; 404 otherwise (drafts and invitation-only included)."""
+    statement = select(Challenge).where(Challenge.slug == slug)
+    if for_update:
+        statement = statement.with_for_update()
+    challenge = await session.scalar(statement)
+    if challenge is None:
+        raise NotFoundException()
+    relations = await authz.relations_to_challenge(session, actor, challenge)
+    authz.require(actor, "challenge:view", relations)
+    rounds = list(await session.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
+    return Visible(challenge, rounds, relations)
+
+
+async def load_program(session: AsyncSession, actor: Actor | None, slug: str) -> tuple[Program, set[str]]:
+    program = await session.scalar(select(Program).where(Program.slug == slug))
+    if program is None:
+        raise NotFoundException()
+    relations = await authz.relations_to_program(session, actor, program.id)
+    authz.require(actor, "program:view", relations)
+    return program, relations
