@@ -127,11 +127,23 @@ def provide_now(request: Request[Any, Any, Any]) -> Any:
 def route_handlers() -> list[Any]:
     from app.accounts.controllers import ROUTES as account_routes
     from app.admin.controllers import ROUTES as admin_routes
+    from app.challenges.catalogue_controllers import ROUTES as catalogue_routes
+    from app.challenges.controllers import ROUTES as challenge_routes
+    from app.challenges.registration_controllers import ROUTES as registration_routes
     from app.notifications.controllers import ROUTES as notification_routes
     from app.organizations.controllers import ROUTES as organization_routes
     from app.platform.controllers import ROUTES as platform_routes
 
-    return [*platform_routes, *account_routes, *organization_routes, *notification_routes, *admin_routes]
+    return [
+        *platform_routes,
+        *account_routes,
+        *organization_routes,
+        *notification_routes,
+        *admin_routes,
+        *challenge_routes,
+        *registration_routes,
+        *catalogue_routes,
+    ]
 
 
 def create_app(settings: Settings | None = None, session_maker: async_sessionmaker[AsyncSession] | None = None) -> Litestar:
