@@ -21,7 +21,7 @@ from app.notifications.models import MailMessage
 from app.notifications.services import queue_mail
 from app.platform import outbox
 from app.platform.models import AuditEntry, OutboxJob
-from tests.conftest import ROOT, SECRET, _drop_database, _recreate_database, _with_database, worker_id
+from tests.conftest import ROOT, SECRET, _drop_database, _recreate_database, _with_database, run_async, worker_id
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -47,9 +47,9 @@ def tremplin(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Com
 @pytest.fixture
 def empty_database(servers) -> Iterator[str]:
     name = f"tremplin_cli_{worker_id()}"
-    asyncio.run(_recreate_database(servers["database"], name))
+    run_async(lambda: _recreate_database(servers["database"], name))
     yield _with_database(servers["database"], name)
-    asyncio.run(_drop_database(servers["database"], name))
+    run_async(lambda: _drop_database(servers["database"], name))
 
 
 @pytest.fixture
@@ -209,3 +209,12 @@ def test_help_lists_every_command():
     )
     for command in ("run", "serve", "worker", "db", "create-admin", "demo"):
         assert command in result.stdout
+
+
+def test_litestar_cli_discovers_the_app_factory(tmp_path, database_url, servers):
+    env = command_env(tmp_path, DATABASE_URL=database_url, REDIS_URL=servers["redis"])
+    result = subprocess.run(
+        [sys.executable, "-m", "litestar", "routes"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "/health" in result.stdout and "/login" in result.stdout
