@@ -66,11 +66,16 @@ def canonical_email(value: str) -> str:
 
 
 def lookup_email(value: str) -> str | None:
-    """The stored form of an address typed at sign-in, or None when it cannot be anyone's address."""
+    """The stored form of an address typed at sign-in, or None when it cannot be anyone's address.
+
+    Never stricter than what may be stored: accounts made by operators (create-admin, the demo's
+    `.local` addresses) can hold addresses the sign-up form would refuse.
+    """
     try:
         return canonical_email(value)
     except ValueError:
-        return None
+        plain = value.strip().lower()
+        return plain if 3 <= len(plain) <= EMAIL_MAX and "@" in plain and plain.isprintable() else None
 
 
 def check_password(password: str, *, email: str = "", name: str = "") -> str:

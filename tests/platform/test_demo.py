@@ -63,3 +63,12 @@ async def test_demo_keeps_a_password_changed_since(db):
     await demo.load_demo(db)
     await db.refresh(founder)
     assert founder.password_hash == "changed"
+
+
+async def test_every_demo_account_signs_in_through_the_login_form(client, db):
+    await demo.load_demo(db)
+    for email, _role, _locale in demo.accounts_summary():
+        client.cookies.clear()
+        response = await client.submit("/login", {"email": email, "password": demo.DEMO_PASSWORD})
+        assert response.status_code == 303, f"{email} could not sign in"
+        client.cookies.clear()
