@@ -17,7 +17,8 @@ from app.accounts.api import API_ROUTES
 from app.platform.i18n import in_locale
 from app.accounts.models import NOTIFY_MODES
 from app.accounts.ratelimit import RateLimited, RateLimiter
-from app.accounts.schemas import InvalidInput, safe_next
+from app.accounts.schemas import safe_next
+from app.platform.errors import InvalidInput
 from app.accounts.services import InvalidLink, SignInRefused
 from app.accounts.sessions import Actor
 from app.platform.context import get_context

@@ -13,23 +13,13 @@ from email_validator import EmailNotValidError, validate_email
 
 from app.accounts.models import NOTIFY_MODES
 from app.accounts.passwords import password_problem
+from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _
 from app.settings import LOCALES
 
 NAME_MAX = 120
 TOKEN_NAME_MAX = 80
 EMAIL_MAX = 254
-
-
-class InvalidInput(Exception):
-    """One message per field, shown beside the field on pages and as `errors` in problem details."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(", ".join(errors))
-        self.errors = errors
-
-    def problem_errors(self) -> list[dict[str, str]]:
-        return [{"key": field, "message": message} for field, message in self.errors.items()]
 
 
 def _unreadable(value: str) -> bool:

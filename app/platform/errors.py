@@ -16,6 +16,9 @@ class InvalidInput(ClientException):
         super().__init__(detail=_("Some fields need your attention."), extra=errors)
         self.errors = errors
 
+    def problem_errors(self) -> list[dict[str, str]]:
+        return [{"key": field, "message": message} for field, message in self.errors.items()]
+
 
 class Conflict(ClientException):
     """The action contradicts the current state (e.g. removing the last owner); the detail says why."""
