@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import api_tokens, services
 from app.accounts.models import ApiToken, User
 from app.accounts.schemas import (
-    InvalidInput,
     MembershipView,
     MeUpdate,
     MeView,
@@ -22,6 +21,7 @@ from app.accounts.schemas import (
     TokenView,
 )
 from app.accounts.sessions import Actor
+from app.platform.errors import InvalidInput
 from app.platform.context import get_context
 from app.platform.i18n import gettext as _
 from app.web import problem
