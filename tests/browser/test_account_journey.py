@@ -25,6 +25,7 @@ TEXTS = {
         "sign_in": "Sign in",
         "my_account": "My account",
         "save": "Save",
+        "saved": "Your profile has been saved.",
         "site_language": "Site language",
     },
     "fr": {
@@ -39,6 +40,7 @@ TEXTS = {
         "sign_in": "Se connecter",
         "my_account": "Mon compte",
         "save": "Enregistrer",
+        "saved": "Votre profil a été enregistré.",
         "site_language": "Langue du site",
     },
 }
@@ -96,6 +98,8 @@ async def test_sign_up_confirm_sign_in_edit_profile_sign_out(page, live_server, 
     await page.goto("/account")
     await page.get_by_label(t["name"]).fill("Camille Martin-Durand")
     await page.get_by_role("button", name=t["save"], exact=True).click()
+    # Wait for the save to be confirmed before reloading, or the reload could overtake it.
+    await expect(page.get_by_text(t["saved"])).to_be_visible()
     await page.reload()
     await expect(page.get_by_label(t["name"])).to_have_value("Camille Martin-Durand")
     await page.shoot(f"profile-{lang}")
