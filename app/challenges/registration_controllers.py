@@ -238,7 +238,7 @@ async def decide_many(
 ) -> Response[Any]:
     form = await request.form()
     decision, reason = form.get("decision"), form.get("reason", "")
-    items = [(registration_id, decision, reason) for registration_id in form.getall("ids")]
+    items = [(value, decision, reason) for key, value in form.multi_items() if key == "ids"]
     return await _decide(request, db, actor, now, slug, items, "bulk", form.get("status", ""))
 
 
