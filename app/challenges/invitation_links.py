@@ -10,6 +10,7 @@ person is about to join. Links of unpublished challenges lead nowhere (404) unti
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from app.accounts.sessions import Actor
 
 TOKEN_BYTES = 24
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def link_path(token: str) -> str:
@@ -57,7 +59,12 @@ async def rotate_invitation_link(session: AsyncSession, actor: Actor, slug: str)
     challenge.invitation_token = secrets.token_urlsafe(TOKEN_BYTES)
     await session.flush()
     await audit.record(
-        session, actor, "challenge:invitation_link", "challenge", challenge.id, {"slug": slug, "replaced": replaced}
+        session,
+        actor,
+        "challenge:invitation_link",
+        "challenge",
+        challenge.id,
+        {"slug": slug, "replaced": replaced},
     )
     return challenge.invitation_token
 
@@ -71,11 +78,16 @@ async def disable_invitation_link(session: AsyncSession, actor: Actor, slug: str
         return
     challenge.invitation_token = None
     await session.flush()
-    await audit.record(session, actor, "challenge:invitation_link_disable", "challenge", challenge.id, {"slug": slug})
+    await audit.record(
+        session, actor, "challenge:invitation_link_disable", "challenge", challenge.id, {"slug": slug}
+    )
 
 
 async def _challenge_of(session: AsyncSession, token: str) -> Challenge:
-    challenge = await session.scalar(select(Challenge).where(Challenge.invitation_token == token)) if token else None
+    # Anything that cannot be a token is unknown without asking the database (NUL bytes would upset it).
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise NotFoundException()
+    challenge = await session.scalar(select(Challenge).where(Challenge.invitation_token == token))
     if challenge is None or challenge.published_at is None:
         raise NotFoundException()
     return challenge
@@ -98,5 +110,7 @@ async def join(session: AsyncSession, actor: Actor, token: str) -> Challenge:
         .returning(ChallengeInvitee.user_id)
     )
     if joined is not None:
-        await audit.record(session, actor, "challenge:join", "challenge", challenge.id, {"slug": challenge.slug})
+        await audit.record(
+            session, actor, "challenge:join", "challenge", challenge.id, {"slug": challenge.slug}
+        )
     return challenge

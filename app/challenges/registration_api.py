@@ -47,7 +47,9 @@ def _organization(organization: Organization | None) -> OrganizationSummary | No
     )
 
 
-def _view(registration: Registration, organization: Organization | None, challenge: Challenge) -> RegistrationView:
+def _view(
+    registration: Registration, organization: Organization | None, challenge: Challenge
+) -> RegistrationView:
     return RegistrationView(
         id=registration.id,
         challenge=challenge.slug,
@@ -74,7 +76,9 @@ async def _mine(db: AsyncSession, actor: Actor, slug: str, now: dt.datetime) -> 
 
 
 @get("/api/v1/challenges/{slug:str}/registration", name="registrations:api_mine", cache_control=PRIVATE)
-async def api_show_registration(db: AsyncSession, actor: Actor, now: dt.datetime, slug: str) -> RegistrationView:
+async def api_show_registration(
+    db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+) -> RegistrationView:
     """The caller's own registration to the challenge (403 when they have none)."""
     return await _mine(db, actor, slug, now)
 
@@ -112,7 +116,11 @@ async def api_withdraw(db: AsyncSession, actor: Actor, now: dt.datetime, slug: s
     return await _mine(db, actor, slug, now)
 
 
-@post("/api/v1/challenges/{slug:str}/registration/rules", name="registrations:api_accept_rules", cache_control=PRIVATE)
+@post(
+    "/api/v1/challenges/{slug:str}/registration/rules",
+    name="registrations:api_accept_rules",
+    cache_control=PRIVATE,
+)
 async def api_accept_rules(
     db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, data: RulesAcceptance
 ) -> Response[Any]:

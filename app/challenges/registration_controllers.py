@@ -41,7 +41,12 @@ async def _fields(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 
 def _helpers() -> dict[str, Any]:
-    return {"kind_label": kind_label, "country_name": country_name, "status_label": status_label, "markdown": markdown}
+    return {
+        "kind_label": kind_label,
+        "country_name": country_name,
+        "status_label": status_label,
+        "markdown": markdown,
+    }
 
 
 # --- registering ----------------------------------------------------------------------------------------
@@ -71,7 +76,11 @@ async def _register_page(
 
 
 def _answers(fields: dict[str, str]) -> dict[str, str]:
-    return {key.removeprefix(ANSWER_PREFIX): value for key, value in fields.items() if key.startswith(ANSWER_PREFIX)}
+    return {
+        key.removeprefix(ANSWER_PREFIX): value
+        for key, value in fields.items()
+        if key.startswith(ANSWER_PREFIX)
+    }
 
 
 @get("/challenges/{slug:str}/register", name="registrations:new", **PAGE)
@@ -105,7 +114,11 @@ async def create_registration(
     if registration.status == "approved":
         flash(request, "success", _("You are registered. Welcome to the challenge!"))
     else:
-        flash(request, "success", _("Your registration is sent. The founders will review it; you will be notified."))
+        flash(
+            request,
+            "success",
+            _("Your registration is sent. The founders will review it; you will be notified."),
+        )
     return redirect(request, f"/challenges/{slug}/registration")
 
 
@@ -191,7 +204,11 @@ async def _review_page(
         **_helpers(),
     }
     return render(
-        request, "challenges/registration/review.html", context, block="registration_list", status_code=status_code
+        request,
+        "challenges/registration/review.html",
+        context,
+        block="registration_list",
+        status_code=status_code,
     )
 
 
@@ -242,9 +259,18 @@ async def decide_many(
     return await _decide(request, db, actor, now, slug, items, "bulk", form.get("status", ""))
 
 
-@post("/challenges/{slug:str}/registrations/{registration_id:uuid}/decision", name="registrations:decide_one", **PAGE)
+@post(
+    "/challenges/{slug:str}/registrations/{registration_id:uuid}/decision",
+    name="registrations:decide_one",
+    **PAGE,
+)
 async def decide_one(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, registration_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    registration_id: uuid.UUID,
 ) -> Response[Any]:
     fields = await _fields(request)
     items = [(registration_id, fields.get("decision"), fields.get("reason", ""))]
@@ -282,21 +308,29 @@ async def disable_invitation_link(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
 ) -> Response[Any]:
     await invitation_links.disable_invitation_link(db, actor, slug)
-    flash(request, "success", _("The invitation link is turned off. People who joined through it stay invited."))
+    flash(
+        request, "success", _("The invitation link is turned off. People who joined through it stay invited.")
+    )
     return redirect(request, f"/challenges/{slug}/invitation")
 
 
 @get("/challenges/join/{token:str}", name="registrations:join_form", **PAGE)
-async def join_form(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, token: str) -> Response[Any]:
+async def join_form(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, token: str
+) -> Response[Any]:
     """Signed out, the guard sends people to sign in and back here (login?next=)."""
     target = await invitation_links.join_target(db, actor, token)
     if target.already_visible:
         return redirect(request, f"/challenges/{target.challenge.slug}")
-    return render(request, "challenges/registration/join.html", {"challenge": target.challenge, "token": token})
+    return render(
+        request, "challenges/registration/join.html", {"challenge": target.challenge, "token": token}
+    )
 
 
 @post("/challenges/join/{token:str}", name="registrations:join", **PAGE)
-async def join_challenge(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, token: str) -> Response[Any]:
+async def join_challenge(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, token: str
+) -> Response[Any]:
     challenge = await invitation_links.join(db, actor, token)
     flash(request, "success", _("You are invited to %(title)s.", title=challenge.title))
     return redirect(request, f"/challenges/{challenge.slug}")

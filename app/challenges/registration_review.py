@@ -77,13 +77,18 @@ async def review_registrations(
         .join(User, User.id == Registration.user_id)
         .outerjoin(Organization, Organization.id == Registration.organization_id)
         .where(Registration.challenge_id == challenge_id)
-        .order_by(case((Registration.status == "pending", 0), else_=1), Registration.created_at, Registration.id)
+        .order_by(
+            case((Registration.status == "pending", 0), else_=1), Registration.created_at, Registration.id
+        )
     )
     if status:
         statement = statement.where(Registration.status == status)
     result = await paginate(session, statement, page, PAGE_SIZE)
     rows = Page(
-        items=[ReviewRow(*row) for row in result.items], number=result.number, size=result.size, total=result.total
+        items=[ReviewRow(*row) for row in result.items],
+        number=result.number,
+        size=result.size,
+        total=result.total,
     )
     counts = dict.fromkeys(REGISTRATION_STATUSES, 0)
     counted = await session.execute(
@@ -118,16 +123,27 @@ async def decide_registrations(
     unknown = [str(key) for key in wanted if key not in registrations]
     if unknown:
         raise InvalidInput(
-            {"registrations": _("These registrations are not part of this challenge: %(ids)s.", ids=", ".join(unknown))}
+            {
+                "registrations": _(
+                    "These registrations are not part of this challenge: %(ids)s.", ids=", ".join(unknown)
+                )
+            }
         )
     outcomes = []
     for registration_id, decision in wanted.items():
-        outcomes.append(await _apply(session, actor, challenge, registrations[registration_id], decision, now))
+        outcomes.append(
+            await _apply(session, actor, challenge, registrations[registration_id], decision, now)
+        )
     return outcomes
 
 
 async def _apply(
-    session: AsyncSession, actor: Actor, challenge: Challenge, registration: Registration, decision: Decision, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    challenge: Challenge,
+    registration: Registration,
+    decision: Decision,
+    now: dt.datetime,
 ) -> Outcome:
     if registration.status == decision.status:
         return Outcome(registration.id, "unchanged", registration.status)
@@ -145,13 +161,19 @@ async def _apply(
         action,
         "registration",
         registration.id,
-        {"challenge": challenge.slug, "person_id": str(registration.user_id), "reason": decision.reason or None},
+        {
+            "challenge": challenge.slug,
+            "person_id": str(registration.user_id),
+            "reason": decision.reason or None,
+        },
     )
     params = {"challenge": challenge.title}
     if decision.status == "rejected":
         params["reason"] = decision.reason
     kind = "registration_approved" if decision.status == "approved" else "registration_rejected"
-    await notify(session, registration.user_id, kind, params, link=f"/challenges/{challenge.slug}/registration")
+    await notify(
+        session, registration.user_id, kind, params, link=f"/challenges/{challenge.slug}/registration"
+    )
     return Outcome(registration.id, decision.status, registration.status)
 
 

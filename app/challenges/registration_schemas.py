@@ -45,7 +45,11 @@ def questions_of(challenge: Any) -> list[Question]:
         if not isinstance(item, Mapping) or not isinstance(item.get("key"), str) or not item["key"]:
             continue
         label = item.get("label")
-        questions.append(Question(item["key"], label if isinstance(label, str) else item["key"], item.get("required") is True))
+        questions.append(
+            Question(
+                item["key"], label if isinstance(label, str) else item["key"], item.get("required") is True
+            )
+        )
     return questions
 
 
@@ -110,11 +114,15 @@ def _parse_id(value: Any) -> uuid.UUID | None | bool:
         return False
 
 
-def _answers(questions: Sequence[Question], answers: Mapping[str, Any], errors: dict[str, str]) -> dict[str, str]:
+def _answers(
+    questions: Sequence[Question], answers: Mapping[str, Any], errors: dict[str, str]
+) -> dict[str, str]:
     known = {question.key for question in questions}
     unknown = sorted(str(key) for key in answers if key not in known)
     if unknown:
-        errors["answers"] = _("These are not questions of this challenge: %(keys)s.", keys=", ".join(unknown)[:300])
+        errors["answers"] = _(
+            "These are not questions of this challenge: %(keys)s.", keys=", ".join(unknown)[:300]
+        )
     checked = {}
     for question in questions:
         raw = answers.get(question.key)
@@ -144,7 +152,9 @@ def decisions_input(items: Sequence[tuple[Any, Any, Any]]) -> list[Decision]:
     if not items:
         raise InvalidInput({"registrations": _("Select at least one registration.")})
     if len(items) > DECISIONS_MAX:
-        raise InvalidInput({"registrations": _("Decide at most %(num)s registrations at once.", num=DECISIONS_MAX)})
+        raise InvalidInput(
+            {"registrations": _("Decide at most %(num)s registrations at once.", num=DECISIONS_MAX)}
+        )
     errors: dict[str, str] = {}
     decisions: dict[uuid.UUID, Decision] = {}
     for raw_id, raw_decision, raw_reason in items:

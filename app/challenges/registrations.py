@@ -128,7 +128,10 @@ def eligibility_summary(challenge: Challenge) -> list[str]:
         lines.append(_("Open to %(kinds)s only.", kinds=_kinds_phrase(challenge.allowed_kinds)))
     if challenge.allowed_countries:
         lines.append(
-            _("Open to organizations based in %(countries)s.", countries=_countries_phrase(challenge.allowed_countries))
+            _(
+                "Open to organizations based in %(countries)s.",
+                countries=_countries_phrase(challenge.allowed_countries),
+            )
         )
     return lines
 
@@ -207,7 +210,9 @@ def _refusal(visible: Visible, registration: Registration | None, now: dt.dateti
     return RegistrationRefused(detail=message) if message else None
 
 
-async def registration_form(session: AsyncSession, actor: Actor, slug: str, now: dt.datetime) -> RegistrationForm:
+async def registration_form(
+    session: AsyncSession, actor: Actor, slug: str, now: dt.datetime
+) -> RegistrationForm:
     """The registration page of a challenge the actor can see; 404 otherwise."""
     visible = await load_challenge(session, actor, slug)
     authz.require(actor, "challenge:register", visible.relations)
@@ -251,7 +256,9 @@ async def register(
     refusal = _refusal(visible, existing, now)
     if refusal is not None:
         raise refusal
-    data, organization = await _checked_input(session, actor, challenge, organization_id, accepted_version, answers)
+    data, organization = await _checked_input(
+        session, actor, challenge, organization_id, accepted_version, answers
+    )
     status, rule = approval(challenge, actor, organization)
     registration = await _save(session, actor, challenge, existing, data, status, now)
     await _record_creation(session, actor, challenge, registration, rule)
@@ -379,12 +386,16 @@ async def _record_creation(
         )
 
 
-async def _tell_founders(session: AsyncSession, challenge: Challenge, registration: Registration, actor: Actor) -> None:
+async def _tell_founders(
+    session: AsyncSession, challenge: Challenge, registration: Registration, actor: Actor
+) -> None:
     """Founders learn that a registration awaits them, once per registration even if it is renewed."""
     founders = list(
         await session.scalars(
             select(OrganizationMember.user_id)
-            .join(ChallengeOrganizer, ChallengeOrganizer.organization_id == OrganizationMember.organization_id)
+            .join(
+                ChallengeOrganizer, ChallengeOrganizer.organization_id == OrganizationMember.organization_id
+            )
             .where(ChallengeOrganizer.challenge_id == challenge.id)
             .distinct()
         )
@@ -405,7 +416,11 @@ async def _tell_founders(session: AsyncSession, challenge: Challenge, registrati
     params = {"person": actor.name, "challenge": challenge.title, "registration_id": str(registration.id)}
     for founder_id in founders:
         await notify(
-            session, founder_id, "registration_pending", params, link=f"/challenges/{challenge.slug}/registrations"
+            session,
+            founder_id,
+            "registration_pending",
+            params,
+            link=f"/challenges/{challenge.slug}/registrations",
         )
 
 
@@ -416,7 +431,9 @@ def has_ended(visible: Visible, now: dt.datetime) -> bool:
     return lifecycle.phase(visible.challenge, visible.rounds, now) in ENDED_PHASES
 
 
-async def own_registration(session: AsyncSession, actor: Actor, slug: str, now: dt.datetime) -> OwnRegistration:
+async def own_registration(
+    session: AsyncSession, actor: Actor, slug: str, now: dt.datetime
+) -> OwnRegistration:
     """The actor's registration to a challenge: 404 when the challenge is hidden, 403 when not registered."""
     visible = await load_challenge(session, actor, slug)
     authz.require(actor, "registration:view", visible.relations)
@@ -434,7 +451,8 @@ async def own_registration(session: AsyncSession, actor: Actor, slug: str, now: 
         organization=organization,
         questions=questions_of(visible.challenge),
         can_withdraw=registration.status in ACTIVE and not has_ended(visible, now),
-        rules_changed=registration.status in ACTIVE and registration.rules_version != visible.challenge.rules_version,
+        rules_changed=registration.status in ACTIVE
+        and registration.rules_version != visible.challenge.rules_version,
     )
 
 
@@ -447,7 +465,9 @@ async def withdraw(session: AsyncSession, actor: Actor, slug: str, now: dt.datet
     if registration.status == "withdrawn":
         raise Conflict(detail=_("Your registration is already withdrawn."))
     if registration.status == "rejected":
-        raise Conflict(detail=_("The founders did not accept your registration: there is nothing to withdraw."))
+        raise Conflict(
+            detail=_("The founders did not accept your registration: there is nothing to withdraw.")
+        )
     if has_ended(visible, now):
         raise Conflict(detail=_("This challenge has ended: registrations can no longer be withdrawn."))
     previous = registration.status
@@ -502,7 +522,9 @@ async def accept_rules(
 async def _registration_of(
     session: AsyncSession, challenge_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
 ) -> Registration | None:
-    statement = select(Registration).where(Registration.challenge_id == challenge_id, Registration.user_id == user_id)
+    statement = select(Registration).where(
+        Registration.challenge_id == challenge_id, Registration.user_id == user_id
+    )
     if for_update:
         statement = statement.with_for_update()
     return await session.scalar(statement)

@@ -13,7 +13,14 @@ from app.challenges.models import Challenge, Registration
 from app.notifications.models import Notification
 from app.organizations.models import Organization
 from app.platform.models import AuditEntry
-from tests.factories import make_challenge, make_founder, make_organization, make_registration, make_user, sign_in
+from tests.factories import (
+    make_challenge,
+    make_founder,
+    make_organization,
+    make_registration,
+    make_user,
+    sign_in,
+)
 
 QUESTIONS = [
     {"key": "pitch", "label": "Your pitch in two sentences", "required": True},
@@ -35,7 +42,12 @@ class Cast:
 
 async def make_cast(db: Any, **challenge_fields: Any) -> Cast:
     """Challenge "Heart Data" (manual approval, two questions) and the people around it."""
-    fields = {"title": "Heart Data", "rules": "Be **kind**.", "registration_questions": QUESTIONS, **challenge_fields}
+    fields = {
+        "title": "Heart Data",
+        "rules": "Be **kind**.",
+        "registration_questions": QUESTIONS,
+        **challenge_fields,
+    }
     challenge = await make_challenge(db, **fields)
     other_challenge = await make_challenge(db, title="Lung Data")
     founder = await make_founder(db, challenge, name="Fanny Founder")
@@ -97,4 +109,6 @@ async def notifications_of(db: Any, user: User, kind: str | None = None) -> list
 
 
 async def count_registrations(db: Any, challenge: Challenge) -> int:
-    return await db.scalar(select(func.count()).select_from(Registration).where(Registration.challenge_id == challenge.id))
+    return await db.scalar(
+        select(func.count()).select_from(Registration).where(Registration.challenge_id == challenge.id)
+    )

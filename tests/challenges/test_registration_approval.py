@@ -18,7 +18,9 @@ from tests.factories import make_challenge, make_founder, make_organization, mak
 
 async def register(client, db, challenge, person, **fields):
     await as_user(client, db, person)
-    response = await client.submit(f"/challenges/{challenge.slug}/register", registration_form(challenge, **fields))
+    response = await client.submit(
+        f"/challenges/{challenge.slug}/register", registration_form(challenge, **fields)
+    )
     assert response.status_code == 303, response.text
     return await registration_of(db, challenge, person)
 
@@ -53,7 +55,9 @@ async def test_an_unverified_organization_or_none_waits_for_the_founders(client,
     challenge = await make_challenge(db, approval_mode="verified")
     person, alone = await make_user(db), await make_user(db)
     unverified = await make_organization(db, verified=False, owner=person)
-    assert (await register(client, db, challenge, person, organization=str(unverified.id))).status == "pending"
+    assert (
+        await register(client, db, challenge, person, organization=str(unverified.id))
+    ).status == "pending"
     assert (await register(client, db, challenge, alone)).status == "pending"
     assert await audit_entries(db, "registration:approve") == []
 
@@ -70,7 +74,9 @@ async def test_an_unverified_organization_or_none_waits_for_the_founders(client,
     ],
 )
 async def test_an_address_in_the_domain_list_is_approved_at_once(client, db, email, expected):
-    challenge = await make_challenge(db, approval_mode="domain", approval_domains=["CHU-nord.fr", "inserm.fr"])
+    challenge = await make_challenge(
+        db, approval_mode="domain", approval_domains=["CHU-nord.fr", "inserm.fr"]
+    )
     registration = await register(client, db, challenge, await make_user(db, email=email))
     assert registration.status == expected
 

@@ -23,7 +23,12 @@ def mine(challenge) -> str:
 
 async def test_the_page_shows_status_answers_organization_and_rules_version(cast, client, db):
     await make_registration(
-        db, cast.challenge, cast.participant, status="pending", organization_id=cast.startup.id, answers={"pitch": "Hearts."}
+        db,
+        cast.challenge,
+        cast.participant,
+        status="pending",
+        organization_id=cast.startup.id,
+        answers={"pitch": "Hearts."},
     )
     await as_user(client, db, cast.participant)
     response = await client.get(mine(cast.challenge))
@@ -39,7 +44,9 @@ async def test_the_page_shows_status_answers_organization_and_rules_version(cast
 
 
 async def test_a_rejection_shows_the_founders_reason(cast, client, db):
-    await make_registration(db, cast.challenge, cast.participant, status="rejected", reason="Outside our scope.")
+    await make_registration(
+        db, cast.challenge, cast.participant, status="rejected", reason="Outside our scope."
+    )
     await as_user(client, db, cast.participant)
     page = text_of((await client.get(mine(cast.challenge))).text)
     assert "Status Not accepted" in page

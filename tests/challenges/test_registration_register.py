@@ -32,7 +32,9 @@ def register_url(challenge) -> str:
 # --- the page -------------------------------------------------------------------------------------------
 
 
-async def test_the_page_shows_the_rules_their_version_the_questions_and_the_persons_organizations(cast, client, db):
+async def test_the_page_shows_the_rules_their_version_the_questions_and_the_persons_organizations(
+    cast, client, db
+):
     await as_user(client, db, cast.participant)
     response = await client.get(register_url(cast.challenge))
     assert response.status_code == 200
@@ -75,7 +77,9 @@ async def test_registering_records_the_rules_version_answers_and_organization(ca
     before = utcnow()
     response = await client.submit(
         register_url(cast.challenge),
-        registration_form(cast.challenge, organization=str(cast.startup.id), **{"answer.site": " https://acme.example "}),
+        registration_form(
+            cast.challenge, organization=str(cast.startup.id), **{"answer.site": " https://acme.example "}
+        ),
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"/challenges/{cast.challenge.slug}/registration"
@@ -104,7 +108,9 @@ async def test_accepting_an_older_version_of_the_rules_does_not_count(cast, clie
     cast.challenge.rules_version = 3
     await db.flush()
     await as_user(client, db, cast.participant)
-    response = await client.submit(register_url(cast.challenge), registration_form(cast.challenge, accept_rules_version="2"))
+    response = await client.submit(
+        register_url(cast.challenge), registration_form(cast.challenge, accept_rules_version="2")
+    )
     assert response.status_code == 422
     assert "read version 3 and accept it" in text_of(response.text)
     assert await registration_of(db, cast.challenge, cast.participant) is None
@@ -113,7 +119,8 @@ async def test_accepting_an_older_version_of_the_rules_does_not_count(cast, clie
 async def test_a_required_question_must_be_answered_and_answers_are_kept_on_the_form(cast, client, db):
     await as_user(client, db, cast.participant)
     response = await client.submit(
-        register_url(cast.challenge), registration_form(cast.challenge, **{"answer.pitch": "   ", "answer.site": "kept"})
+        register_url(cast.challenge),
+        registration_form(cast.challenge, **{"answer.pitch": "   ", "answer.site": "kept"}),
     )
     assert response.status_code == 422
     assert "Answer this question." in text_of(response.text)
@@ -141,7 +148,9 @@ async def test_bad_input_is_refused_beside_the_field(cast, client, db, fields, m
 
 async def test_nul_characters_in_answers_are_dropped_rather_than_failing(cast, client, db):
     await as_user(client, db, cast.participant)
-    response = await client.submit(register_url(cast.challenge), registration_form(cast.challenge, **{"answer.pitch": "a\x00b"}))
+    response = await client.submit(
+        register_url(cast.challenge), registration_form(cast.challenge, **{"answer.pitch": "a\x00b"})
+    )
     assert response.status_code == 303
     assert (await registration_of(db, cast.challenge, cast.participant)).answers["pitch"] == "ab"
 
@@ -149,7 +158,9 @@ async def test_nul_characters_in_answers_are_dropped_rather_than_failing(cast, c
 async def test_someone_elses_organization_cannot_be_chosen(cast, client, db):
     other = await make_organization(db, name="Not Mine", owner=cast.registered)
     await as_user(client, db, cast.participant)
-    response = await client.submit(register_url(cast.challenge), registration_form(cast.challenge, organization=str(other.id)))
+    response = await client.submit(
+        register_url(cast.challenge), registration_form(cast.challenge, organization=str(other.id))
+    )
     assert response.status_code == 422
     assert "Choose one of your organizations." in text_of(response.text)
 
@@ -162,9 +173,13 @@ async def test_an_organization_of_a_kind_not_allowed_is_refused_with_the_reason(
     person = await make_user(db)
     company = await make_organization(db, name="Acme", kind="company", owner=person)
     await as_user(client, db, person)
-    response = await client.submit(register_url(challenge), registration_form(challenge, organization=str(company.id)))
+    response = await client.submit(
+        register_url(challenge), registration_form(challenge, organization=str(company.id))
+    )
     assert response.status_code == 422
-    assert "This challenge is open to startups and academic labs only; Acme is a company." in text_of(response.text)
+    assert "This challenge is open to startups and academic labs only; Acme is a company." in text_of(
+        response.text
+    )
     assert await registration_of(db, challenge, person) is None
 
 
@@ -173,7 +188,9 @@ async def test_the_kind_refusal_reads_in_french_too(client, db):
     person = await make_user(db, locale="fr")
     company = await make_organization(db, name="Acme", kind="company", owner=person)
     await as_user(client, db, person)
-    response = await client.submit(register_url(challenge), registration_form(challenge, organization=str(company.id)))
+    response = await client.submit(
+        register_url(challenge), registration_form(challenge, organization=str(company.id))
+    )
     assert response.status_code == 422
     assert (
         "Ce défi est ouvert uniquement aux startups et laboratoires académiques ; Acme est une entreprise."
@@ -186,7 +203,9 @@ async def test_an_organization_from_a_country_not_allowed_is_refused_with_the_re
     person = await make_user(db)
     lab = await make_organization(db, name="Berlin Lab", kind="academic_lab", country="DE", owner=person)
     await as_user(client, db, person)
-    response = await client.submit(register_url(challenge), registration_form(challenge, organization=str(lab.id)))
+    response = await client.submit(
+        register_url(challenge), registration_form(challenge, organization=str(lab.id))
+    )
     assert response.status_code == 422
     assert (
         "This challenge is open to organizations based in France or Belgium only; Berlin Lab is based in Germany."
@@ -199,7 +218,9 @@ async def test_an_eligible_organization_is_accepted(client, db):
     person = await make_user(db)
     startup = await make_organization(db, kind="startup", country="FR", owner=person)
     await as_user(client, db, person)
-    response = await client.submit(register_url(challenge), registration_form(challenge, organization=str(startup.id)))
+    response = await client.submit(
+        register_url(challenge), registration_form(challenge, organization=str(startup.id))
+    )
     assert response.status_code == 303
     assert (await registration_of(db, challenge, person)).organization_id == startup.id
 
@@ -294,7 +315,9 @@ async def test_registering_twice_is_refused_with_a_conflict(cast, client, db):
 
 
 async def test_a_withdrawn_registration_can_be_renewed_in_the_same_row(cast, client, db):
-    registration = await make_registration(db, cast.challenge, cast.participant, status="withdrawn", answers={"pitch": "old"})
+    registration = await make_registration(
+        db, cast.challenge, cast.participant, status="withdrawn", answers={"pitch": "old"}
+    )
     await as_user(client, db, cast.participant)
     response = await client.submit(register_url(cast.challenge), registration_form(cast.challenge))
     assert response.status_code == 303

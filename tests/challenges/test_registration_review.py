@@ -33,7 +33,9 @@ async def pending(db, challenge, name: str, **fields):
 
 
 def names_in_order(html: str) -> list[str]:
-    return re.findall(r'<tr id="registration-[^"]+">\s*(?:<td>.*?</td>\s*)?<td>([^<]+)<br>', html, flags=re.S)
+    return re.findall(
+        r'<tr id="registration-[^"]+">\s*(?:<td>.*?</td>\s*)?<td>([^<]+)<br>', html, flags=re.DOTALL
+    )
 
 
 # --- the list ---------------------------------------------------------------------------------------------
@@ -41,7 +43,9 @@ def names_in_order(html: str) -> list[str]:
 
 async def test_founders_see_pending_first_with_answers_person_and_organization(cast, client, db):
     lab = await make_organization(db, name="Lyon Lab", kind="academic_lab", country="BE", verified=True)
-    await pending(db, cast.challenge, "Pierre Pending", organization_id=lab.id, answers={"pitch": "Lungs and hearts."})
+    await pending(
+        db, cast.challenge, "Pierre Pending", organization_id=lab.id, answers={"pitch": "Lungs and hearts."}
+    )
     await as_user(client, db, cast.founder)
     response = await client.get(review(cast.challenge))
     assert response.status_code == 200
@@ -101,7 +105,9 @@ async def counted_statements(connection, action) -> int:
     return len(statements)
 
 
-async def test_the_review_page_costs_the_same_queries_for_5_and_50_registrations(cast, client, db, connection):
+async def test_the_review_page_costs_the_same_queries_for_5_and_50_registrations(
+    cast, client, db, connection
+):
     few = cast.other_challenge
     many = cast.challenge
     founder_of_few = await make_user(db)
@@ -135,7 +141,9 @@ async def test_the_review_page_costs_the_same_queries_for_5_and_50_registrations
 async def test_approving_one_notifies_the_person_and_is_audited(cast, client, db):
     person, registration = await pending(db, cast.challenge, "Pierre Pending")
     await as_user(client, db, cast.founder)
-    response = await client.submit(f"{review(cast.challenge)}/{registration.id}/decision", {"decision": "approve"})
+    response = await client.submit(
+        f"{review(cast.challenge)}/{registration.id}/decision", {"decision": "approve"}
+    )
     assert response.status_code == 303
     decided = await registration_of(db, cast.challenge, person)
     assert (decided.status, decided.decided_by_id) == ("approved", cast.founder.id)
@@ -169,11 +177,14 @@ async def test_bulk_approval_decides_every_selected_registration(cast, client, d
     await as_user(client, db, cast.founder)
     ids = [str(registration.id) for _person, registration in people[:2]]
     response = await client.submit(
-        f"{review(cast.challenge)}/decisions", {"ids": ids, "decision": "approve", "reason": "", "status": "pending"}
+        f"{review(cast.challenge)}/decisions",
+        {"ids": ids, "decision": "approve", "reason": "", "status": "pending"},
     )
     assert response.status_code == 303
     assert response.headers["location"] == review(cast.challenge, "?status=pending")
-    statuses = [(await registration_of(db, cast.challenge, person)).status for person, _registration in people]
+    statuses = [
+        (await registration_of(db, cast.challenge, person)).status for person, _registration in people
+    ]
     assert statuses == ["approved", "approved", "pending"]
     assert len(await audit_entries(db, "registration:approve")) == 2
 
@@ -183,7 +194,9 @@ async def test_bulk_rejection_with_htmx_answers_with_the_updated_list_and_a_summ
     await as_user(client, db, cast.founder)
     ids = [str(registration.id) for _person, registration in people]
     response = await client.htmx(
-        "POST", f"{review(cast.challenge)}/decisions", data={"ids": ids, "decision": "reject", "reason": "Too late."}
+        "POST",
+        f"{review(cast.challenge)}/decisions",
+        data={"ids": ids, "decision": "reject", "reason": "Too late."},
     )
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="registration_list">')
@@ -197,7 +210,9 @@ async def test_bulk_rejection_without_reason_is_refused_beside_the_bulk_field(ca
     _person, registration = await pending(db, cast.challenge, "Pierre Pending")
     await as_user(client, db, cast.founder)
     response = await client.htmx(
-        "POST", f"{review(cast.challenge)}/decisions", data={"ids": [str(registration.id)], "decision": "reject"}
+        "POST",
+        f"{review(cast.challenge)}/decisions",
+        data={"ids": [str(registration.id)], "decision": "reject"},
     )
     assert response.status_code == 422
     assert 'id="bulk-error"' in response.text
@@ -219,7 +234,9 @@ async def test_bad_bulk_input_is_refused_and_changes_nothing(cast, client, db, d
     person, registration = await pending(db, cast.challenge, "Pierre Pending")
     elsewhere = await make_registration(db, cast.other_challenge, await make_user(db), status="pending")
     data = {
-        key: [item.format(id=registration.id, other=elsewhere.id) for item in value] if isinstance(value, list) else value
+        key: [item.format(id=registration.id, other=elsewhere.id) for item in value]
+        if isinstance(value, list)
+        else value
         for key, value in data.items()
     }
     await as_user(client, db, cast.founder)
@@ -259,6 +276,8 @@ async def test_a_withdrawn_registration_cannot_be_decided(cast, client, db):
 async def test_founders_of_another_challenge_cannot_decide(cast, client, db):
     person, registration = await pending(db, cast.challenge, "Pierre Pending")
     await as_user(client, db, cast.other_founder)
-    response = await client.submit(f"{review(cast.challenge)}/{registration.id}/decision", {"decision": "approve"})
+    response = await client.submit(
+        f"{review(cast.challenge)}/{registration.id}/decision", {"decision": "approve"}
+    )
     assert response.status_code == 403
     assert (await registration_of(db, cast.challenge, person)).status == "pending"
