@@ -281,3 +281,30 @@ async def test_founders_of_another_challenge_cannot_decide(cast, client, db):
     )
     assert response.status_code == 403
     assert (await registration_of(db, cast.challenge, person)).status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [({}, "Choose to approve or to reject."), ({"decision": "reject"}, "Give the reason for the rejection")],
+    ids=["no-decision", "reject-without-reason"],
+)
+async def test_a_bad_decision_on_one_row_is_refused_beside_that_row(cast, client, db, data, message):
+    person, registration = await pending(db, cast.challenge, "Pierre Pending")
+    await as_user(client, db, cast.founder)
+    response = await client.htmx("POST", f"{review(cast.challenge)}/{registration.id}/decision", data=data)
+    assert response.status_code == 422
+    assert f'id="reason-{registration.id}-error"' in response.text
+    assert message in text_of(response.text)
+    assert (await registration_of(db, cast.challenge, person)).status == "pending"
+
+
+async def test_decision_notices_read_in_the_persons_language():
+    from app.notifications.kinds import render
+    from app.platform.i18n import in_locale
+
+    with in_locale("fr"):
+        rejected = render("registration_rejected", {"challenge": "Heart Data", "reason": "Hors sujet."})
+        approved = render("registration_approved", {"challenge": "Heart Data"})
+    assert rejected.title == "Votre inscription à Heart Data n’a pas été retenue"
+    assert rejected.body == "La raison donnée par les fondateurs : Hors sujet."
+    assert approved.title == "Votre inscription à Heart Data est acceptée"
