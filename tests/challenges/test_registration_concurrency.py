@@ -21,7 +21,14 @@ from app.notifications.models import Notification
 from app.platform.errors import Conflict
 from app.platform.migrations import upgrade
 from tests.challenges.registration_support import QUESTIONS
-from tests.conftest import _drop_database, _recreate_database, _with_database, make_client, run_async, worker_id
+from tests.conftest import (
+    _drop_database,
+    _recreate_database,
+    _with_database,
+    make_client,
+    run_async,
+    worker_id,
+)
 from tests.factories import make_challenge, make_founder, make_registration, make_user, sign_in
 
 # Long enough for the other transaction to reach its lock and wait on it.
