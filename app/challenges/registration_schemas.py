@@ -77,7 +77,7 @@ def registration_input(
     rules_error = rules_acceptance_error(current_rules_version, accepted_version)
     if rules_error:
         errors["rules"] = rules_error
-    organization = _parse_id(organization_id)
+    organization = parse_id(organization_id)
     if organization is False:
         errors["organization"] = _("Choose one of your organizations.")
     checked = _answers(questions, answers, errors)
@@ -102,8 +102,8 @@ def rules_acceptance_error(current_version: int, accepted: Any) -> str | None:
     return None
 
 
-def _parse_id(value: Any) -> uuid.UUID | None | bool:
-    """None when not given, False when not an id at all."""
+def parse_id(value: Any) -> uuid.UUID | None | bool:
+    """An id from a form or body: None when not given, False when not an id at all."""
     if value in (None, ""):
         return None
     if isinstance(value, uuid.UUID):
@@ -158,7 +158,7 @@ def decisions_input(items: Sequence[tuple[Any, Any, Any]]) -> list[Decision]:
     errors: dict[str, str] = {}
     decisions: dict[uuid.UUID, Decision] = {}
     for raw_id, raw_decision, raw_reason in items:
-        registration_id = _parse_id(raw_id)
+        registration_id = parse_id(raw_id)
         reason = clean_text(raw_reason)
         if not isinstance(registration_id, uuid.UUID):
             errors["registrations"] = _("Select registrations from the list.")

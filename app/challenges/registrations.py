@@ -8,8 +8,9 @@ Invariants kept here:
 - Founders never register for their own challenge.
 - The rules version recorded is the one in force, accepted explicitly (the form carries the version
   read, so rules changed meanwhile are not accepted unseen).
-- Eligibility is about organizations (kind, country): when a challenge restricts either, the person
-  must register for one of their organizations; without restrictions they may register alone.
+- Eligibility is about organizations (kind, country; app.challenges.eligibility): when a challenge
+  restricts either, the person must register for one of their organizations; without restrictions
+  they may register alone.
 - A withdrawn registration may be renewed while registration is open (the same row); a rejected
   one may not.
 """
@@ -21,29 +22,34 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from babel.lists import format_list
 from litestar.exceptions import ClientException
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from app import authz
 from app.challenges import lifecycle
+from app.challenges.eligibility import (
+    approval,
+    eligibility_refusal,
+    eligibility_summary,
+    organization_required,
+)
 from app.challenges.models import ChallengeOrganizer, Registration
 from app.challenges.queries import Visible, load_challenge
 from app.challenges.registration_schemas import (
     Question,
     RegistrationInput,
+    parse_id,
     questions_of,
     registration_input,
     rules_acceptance_error,
 )
 from app.notifications.models import Notification
 from app.notifications.services import notify
-from app.organizations.choices import country_name
 from app.organizations.models import Organization, OrganizationMember
 from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput
-from app.platform.i18n import format_datetime, get_locale, lazy
+from app.platform.i18n import format_datetime
 from app.platform.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -56,23 +62,6 @@ if TYPE_CHECKING:
 
 ACTIVE = ("pending", "approved")
 ENDED_PHASES = (lifecycle.Phase.RESULTS, lifecycle.Phase.ARCHIVED)
-# Organization kinds as they read inside a sentence: "open to startups and academic labs only".
-KIND_PLURALS = {
-    "company": lazy("companies"),
-    "startup": lazy("startups"),
-    "hospital": lazy("hospitals"),
-    "public_body": lazy("public bodies"),
-    "academic_lab": lazy("academic labs"),
-    "association": lazy("associations"),
-}
-KIND_WITH_ARTICLE = {
-    "company": lazy("a company"),
-    "startup": lazy("a startup"),
-    "hospital": lazy("a hospital"),
-    "public_body": lazy("a public body"),
-    "academic_lab": lazy("an academic lab"),
-    "association": lazy("an association"),
-}
 
 
 class RegistrationRefused(ClientException):
@@ -103,79 +92,6 @@ class OwnRegistration:
     can_withdraw: bool
     # The founders changed the rules after this registration accepted them.
     rules_changed: bool
-
-
-# --- eligibility and approval ----------------------------------------------------------------------------
-
-
-def organization_required(challenge: Challenge) -> bool:
-    """Kinds and countries are checked on an organization, so restricting either requires one."""
-    return bool(challenge.allowed_kinds or challenge.allowed_countries)
-
-
-def _kinds_phrase(kinds: list[str]) -> str:
-    return format_list([_(KIND_PLURALS[k]) if k in KIND_PLURALS else k for k in kinds], locale=get_locale())
-
-
-def _countries_phrase(countries: list[str]) -> str:
-    return format_list([country_name(code) for code in countries], style="or", locale=get_locale())
-
-
-def eligibility_summary(challenge: Challenge) -> list[str]:
-    """Who may register, in sentences for the page; empty when anyone may."""
-    lines = []
-    if challenge.allowed_kinds:
-        lines.append(_("Open to %(kinds)s only.", kinds=_kinds_phrase(challenge.allowed_kinds)))
-    if challenge.allowed_countries:
-        lines.append(
-            _(
-                "Open to organizations based in %(countries)s.",
-                countries=_countries_phrase(challenge.allowed_countries),
-            )
-        )
-    return lines
-
-
-def eligibility_refusal(challenge: Challenge, organization: Organization) -> str | None:
-    """Why `organization` may not take part, in words the person can act on; None when it may."""
-    if challenge.allowed_kinds and organization.kind not in challenge.allowed_kinds:
-        return _(
-            "This challenge is open to %(kinds)s only; %(organization)s is %(kind)s.",
-            kinds=_kinds_phrase(challenge.allowed_kinds),
-            organization=organization.name,
-            kind=_(KIND_WITH_ARTICLE.get(organization.kind, organization.kind)),
-        )
-    if challenge.allowed_countries and organization.country not in challenge.allowed_countries:
-        return _(
-            "This challenge is open to organizations based in %(countries)s only; %(organization)s is based in %(country)s.",
-            countries=_countries_phrase(challenge.allowed_countries),
-            organization=organization.name,
-            country=country_name(organization.country),
-        )
-    return None
-
-
-def domain_matches(email: str, domains: list[str]) -> bool:
-    """The address's domain is one of `domains` or a subdomain of one, whatever the case."""
-    domain = email.rpartition("@")[2].strip().lower().rstrip(".")
-    for allowed in domains:
-        allowed = allowed.strip().lower().lstrip("@").strip(".")
-        if allowed and (domain == allowed or domain.endswith("." + allowed)):
-            return True
-    return False
-
-
-def approval(challenge: Challenge, actor: Actor, organization: Organization | None) -> tuple[str, str | None]:
-    """The status a new registration gets, and the rule that approved it automatically (None: a founder decides)."""
-    mode = challenge.approval_mode
-    if mode == "everyone":
-        return "approved", "everyone"
-    if mode == "verified" and organization is not None and organization.verified_at is not None:
-        return "approved", "verified_organization"
-    # An unconfirmed address proves nothing about its domain.
-    if mode == "domain" and actor.email_verified and domain_matches(actor.email, challenge.approval_domains):
-        return "approved", "email_domain"
-    return "pending", None
 
 
 # --- who may register, and when ---------------------------------------------------------------------------
@@ -290,20 +206,14 @@ async def _checked_input(
         errors.update(exc.errors)
     organization = None
     if "organization" not in errors:
-        chosen = data.organization_id if data else _maybe_id(organization_id)
+        # Checked even when other fields are wrong, so that every problem shows at once.
+        chosen = parse_id(organization_id) or None
         organization, problem = await _chosen_organization(session, actor, challenge, chosen)
         if problem:
             errors["organization"] = problem
     if errors or data is None:
         raise InvalidInput(errors)
     return data, organization
-
-
-def _maybe_id(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 async def _chosen_organization(
@@ -539,10 +449,3 @@ async def _organizations_of(session: AsyncSession, user_id: uuid.UUID) -> list[O
             .order_by(Organization.name, Organization.id)
         )
     )
-
-
-async def organization_of(session: AsyncSession, registration: Registration) -> Organization | None:
-    """The organization a registration is for, for the API's answer."""
-    if registration.organization_id is None:
-        return None
-    return await session.get(Organization, registration.organization_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.challenges.registrations import domain_matches
+from app.challenges.eligibility import domain_matches
 from tests.challenges.registration_support import (
     as_user,
     audit_entries,
