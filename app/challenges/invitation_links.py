@@ -95,6 +95,8 @@ async def _challenge_of(session: AsyncSession, token: str) -> Challenge:
 
 async def join_target(session: AsyncSession, actor: Actor, token: str) -> JoinTarget:
     """What a link leads to; 404 for unknown, rotated or turned-off tokens."""
+    # The token is the invitation; the one role asked for is what taking part always needs: being signed in.
+    authz.require(actor, "challenge:register")
     challenge = await _challenge_of(session, token)
     relations = await authz.relations_to_challenge(session, actor, challenge)
     return JoinTarget(challenge, authz.can(actor, "challenge:view", relations))
@@ -102,6 +104,7 @@ async def join_target(session: AsyncSession, actor: Actor, token: str) -> JoinTa
 
 async def join(session: AsyncSession, actor: Actor, token: str) -> Challenge:
     """Add the actor to the challenge's invitees (once, however often they follow the link)."""
+    authz.require(actor, "challenge:register")
     challenge = await _challenge_of(session, token)
     joined = await session.scalar(
         insert(ChallengeInvitee)

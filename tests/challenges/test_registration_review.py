@@ -201,6 +201,7 @@ async def test_bulk_rejection_with_htmx_answers_with_the_updated_list_and_a_summ
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="registration_list">')
     assert "Rejected: 2." in text_of(response.text)
+    assert "Pending (0)" in text_of(response.text) and "Not accepted (2)" in text_of(response.text)
     for person, _registration in people:
         [notice] = await notifications_of(db, person, "registration_rejected")
         assert notice.params["reason"] == "Too late."
