@@ -31,6 +31,9 @@ class Visible:
 
 async def load_challenge(session: AsyncSession, actor: Actor | None, slug: str, *, for_update: bool = False) -> Visible:
     """The challenge behind `slug` if `actor` may see it; 404 otherwise (drafts and invitation-only included)."""
+    if "\x00" in slug:
+        # PostgreSQL refuses NUL in text: such a slug names nothing, and must not become a server error.
+        raise NotFoundException()
     statement = select(Challenge).where(Challenge.slug == slug)
     if for_update:
         statement = statement.with_for_update()
@@ -44,6 +47,8 @@ async def load_challenge(session: AsyncSession, actor: Actor | None, slug: str, 
 
 
 async def load_program(session: AsyncSession, actor: Actor | None, slug: str) -> tuple[Program, set[str]]:
+    if "\x00" in slug:
+        raise NotFoundException()
     program = await session.scalar(select(Program).where(Program.slug == slug))
     if program is None:
         raise NotFoundException()

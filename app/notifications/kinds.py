@@ -54,6 +54,19 @@ KINDS: dict[str, Kind] = {
     ),
     # Written by people, not by the code: no message id to translate, the text is the parameter itself.
     "announcement": Kind(title="%(title)s", body="%(text)s"),
+    # registrations to challenges (issue #3)
+    "registration_pending": Kind(
+        title=lazy("%(person)s registered for %(challenge)s"),
+        body=lazy("The registration awaits your review."),
+    ),
+    "registration_approved": Kind(
+        title=lazy("Your registration for %(challenge)s is approved"),
+        body=lazy("You can now take part in the challenge."),
+    ),
+    "registration_rejected": Kind(
+        title=lazy("Your registration for %(challenge)s was not accepted"),
+        body=lazy("The founders’ reason: %(reason)s"),
+    ),
 }
 
 
