@@ -23,6 +23,12 @@ Why the table looks like this:
   challenge is seen only by those who followed its link (`challenge_invitee`), its founders and
   admins; drafts only by founders and admins. Registering needs a signed-in person who can see the
   challenge; the services check the timeline (app.challenges.lifecycle) and eligibility on top.
+- Teams and submissions: a team's members (`team_member`, its captain also `captain`) and the
+  challenge's founders see the team and its submissions; nobody else does, admins included: an
+  unpublished submission is confidential (assigned judges get their own relation in issue #5).
+  Creating a team or asking to join one needs an approved registration (`participant`). The
+  captain runs the team; any member edits and submits the team's work; after the first round's
+  deadline only founders change membership (audited). Deadlines are the services' business.
 - Admins read everything for support, but act only through the actions listed for them: being an
   operator does not make someone an owner, founder, judge or steward.
 """
@@ -80,6 +86,21 @@ ACTIONS: frozenset[str] = frozenset(
         "registration:view",  # one's own registration
         "registration:withdraw",
         "founder:dashboard",
+        # teams and submissions (issue #4)
+        "team:create",
+        "team:request_join",
+        "team:view",
+        "team:edit",  # name, startup, gallery opt-in
+        "team:invite",
+        "team:manage_members",  # join requests, removals, captaincy
+        "team:leave",
+        "team:override_members",  # founders, after membership is frozen
+        "team:list",  # founders' list of teams and submissions, CSV
+        "submission:view",
+        "submission:edit",  # save drafts, upload files, restore versions
+        "submission:submit",  # submit and withdraw
+        "file:download",
+        "participant:dashboard",
     }
 )
 
@@ -96,6 +117,8 @@ ROLES: tuple[str, ...] = (
     "participant",
     "founder",
     "program_founder",
+    "team_member",
+    "captain",
 )
 # Relations that describe the object rather than the person: they count for visitors too.
 STATE_RELATIONS = frozenset({"listed"})
@@ -111,6 +134,7 @@ _USER = _VISITOR | {
     "challenge:create",
     "challenge:register",
     "founder:dashboard",
+    "participant:dashboard",
 }
 _MEMBER = _USER | {"organization:view_members", "organization:leave"}
 _OWNER = _MEMBER | {"organization:edit", "organization:invite", "organization:manage_members"}
@@ -129,7 +153,9 @@ _ADMIN = _USER | {
 _LISTED = {"challenge:view"}
 _CHALLENGE_INVITEE = {"challenge:view"}
 _REGISTRANT = {"registration:view", "registration:withdraw"}
-_PARTICIPANT = _REGISTRANT
+_PARTICIPANT = _REGISTRANT | {"team:create", "team:request_join"}
+_TEAM_MEMBER = {"team:view", "team:leave", "submission:view", "submission:edit", "submission:submit", "file:download"}
+_CAPTAIN = _TEAM_MEMBER | {"team:edit", "team:invite", "team:manage_members"}
 _FOUNDER = {
     "challenge:view",
     "challenge:edit",
@@ -138,6 +164,11 @@ _FOUNDER = {
     "challenge:extend_deadline",
     "challenge:view_registrations",
     "challenge:decide_registrations",
+    "team:view",
+    "team:override_members",
+    "team:list",
+    "submission:view",
+    "file:download",
 }
 _PROGRAM_FOUNDER = {"program:edit"}
 
@@ -154,6 +185,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "participant": frozenset(_PARTICIPANT),
     "founder": frozenset(_FOUNDER),
     "program_founder": frozenset(_PROGRAM_FOUNDER),
+    "team_member": frozenset(_TEAM_MEMBER),
+    "captain": frozenset(_CAPTAIN),
 }
 
 # For require(): which action means "may see this object at all".
@@ -168,6 +201,10 @@ VIEW_ACTION = {
     "challenge": "challenge:view",
     "registration": "challenge:view",
     "founder": "founder:dashboard",
+    "participant": "participant:dashboard",
+    "team": "team:view",
+    "submission": "submission:view",
+    "file": "file:download",
 }
 
 
@@ -268,6 +305,23 @@ async def relations_to_challenge(session: AsyncSession, actor: Actor | None, cha
         relations.add("registrant")
         if row[2] == "approved":
             relations.add("participant")
+    return relations
+
+
+async def relations_to_team(session: AsyncSession, actor: Actor | None, team: Any, challenge: Any) -> set[str]:
+    """The actor's relations to the team's challenge, plus team_member / captain. One query for the team part."""
+    from app.teams.models import TeamMember
+
+    relations = await relations_to_challenge(session, actor, challenge)
+    if actor is None:
+        return relations
+    role = await session.scalar(
+        select(TeamMember.role).where(TeamMember.team_id == team.id, TeamMember.user_id == actor.id)
+    )
+    if role is not None:
+        relations.add("team_member")
+        if role == "captain":
+            relations.add("captain")
     return relations
 
 

@@ -6,4 +6,5 @@ def import_all_models() -> None:
     import app.challenges.models
     import app.notifications.models
     import app.organizations.models
-    import app.platform.models  # noqa: F401
+    import app.platform.models
+    import app.teams.models  # noqa: F401

@@ -163,3 +163,24 @@ async def make_registration(db: AsyncSession, challenge: Any, user: User, *, sta
     db.add(registration)
     await db.flush()
     return registration
+
+
+async def make_team(
+    db: AsyncSession, challenge: Any, captain: User, *, members: tuple[User, ...] = (), name: str | None = None
+) -> Any:
+    """A team of `challenge` with its captain and members (registrations are the caller's business)."""
+    from app.teams.models import Team, TeamMember
+
+    team = Team(
+        challenge_id=challenge.id,
+        name=name or f"Team {uuid.uuid4().hex[:6]}",
+        captain_id=captain.id,
+        member_count=1 + len(members),
+    )
+    db.add(team)
+    await db.flush()
+    db.add(TeamMember(team_id=team.id, user_id=captain.id, challenge_id=challenge.id, role="captain"))
+    for member in members:
+        db.add(TeamMember(team_id=team.id, user_id=member.id, challenge_id=challenge.id, role="member"))
+    await db.flush()
+    return team

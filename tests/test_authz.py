@@ -136,7 +136,16 @@ MATRIX: list[tuple[str, str, str, str]] = [
 
 # Programs and challenges (issue #3), written per action as {role: outcome}. The relation is the role
 # itself for relations (founder, listed, ...), nothing for global roles. Roles not named get DEFAULT.
-CHALLENGE_ROLES = ("listed", "challenge_invitee", "registrant", "participant", "founder", "program_founder")
+CHALLENGE_ROLES = (
+    "listed",
+    "challenge_invitee",
+    "registrant",
+    "participant",
+    "founder",
+    "program_founder",
+    "team_member",
+    "captain",
+)
 GLOBAL = ("visitor", "user", "admin")
 
 
@@ -180,6 +189,33 @@ CHALLENGE_MATRIX = [
             action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=FORBID, admin=FORBID,
             registrant=ALLOW, participant=ALLOW,
         )
+    ],
+    # Teams and submissions (issue #4). Relations to a team: team_member, captain; to its challenge: founder.
+    *_rows("participant:dashboard", ALLOW, visitor=HIDE),
+    *[
+        row
+        for action in ("team:create", "team:request_join")
+        for row in _rows(action, HIDE, participant=ALLOW, founder=FORBID, team_member=FORBID, captain=FORBID)
+    ],
+    *[
+        row
+        for action in ("team:view", "submission:view", "file:download")
+        for row in _rows(action, HIDE, team_member=ALLOW, captain=ALLOW, founder=ALLOW)
+    ],
+    *[
+        row
+        for action in ("team:leave", "submission:edit", "submission:submit")
+        for row in _rows(action, HIDE, team_member=ALLOW, captain=ALLOW, founder=FORBID)
+    ],
+    *[
+        row
+        for action in ("team:edit", "team:invite", "team:manage_members")
+        for row in _rows(action, HIDE, team_member=FORBID, captain=ALLOW, founder=FORBID)
+    ],
+    *[
+        row
+        for action in ("team:override_members", "team:list")
+        for row in _rows(action, HIDE, team_member=FORBID, captain=FORBID, founder=ALLOW)
     ],
 ]
 
