@@ -130,6 +130,9 @@ def route_handlers() -> list[Any]:
     from app.challenges.catalogue_controllers import ROUTES as catalogue_routes
     from app.challenges.controllers import ROUTES as challenge_routes
     from app.challenges.registration_controllers import ROUTES as registration_routes
+    from app.teams.file_controllers import ROUTES as file_routes
+    from app.teams.submission_controllers import ROUTES as submission_routes
+    from app.teams.team_controllers import ROUTES as team_routes
     from app.notifications.controllers import ROUTES as notification_routes
     from app.organizations.controllers import ROUTES as organization_routes
     from app.platform.controllers import ROUTES as platform_routes
@@ -143,6 +146,9 @@ def route_handlers() -> list[Any]:
         *challenge_routes,
         *registration_routes,
         *catalogue_routes,
+        *team_routes,
+        *submission_routes,
+        *file_routes,
     ]
 
 
