@@ -67,6 +67,28 @@ KINDS: dict[str, Kind] = {
         title=lazy("Your registration for %(challenge)s was not accepted"),
         body=lazy("The founders’ reason: %(reason)s"),
     ),
+    # teams (issue #4)
+    "team_invitation": Kind(
+        title=lazy("%(inviter)s invited you to join the team %(team)s"),
+        body=lazy("In the challenge %(challenge)s. Open the invitation to accept it."),
+    ),
+    "join_request": Kind(
+        title=lazy("%(person)s asks to join %(team)s"),
+        body=lazy("In the challenge %(challenge)s. Approve or decline the request on your team’s page."),
+    ),
+    "join_request_decided": Kind(
+        title=lazy("Your request to join %(team)s was %(decision)s"),
+        body=lazy("In the challenge %(challenge)s."),
+        choices={"decision": {"approved": lazy("approved"), "declined": lazy("declined")}},
+    ),
+    "team_member_removed": Kind(
+        title=lazy("You are no longer in the team %(team)s"),
+        body=lazy("You were removed from the team, in the challenge %(challenge)s."),
+    ),
+    "captaincy_transferred": Kind(
+        title=lazy("You are now the captain of %(team)s"),
+        body=lazy("%(by)s handed the captaincy over to you, in the challenge %(challenge)s."),
+    ),
 }
 
 

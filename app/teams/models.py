@@ -59,6 +59,8 @@ class TeamMember(Base):
             ["team_id", "challenge_id"], ["teams.id", "teams.challenge_id"], ondelete="CASCADE", name="fk_team_members_team"
         ),
         CheckConstraint("role IN ('captain', 'member')", name="role"),
+        # One captain per team, whatever requests race: the services keep teams.captain_id on that row.
+        Index("uq_team_members_captain", "team_id", unique=True, postgresql_where=text("role = 'captain'")),
     )
 
     team_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -118,6 +118,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('challenge_id', 'user_id', name=op.f('uq_team_members_challenge_id_user_id'))
     )
     op.create_index(op.f('ix_team_members_user_id'), 'team_members', ['user_id'], unique=False)
+    op.create_index('uq_team_members_captain', 'team_members', ['team_id'], unique=True, postgresql_where=sa.text("role = 'captain'"))
     op.create_table('submission_versions',
     sa.Column('submission_id', sa.Uuid(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
@@ -136,6 +137,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('submission_versions')
+    op.drop_index('uq_team_members_captain', table_name='team_members', postgresql_where=sa.text("role = 'captain'"))
     op.drop_index(op.f('ix_team_members_user_id'), table_name='team_members')
     op.drop_table('team_members')
     op.drop_index('uq_team_invitations_open', table_name='team_invitations', postgresql_where=sa.text('accepted_at IS NULL AND revoked_at IS NULL'))

@@ -1,0 +1,194 @@
+"""What the team pages read: one team with its members and work, the teams of a challenge, a participant's
+dashboard across challenges. Each costs a fixed number of queries, whatever the number of rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from app import authz
+from app.challenges import lifecycle
+from app.challenges.models import Challenge, Registration, Round
+from app.challenges.queries import Visible, load_challenge
+from app.organizations.models import Organization
+from app.platform.pagination import Page, paginate
+from app.teams.invitations import PendingInvitation, pending_invitations
+from app.teams.join_requests import PendingRequest, pending_requests
+from app.teams.models import JoinRequest, Submission, Team, TeamMember
+from app.teams.teams import (
+    MemberRow,
+    TeamContext,
+    blocker_of,
+    load_team,
+    member_rows,
+    membership_frozen,
+    organizations_of,
+    require_participant,
+    team_of,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.accounts.sessions import Actor
+
+TEAMS_PER_PAGE = 25
+SEARCH_MAX = 120
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RoundWork:
+    """A round and the team's submission to it, if the team started one."""
+
+    round: Round
+    submission: Submission | None
+
+    @property
+    def status(self) -> str:
+        return self.submission.status if self.submission else "none"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TeamPage:
+    ctx: TeamContext
+    organization: Organization | None
+    members: list[MemberRow]
+    work: list[RoundWork]
+    frozen: bool
+    blocker: str | None
+    # For the captain only (None for others): what the captain manages.
+    invitations: list[PendingInvitation] | None
+    requests: list[PendingRequest] | None
+    my_organizations: list[Organization] | None
+
+
+async def team_page(session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime) -> TeamPage:
+    """The team for its members and the challenge's founders (others: 404)."""
+    ctx = await load_team(session, actor, team_id, "team:view")
+    team = ctx.team
+    organization = await session.get(Organization, team.organization_id) if team.organization_id else None
+    members = await member_rows(session, team)
+    submissions = {
+        s.round_id: s for s in await session.scalars(select(Submission).where(Submission.team_id == team.id))
+    }
+    captain = ctx.can(actor, "team:manage_members")
+    return TeamPage(
+        ctx=ctx,
+        organization=organization,
+        members=members,
+        work=[RoundWork(round_, submissions.get(round_.id)) for round_ in ctx.rounds],
+        frozen=membership_frozen(ctx.rounds, now),
+        blocker=blocker_of(ctx.challenge, members),
+        invitations=await pending_invitations(session, team.id, now) if captain else None,
+        requests=await pending_requests(session, ctx) if captain else None,
+        my_organizations=await organizations_of(session, actor.id) if captain else None,
+    )
+
+
+# --- the teams of a challenge ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TeamListing:
+    visible: Visible
+    # Rows of (Team, organization name or None).
+    teams: Page[tuple[Team, str | None]]
+    my_team_id: uuid.UUID | None
+    # The actor's pending requests: team id -> request id.
+    my_requests: dict[uuid.UUID, uuid.UUID]
+    frozen: bool
+
+    @property
+    def participant(self) -> bool:
+        return "participant" in self.visible.relations
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_teams(
+    session: AsyncSession, actor: Actor, slug: str, now: dt.datetime, *, query: str = "", page: int = 1
+) -> TeamListing:
+    """Teams of the challenge by name, for its participants looking for one and for its founders."""
+    visible = await load_challenge(session, actor, slug)
+    if not visible.can(actor, "team:list"):
+        require_participant(actor, visible.relations)
+    challenge = visible.challenge
+    statement = (
+        select(Team, Organization.name)
+        .outerjoin(Organization, Organization.id == Team.organization_id)
+        .where(Team.challenge_id == challenge.id)
+        .order_by(func.lower(Team.name), Team.id)
+    )
+    query = " ".join(query.replace("\x00", "").split())[:SEARCH_MAX]
+    if query:
+        statement = statement.where(Team.name.ilike(f"%{_escape_like(query)}%", escape="\\"))
+    teams = await paginate(session, statement, page, TEAMS_PER_PAGE)
+    requests = await session.execute(
+        select(JoinRequest.team_id, JoinRequest.id)
+        .join(Team, Team.id == JoinRequest.team_id)
+        .where(Team.challenge_id == challenge.id, JoinRequest.user_id == actor.id, JoinRequest.status == "pending")
+    )
+    return TeamListing(
+        visible=visible,
+        teams=teams,
+        my_team_id=await team_of(session, challenge.id, actor.id),
+        my_requests={team_id: request_id for team_id, request_id in requests},
+        frozen=membership_frozen(visible.rounds, now),
+    )
+
+
+# --- a participant's dashboard -----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChallengeEntry:
+    challenge: Challenge
+    registration_status: str
+    team: Team | None
+    next_deadline: lifecycle.Milestone | None
+    work: list[RoundWork]
+
+
+async def participant_dashboard(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[ChallengeEntry]:
+    """Every challenge the actor registered for: the registration, their team, the next deadline and the
+    team's submission per round. Three queries, whatever the number of challenges."""
+    authz.require(actor, "participant:dashboard")
+    rows = (
+        await session.execute(
+            select(Registration.status, Challenge, Team)
+            .join(Challenge, Challenge.id == Registration.challenge_id)
+            .outerjoin(
+                TeamMember,
+                (TeamMember.challenge_id == Registration.challenge_id) & (TeamMember.user_id == Registration.user_id),
+            )
+            .outerjoin(Team, Team.id == TeamMember.team_id)
+            .where(Registration.user_id == actor.id)
+            .order_by(Challenge.title, Challenge.id)
+        )
+    ).all()
+    rounds: dict[uuid.UUID, list[Round]] = {}
+    for round_ in await session.scalars(
+        select(Round).where(Round.challenge_id.in_([row.Challenge.id for row in rows])).order_by(Round.position)
+    ):
+        rounds.setdefault(round_.challenge_id, []).append(round_)
+    team_ids = [row.Team.id for row in rows if row.Team is not None]
+    submissions = {
+        (s.team_id, s.round_id): s
+        for s in await session.scalars(select(Submission).where(Submission.team_id.in_(team_ids)))
+    }
+    entries = []
+    for status, challenge, team in rows:
+        challenge_rounds = rounds.get(challenge.id, [])
+        work = [
+            RoundWork(round_, submissions.get((team.id, round_.id)) if team else None) for round_ in challenge_rounds
+        ]
+        entries.append(
+            ChallengeEntry(challenge, status, team, lifecycle.next_deadline(challenge, challenge_rounds, now), work)
+        )
+    return entries
