@@ -121,6 +121,9 @@ async def decide_request(
         raise NotFoundException()
     request, name = row
     if request.status != "pending":
+        # Joining a team cancels one's other requests: say why rather than only that it changed.
+        if request.status == "cancelled" and await team_of(session, ctx.challenge.id, request.user_id):
+            raise already_in_team(name)
         raise _no_longer_pending()
     if status == "approved":
         await check_may_join(session, ctx.challenge, request.user_id, own=False)
