@@ -335,6 +335,8 @@ PUBLIC_ROUTES = {
     "GET /password/reset",
     "POST /password/reset",
     "GET /invitations/organization/{token:str}",
+    # Teams: an invitation link shows its team to someone who may have no account yet.
+    "GET /invitations/team/{token:str}",
 }
 SAMPLE_PARAMETERS = {"uuid": str(uuid.uuid4()), "str": "sample", "int": "1", "path": "sample"}
 
