@@ -31,7 +31,14 @@ from app.platform.i18n import in_locale
 from app.teams.membership import take_seat, team_full
 from app.teams.models import Team, TeamInvitation, TeamMember
 from app.teams.schemas import email_input
-from app.teams.teams import cancel_pending_requests, check_may_join, ensure_open, load_team, membership_frozen, rounds_of
+from app.teams.teams import (
+    cancel_pending_requests,
+    check_may_join,
+    ensure_open,
+    load_team,
+    membership_frozen,
+    rounds_of,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,7 +126,12 @@ def unavailable_message(state: str) -> str:
 
 
 async def invite(
-    session: AsyncSession, actor: Actor, settings: Settings, team_id: uuid.UUID, email: object, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    team_id: uuid.UUID,
+    email: object,
+    now: dt.datetime,
 ) -> TeamInvitation:
     """The captain invites someone by e-mail, account or not; one pending invitation per address and team.
 
@@ -135,7 +147,9 @@ async def invite(
     if await _is_member(session, team.id, address):
         raise InvalidInput({"email": _("This person is already in your team.")})
     await _retire_expired(session, team.id, address, now)
-    invitation = TeamInvitation(team_id=team.id, email=address, invited_by_id=actor.id, expires_at=now + VALID_FOR)
+    invitation = TeamInvitation(
+        team_id=team.id, email=address, invited_by_id=actor.id, expires_at=now + VALID_FOR
+    )
     try:
         async with session.begin_nested():
             session.add(invitation)
@@ -200,7 +214,9 @@ async def _send(
             days=VALID_DAYS,
             email=invitation.email,
         )
-    await queue_mail(session, to=invitation.email, subject=subject, body=body, key=f"team-invitation:{invitation.id}")
+    await queue_mail(
+        session, to=invitation.email, subject=subject, body=body, key=f"team-invitation:{invitation.id}"
+    )
     if invitee is not None:
         params = {"inviter": actor.name, "team": team.name, "challenge": challenge.title}
         notification = await notify(session, invitee.id, "team_invitation", params, link=path)
@@ -209,7 +225,9 @@ async def _send(
         )
 
 
-async def revoke(session: AsyncSession, actor: Actor, team_id: uuid.UUID, invitation_id: uuid.UUID, now: dt.datetime) -> None:
+async def revoke(
+    session: AsyncSession, actor: Actor, team_id: uuid.UUID, invitation_id: uuid.UUID, now: dt.datetime
+) -> None:
     """The captain withdraws a pending invitation; its link stops working at once."""
     ctx = await load_team(session, actor, team_id, "team:invite", lock=True)
     invitation = await session.scalar(
@@ -225,7 +243,9 @@ async def revoke(session: AsyncSession, actor: Actor, team_id: uuid.UUID, invita
     await session.flush()
 
 
-async def pending_invitations(session: AsyncSession, team_id: uuid.UUID, now: dt.datetime) -> list[PendingInvitation]:
+async def pending_invitations(
+    session: AsyncSession, team_id: uuid.UUID, now: dt.datetime
+) -> list[PendingInvitation]:
     """Invitations neither accepted nor withdrawn, newest first, expired ones flagged. One query."""
     rows = await session.execute(
         select(TeamInvitation, User.name)
@@ -240,7 +260,9 @@ async def pending_invitations(session: AsyncSession, team_id: uuid.UUID, now: dt
     return [PendingInvitation(invitation, name, invitation.expires_at <= now) for invitation, name in rows]
 
 
-async def list_invitations(session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime) -> list[PendingInvitation]:
+async def list_invitations(
+    session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime
+) -> list[PendingInvitation]:
     """The team's pending invitations, for its captain."""
     ctx = await load_team(session, actor, team_id, "team:invite")
     return await pending_invitations(session, ctx.team.id, now)
@@ -278,7 +300,9 @@ async def invitation_detail(
     return InvitationDetail(invitation, team, challenge, inviter, state, relations, must_register, frozen)
 
 
-async def accept(session: AsyncSession, actor: Actor, settings: Settings, token: str, now: dt.datetime) -> Team:
+async def accept(
+    session: AsyncSession, actor: Actor, settings: Settings, token: str, now: dt.datetime
+) -> Team:
     """The invitee joins the team: once, while the invitation is open and membership is not frozen, with an
     approved registration (eligible), in no other team of the challenge and with a seat left."""
     invitation_id, too_old = _read_token(settings, token)

@@ -74,7 +74,9 @@ async def request_to_join(
     except IntegrityError:
         raise Conflict(detail=_("You have already asked to join this team.")) from None
     params = {"person": actor.name, "team": ctx.team.name, "challenge": ctx.challenge.title}
-    await notify(session, ctx.team.captain_id, "join_request", params, link=f"/teams/{ctx.team.id}#join-requests")
+    await notify(
+        session, ctx.team.captain_id, "join_request", params, link=f"/teams/{ctx.team.id}#join-requests"
+    )
     return request
 
 
@@ -85,7 +87,9 @@ async def cancel_request(
     ctx = await load_team(session, actor, team_id, "team:request_join")
     request = await session.scalar(
         select(JoinRequest)
-        .where(JoinRequest.id == request_id, JoinRequest.team_id == ctx.team.id, JoinRequest.user_id == actor.id)
+        .where(
+            JoinRequest.id == request_id, JoinRequest.team_id == ctx.team.id, JoinRequest.user_id == actor.id
+        )
         .with_for_update()
     )
     if request is None:
@@ -98,7 +102,12 @@ async def cancel_request(
 
 
 async def decide_request(
-    session: AsyncSession, actor: Actor, team_id: uuid.UUID, request_id: uuid.UUID, decision: Any, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    team_id: uuid.UUID,
+    request_id: uuid.UUID,
+    decision: Any,
+    now: dt.datetime,
 ) -> PendingRequest:
     """The captain approves (the requester takes a seat) or declines a pending request; the requester is told.
 
@@ -140,7 +149,9 @@ async def decide_request(
 
 async def _tell_requester(session: AsyncSession, ctx: TeamContext, request: JoinRequest) -> None:
     params = {"team": ctx.team.name, "challenge": ctx.challenge.title, "decision": request.status}
-    link = f"/teams/{ctx.team.id}" if request.status == "approved" else f"/challenges/{ctx.challenge.slug}/teams"
+    link = (
+        f"/teams/{ctx.team.id}" if request.status == "approved" else f"/challenges/{ctx.challenge.slug}/teams"
+    )
     await notify(session, request.user_id, "join_request_decided", params, link=link)
 
 

@@ -47,7 +47,9 @@ def team_full(count: int, maximum: int) -> Conflict:
     return Conflict(detail=_("This team is full (%(count)s of %(max)s).", count=count, max=maximum))
 
 
-async def take_seat(session: AsyncSession, team: Team, user_id: uuid.UUID, *, name: str | None = None) -> None:
+async def take_seat(
+    session: AsyncSession, team: Team, user_id: uuid.UUID, *, name: str | None = None
+) -> None:
     """Seat the person in the team as a member, or refuse: the team is full (409), or the person is already
     in a team of the challenge (409; `name` says who when it is not the actor).
 
@@ -68,7 +70,9 @@ async def take_seat(session: AsyncSession, team: Team, user_id: uuid.UUID, *, na
             )
             if count is None:
                 raise await _full(session, team)
-            session.add(TeamMember(team_id=team.id, user_id=user_id, challenge_id=team.challenge_id, role="member"))
+            session.add(
+                TeamMember(team_id=team.id, user_id=user_id, challenge_id=team.challenge_id, role="member")
+            )
             await session.flush()
     except IntegrityError:
         raise already_in_team(name) from None
@@ -127,7 +131,13 @@ async def _audit_override(
         "team:override_members",
         "team",
         ctx.team.id,
-        {"challenge": ctx.challenge.slug, "team": ctx.team.name, "change": change, "reason": reason, **details},
+        {
+            "challenge": ctx.challenge.slug,
+            "team": ctx.team.name,
+            "change": change,
+            "reason": reason,
+            **details,
+        },
     )
 
 
@@ -139,7 +149,13 @@ def _params(ctx: TeamContext) -> dict[str, str]:
 
 
 async def remove_member(
-    session: AsyncSession, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime, *, reason: Any = None
+    session: AsyncSession,
+    actor: Actor,
+    team_id: uuid.UUID,
+    user_id: uuid.UUID,
+    now: dt.datetime,
+    *,
+    reason: Any = None,
 ) -> None:
     """The captain (until the freeze) or a founder (with a reason, audited) removes a member, who is told.
 
@@ -148,7 +164,9 @@ async def remove_member(
     ctx = await load_team(session, actor, team_id, "team:view", lock=True)
     override = _authority(actor, ctx, now, reason)
     if user_id == ctx.team.captain_id:
-        raise Conflict(detail=_("The captain cannot be removed: hand over the captaincy to another member first."))
+        raise Conflict(
+            detail=_("The captain cannot be removed: hand over the captaincy to another member first.")
+        )
     if not await _free_seat(session, ctx.team, user_id):
         raise NotFoundException()
     await notify(
@@ -158,7 +176,9 @@ async def remove_member(
         await _audit_override(session, actor, ctx, "remove", override, user_id=str(user_id))
 
 
-async def leave_team(session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime) -> Team | None:
+async def leave_team(
+    session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime
+) -> Team | None:
     """A member leaves their team until membership is frozen; returns the team, or None when it was dissolved.
 
     A captain with members hands over the captaincy first (409). A captain alone dissolves the team
@@ -171,7 +191,9 @@ async def leave_team(session: AsyncSession, actor: Actor, team_id: uuid.UUID, no
         await _free_seat(session, team, actor.id)
         return team
     if team.member_count > 1:
-        raise Conflict(detail=_("You are the captain: hand over the captaincy to another member before leaving."))
+        raise Conflict(
+            detail=_("You are the captain: hand over the captaincy to another member before leaving.")
+        )
     if await session.scalar(select(exists().where(Submission.team_id == team.id))):
         raise Conflict(
             detail=_(
@@ -183,7 +205,13 @@ async def leave_team(session: AsyncSession, actor: Actor, team_id: uuid.UUID, no
 
 
 async def end_membership(
-    session: AsyncSession, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime, *, reason: Any = None
+    session: AsyncSession,
+    actor: Actor,
+    team_id: uuid.UUID,
+    user_id: uuid.UUID,
+    now: dt.datetime,
+    *,
+    reason: Any = None,
 ) -> Team | None:
     """One door for the API's DELETE of a membership: one's own is leaving, another's is removing."""
     if user_id == actor.id:
@@ -196,7 +224,13 @@ async def end_membership(
 
 
 async def hand_over_captaincy(
-    session: AsyncSession, actor: Actor, team_id: uuid.UUID, user_id: Any, now: dt.datetime, *, reason: Any = None
+    session: AsyncSession,
+    actor: Actor,
+    team_id: uuid.UUID,
+    user_id: Any,
+    now: dt.datetime,
+    *,
+    reason: Any = None,
 ) -> uuid.UUID:
     """The captain (until the freeze) or a founder (with a reason, audited) makes another member captain.
 
@@ -217,7 +251,9 @@ async def hand_over_captaincy(
         raise InvalidInput({"user_id": _("Choose a member of the team.")})
     previous = team.captain_id
     await session.execute(
-        update(TeamMember).where(TeamMember.team_id == team.id, TeamMember.role == "captain").values(role="member")
+        update(TeamMember)
+        .where(TeamMember.team_id == team.id, TeamMember.role == "captain")
+        .values(role="member")
     )
     await session.execute(
         update(TeamMember)
@@ -226,10 +262,22 @@ async def hand_over_captaincy(
     )
     team.captain_id = new_captain
     await session.flush()
-    await notify(session, new_captain, "captaincy_transferred", {**_params(ctx), "by": actor.name}, link=f"/teams/{team.id}")
+    await notify(
+        session,
+        new_captain,
+        "captaincy_transferred",
+        {**_params(ctx), "by": actor.name},
+        link=f"/teams/{team.id}",
+    )
     if override is not None:
         await _audit_override(
-            session, actor, ctx, "captain", override, previous_captain_id=str(previous), user_id=str(new_captain)
+            session,
+            actor,
+            ctx,
+            "captain",
+            override,
+            previous_captain_id=str(previous),
+            user_id=str(new_captain),
         )
     return new_captain
 

@@ -132,7 +132,11 @@ async def list_teams(
     requests = await session.execute(
         select(JoinRequest.team_id, JoinRequest.id)
         .join(Team, Team.id == JoinRequest.team_id)
-        .where(Team.challenge_id == challenge.id, JoinRequest.user_id == actor.id, JoinRequest.status == "pending")
+        .where(
+            Team.challenge_id == challenge.id,
+            JoinRequest.user_id == actor.id,
+            JoinRequest.status == "pending",
+        )
     )
     return TeamListing(
         visible=visible,
@@ -155,7 +159,9 @@ class ChallengeEntry:
     work: list[RoundWork]
 
 
-async def participant_dashboard(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[ChallengeEntry]:
+async def participant_dashboard(
+    session: AsyncSession, actor: Actor, now: dt.datetime
+) -> list[ChallengeEntry]:
     """Every challenge the actor registered for: the registration, their team, the next deadline and the
     team's submission per round. Three queries, whatever the number of challenges."""
     authz.require(actor, "participant:dashboard")
@@ -165,7 +171,8 @@ async def participant_dashboard(session: AsyncSession, actor: Actor, now: dt.dat
             .join(Challenge, Challenge.id == Registration.challenge_id)
             .outerjoin(
                 TeamMember,
-                (TeamMember.challenge_id == Registration.challenge_id) & (TeamMember.user_id == Registration.user_id),
+                (TeamMember.challenge_id == Registration.challenge_id)
+                & (TeamMember.user_id == Registration.user_id),
             )
             .outerjoin(Team, Team.id == TeamMember.team_id)
             .where(Registration.user_id == actor.id)
@@ -174,7 +181,9 @@ async def participant_dashboard(session: AsyncSession, actor: Actor, now: dt.dat
     ).all()
     rounds: dict[uuid.UUID, list[Round]] = {}
     for round_ in await session.scalars(
-        select(Round).where(Round.challenge_id.in_([row.Challenge.id for row in rows])).order_by(Round.position)
+        select(Round)
+        .where(Round.challenge_id.in_([row.Challenge.id for row in rows]))
+        .order_by(Round.position)
     ):
         rounds.setdefault(round_.challenge_id, []).append(round_)
     team_ids = [row.Team.id for row in rows if row.Team is not None]
@@ -186,9 +195,12 @@ async def participant_dashboard(session: AsyncSession, actor: Actor, now: dt.dat
     for status, challenge, team in rows:
         challenge_rounds = rounds.get(challenge.id, [])
         work = [
-            RoundWork(round_, submissions.get((team.id, round_.id)) if team else None) for round_ in challenge_rounds
+            RoundWork(round_, submissions.get((team.id, round_.id)) if team else None)
+            for round_ in challenge_rounds
         ]
         entries.append(
-            ChallengeEntry(challenge, status, team, lifecycle.next_deadline(challenge, challenge_rounds, now), work)
+            ChallengeEntry(
+                challenge, status, team, lifecycle.next_deadline(challenge, challenge_rounds, now), work
+            )
         )
     return entries

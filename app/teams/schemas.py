@@ -109,7 +109,9 @@ def reason_input(reason: Any) -> str:
     """Founders changing a frozen team say why: the reason goes to the audit log."""
     text = _multiline(reason)
     if not text:
-        raise InvalidInput({"reason": _("Say why you change this team: the reason is kept in the audit log.")})
+        raise InvalidInput(
+            {"reason": _("Say why you change this team: the reason is kept in the audit log.")}
+        )
     if len(text) > REASON_MAX:
         raise InvalidInput({"reason": _("Use at most %(num)s characters.", num=REASON_MAX)})
     return text

@@ -110,7 +110,12 @@ async def api_list_teams(
         for team, organization in rows.items
     ]
     return TeamList(
-        items=items, page=rows.number, per_page=rows.size, total=rows.total, pages=rows.pages, my_team_id=listing.my_team_id
+        items=items,
+        page=rows.number,
+        per_page=rows.size,
+        total=rows.total,
+        pages=rows.pages,
+        my_team_id=listing.my_team_id,
     )
 
 
@@ -135,7 +140,9 @@ async def api_update_team(
     db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, data: TeamUpdate
 ) -> TeamView:
     """The captain changes the name, the startup represented or the gallery consent; fields left out stay."""
-    changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+    changes = {
+        name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET
+    }
     await teams.update_team(db, actor, team_id, **changes)
     return await _show(db, actor, team_id, now)
 
@@ -154,7 +161,12 @@ async def api_add_member(
 
 @delete("/api/v1/teams/{team_id:uuid}/members/{user_id:uuid}", name="teams:api_remove_member", **API)
 async def api_remove_member(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, user_id: uuid.UUID, reason: Reason = ""
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    team_id: uuid.UUID,
+    user_id: uuid.UUID,
+    reason: Reason = "",
 ) -> None:
     """Remove a member (captain; founders with `reason`), or leave when the id is one's own."""
     await membership.end_membership(db, actor, team_id, user_id, now, reason=reason)
@@ -193,7 +205,12 @@ async def api_list_invitations(
 
 @post("/api/v1/teams/{team_id:uuid}/invitations", name="teams:api_invite", **API)
 async def api_invite(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, data: InvitationCreate
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    team_id: uuid.UUID,
+    data: InvitationCreate,
 ) -> Response[InvitationView]:
     """Invite someone by e-mail (the captain, before the freeze): the link is e-mailed, never returned."""
     settings = get_context(request.scope).settings
@@ -208,7 +225,9 @@ async def api_invite(
     return Response(view, status_code=201)
 
 
-@delete("/api/v1/teams/{team_id:uuid}/invitations/{invitation_id:uuid}", name="teams:api_revoke_invitation", **API)
+@delete(
+    "/api/v1/teams/{team_id:uuid}/invitations/{invitation_id:uuid}", name="teams:api_revoke_invitation", **API
+)
 async def api_revoke_invitation(
     db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, invitation_id: uuid.UUID
 ) -> None:
@@ -262,14 +281,23 @@ async def api_request_join(
     **API,
 )
 async def api_decide_join_request(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, request_id: uuid.UUID, data: JoinDecision
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    team_id: uuid.UUID,
+    request_id: uuid.UUID,
+    data: JoinDecision,
 ) -> JoinRequestView:
     """Approve (`approve`: a seat is taken) or decline (`decline`) a pending request; the captain."""
     decided = await join_requests.decide_request(db, actor, team_id, request_id, data.decision, now)
     return _request_view(decided.request, decided.name)
 
 
-@delete("/api/v1/teams/{team_id:uuid}/join-requests/{request_id:uuid}", name="teams:api_cancel_join_request", **API)
+@delete(
+    "/api/v1/teams/{team_id:uuid}/join-requests/{request_id:uuid}",
+    name="teams:api_cancel_join_request",
+    **API,
+)
 async def api_cancel_join_request(
     db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, request_id: uuid.UUID
 ) -> None:

@@ -1,206 +1,25 @@
-"""Pages of teams: the teams of a challenge, creating one, the team page and its actions, the invitation link,
-and the participant's dashboard. The JSON API lives in app.teams.team_api; both are collected here."""
+"""Pages of one team: the team page and what its captain, members and the challenge's founders do there. Also
+collects the routes of the other team pages (app.teams.joining_controllers) and of the JSON API (app.teams.team_api)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import ClientException, PermissionDeniedException
-from litestar.params import Parameter
+from litestar.exceptions import ClientException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
-from app.challenges.registration_schemas import status_label as registration_label
-from app.organizations.choices import country_name, kind_label
 from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
-from app.platform.pagination import MAX_PAGE
 from app.teams import invitations, join_requests, membership, overview, teams
-from app.teams.schemas import role_label, submission_label
+from app.teams.joining_controllers import PAGE, REFUSALS, fields_of, message_of, template_helpers
+from app.teams.joining_controllers import ROUTES as JOINING_ROUTES
 from app.teams.team_api import ROUTES as API_ROUTES
 from app.web import flash, redirect, render
-
-PAGE = {"include_in_schema": False}
-PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
-SearchText = Annotated[str, Parameter(max_length=200)]
-
-
-async def _fields(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """The form's text fields, first value of each."""
-    form = await request.form()
-    fields: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            fields.setdefault(key, value)
-    return fields
-
-
-def _helpers() -> dict[str, Any]:
-    return {
-        "kind_label": kind_label,
-        "country_name": country_name,
-        "role_label": role_label,
-        "submission_label": submission_label,
-        "registration_label": registration_label,
-    }
-
-
-def _message(exc: ClientException) -> str:
-    if isinstance(exc, InvalidInput):
-        return " ".join(exc.errors.values())
-    return str(exc.detail)
-
-
-# --- the teams of a challenge -------------------------------------------------------------------------------
-
-
-async def _list_page(
-    request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    *,
-    q: str = "",
-    page: int = 1,
-    error: str | None = None,
-    error_for: str = "",
-    status_code: int = 200,
-) -> Response[Any]:
-    try:
-        listing = await overview.list_teams(db, actor, slug, now, query=q, page=page)
-    except teams.NotParticipant as exc:
-        return _not_participant(request, slug, exc)
-    context = {
-        "listing": listing,
-        "challenge": listing.visible.challenge,
-        "q": q,
-        "params": urlencode({"q": q}) if q else "",
-        "error": error,
-        "error_for": error_for,
-        **_helpers(),
-    }
-    return render(request, "teams/list.html", context, block="team_results", status_code=status_code)
-
-
-def _not_participant(request: Request[Any, Any, Any], slug: str, exc: teams.NotParticipant) -> Response[Any]:
-    """A page saying why the person may not take part in teams, with the way forward when there is one."""
-    register_url = None
-    if exc.register:
-        register_url = f"/challenges/{slug}/register?{urlencode({'next': request.url.path})}"
-    context = {"message": exc.detail, "register_url": register_url, "slug": slug}
-    return render(request, "teams/not_participant.html", context, status_code=exc.status_code)
-
-
-@get("/challenges/{slug:str}/teams", name="teams:list", **PAGE)
-async def list_teams(
-    request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    q: SearchText = "",
-    page: PageNumber = 1,
-) -> Response[Any]:
-    return await _list_page(request, db, actor, now, slug, q=q, page=page)
-
-
-@post("/teams/{team_id:uuid}/join-requests", name="teams:request_join", **PAGE)
-async def request_to_join(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
-) -> Response[Any]:
-    fields = await _fields(request)
-    ctx = await teams.load_team(db, actor, team_id, "team:request_join")
-    slug = ctx.challenge.slug
-    try:
-        await join_requests.request_to_join(db, actor, team_id, fields.get("message"), now)
-    except (Conflict, InvalidInput, teams.NotParticipant) as exc:
-        return await _list_page(
-            request, db, actor, now, slug, error=_message(exc), error_for=str(team_id), status_code=exc.status_code
-        )
-    flash(request, "success", _("Your request is sent to the captain of %(team)s.", team=ctx.team.name))
-    return redirect(request, f"/challenges/{slug}/teams")
-
-
-@post("/teams/{team_id:uuid}/join-requests/{request_id:uuid}/cancel", name="teams:cancel_join_request", **PAGE)
-async def cancel_join_request(
-    request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    request_id: uuid.UUID,
-) -> Response[Any]:
-    ctx = await teams.load_team(db, actor, team_id, "team:request_join")
-    try:
-        await join_requests.cancel_request(db, actor, team_id, request_id, now)
-    except Conflict as exc:
-        return await _list_page(
-            request, db, actor, now, ctx.challenge.slug, error=exc.detail, error_for=str(team_id), status_code=409
-        )
-    flash(request, "success", _("Your request is cancelled."))
-    return redirect(request, f"/challenges/{ctx.challenge.slug}/teams")
-
-
-# --- creating a team --------------------------------------------------------------------------------------
-
-
-async def _new_page(
-    request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    *,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response[Any]:
-    try:
-        form = await teams.new_team_form(db, actor, slug, now)
-    except teams.NotParticipant as exc:
-        return _not_participant(request, slug, exc)
-    if form.refusal is not None and status_code == 200:
-        status_code = form.refusal.status_code
-    context = {
-        "form": form,
-        "challenge": form.challenge,
-        "refusal": form.refusal.detail if form.refusal else None,
-        "values": values or {},
-        "errors": errors or {},
-        **_helpers(),
-    }
-    return render(request, "teams/new.html", context, block="team_form", status_code=status_code)
-
-
-@get("/challenges/{slug:str}/teams/new", name="teams:new", **PAGE)
-async def new_team(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
-) -> Response[Any]:
-    return await _new_page(request, db, actor, now, slug)
-
-
-@post("/challenges/{slug:str}/teams/new", name="teams:create", **PAGE)
-async def create_team(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
-) -> Response[Any]:
-    fields = await _fields(request)
-    try:
-        team = await teams.create_team(
-            db, actor, slug, now, name=fields.get("name"), organization_id=fields.get("organization")
-        )
-    except InvalidInput as exc:
-        return await _new_page(request, db, actor, now, slug, values=fields, errors=exc.errors, status_code=422)
-    except Conflict:
-        return await _new_page(request, db, actor, now, slug, values=fields, status_code=409)
-    flash(request, "success", _("Your team %(name)s is created: invite your teammates.", name=team.name))
-    return redirect(request, f"/teams/{team.id}")
-
 
 # --- the team page ----------------------------------------------------------------------------------------
 
@@ -230,7 +49,7 @@ async def _team_page(
         "edit": forms.get("edit", ({}, {})),
         "add": forms.get("add", ({}, {})),
         "override": forms.get("override", ({}, {})),
-        **_helpers(),
+        **template_helpers(),
     }
     return render(request, "teams/show.html", context, block=block, status_code=status_code)
 
@@ -251,10 +70,9 @@ async def _refused(
         return await _team_page(
             request, db, actor, now, team_id, forms={form: (fields or {}, exc.errors)}, status_code=422
         )
-    return await _team_page(request, db, actor, now, team_id, error=_message(exc), status_code=exc.status_code)
-
-
-REFUSALS = (Conflict, InvalidInput, teams.NotParticipant)
+    return await _team_page(
+        request, db, actor, now, team_id, error=message_of(exc), status_code=exc.status_code
+    )
 
 
 @get("/teams/{team_id:uuid}", name="teams:show", **PAGE)
@@ -268,7 +86,7 @@ async def show_team(
 async def update_team(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await fields_of(request)
     try:
         await teams.update_team(
             db,
@@ -280,7 +98,9 @@ async def update_team(
         )
     except InvalidInput as exc:
         forms = {"edit": (fields, exc.errors)}
-        return await _team_page(request, db, actor, now, team_id, forms=forms, block="team_edit_form", status_code=422)
+        return await _team_page(
+            request, db, actor, now, team_id, forms=forms, block="team_edit_form", status_code=422
+        )
     flash(request, "success", _("The team’s details are saved."))
     return redirect(request, f"/teams/{team_id}")
 
@@ -289,13 +109,15 @@ async def update_team(
 async def invite(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await fields_of(request)
     settings = get_context(request.scope).settings
     try:
         invitation = await invitations.invite(db, actor, settings, team_id, fields.get("email"), now)
     except InvalidInput as exc:
         forms = {"invite": (fields, exc.errors)}
-        return await _team_page(request, db, actor, now, team_id, forms=forms, block="invite_form", status_code=422)
+        return await _team_page(
+            request, db, actor, now, team_id, forms=forms, block="invite_form", status_code=422
+        )
     except Conflict as exc:
         return await _refused(request, db, actor, now, team_id, exc)
     flash(request, "success", _("An invitation has been sent to %(email)s.", email=invitation.email))
@@ -319,7 +141,9 @@ async def revoke_invitation(
     return redirect(request, f"/teams/{team_id}#invitations")
 
 
-@post("/teams/{team_id:uuid}/join-requests/{request_id:uuid}/decision", name="teams:decide_join_request", **PAGE)
+@post(
+    "/teams/{team_id:uuid}/join-requests/{request_id:uuid}/decision", name="teams:decide_join_request", **PAGE
+)
 async def decide_join_request(
     request: Request[Any, Any, Any],
     db: AsyncSession,
@@ -328,9 +152,11 @@ async def decide_join_request(
     team_id: uuid.UUID,
     request_id: uuid.UUID,
 ) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await fields_of(request)
     try:
-        decided = await join_requests.decide_request(db, actor, team_id, request_id, fields.get("decision"), now)
+        decided = await join_requests.decide_request(
+            db, actor, team_id, request_id, fields.get("decision"), now
+        )
     except REFUSALS as exc:
         return await _refused(request, db, actor, now, team_id, exc)
     if decided.request.status == "approved":
@@ -349,7 +175,7 @@ async def remove_member(
     team_id: uuid.UUID,
     user_id: uuid.UUID,
 ) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await fields_of(request)
     try:
         await membership.remove_member(db, actor, team_id, user_id, now, reason=fields.get("reason"))
     except REFUSALS as exc:
@@ -362,7 +188,7 @@ async def remove_member(
 async def hand_over_captaincy(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await fields_of(request)
     try:
         await membership.hand_over_captaincy(
             db, actor, team_id, fields.get("user_id"), now, reason=fields.get("reason")
@@ -377,7 +203,7 @@ async def hand_over_captaincy(
 async def add_member(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await fields_of(request)
     try:
         person = await membership.add_member(
             db, actor, team_id, now, email=fields.get("email"), reason=fields.get("reason")
@@ -402,80 +228,15 @@ async def leave_team(
     except Conflict as exc:
         return await _refused(request, db, actor, now, team_id, exc)
     if team is None:
-        flash(request, "success", _("You have left your team, which had no other member: it no longer exists."))
+        flash(
+            request, "success", _("You have left your team, which had no other member: it no longer exists.")
+        )
     else:
         flash(request, "success", _("You have left %(team)s.", team=team.name))
     return redirect(request, "/me/challenges")
 
 
-# --- the invitation link ----------------------------------------------------------------------------------
-
-
-async def _invitation_page(
-    request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor | None,
-    now: dt.datetime,
-    token: str,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-) -> Response[Any]:
-    detail = await invitations.invitation_detail(db, actor, get_context(request.scope).settings, token, now)
-    back = urlencode({"next": request.url.path})
-    context = {
-        "detail": detail,
-        "team": detail.team,
-        "challenge": detail.challenge,
-        "unavailable": invitations.unavailable_message(detail.state) if detail.state != "open" else None,
-        "error": error,
-        "login_url": f"/login?{back}",
-        "signup_url": f"/signup?{back}",
-        "register_url": f"/challenges/{detail.challenge.slug}/register?{back}",
-    }
-    return render(request, "teams/invitation.html", context, status_code=status_code)
-
-
-@get("/invitations/team/{token:str}", name="teams:invitation", opt={"public": True}, **PAGE)
-async def show_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, now: dt.datetime, token: str
-) -> Response[Any]:
-    """Public, so that someone without an account learns what they are invited to and can sign up first."""
-    return await _invitation_page(request, db, actor, now, token)
-
-
-@post("/invitations/team/{token:str}", name="teams:accept_invitation", **PAGE)
-async def accept_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, token: str
-) -> Response[Any]:
-    settings = get_context(request.scope).settings
-    try:
-        team = await invitations.accept(db, actor, settings, token, now)
-    except (invitations.InvitationUnavailable, PermissionDeniedException, *REFUSALS) as exc:
-        # Signed in with another address: the page itself says so.
-        error = None if isinstance(exc, PermissionDeniedException) else _message(exc)
-        return await _invitation_page(request, db, actor, now, token, error=error, status_code=exc.status_code)
-    flash(request, "success", _("Welcome to %(team)s!", team=team.name))
-    return redirect(request, f"/teams/{team.id}")
-
-
-# --- the participant's dashboard --------------------------------------------------------------------------
-
-
-@get("/me/challenges", name="teams:dashboard", **PAGE)
-async def dashboard(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime
-) -> Response[Any]:
-    entries = await overview.participant_dashboard(db, actor, now)
-    return render(request, "teams/dashboard.html", {"entries": entries, "now": now, **_helpers()})
-
-
 PAGE_ROUTES = [
-    list_teams,
-    request_to_join,
-    cancel_join_request,
-    new_team,
-    create_team,
     show_team,
     update_team,
     invite,
@@ -485,8 +246,5 @@ PAGE_ROUTES = [
     hand_over_captaincy,
     add_member,
     leave_team,
-    show_invitation,
-    accept_invitation,
-    dashboard,
 ]
-ROUTES: list[object] = [*PAGE_ROUTES, *API_ROUTES]
+ROUTES: list[object] = [*PAGE_ROUTES, *JOINING_ROUTES, *API_ROUTES]

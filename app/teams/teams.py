@@ -93,7 +93,9 @@ async def load_team(
 
     With `lock`, the team's row is locked first (see the module's note on lock order).
     """
-    statement = select(Team, Challenge).join(Challenge, Challenge.id == Team.challenge_id).where(Team.id == team_id)
+    statement = (
+        select(Team, Challenge).join(Challenge, Challenge.id == Team.challenge_id).where(Team.id == team_id)
+    )
     if lock:
         statement = statement.with_for_update(of=Team)
     row = (await session.execute(statement)).one_or_none()
@@ -109,7 +111,11 @@ async def load_team(
 
 
 async def rounds_of(session: AsyncSession, challenge_id: uuid.UUID) -> list[Round]:
-    return list(await session.scalars(select(Round).where(Round.challenge_id == challenge_id).order_by(Round.position)))
+    return list(
+        await session.scalars(
+            select(Round).where(Round.challenge_id == challenge_id).order_by(Round.position)
+        )
+    )
 
 
 def require_participant(actor: Actor | None, relations: set[str]) -> None:
@@ -119,7 +125,9 @@ def require_participant(actor: Actor | None, relations: set[str]) -> None:
     authz.require(actor, "challenge:view", relations)
     if "registrant" in relations:
         raise NotParticipant(_("Your registration must be approved before you can be in a team."))
-    raise NotParticipant(_("Register for this challenge first: teams are for its participants."), register=True)
+    raise NotParticipant(
+        _("Register for this challenge first: teams are for its participants."), register=True
+    )
 
 
 def membership_frozen(rounds: Sequence[Round], now: dt.datetime) -> bool:
@@ -152,11 +160,15 @@ def already_in_team(name: str | None = None) -> Conflict:
 async def team_of(session: AsyncSession, challenge_id: uuid.UUID, user_id: uuid.UUID) -> uuid.UUID | None:
     """The id of the person's team in the challenge, if any."""
     return await session.scalar(
-        select(TeamMember.team_id).where(TeamMember.challenge_id == challenge_id, TeamMember.user_id == user_id)
+        select(TeamMember.team_id).where(
+            TeamMember.challenge_id == challenge_id, TeamMember.user_id == user_id
+        )
     )
 
 
-async def check_may_join(session: AsyncSession, challenge: Challenge, user_id: uuid.UUID, *, own: bool) -> None:
+async def check_may_join(
+    session: AsyncSession, challenge: Challenge, user_id: uuid.UUID, *, own: bool
+) -> None:
     """The person holds an approved registration, for an eligible organization when the challenge restricts them.
 
     The registration is share-locked so that it cannot change until this transaction ends. `own` says
@@ -177,11 +189,15 @@ async def check_may_join(session: AsyncSession, challenge: Challenge, user_id: u
                 _("Register for this challenge first: teams are for its participants."), register=row is None
             )
         name = row.name if row else await session.scalar(select(User.name).where(User.id == user_id))
-        raise NotParticipant(_("%(name)s no longer has an approved registration for this challenge.", name=name))
+        raise NotParticipant(
+            _("%(name)s no longer has an approved registration for this challenge.", name=name)
+        )
     if challenge.allowed_kinds or challenge.allowed_countries:
         if row.Organization is None:
             raise NotParticipant(
-                _("This challenge is open to some kinds of organizations or countries only: each member must register for an eligible organization.")
+                _(
+                    "This challenge is open to some kinds of organizations or countries only: each member must register for an eligible organization."
+                )
             )
         refusal = eligibility_refusal(challenge, row.Organization)
         if refusal is not None:
@@ -198,7 +214,9 @@ async def cancel_pending_requests(session: AsyncSession, challenge_id: uuid.UUID
     pending = (
         select(JoinRequest.id)
         .join(Team, Team.id == JoinRequest.team_id)
-        .where(Team.challenge_id == challenge_id, JoinRequest.user_id == user_id, JoinRequest.status == "pending")
+        .where(
+            Team.challenge_id == challenge_id, JoinRequest.user_id == user_id, JoinRequest.status == "pending"
+        )
         .with_for_update(of=JoinRequest, skip_locked=True)
     )
     await session.execute(update(JoinRequest).where(JoinRequest.id.in_(pending)).values(status="cancelled"))
@@ -258,7 +276,9 @@ async def create_team(
         async with session.begin_nested():
             session.add(team)
             await session.flush()
-            session.add(TeamMember(team_id=team.id, user_id=actor.id, challenge_id=challenge.id, role="captain"))
+            session.add(
+                TeamMember(team_id=team.id, user_id=actor.id, challenge_id=challenge.id, role="captain")
+            )
             await session.flush()
     except IntegrityError as exc:
         if violated_constraint(exc) == NAME_INDEX:
@@ -355,7 +375,8 @@ async def member_rows(session: AsyncSession, team: Team) -> list[MemberRow]:
         .join(User, User.id == TeamMember.user_id)
         .outerjoin(
             Registration,
-            (Registration.challenge_id == TeamMember.challenge_id) & (Registration.user_id == TeamMember.user_id),
+            (Registration.challenge_id == TeamMember.challenge_id)
+            & (Registration.user_id == TeamMember.user_id),
         )
         .where(TeamMember.team_id == team.id)
         .order_by(TeamMember.role, TeamMember.joined_at, User.name)

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.challenges.models import Challenge, Round
+from app.db import utcnow
 from app.notifications.models import Notification
 from app.platform.models import AuditEntry
 from app.teams.models import JoinRequest, Team, TeamMember
-from app.db import utcnow
 from tests.factories import make_challenge, make_founder, make_registration, make_team, make_user, sign_in
 
 ROLES = ("captain", "member", "other_member", "founder", "judge", "outsider", "visitor")
@@ -63,7 +63,17 @@ async def make_cast(db: Any, **challenge_fields: Any) -> Cast:
     judge = await make_user(db, name="Jules Judge")
     outsider = await make_user(db, name="Oscar Outsider")
     return Cast(
-        challenge, team, other_team, founder, captain, member, other_captain, other_member, participant, judge, outsider
+        challenge,
+        team,
+        other_team,
+        founder,
+        captain,
+        member,
+        other_captain,
+        other_member,
+        participant,
+        judge,
+        outsider,
     )
 
 
@@ -119,7 +129,9 @@ async def join_request(db: Any, team: Team, user: User, message: str = "") -> Jo
 
 async def notifications_of(db: Any, user: User, kind: str) -> list[Notification]:
     return list(
-        await db.scalars(select(Notification).where(Notification.user_id == user.id, Notification.kind == kind))
+        await db.scalars(
+            select(Notification).where(Notification.user_id == user.id, Notification.kind == kind)
+        )
     )
 
 
@@ -130,9 +142,13 @@ async def audit_entries(db: Any, action: str, object_id: Any = None) -> list[Aud
     return list(await db.scalars(statement))
 
 
-async def first_deadline(db: Any, challenge: Challenge, in_: dt.timedelta = dt.timedelta(hours=1)) -> dt.datetime:
+async def first_deadline(
+    db: Any, challenge: Challenge, in_: dt.timedelta = dt.timedelta(hours=1)
+) -> dt.datetime:
     """Move the first round's deadline to `in_` from now (a whole second), within a session's lifetime."""
-    first = await db.scalar(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position).limit(1))
+    first = await db.scalar(
+        select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position).limit(1)
+    )
     first.deadline = (utcnow() + in_).replace(microsecond=0)
     await db.flush()
     return first.deadline

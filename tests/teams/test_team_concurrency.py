@@ -19,7 +19,14 @@ from app.db import async_url, make_session_maker, utcnow
 from app.platform.migrations import upgrade
 from app.teams.invitations import invitation_path
 from app.teams.models import JoinRequest, Team, TeamInvitation, TeamMember
-from tests.conftest import _drop_database, _recreate_database, _with_database, make_client, run_async, worker_id
+from tests.conftest import (
+    _drop_database,
+    _recreate_database,
+    _with_database,
+    make_client,
+    run_async,
+    worker_id,
+)
 from tests.factories import make_challenge, make_registration, make_team, make_user, sign_in
 
 JOINERS = 20
@@ -82,7 +89,9 @@ async def registered_people(session, challenge, count, prefix):
 async def state_of(sessions, team) -> tuple[int, int]:
     """(member rows, the team's counter) as committed."""
     async with sessions() as session:
-        rows = await session.scalar(select(func.count()).select_from(TeamMember).where(TeamMember.team_id == team.id))
+        rows = await session.scalar(
+            select(func.count()).select_from(TeamMember).where(TeamMember.team_id == team.id)
+        )
         counter = await session.scalar(select(Team.member_count).where(Team.id == team.id))
     return rows, counter
 
@@ -100,7 +109,9 @@ async def test_twenty_approvals_into_a_team_with_room_for_three_seat_exactly_thr
     async with app_on(app, sessions), browsers(app, sessions, [captain] * JOINERS) as clients:
         answers = await asyncio.gather(
             *(
-                client.submit(f"/teams/{team.id}/join-requests/{request.id}/decision", {"decision": "approve"})
+                client.submit(
+                    f"/teams/{team.id}/join-requests/{request.id}/decision", {"decision": "approve"}
+                )
                 for client, request in zip(clients, requests, strict=True)
             )
         )
@@ -109,7 +120,9 @@ async def test_twenty_approvals_into_a_team_with_room_for_three_seat_exactly_thr
     assert all("This team is full (4 of 4)." in r.text for r in answers if r.status_code == 409)
     assert await state_of(sessions, team) == (4, 4)
     async with sessions() as session:
-        statuses = list(await session.scalars(select(JoinRequest.status).where(JoinRequest.team_id == team.id)))
+        statuses = list(
+            await session.scalars(select(JoinRequest.status).where(JoinRequest.team_id == team.id))
+        )
     assert sorted(statuses) == ["approved"] * 3 + ["pending"] * (JOINERS - 3)
 
 
@@ -122,7 +135,10 @@ async def test_twenty_invitees_accepting_at_once_fill_the_three_seats_left(app, 
         invitees = await registered_people(session, challenge, JOINERS, "Invitee")
         invitations = [
             TeamInvitation(
-                team_id=team.id, email=person.email, invited_by_id=captain.id, expires_at=utcnow() + dt.timedelta(days=7)
+                team_id=team.id,
+                email=person.email,
+                invited_by_id=captain.id,
+                expires_at=utcnow() + dt.timedelta(days=7),
             )
             for person in invitees
         ]
@@ -141,9 +157,9 @@ async def test_twenty_invitees_accepting_at_once_fill_the_three_seats_left(app, 
     assert await state_of(sessions, team) == (4, 4)
     async with sessions() as session:
         accepted = await session.scalar(
-            select(func.count()).select_from(TeamInvitation).where(
-                TeamInvitation.team_id == team.id, TeamInvitation.accepted_at.is_not(None)
-            )
+            select(func.count())
+            .select_from(TeamInvitation)
+            .where(TeamInvitation.team_id == team.id, TeamInvitation.accepted_at.is_not(None))
         )
     assert accepted == 3
 
@@ -155,13 +171,18 @@ async def test_one_person_approved_into_two_teams_at_once_joins_exactly_one(app,
         first_captain, second_captain, person = await registered_people(session, challenge, 3, "Person")
         first = await make_team(session, challenge, first_captain, name="First")
         second = await make_team(session, challenge, second_captain, name="Second")
-        requests = [JoinRequest(team_id=first.id, user_id=person.id), JoinRequest(team_id=second.id, user_id=person.id)]
+        requests = [
+            JoinRequest(team_id=first.id, user_id=person.id),
+            JoinRequest(team_id=second.id, user_id=person.id),
+        ]
         session.add_all(requests)
         await session.commit()
     async with app_on(app, sessions), browsers(app, sessions, [first_captain, second_captain]) as clients:
         answers = await asyncio.gather(
             *(
-                client.submit(f"/teams/{request.team_id}/join-requests/{request.id}/decision", {"decision": "approve"})
+                client.submit(
+                    f"/teams/{request.team_id}/join-requests/{request.id}/decision", {"decision": "approve"}
+                )
                 for client, request in zip(clients, requests, strict=True)
             )
         )
@@ -188,7 +209,10 @@ async def test_one_person_accepting_two_invitations_at_once_joins_exactly_one(ap
         ]
         invitations = [
             TeamInvitation(
-                team_id=team.id, email=person.email, invited_by_id=team.captain_id, expires_at=utcnow() + dt.timedelta(days=7)
+                team_id=team.id,
+                email=person.email,
+                invited_by_id=team.captain_id,
+                expires_at=utcnow() + dt.timedelta(days=7),
             )
             for team in teams
         ]

@@ -28,7 +28,9 @@ async def test_a_participant_creates_a_team_and_becomes_its_captain(client, db):
     page = await client.get(new_url(cast))
     assert page.status_code == 200
     assert "Acme Health" in page.text
-    response = await client.submit(new_url(cast), {"name": "  Cardio   Crew ", "organization": str(startup.id)})
+    response = await client.submit(
+        new_url(cast), {"name": "  Cardio   Crew ", "organization": str(startup.id)}
+    )
     assert response.status_code == 303
     [team] = await teams_named(db, cast.challenge, "Cardio Crew")
     assert response.headers["location"] == f"/teams/{team.id}"

@@ -234,13 +234,17 @@ async def test_invitations_over_the_api(client, db):
     address = unique_email("api")
     await as_user(client, db, cast.captain)
     headers = {"X-CSRF-Token": await client.csrf()}
-    created = await client.post(f"/api/v1/teams/{cast.team.id}/invitations", json={"email": address}, headers=headers)
+    created = await client.post(
+        f"/api/v1/teams/{cast.team.id}/invitations", json={"email": address}, headers=headers
+    )
     assert created.status_code == 201
     body = created.json()
     assert body["email"] == address and "token" not in body
     listed = await client.get(f"/api/v1/teams/{cast.team.id}/invitations")
     assert [item["id"] for item in listed.json()] == [body["id"]]
-    bad = await client.post(f"/api/v1/teams/{cast.team.id}/invitations", json={"email": "nope"}, headers=headers)
+    bad = await client.post(
+        f"/api/v1/teams/{cast.team.id}/invitations", json={"email": "nope"}, headers=headers
+    )
     assert bad.status_code == 422
     assert bad.json()["errors"] == [
         {"key": "email", "message": "Enter a valid e-mail address.", "source": "body"}

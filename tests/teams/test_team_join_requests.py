@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.platform.i18n import in_locale
 from app.notifications.kinds import render
+from app.platform.i18n import in_locale
 from app.teams.models import JoinRequest
 from tests.conftest import text_of
 from tests.factories import make_team
@@ -100,7 +100,9 @@ async def test_the_captain_declines_and_nothing_else_changes(client, db):
     assert await count_members(db, cast.team) == (2, 2)
     [notice] = await notifications_of(db, cast.participant, "join_request_decided")
     assert notice.params["decision"] == "declined"
-    again = await client.submit(f"/teams/{cast.team.id}/join-requests/{request.id}/decision", {"decision": "approve"})
+    again = await client.submit(
+        f"/teams/{cast.team.id}/join-requests/{request.id}/decision", {"decision": "approve"}
+    )
     assert again.status_code == 409
     assert "This request is no longer pending." in text_of(again.text)
 
@@ -149,9 +151,7 @@ async def test_approving_someone_whose_registration_was_withdrawn_is_refused(cli
 
     cast = await make_cast(db)
     request = await join_request(db, cast.team, cast.participant)
-    registration = await db.scalar(
-        select(Registration).where(Registration.user_id == cast.participant.id)
-    )
+    registration = await db.scalar(select(Registration).where(Registration.user_id == cast.participant.id))
     registration.status = "withdrawn"
     await db.flush()
     await as_user(client, db, cast.captain)
@@ -195,7 +195,9 @@ async def test_nobody_cancels_or_decides_another_persons_request(client, db):
     request = await join_request(db, cast.team, cast.participant)
     other = await registered(db, cast.challenge, "Nosy Neighbour")
     await as_user(client, db, other)
-    assert (await client.submit(f"/teams/{cast.team.id}/join-requests/{request.id}/cancel")).status_code == 404
+    assert (
+        await client.submit(f"/teams/{cast.team.id}/join-requests/{request.id}/cancel")
+    ).status_code == 404
     # A request belongs to its team: another team's captain does not find it.
     await as_user(client, db, cast.other_captain)
     response = await client.submit(
@@ -253,7 +255,9 @@ async def test_requests_over_the_api(client, db):
     assert decided.json()["status"] == "approved"
     assert await count_members(db, cast.team) == (3, 3)
     bad = await client.post(
-        f"/api/v1/teams/{cast.team.id}/join-requests/{body['id']}/decision", json={"decision": 1}, headers=headers
+        f"/api/v1/teams/{cast.team.id}/join-requests/{body['id']}/decision",
+        json={"decision": 1},
+        headers=headers,
     )
     assert bad.status_code == 400
     assert bad.headers["content-type"].startswith("application/problem+json")

@@ -88,7 +88,12 @@ async def test_a_captain_alone_dissolves_the_team_by_leaving(client, db):
     response = await client.submit(f"/teams/{cast.team.id}/leave")
     assert response.status_code == 303
     assert await fresh(db, Team, cast.team.id) is None
-    assert await db.scalar(select(func.count()).select_from(TeamMember).where(TeamMember.team_id == cast.team.id)) == 0
+    assert (
+        await db.scalar(
+            select(func.count()).select_from(TeamMember).where(TeamMember.team_id == cast.team.id)
+        )
+        == 0
+    )
     from app.teams.models import JoinRequest
 
     assert await fresh(db, JoinRequest, request.id) is None
@@ -180,7 +185,9 @@ async def test_every_membership_change_by_participants_is_refused_once_frozen(cl
             await client.submit(f"/teams/{cast.team.id}/members/{cast.member.id}/remove"),
             await client.submit(f"/teams/{cast.team.id}/captain", {"user_id": str(cast.member.id)}),
             await client.submit(f"/teams/{cast.team.id}/invitations", {"email": "late@example.org"}),
-            await client.submit(f"/teams/{cast.team.id}/join-requests/{request.id}/decision", {"decision": "approve"}),
+            await client.submit(
+                f"/teams/{cast.team.id}/join-requests/{request.id}/decision", {"decision": "approve"}
+            ),
             await client.submit(f"/teams/{cast.team.id}/leave"),
         ]
         await as_user(client, db, cast.participant)
@@ -228,7 +235,9 @@ async def test_founders_must_say_why_and_still_respect_the_rules(client, db):
     response = await client.submit(f"/teams/{cast.team.id}/members/{cast.member.id}/remove", {"reason": " "})
     assert response.status_code == 422
     assert "Say why you change this team" in text_of(response.text)
-    response = await client.submit(f"/teams/{cast.team.id}/members", {"email": "nobody@example.org", "reason": ""})
+    response = await client.submit(
+        f"/teams/{cast.team.id}/members", {"email": "nobody@example.org", "reason": ""}
+    )
     assert response.status_code == 422
     text = text_of(response.text)
     assert "Say why you change this team" in text and "No account" not in text
@@ -242,12 +251,20 @@ async def test_founders_must_say_why_and_still_respect_the_rules(client, db):
     )
     assert response.status_code == 409
     assert "Olga Other is already in a team of this challenge." in text_of(response.text)
-    response = await client.submit(f"/teams/{cast.team.id}/members", {"email": cast.outsider.email, "reason": "Why."})
+    response = await client.submit(
+        f"/teams/{cast.team.id}/members", {"email": cast.outsider.email, "reason": "Why."}
+    )
     assert response.status_code == 403
     assert "Oscar Outsider no longer has an approved registration" in text_of(response.text)
-    assert (await client.submit(f"/teams/{cast.team.id}/members", {"email": cast.participant.email, "reason": "Ok."})).status_code == 303
+    assert (
+        await client.submit(
+            f"/teams/{cast.team.id}/members", {"email": cast.participant.email, "reason": "Ok."}
+        )
+    ).status_code == 303
     extra = await registered(db, cast.challenge, "Extra Eve")
-    response = await client.submit(f"/teams/{cast.team.id}/members", {"email": extra.email, "reason": "One more."})
+    response = await client.submit(
+        f"/teams/{cast.team.id}/members", {"email": extra.email, "reason": "One more."}
+    )
     assert response.status_code == 409
     assert "This team is full (3 of 3)." in text_of(response.text)
     assert await audit_entries(db, "team:override_members", cast.team.id) != []
@@ -268,11 +285,14 @@ async def test_membership_over_the_api(client, db):
     assert await member_ids(db, cast.team) == {cast.member.id}
     await as_user(client, db, cast.founder)
     headers = {"X-CSRF-Token": await client.csrf()}
-    no_reason = await client.delete(f"/api/v1/teams/{cast.other_team.id}/members/{cast.other_member.id}", headers=headers)
+    no_reason = await client.delete(
+        f"/api/v1/teams/{cast.other_team.id}/members/{cast.other_member.id}", headers=headers
+    )
     assert no_reason.status_code == 422
     assert no_reason.json()["errors"][0]["key"] == "reason"
     removed = await client.delete(
-        f"/api/v1/teams/{cast.other_team.id}/members/{cast.other_member.id}?reason=Duplicate+account", headers=headers
+        f"/api/v1/teams/{cast.other_team.id}/members/{cast.other_member.id}?reason=Duplicate+account",
+        headers=headers,
     )
     assert removed.status_code == 204
     added = await client.post(

@@ -39,7 +39,12 @@ async def bulk_users(db, count: int, prefix: str) -> list[uuid.UUID]:
     await db.execute(
         insert(User),
         [
-            {"id": id_, "email": f"{prefix}-{id_.hex[:12]}@example.org", "name": f"{prefix} {n}", "password_hash": "x"}
+            {
+                "id": id_,
+                "email": f"{prefix}-{id_.hex[:12]}@example.org",
+                "name": f"{prefix} {n}",
+                "password_hash": "x",
+            }
             for n, id_ in enumerate(ids)
         ],
     )
@@ -47,7 +52,9 @@ async def bulk_users(db, count: int, prefix: str) -> list[uuid.UUID]:
 
 
 async def first_round(db, challenge) -> Round:
-    return await db.scalar(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position).limit(1))
+    return await db.scalar(
+        select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position).limit(1)
+    )
 
 
 # --- the team page --------------------------------------------------------------------------------------
@@ -74,7 +81,9 @@ async def test_the_captain_sees_pending_invitations_and_requests(client, db):
     await join_request(db, cast.team, cast.participant, "Please!")
     db.add(
         TeamInvitation(
-            team_id=cast.team.id, email="guest@example.org", invited_by_id=cast.captain.id,
+            team_id=cast.team.id,
+            email="guest@example.org",
+            invited_by_id=cast.captain.id,
             expires_at=utcnow() + dt.timedelta(days=7),
         )
     )
@@ -111,7 +120,12 @@ async def test_the_team_page_costs_the_same_for_5_and_500_rows(client, db, conne
         await db.execute(
             insert(TeamInvitation),
             [
-                {"team_id": team.id, "email": f"guest{n}@example.org", "invited_by_id": cast.captain.id, "expires_at": expires}
+                {
+                    "team_id": team.id,
+                    "email": f"guest{n}@example.org",
+                    "invited_by_id": cast.captain.id,
+                    "expires_at": expires,
+                }
                 for n in range(others)
             ],
         )
@@ -120,12 +134,17 @@ async def test_the_team_page_costs_the_same_for_5_and_500_rows(client, db, conne
 
     async def page(cast):
         await as_user(client, db, cast.captain)
-        await client.get(f"/teams/{cast.team.id}")  # the new session is touched once; later requests only read
+        await client.get(
+            f"/teams/{cast.team.id}"
+        )  # the new session is touched once; later requests only read
 
         async def get():
             response = await client.get(f"/teams/{cast.team.id}")
             assert response.status_code == 200
-            results[cast.team.id] = (response.text.count('<tr id="member-'), response.text.count('id="join-request-'))
+            results[cast.team.id] = (
+                response.text.count('<tr id="member-'),
+                response.text.count('id="join-request-'),
+            )
 
         return await counted_statements(connection, get)
 
@@ -163,7 +182,10 @@ async def test_the_list_costs_the_same_for_5_and_500_teams(client, db, connectio
         captains = await bulk_users(db, count, "captain")
         await db.execute(
             insert(Team),
-            [{"challenge_id": cast.challenge.id, "name": f"Team {n}", "captain_id": id_, "member_count": 1} for n, id_ in enumerate(captains)],
+            [
+                {"challenge_id": cast.challenge.id, "name": f"Team {n}", "captain_id": id_, "member_count": 1}
+                for n, id_ in enumerate(captains)
+            ],
         )
     await db.flush()
     counts = []
@@ -200,7 +222,9 @@ async def test_the_dashboard_shows_each_challenge_with_registration_team_deadlin
     await as_user(client, db, cast.participant)
     assert "Find or create a team" in text_of((await client.get("/me/challenges")).text)
     await as_user(client, db, cast.outsider)
-    assert "You have not registered for any challenge yet." in text_of((await client.get("/me/challenges")).text)
+    assert "You have not registered for any challenge yet." in text_of(
+        (await client.get("/me/challenges")).text
+    )
 
 
 async def test_the_dashboard_costs_the_same_for_5_and_500_challenges(client, db, connection):
@@ -209,39 +233,77 @@ async def test_the_dashboard_costs_the_same_for_5_and_500_challenges(client, db,
         person = await make_user(db)
         now = utcnow()
         challenges = [
-            {"id": uuid.uuid4(), "slug": f"c-{uuid.uuid4().hex[:12]}", "title": f"Bulk {n}", "published_at": now}
+            {
+                "id": uuid.uuid4(),
+                "slug": f"c-{uuid.uuid4().hex[:12]}",
+                "title": f"Bulk {n}",
+                "published_at": now,
+            }
             for n in range(size)
         ]
         await db.execute(insert(Challenge), challenges)
         rounds = [
-            {"id": uuid.uuid4(), "challenge_id": c["id"], "position": 1, "name": "Round 1",
-             "opens_at": now - dt.timedelta(days=1), "deadline": now + dt.timedelta(days=5)}
+            {
+                "id": uuid.uuid4(),
+                "challenge_id": c["id"],
+                "position": 1,
+                "name": "Round 1",
+                "opens_at": now - dt.timedelta(days=1),
+                "deadline": now + dt.timedelta(days=5),
+            }
             for c in challenges
         ]
         await db.execute(insert(Round), rounds)
         await db.execute(
             insert(Registration),
-            [{"challenge_id": c["id"], "user_id": person.id, "status": "approved", "rules_version": 1, "rules_accepted_at": now} for c in challenges],
+            [
+                {
+                    "challenge_id": c["id"],
+                    "user_id": person.id,
+                    "status": "approved",
+                    "rules_version": 1,
+                    "rules_accepted_at": now,
+                }
+                for c in challenges
+            ],
         )
-        teams = [{"id": uuid.uuid4(), "challenge_id": c["id"], "name": "Mine", "captain_id": person.id, "member_count": 1} for c in challenges]
+        teams = [
+            {
+                "id": uuid.uuid4(),
+                "challenge_id": c["id"],
+                "name": "Mine",
+                "captain_id": person.id,
+                "member_count": 1,
+            }
+            for c in challenges
+        ]
         await db.execute(insert(Team), teams)
         await db.execute(
             insert(TeamMember),
-            [{"team_id": t["id"], "user_id": person.id, "challenge_id": t["challenge_id"], "role": "captain"} for t in teams],
+            [
+                {
+                    "team_id": t["id"],
+                    "user_id": person.id,
+                    "challenge_id": t["challenge_id"],
+                    "role": "captain",
+                }
+                for t in teams
+            ],
         )
         await db.execute(
-            insert(Submission), [{"team_id": t["id"], "round_id": r["id"]} for t, r in zip(teams, rounds, strict=True)]
+            insert(Submission),
+            [{"team_id": t["id"], "round_id": r["id"]} for t, r in zip(teams, rounds, strict=True)],
         )
         await as_user(client, db, person)
         await client.get("/me/challenges")
-        results = []
+        shown = []
 
-        async def get():
+        async def get(shown=shown):
             response = await client.get("/me/challenges")
-            results.append(response.text.count('<article id="challenge-'))
+            shown.append(response.text.count('<article id="challenge-'))
 
         counts.append(await counted_statements(connection, get))
-        assert results == [size]
+        assert shown == [size]
     assert counts[0] == counts[1]
     assert counts[1] <= 6
 
@@ -253,9 +315,15 @@ async def test_submit_blocker_names_the_minimum_in_the_current_language(db):
     challenge = await make_challenge(db, team_min=2, team_max=3)
     captain = await registered(db, challenge, "Solo Sol")
     team = await make_team(db, challenge, captain)
-    assert await submit_blocker(db, team, challenge) == "Your team has 1 member; this challenge requires at least 2."
+    assert (
+        await submit_blocker(db, team, challenge)
+        == "Your team has 1 member; this challenge requires at least 2."
+    )
     with in_locale("fr"):
-        assert await submit_blocker(db, team, challenge) == "Votre équipe compte 1 membre ; ce défi en exige au moins 2."
+        assert (
+            await submit_blocker(db, team, challenge)
+            == "Votre équipe compte 1 membre ; ce défi en exige au moins 2."
+        )
     second = await registered(db, challenge, "Duo Dan")
     db.add(TeamMember(team_id=team.id, user_id=second.id, challenge_id=challenge.id))
     await db.flush()
@@ -273,4 +341,7 @@ async def test_submit_blocker_refuses_members_without_an_approved_registration_a
     challenge.team_max = 1
     challenge.team_min = 1
     await db.flush()
-    assert await submit_blocker(db, team, challenge) == "Your team has 2 members; this challenge allows at most 1."
+    assert (
+        await submit_blocker(db, team, challenge)
+        == "Your team has 2 members; this challenge allows at most 1."
+    )

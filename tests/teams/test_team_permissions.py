@@ -18,7 +18,17 @@ from app.teams.invitations import invitation_path
 from tests.factories import make_challenge, make_founder
 from tests.teams.team_support import as_user, join_request, make_cast, send
 
-CAST = ("captain", "member", "other_member", "founder", "other_founder", "judge", "outsider", "participant", "visitor")
+CAST = (
+    "captain",
+    "member",
+    "other_member",
+    "founder",
+    "other_founder",
+    "judge",
+    "outsider",
+    "participant",
+    "visitor",
+)
 LOGIN = "sign-in"
 REASON = {"reason": "Checked with the jury."}
 
@@ -27,20 +37,50 @@ ROUTES = [
     # pages
     ("GET", "/challenges/{slug}/teams", None, (200, 200, 200, 200, 403, 403, 403, 200, LOGIN)),
     ("GET", "/challenges/{slug}/teams/new", None, (409, 409, 409, 403, 403, 403, 403, 200, LOGIN)),
-    ("POST", "/challenges/{slug}/teams/new", {"name": "Newcomers"}, (409, 409, 409, 403, 403, 403, 403, 303, LOGIN)),
-    ("POST", "/teams/{other_team}/join-requests", {"message": "Hi"}, (409, 409, 409, 403, 403, 403, 403, 303, LOGIN)),
-    ("POST", "/teams/{team}/join-requests/{request}/cancel", None, (404, 404, 404, 403, 403, 403, 403, 303, LOGIN)),
+    (
+        "POST",
+        "/challenges/{slug}/teams/new",
+        {"name": "Newcomers"},
+        (409, 409, 409, 403, 403, 403, 403, 303, LOGIN),
+    ),
+    (
+        "POST",
+        "/teams/{other_team}/join-requests",
+        {"message": "Hi"},
+        (409, 409, 409, 403, 403, 403, 403, 303, LOGIN),
+    ),
+    (
+        "POST",
+        "/teams/{team}/join-requests/{request}/cancel",
+        None,
+        (404, 404, 404, 403, 403, 403, 403, 303, LOGIN),
+    ),
     ("GET", "/teams/{team}", None, (200, 200, 404, 200, 404, 404, 404, 404, LOGIN)),
     ("POST", "/teams/{team}/edit", {"name": "Renamed"}, (303, 403, 404, 403, 404, 404, 404, 404, LOGIN)),
-    ("POST", "/teams/{team}/invitations", {"email": "new@example.org"}, (303, 403, 404, 403, 404, 404, 404, 404, LOGIN)),
-    ("POST", "/teams/{team}/invitations/{invitation}/revoke", None, (303, 403, 404, 403, 404, 404, 404, 404, LOGIN)),
+    (
+        "POST",
+        "/teams/{team}/invitations",
+        {"email": "new@example.org"},
+        (303, 403, 404, 403, 404, 404, 404, 404, LOGIN),
+    ),
+    (
+        "POST",
+        "/teams/{team}/invitations/{invitation}/revoke",
+        None,
+        (303, 403, 404, 403, 404, 404, 404, 404, LOGIN),
+    ),
     (
         "POST",
         "/teams/{team}/join-requests/{request}/decision",
         {"decision": "approve"},
         (303, 403, 404, 403, 404, 404, 404, 404, LOGIN),
     ),
-    ("POST", "/teams/{team}/members/{member}/remove", REASON, (303, 403, 404, 303, 404, 404, 404, 404, LOGIN)),
+    (
+        "POST",
+        "/teams/{team}/members/{member}/remove",
+        REASON,
+        (303, 403, 404, 303, 404, 404, 404, 404, LOGIN),
+    ),
     (
         "POST",
         "/teams/{team}/captain",
@@ -59,7 +99,12 @@ ROUTES = [
     ("GET", "/me/challenges", None, (200, 200, 200, 200, 200, 200, 200, 200, LOGIN)),
     # API
     ("GET", "/api/v1/challenges/{slug}/teams", None, (200, 200, 200, 200, 403, 403, 403, 200, 401)),
-    ("POST", "/api/v1/challenges/{slug}/teams", {"name": "Api Team"}, (409, 409, 409, 403, 403, 403, 403, 201, 401)),
+    (
+        "POST",
+        "/api/v1/challenges/{slug}/teams",
+        {"name": "Api Team"},
+        (409, 409, 409, 403, 403, 403, 403, 201, 401),
+    ),
     ("GET", "/api/v1/teams/{team}", None, (200, 200, 404, 200, 404, 404, 404, 404, 401)),
     ("PATCH", "/api/v1/teams/{team}", {"name": "Renamed"}, (200, 403, 404, 403, 404, 404, 404, 404, 401)),
     (
@@ -88,7 +133,12 @@ ROUTES = [
         {"email": "new@example.org"},
         (201, 403, 404, 403, 404, 404, 404, 404, 401),
     ),
-    ("DELETE", "/api/v1/teams/{team}/invitations/{invitation}", None, (204, 403, 404, 403, 404, 404, 404, 404, 401)),
+    (
+        "DELETE",
+        "/api/v1/teams/{team}/invitations/{invitation}",
+        None,
+        (204, 403, 404, 403, 404, 404, 404, 404, 401),
+    ),
     ("POST", "/api/v1/invitations/team/{token}", None, (403, 403, 403, 403, 403, 403, 403, 200, 401)),
     ("GET", "/api/v1/teams/{team}/join-requests", None, (200, 403, 404, 403, 404, 404, 404, 404, 401)),
     ("POST", "/api/v1/teams/{other_team}/join-requests", {}, (409, 409, 409, 403, 403, 403, 403, 201, 401)),
@@ -98,7 +148,12 @@ ROUTES = [
         {"decision": "approve"},
         (200, 403, 404, 403, 404, 404, 404, 404, 401),
     ),
-    ("DELETE", "/api/v1/teams/{team}/join-requests/{request}", None, (404, 404, 404, 403, 403, 403, 403, 204, 401)),
+    (
+        "DELETE",
+        "/api/v1/teams/{team}/join-requests/{request}",
+        None,
+        (404, 404, 404, 403, 403, 403, 403, 204, 401),
+    ),
 ]
 
 
@@ -130,9 +185,10 @@ async def ask_everyone(client, db, connection, people, method, path, data, names
 
 
 async def setting(db, settings, invitation_only: bool = False):
-    from app.teams.models import TeamInvitation
-    from app.db import utcnow
     import datetime as dt
+
+    from app.db import utcnow
+    from app.teams.models import TeamInvitation
 
     cast = await make_cast(db, visibility="invitation" if invitation_only else "public")
     other_founder = await make_founder(db, await make_challenge(db), name="Oscar Elsewhere")
@@ -145,7 +201,10 @@ async def setting(db, settings, invitation_only: bool = False):
         expires_at=utcnow() + dt.timedelta(days=7),
     )
     pending = TeamInvitation(
-        team_id=cast.team.id, email="pending@example.org", invited_by_id=cast.captain.id, expires_at=invitation.expires_at
+        team_id=cast.team.id,
+        email="pending@example.org",
+        invited_by_id=cast.captain.id,
+        expires_at=invitation.expires_at,
     )
     db.add_all([invitation, pending])
     await db.flush()
@@ -165,8 +224,12 @@ async def setting(db, settings, invitation_only: bool = False):
     return cast, people, names
 
 
-@pytest.mark.parametrize(("method", "path", "data", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _d, _e in ROUTES])
-async def test_each_role_gets_the_expected_answer(method, path, data, expected, client, db, connection, settings):
+@pytest.mark.parametrize(
+    ("method", "path", "data", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _d, _e in ROUTES]
+)
+async def test_each_role_gets_the_expected_answer(
+    method, path, data, expected, client, db, connection, settings
+):
     _cast, people, names = await setting(db, settings)
     answers = await ask_everyone(client, db, connection, people, method, path, data, names)
     assert answers == dict(zip(CAST, expected, strict=True))
@@ -178,18 +241,29 @@ TEAM_ROUTES = [route for route in ROUTES if "{team}" in route[1] and "join-reque
 @pytest.mark.parametrize(
     ("method", "path", "data", "_expected"), TEAM_ROUTES, ids=[f"{m} {p}" for m, p, _d, _e in TEAM_ROUTES]
 )
-async def test_unknown_teams_are_not_found_for_everyone(method, path, data, _expected, client, db, connection, settings):
-    cast, people, names = await setting(db, settings)
+async def test_unknown_teams_are_not_found_for_everyone(
+    method, path, data, _expected, client, db, connection, settings
+):
+    _cast, people, names = await setting(db, settings)
     names = {**names, "team": "00000000-0000-0000-0000-000000000001"}
     signed_in = {role: person for role, person in people.items() if person is not None}
     answers = await ask_everyone(client, db, connection, signed_in, method, path, data, names)
     assert set(answers.values()) == {404}
 
 
-async def test_the_teams_of_an_invitation_only_challenge_are_hidden_from_outsiders(client, db, connection, settings):
+async def test_the_teams_of_an_invitation_only_challenge_are_hidden_from_outsiders(
+    client, db, connection, settings
+):
     _cast, people, names = await setting(db, settings, invitation_only=True)
     for method, path in (("GET", "/challenges/{slug}/teams"), ("GET", "/api/v1/challenges/{slug}/teams")):
         answers = await ask_everyone(
-            client, db, connection, {"outsider": people["outsider"], "judge": people["judge"]}, method, path, None, names
+            client,
+            db,
+            connection,
+            {"outsider": people["outsider"], "judge": people["judge"]},
+            method,
+            path,
+            None,
+            names,
         )
         assert answers == {"outsider": 404, "judge": 404}
