@@ -54,6 +54,11 @@ KINDS: dict[str, Kind] = {
     ),
     # Written by people, not by the code: no message id to translate, the text is the parameter itself.
     "announcement": Kind(title="%(title)s", body="%(text)s"),
+    # `milestone` and `until` are given in each language by app.challenges.rounds.extend_deadline.
+    "deadline_extended": Kind(
+        title=lazy("%(challenge)s: a deadline has been extended"),
+        body=lazy("New closing time for %(milestone)s: %(until)s."),
+    ),
 }
 
 
