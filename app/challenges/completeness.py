@@ -18,6 +18,7 @@ from litestar.exceptions import ClientException
 from app.platform.i18n import gettext as _
 
 CHALLENGE_ATTRIBUTES = (
+    "id",
     "title",
     "summary",
     "description",

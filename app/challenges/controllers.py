@@ -104,7 +104,7 @@ async def challenge_calendar(
         "content-disposition": f'attachment; filename="{page.challenge.slug}.ics"',
         "cache-control": "public, max-age=300" if listed and actor is None else "no-store",
     }
-    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+    return Response(body, media_type="text/calendar", headers=headers)
 
 
 @post("/challenges/{slug:str}/announcements", name="challenges:announce", **PAGE)
