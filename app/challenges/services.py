@@ -44,8 +44,9 @@ SLUG_MAX = 60
 
 
 def slugify(text: str, fallback: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:SLUG_MAX].strip("-")
+    # Accents go (é -> e); any other character, dashes included, separates words.
+    bare = "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
+    slug = re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")[:SLUG_MAX].strip("-")
     return slug if len(slug) >= 3 else f"{fallback}-{slug}".strip("-")
 
 
