@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from sqlalchemy import delete, select
 
 from app.challenges.models import Challenge, Prize
@@ -32,8 +32,10 @@ QUESTIONS_MAX = 30
 
 def moved(items: Sequence[T], index: int, direction: str) -> list[T]:
     """`items` with the one at `index` moved one place up or down (unchanged at either end)."""
+    if direction not in ("up", "down"):
+        raise ClientException(detail=_("Choose to move it up or down."))
     order = list(items)
-    target = index - 1 if direction == "up" else index + 1 if direction == "down" else index
+    target = index - 1 if direction == "up" else index + 1
     if 0 <= target < len(order):
         order[index], order[target] = order[target], order[index]
     return order

@@ -165,7 +165,7 @@ def _round_id(target: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(target))
     except ValueError:
-        raise NotFoundException() from None
+        raise InvalidInput({"target": _("Choose a deadline from the list.")}) from None
 
 
 def _later_time(value: Any, timezone: str, current: dt.datetime | None, now: dt.datetime) -> dt.datetime:

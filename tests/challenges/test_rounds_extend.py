@@ -126,7 +126,8 @@ async def test_drafts_have_no_extensions_and_unknown_targets_are_not_found(db, b
     other = await make_challenge(db, now=NOW)
     other_round = await db.scalar(select(Round).where(Round.challenge_id == other.id))
     assert (await extend(client, challenge, other_round.id, NOW + 30 * DAY)).status_code == 404
-    assert (await extend(client, challenge, "everything", NOW + 30 * DAY)).status_code == 404
+    unknown = await extend(client, challenge, "everything", NOW + 30 * DAY)
+    assert unknown.status_code == 422 and "Choose a deadline from the list." in text_of(unknown.text)
     with time_machine.travel(NOW, tick=False):
         blank = await client.submit(f"/challenges/{challenge.slug}/extend", {"target": "registration", "until": ""})
     assert blank.status_code == 422 and "This field is required." in text_of(blank.text)
