@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 NOTIFIED_STATUSES = ("pending", "approved")
 
 
-async def notify_registered(session: AsyncSession, challenge: Challenge, kind: str, params: dict[str, Any]) -> int:
+async def notify_registered(
+    session: AsyncSession, challenge: Challenge, kind: str, params: dict[str, Any]
+) -> int:
     """Notify every person registered (pending or approved) for `challenge`; returns how many."""
     user_ids = list(
         await session.scalars(
@@ -47,10 +49,17 @@ async def post_announcement(
     session.add(announcement)
     await session.flush()
     count = await notify_registered(
-        session, challenge, "announcement", {"title": f"{challenge.title}: {data['title']}", "text": data["body"]}
+        session,
+        challenge,
+        "announcement",
+        {"title": f"{challenge.title}: {data['title']}", "text": data["body"]},
     )
     await audit.record(
-        session, actor, "challenge:announce", "challenge", challenge.id,
+        session,
+        actor,
+        "challenge:announce",
+        "challenge",
+        challenge.id,
         {"announcement_id": str(announcement.id), "title": data["title"], "notified": count},
     )
     return announcement

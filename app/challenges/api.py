@@ -69,7 +69,9 @@ PUBLIC_API = {**API, "opt": {"public": True}}
 
 
 def _organizer(organization: Any) -> OrganizerView:
-    return OrganizerView(slug=organization.slug, name=organization.name, verified=organization.verified_at is not None)
+    return OrganizerView(
+        slug=organization.slug, name=organization.name, verified=organization.verified_at is not None
+    )
 
 
 def _program(program: Any, **extra: Any) -> ProgramView:
@@ -95,16 +97,28 @@ def _program_detail(page: programs.ProgramPage) -> ProgramView:
 
 def _field(field: Any) -> FieldView:
     return FieldView(
-        id=field.id, key=field.key, label=field.label, kind=field.kind, required=field.required,
-        help_text=field.help_text, choices=list(field.choices), allowed_types=list(field.allowed_types),
-        max_size_mb=field.max_size_mb, retired_at=field.retired_at,
+        id=field.id,
+        key=field.key,
+        label=field.label,
+        kind=field.kind,
+        required=field.required,
+        help_text=field.help_text,
+        choices=list(field.choices),
+        allowed_types=list(field.allowed_types),
+        max_size_mb=field.max_size_mb,
+        retired_at=field.retired_at,
     )
 
 
 def _round(round_: Any, fields: list[Any]) -> RoundView:
     return RoundView(
-        id=round_.id, position=round_.position, name=round_.name, description=round_.description,
-        opens_at=round_.opens_at, deadline=round_.deadline, rubric_planned=round_.rubric_planned,
+        id=round_.id,
+        position=round_.position,
+        name=round_.name,
+        description=round_.description,
+        opens_at=round_.opens_at,
+        deadline=round_.deadline,
+        rubric_planned=round_.rubric_planned,
         fields=[_field(field) for field in fields],
     )
 
@@ -113,16 +127,33 @@ def _challenge(page: services.ChallengePage) -> ChallengeView:
     c = page.challenge
     upcoming = page.next_deadline
     return ChallengeView(
-        slug=c.slug, title=c.title, summary=c.summary, description=c.description, rules=c.rules,
-        rules_version=c.rules_version, program=page.program.slug if page.program else None,
-        visibility=c.visibility, contact_email=c.contact_email, timezone=c.timezone,
-        allowed_kinds=list(c.allowed_kinds), allowed_countries=list(c.allowed_countries),
-        team_min=c.team_min, team_max=c.team_max, approval_mode=c.approval_mode,
-        approval_domains=list(c.approval_domains), registration_questions=list(c.registration_questions),
-        registration_opens_at=c.registration_opens_at, registration_closes_at=c.registration_closes_at,
-        judging_ends_at=c.judging_ends_at, results_at=c.results_at, published_at=c.published_at,
-        phase=str(page.phase), registration_open=page.registration_open,
-        next_deadline=MilestoneView(kind=upcoming.kind, at=upcoming.at, label=upcoming.label) if upcoming else None,
+        slug=c.slug,
+        title=c.title,
+        summary=c.summary,
+        description=c.description,
+        rules=c.rules,
+        rules_version=c.rules_version,
+        program=page.program.slug if page.program else None,
+        visibility=c.visibility,
+        contact_email=c.contact_email,
+        timezone=c.timezone,
+        allowed_kinds=list(c.allowed_kinds),
+        allowed_countries=list(c.allowed_countries),
+        team_min=c.team_min,
+        team_max=c.team_max,
+        approval_mode=c.approval_mode,
+        approval_domains=list(c.approval_domains),
+        registration_questions=list(c.registration_questions),
+        registration_opens_at=c.registration_opens_at,
+        registration_closes_at=c.registration_closes_at,
+        judging_ends_at=c.judging_ends_at,
+        results_at=c.results_at,
+        published_at=c.published_at,
+        phase=str(page.phase),
+        registration_open=page.registration_open,
+        next_deadline=MilestoneView(kind=upcoming.kind, at=upcoming.at, label=upcoming.label)
+        if upcoming
+        else None,
         organizers=[_organizer(o) for o in page.organizers],
         prizes=[PrizeView(title=p.title, description=p.description, reward=p.reward) for p in page.prizes],
         rounds=[_round(r, page.fields.get(r.id, [])) for r in page.rounds],
@@ -142,7 +173,10 @@ async def api_list_programs(db: AsyncSession, actor: Actor | None, page: PageNum
     result = await programs.list_programs(db, actor, page)
     return ProgramList(
         items=[_program(program, challenge_count=count) for program, count in result.items],
-        page=result.number, per_page=result.size, total=result.total, pages=result.pages,
+        page=result.number,
+        per_page=result.size,
+        total=result.total,
+        pages=result.pages,
     )
 
 
@@ -183,7 +217,9 @@ async def api_create_challenge(
 
 
 @get("/api/v1/challenges/{slug:str}", name="challenges:api_show", **PUBLIC_API)
-async def api_show_challenge(db: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime) -> ChallengeView:
+async def api_show_challenge(
+    db: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
+) -> ChallengeView:
     """A challenge the caller may see (drafts for their founders), with rounds, forms and prizes."""
     return _challenge(await services.challenge_page(db, actor, slug, now))
 
@@ -204,8 +240,12 @@ async def api_publish_challenge(db: AsyncSession, actor: Actor, slug: str, now: 
     return _challenge(await services.challenge_page(db, actor, slug, now))
 
 
-@post("/api/v1/challenges/{slug:str}/registration/extend", name="challenges:api_extend_registration",
-      status_code=200, **API)
+@post(
+    "/api/v1/challenges/{slug:str}/registration/extend",
+    name="challenges:api_extend_registration",
+    status_code=200,
+    **API,
+)
 async def api_extend_registration(
     db: AsyncSession, actor: Actor, slug: str, data: Extension, now: dt.datetime
 ) -> ChallengeView:
@@ -218,7 +258,9 @@ async def api_extend_registration(
 
 
 @get("/api/v1/challenges/{slug:str}/rounds", name="challenges:api_rounds", **PUBLIC_API)
-async def api_list_rounds(db: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime) -> list[RoundView]:
+async def api_list_rounds(
+    db: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
+) -> list[RoundView]:
     page = await services.challenge_page(db, actor, slug, now)
     return [_round(r, page.fields.get(r.id, [])) for r in page.rounds]
 
@@ -232,7 +274,9 @@ async def _round_view(db: AsyncSession, actor: Actor, slug: str, round_id: uuid.
 async def api_add_round(db: AsyncSession, actor: Actor, slug: str, data: RoundCreate) -> Response[RoundView]:
     round_ = await rounds.add_round(db, actor, slug, body_values(data))
     view = await _round_view(db, actor, slug, round_.id)
-    return Response(view, status_code=201, headers={"location": f"/api/v1/challenges/{slug}/rounds/{round_.id}"})
+    return Response(
+        view, status_code=201, headers={"location": f"/api/v1/challenges/{slug}/rounds/{round_.id}"}
+    )
 
 
 @patch("/api/v1/challenges/{slug:str}/rounds/{round_id:uuid}", name="challenges:api_update_round", **API)
@@ -244,8 +288,12 @@ async def api_update_round(
     return await _round_view(db, actor, slug, round_id)
 
 
-@post("/api/v1/challenges/{slug:str}/rounds/{round_id:uuid}/extend", name="challenges:api_extend_round",
-      status_code=200, **API)
+@post(
+    "/api/v1/challenges/{slug:str}/rounds/{round_id:uuid}/extend",
+    name="challenges:api_extend_round",
+    status_code=200,
+    **API,
+)
 async def api_extend_round(
     db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, data: Extension, now: dt.datetime
 ) -> RoundView:
@@ -265,7 +313,9 @@ async def api_add_field(
 
 @delete(
     "/api/v1/challenges/{slug:str}/rounds/{round_id:uuid}/fields/{field_id:uuid}",
-    name="challenges:api_remove_field", status_code=200, **API,
+    name="challenges:api_remove_field",
+    status_code=200,
+    **API,
 )
 async def api_remove_field(
     db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, field_id: uuid.UUID, now: dt.datetime

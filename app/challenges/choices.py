@@ -158,7 +158,11 @@ COUNTDOWN_LABELS = {
 
 
 def milestone_label(kind: str, round_name: str = "") -> str:
-    return gettext(MILESTONE_LABELS[kind], round=round_name) if "round" in kind else gettext(MILESTONE_LABELS[kind])
+    return (
+        gettext(MILESTONE_LABELS[kind], round=round_name)
+        if "round" in kind
+        else gettext(MILESTONE_LABELS[kind])
+    )
 
 
 def countdown(kind: str, at: dt.datetime, now: dt.datetime, round_name: str = "") -> str:

@@ -20,7 +20,18 @@ from app.challenges.api import ROUTES as API_ROUTES
 from app.challenges.completeness import Incomplete
 from app.challenges.editor_controllers import ROUTES as EDITOR_ROUTES
 from app.challenges.editor_controllers import editor_page
-from app.challenges.pages import PAGE, PUBLIC_PAGE, Failed, Form, choice_lists, failed_form, helpers, many, text, texts
+from app.challenges.pages import (
+    PAGE,
+    PUBLIC_PAGE,
+    Failed,
+    Form,
+    choice_lists,
+    failed_form,
+    helpers,
+    many,
+    text,
+    texts,
+)
 from app.challenges.program_controllers import ROUTES as PROGRAM_ROUTES
 from app.challenges.schemas import DETAIL_FIELDS, TIMELINE_FIELDS
 from app.platform.context import get_context
@@ -35,7 +46,11 @@ LIST_FIELDS = ("allowed_kinds", "allowed_countries")
 
 
 async def _new_page(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, values: dict[str, Any], errors: dict[str, str],
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    values: dict[str, Any],
+    errors: dict[str, str],
     status_code: int = 200,
 ) -> Response[str]:
     context = {
@@ -53,7 +68,9 @@ async def new_challenge(request: Request[Any, Any, Any], db: AsyncSession, actor
 
 
 @post("/challenges", name="challenges:create", **PAGE)
-async def create_challenge(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form) -> Response[Any]:
+async def create_challenge(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form
+) -> Response[Any]:
     values = texts(data, "title", "summary", "program")
     chosen = many(data, "organizations")
     try:
@@ -68,8 +85,13 @@ async def create_challenge(request: Request[Any, Any, Any], db: AsyncSession, ac
 
 
 async def _challenge_page(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime,
-    failed: Failed | None = None, status_code: int = 200,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor | None,
+    slug: str,
+    now: dt.datetime,
+    failed: Failed | None = None,
+    status_code: int = 200,
 ) -> Response[str]:
     page = await services.challenge_page(db, actor, slug, now)
     context = {
@@ -81,8 +103,14 @@ async def _challenge_page(
         "announce": failed or Failed("announce", {}),
         **helpers(),
     }
-    return render(request, "challenges/show.html", context, block="announcement_form", status_code=status_code,
-                  private=page.challenge.published_at is None or page.challenge.visibility != "public")
+    return render(
+        request,
+        "challenges/show.html",
+        context,
+        block="announcement_form",
+        status_code=status_code,
+        private=page.challenge.published_at is None or page.challenge.visibility != "public",
+    )
 
 
 @get("/challenges/{slug:str}", name="challenges:show", **PUBLIC_PAGE)
@@ -98,7 +126,9 @@ async def challenge_calendar(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
 ) -> Response[str]:
     page = await services.challenge_page(db, actor, slug, now)
-    body = ical.calendar(page.challenge, page.rounds, base_url=get_context(request.scope).settings.base_url, now=now)
+    body = ical.calendar(
+        page.challenge, page.rounds, base_url=get_context(request.scope).settings.base_url, now=now
+    )
     listed = "listed" in page.relations
     headers = {
         "content-disposition": f'attachment; filename="{page.challenge.slug}.ics"',
@@ -117,7 +147,11 @@ async def announce(
     except InvalidInput as exc:
         failed = Failed("announce", values, exc.errors)
         return await _challenge_page(request, db, actor, slug, now, failed, 422)
-    flash(request, "success", _("Your announcement has been published and everyone registered has been notified."))
+    flash(
+        request,
+        "success",
+        _("Your announcement has been published and everyone registered has been notified."),
+    )
     return redirect(request, f"/challenges/{slug}#announcements")
 
 
@@ -125,12 +159,16 @@ async def announce(
 
 
 @get("/challenges/{slug:str}/edit", name="challenges:edit", **PAGE)
-async def edit_challenge(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
+async def edit_challenge(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[str]:
     return await editor_page(request, db, actor, slug)
 
 
 def _details(data: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = texts(data, *(name for name in DETAIL_FIELDS if name not in LIST_FIELDS), "program")
+    values: dict[str, Any] = texts(
+        data, *(name for name in DETAIL_FIELDS if name not in LIST_FIELDS), "program"
+    )
     values.update({name: many(data, name) for name in LIST_FIELDS})
     if "slug" in data:
         values["slug"] = text(data, "slug")
@@ -206,9 +244,13 @@ async def extend_deadline(
 
 
 @get("/founder", name="founder:dashboard", **PAGE)
-async def founder_dashboard(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime) -> Response[str]:
+async def founder_dashboard(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime
+) -> Response[str]:
     groups = await dashboard.founder_dashboard(db, actor, now)
-    return render(request, "challenges/dashboard.html", {"groups": groups, "now": now, **helpers(), **choice_lists()})
+    return render(
+        request, "challenges/dashboard.html", {"groups": groups, "now": now, **helpers(), **choice_lists()}
+    )
 
 
 PAGE_ROUTES = [

@@ -80,6 +80,8 @@ async def founder_dashboard(
         its_rounds = rounds[challenge.id]
         phase = lifecycle.phase(challenge, its_rounds, now)
         groups[phase].append(
-            DashboardRow(challenge, phase, pending, approved, lifecycle.next_deadline(challenge, its_rounds, now))
+            DashboardRow(
+                challenge, phase, pending, approved, lifecycle.next_deadline(challenge, its_rounds, now)
+            )
         )
     return [(phase, groups[phase]) for phase in PHASE_ORDER if groups[phase]]

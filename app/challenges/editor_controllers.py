@@ -13,7 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.sessions import Actor
 from app.challenges import forms, prizes, rounds, services
 from app.challenges.completeness import Incomplete
-from app.challenges.pages import PAGE, Failed, Form, choice_lists, failed_form, helpers, many, state_of, text, texts
+from app.challenges.pages import (
+    PAGE,
+    Failed,
+    Form,
+    choice_lists,
+    failed_form,
+    helpers,
+    many,
+    state_of,
+    text,
+    texts,
+)
 from app.challenges.schemas import FIELD_FIELDS, ROUND_FIELDS, TIMELINE_FIELDS, local_input
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
@@ -68,16 +79,24 @@ async def editor_page(
         "state": state_of(failed),
         "tz": challenge.timezone,
         "details": _detail_values(challenge, editor.programs),
-        "timeline": {name: local_input(getattr(challenge, name), challenge.timezone) for name in TIMELINE_FIELDS},
+        "timeline": {
+            name: local_input(getattr(challenge, name), challenge.timezone) for name in TIMELINE_FIELDS
+        },
         **helpers(),
         **choice_lists(challenge.timezone),
     }
     block = SECTIONS[failed.form] if failed else None
-    return render(request, "challenges/edit.html", context, block=block, status_code=failed.status if failed else 200)
+    return render(
+        request, "challenges/edit.html", context, block=block, status_code=failed.status if failed else 200
+    )
 
 
 async def round_page(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
     failed: Failed | None = None,
 ) -> Response[str]:
     editor = await forms.round_editor(db, actor, slug, round_id)
@@ -100,7 +119,9 @@ async def round_page(
         **choice_lists(tz),
     }
     block = SECTIONS[failed.form] if failed else None
-    return render(request, "challenges/round.html", context, block=block, status_code=failed.status if failed else 200)
+    return render(
+        request, "challenges/round.html", context, block=block, status_code=failed.status if failed else 200
+    )
 
 
 def _back(slug: str, anchor: str) -> str:
@@ -113,7 +134,9 @@ PRIZE_FIELDS = ("title", "description", "reward")
 
 
 @post("/challenges/{slug:str}/prizes", name="challenges:add_prize", **PAGE)
-async def add_prize(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form) -> Response[Any]:
+async def add_prize(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+) -> Response[Any]:
     values = texts(data, *PRIZE_FIELDS)
     try:
         await prizes.add_prize(db, actor, slug, values)
@@ -125,7 +148,12 @@ async def add_prize(request: Request[Any, Any, Any], db: AsyncSession, actor: Ac
 
 @post("/challenges/{slug:str}/prizes/{prize_id:uuid}", name="challenges:update_prize", **PAGE)
 async def update_prize(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    prize_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *PRIZE_FIELDS)
     try:
@@ -147,7 +175,12 @@ async def remove_prize(
 
 @post("/challenges/{slug:str}/prizes/{prize_id:uuid}/move", name="challenges:move_prize", **PAGE)
 async def move_prize(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    prize_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     await prizes.move_prize(db, actor, slug, prize_id, text(data, "direction"))
     return redirect(request, _back(slug, "prizes"))
@@ -205,7 +238,9 @@ async def move_question(
 
 
 @post("/challenges/{slug:str}/rounds", name="challenges:add_round", **PAGE)
-async def add_round(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form) -> Response[Any]:
+async def add_round(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+) -> Response[Any]:
     values = texts(data, *ROUND_FIELDS)
     try:
         round_ = await rounds.add_round(db, actor, slug, values)
@@ -224,7 +259,12 @@ async def edit_round(
 
 @post("/challenges/{slug:str}/rounds/{round_id:uuid}", name="challenges:update_round", **PAGE)
 async def update_round(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     # A published round's deadline is not in the form: it moves only through "Extend a deadline".
     values = {name: text(data, name) for name in ROUND_FIELDS if name in data or name == "rubric_planned"}
@@ -250,7 +290,12 @@ async def remove_round(
 
 @post("/challenges/{slug:str}/rounds/{round_id:uuid}/move", name="challenges:move_round", **PAGE)
 async def move_round(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     try:
         await rounds.move_round(db, actor, slug, round_id, text(data, "direction"))
@@ -270,51 +315,89 @@ def _field_values(data: dict[str, Any]) -> dict[str, Any]:
 
 @post("/challenges/{slug:str}/rounds/{round_id:uuid}/fields", name="challenges:add_field", **PAGE)
 async def add_field(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     values = _field_values(data)
     try:
         await forms.add_field(db, actor, slug, round_id, values)
     except InvalidInput as exc:
-        return await round_page(request, db, actor, slug, round_id, failed_form("field", values, exc, key="new"))
+        return await round_page(
+            request, db, actor, slug, round_id, failed_form("field", values, exc, key="new")
+        )
     flash(request, "success", _("The field has been added to the form."))
     return redirect(request, f"/challenges/{slug}/rounds/{round_id}#fields")
 
 
-@post("/challenges/{slug:str}/rounds/{round_id:uuid}/fields/{field_id:uuid}", name="challenges:update_field", **PAGE)
+@post(
+    "/challenges/{slug:str}/rounds/{round_id:uuid}/fields/{field_id:uuid}",
+    name="challenges:update_field",
+    **PAGE,
+)
 async def update_field(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID,
-    field_id: uuid.UUID, data: Form,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    field_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     values = _field_values(data)
     try:
         await forms.update_field(db, actor, slug, round_id, field_id, values)
     except InvalidInput as exc:
-        return await round_page(request, db, actor, slug, round_id, failed_form("field", values, exc, key=field_id))
+        return await round_page(
+            request, db, actor, slug, round_id, failed_form("field", values, exc, key=field_id)
+        )
     flash(request, "success", _("The field has been saved."))
     return redirect(request, f"/challenges/{slug}/rounds/{round_id}#fields")
 
 
 @post(
-    "/challenges/{slug:str}/rounds/{round_id:uuid}/fields/{field_id:uuid}/remove", name="challenges:remove_field", **PAGE
+    "/challenges/{slug:str}/rounds/{round_id:uuid}/fields/{field_id:uuid}/remove",
+    name="challenges:remove_field",
+    **PAGE,
 )
 async def remove_field(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID,
-    field_id: uuid.UUID, now: dt.datetime,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    field_id: uuid.UUID,
+    now: dt.datetime,
 ) -> Response[Any]:
     try:
         retired = await forms.remove_field(db, actor, slug, round_id, field_id, now)
     except Conflict as exc:
         return await round_page(request, db, actor, slug, round_id, failed_form("field", {}, exc, key="list"))
-    message = _("The field has been retired: answers already given stay readable.") if retired else _("The field has been removed.")
+    message = (
+        _("The field has been retired: answers already given stay readable.")
+        if retired
+        else _("The field has been removed.")
+    )
     flash(request, "success", message)
     return redirect(request, f"/challenges/{slug}/rounds/{round_id}#fields")
 
 
-@post("/challenges/{slug:str}/rounds/{round_id:uuid}/fields/{field_id:uuid}/move", name="challenges:move_field", **PAGE)
+@post(
+    "/challenges/{slug:str}/rounds/{round_id:uuid}/fields/{field_id:uuid}/move",
+    name="challenges:move_field",
+    **PAGE,
+)
 async def move_field(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID,
-    field_id: uuid.UUID, data: Form,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    field_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     await forms.move_field(db, actor, slug, round_id, field_id, text(data, "direction"))
     return redirect(request, f"/challenges/{slug}/rounds/{round_id}#fields")

@@ -14,6 +14,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import NotFoundException
+
 from app.challenges.models import Challenge, Round, RoundField
 from app.challenges.prizes import moved
 from app.challenges.queries import Visible
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
 FIELDS_MAX = 40
 
 
-async def _editable_round(session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID) -> tuple[Visible, Round]:
+async def _editable_round(
+    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID
+) -> tuple[Visible, Round]:
     visible = await authorized(session, actor, slug, "challenge:edit", lock=True)
     return visible, find_round(visible, round_id)
 
@@ -48,7 +51,9 @@ def _field(fields: list[RoundField], field_id: uuid.UUID) -> RoundField:
     raise NotFoundException()
 
 
-async def add_field(session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, values: dict[str, Any]) -> RoundField:
+async def add_field(
+    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, values: dict[str, Any]
+) -> RoundField:
     """Append a question to the round's form, with a key of its own (answers are stored under it)."""
     _visible, round_ = await _editable_round(session, actor, slug, round_id)
     data = field_input(values)
@@ -63,7 +68,12 @@ async def add_field(session: AsyncSession, actor: Actor, slug: str, round_id: uu
 
 
 async def update_field(
-    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, field_id: uuid.UUID, values: dict[str, Any]
+    session: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    field_id: uuid.UUID,
+    values: dict[str, Any],
 ) -> RoundField:
     """Edit a field's wording and options; after publishing its kind stays what it was."""
     visible, round_ = await _editable_round(session, actor, slug, round_id)

@@ -46,7 +46,9 @@ def moved(items: Sequence[T], index: int, direction: str) -> list[T]:
 
 async def _prizes(session: AsyncSession, challenge: Challenge) -> list[Prize]:
     return list(
-        await session.scalars(select(Prize).where(Prize.challenge_id == challenge.id).order_by(Prize.position, Prize.id))
+        await session.scalars(
+            select(Prize).where(Prize.challenge_id == challenge.id).order_by(Prize.position, Prize.id)
+        )
     )
 
 
@@ -63,7 +65,9 @@ async def add_prize(session: AsyncSession, actor: Actor, slug: str, values: dict
     return prize
 
 
-async def update_prize(session: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID, values: dict[str, Any]) -> Prize:
+async def update_prize(
+    session: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID, values: dict[str, Any]
+) -> Prize:
     challenge = (await authorized(session, actor, slug, "challenge:edit", lock=True)).challenge
     prize = _find(await _prizes(session, challenge), prize_id)
     for name, value in prize_input(values).items():
@@ -81,7 +85,9 @@ async def remove_prize(session: AsyncSession, actor: Actor, slug: str, prize_id:
     await session.flush()
 
 
-async def move_prize(session: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID, direction: str) -> None:
+async def move_prize(
+    session: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID, direction: str
+) -> None:
     challenge = (await authorized(session, actor, slug, "challenge:edit", lock=True)).challenge
     items = await _prizes(session, challenge)
     _renumber(moved(items, items.index(_find(items, prize_id)), direction))
@@ -125,7 +131,9 @@ def new_key() -> str:
     return "q-" + secrets.token_hex(4)
 
 
-async def add_question(session: AsyncSession, actor: Actor, slug: str, values: dict[str, Any]) -> dict[str, Any]:
+async def add_question(
+    session: AsyncSession, actor: Actor, slug: str, values: dict[str, Any]
+) -> dict[str, Any]:
     """Append a question (label, required) asked at registration, with a fresh key."""
     challenge = (await authorized(session, actor, slug, "challenge:edit", lock=True)).challenge
     data = question_input(values)
@@ -137,7 +145,9 @@ async def add_question(session: AsyncSession, actor: Actor, slug: str, values: d
     return question
 
 
-async def update_question(session: AsyncSession, actor: Actor, slug: str, key: str, values: dict[str, Any]) -> None:
+async def update_question(
+    session: AsyncSession, actor: Actor, slug: str, key: str, values: dict[str, Any]
+) -> None:
     challenge = (await authorized(session, actor, slug, "challenge:edit", lock=True)).challenge
     index = _question_index(challenge, key)
     questions = list(challenge.registration_questions)

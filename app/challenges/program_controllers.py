@@ -34,12 +34,19 @@ async def list_programs(
 
 @get("/programs/new", name="programs:new", **PAGE)
 async def new_program(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> Response[str]:
-    context = {"values": {}, "errors": {}, "organizations": await organizations_of(db, actor), **choice_lists()}
+    context = {
+        "values": {},
+        "errors": {},
+        "organizations": await organizations_of(db, actor),
+        **choice_lists(),
+    }
     return render(request, "programs/new.html", context)
 
 
 @post("/programs", name="programs:create", **PAGE)
-async def create_program(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form) -> Response[Any]:
+async def create_program(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form
+) -> Response[Any]:
     values = texts(data, *programs.PROGRAM_FIELDS)
     chosen = many(data, "organizations")
     try:
@@ -57,15 +64,27 @@ async def create_program(request: Request[Any, Any, Any], db: AsyncSession, acto
 
 
 @get("/programs/{slug:str}", name="programs:show", **PUBLIC_PAGE)
-async def show_program(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, slug: str) -> Response[str]:
+async def show_program(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, slug: str
+) -> Response[str]:
     page = await programs.program_page(db, actor, slug)
-    return render(request, "programs/show.html", {"page": page, "program": page.program, **helpers()}, private=False)
+    return render(
+        request, "programs/show.html", {"page": page, "program": page.program, **helpers()}, private=False
+    )
 
 
 @get("/programs/{slug:str}/edit", name="programs:edit", **PAGE)
-async def edit_program(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
+async def edit_program(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[str]:
     page, addable = await programs.program_editor(db, actor, slug)
-    context = {"page": page, "program": page.program, "values": _values(page.program), "errors": {}, "addable": addable}
+    context = {
+        "page": page,
+        "program": page.program,
+        "values": _values(page.program),
+        "errors": {},
+        "addable": addable,
+    }
     return render(request, "programs/edit.html", {**context, **choice_lists(), **helpers()})
 
 
@@ -79,10 +98,19 @@ async def update_program(
         program = await programs.update_program(db, actor, slug, values, added)
     except InvalidInput as exc:
         page, addable = await programs.program_editor(db, actor, slug)
-        context = {"page": page, "program": page.program, "values": {**values, "organizations": added},
-                   "errors": exc.errors, "addable": addable}
+        context = {
+            "page": page,
+            "program": page.program,
+            "values": {**values, "organizations": added},
+            "errors": exc.errors,
+            "addable": addable,
+        }
         return render(
-            request, "programs/edit.html", {**context, **choice_lists(), **helpers()}, block="program_form", status_code=422
+            request,
+            "programs/edit.html",
+            {**context, **choice_lists(), **helpers()},
+            block="program_form",
+            status_code=422,
         )
     flash(request, "success", _("The program has been saved."))
     return redirect(request, f"/programs/{program.slug}")

@@ -68,7 +68,9 @@ async def create_program(
     chosen = await chosen_organizations(session, actor, organizations)
     base = slugify(data.title, "program")
     for attempt in range(3):
-        slug = await free_slug(session, Program.slug, base) if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
+        slug = (
+            await free_slug(session, Program.slug, base) if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
+        )
         program = Program(slug=slug, created_by_id=actor.id, **dataclasses.asdict(data))
         try:
             await _flush_checked(session, program)
@@ -80,7 +82,12 @@ async def create_program(
     session.add_all(ProgramOrganization(program_id=program.id, organization_id=o.id) for o in chosen)
     await session.flush()
     await audit.record(
-        session, actor, "program:create", "program", program.id, {"slug": slug, "organizations": [o.slug for o in chosen]}
+        session,
+        actor,
+        "program:create",
+        "program",
+        program.id,
+        {"slug": slug, "organizations": [o.slug for o in chosen]},
     )
     return program
 
@@ -96,21 +103,37 @@ async def update_program(
     data = program_input({**current, **{k: v for k, v in values.items() if k in PROGRAM_FIELDS}})
     added = []
     if add_organizations:
-        present = set(await session.scalars(select(ProgramOrganization.organization_id).where(
-            ProgramOrganization.program_id == program.id)))
-        added = [o for o in await chosen_organizations(session, actor, list(add_organizations)) if o.id not in present]
+        present = set(
+            await session.scalars(
+                select(ProgramOrganization.organization_id).where(
+                    ProgramOrganization.program_id == program.id
+                )
+            )
+        )
+        added = [
+            o
+            for o in await chosen_organizations(session, actor, list(add_organizations))
+            if o.id not in present
+        ]
     for name, value in dataclasses.asdict(data).items():
         setattr(program, name, value)
     await _flush_checked(
         session, program, *(ProgramOrganization(program_id=program.id, organization_id=o.id) for o in added)
     )
     await audit.record(
-        session, actor, "program:edit", "program", program.id, {"added_organizations": [o.slug for o in added]}
+        session,
+        actor,
+        "program:edit",
+        "program",
+        program.id,
+        {"added_organizations": [o.slug for o in added]},
     )
     return program
 
 
-async def list_programs(session: AsyncSession, actor: Actor | None, page: int = 1) -> Page[tuple[Program, int]]:
+async def list_programs(
+    session: AsyncSession, actor: Actor | None, page: int = 1
+) -> Page[tuple[Program, int]]:
     """Every program, newest period first, with how many published challenges the actor may see in it."""
     authz.require(actor, "program:view")
     count = (
@@ -145,7 +168,9 @@ async def program_page(session: AsyncSession, actor: Actor | None, slug: str) ->
     return ProgramPage(program, relations, list(organizations), list(challenges))
 
 
-async def program_editor(session: AsyncSession, actor: Actor, slug: str) -> tuple[ProgramPage, list[Organization]]:
+async def program_editor(
+    session: AsyncSession, actor: Actor, slug: str
+) -> tuple[ProgramPage, list[Organization]]:
     """The program for its founders' form, with their organizations that could join as co-founders."""
     page = await program_page(session, actor, slug)
     authz.require(actor, "program:edit", page.relations)

@@ -50,7 +50,8 @@ def find_round(visible: Visible, round_id: uuid.UUID) -> Round:
 
 def _round_states(rounds: list[Round], replaced: Round | None = None, **changes: Any) -> list[Any]:
     return [
-        completeness.proposed(r, completeness.ROUND_ATTRIBUTES, **(changes if r is replaced else {})) for r in rounds
+        completeness.proposed(r, completeness.ROUND_ATTRIBUTES, **(changes if r is replaced else {}))
+        for r in rounds
     ]
 
 
@@ -71,7 +72,13 @@ async def add_round(session: AsyncSession, actor: Actor, slug: str, values: dict
 
 
 async def update_round(
-    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, values: dict[str, Any], *, partial: bool = False
+    session: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    values: dict[str, Any],
+    *,
+    partial: bool = False,
 ) -> Round:
     """Change a round's details; after publishing its deadline moves only through `extend_deadline`."""
     visible = await authorized(session, actor, slug, "challenge:edit", lock=True)
@@ -104,7 +111,9 @@ async def remove_round(session: AsyncSession, actor: Actor, slug: str, round_id:
     await _renumber(session, [r for r in visible.rounds if r.id != round_id])
 
 
-async def move_round(session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, direction: str) -> None:
+async def move_round(
+    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, direction: str
+) -> None:
     visible = await authorized(session, actor, slug, "challenge:edit", lock=True)
     _require_draft(visible.challenge)
     index = visible.rounds.index(find_round(visible, round_id))
@@ -144,7 +153,9 @@ async def extend_deadline(
     current = challenge.registration_closes_at if round_ is None else round_.deadline
     new = _later_time(until, challenge.timezone, current, now)
     if round_ is None:
-        state = completeness.proposed(challenge, completeness.CHALLENGE_ATTRIBUTES, registration_closes_at=new)
+        state = completeness.proposed(
+            challenge, completeness.CHALLENGE_ATTRIBUTES, registration_closes_at=new
+        )
         await _require_complete(session, state, visible.rounds)
         challenge.registration_closes_at = new
     else:
@@ -153,11 +164,21 @@ async def extend_deadline(
     await session.flush()
     label = "registration" if round_ is None else round_.name
     await audit.record(
-        session, actor, "challenge:extend_deadline", "challenge", challenge.id,
-        {"target": label, "round_id": str(round_.id) if round_ else None,
-         "from": current.isoformat() if current else None, "to": new.isoformat()},
+        session,
+        actor,
+        "challenge:extend_deadline",
+        "challenge",
+        challenge.id,
+        {
+            "target": label,
+            "round_id": str(round_.id) if round_ else None,
+            "from": current.isoformat() if current else None,
+            "to": new.isoformat(),
+        },
     )
-    await notify_registered(session, challenge, "deadline_extended", _extension_params(challenge, round_, new))
+    await notify_registered(
+        session, challenge, "deadline_extended", _extension_params(challenge, round_, new)
+    )
     return label, current, new
 
 

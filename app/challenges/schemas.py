@@ -173,7 +173,9 @@ def local_input(value: dt.datetime | None, timezone: str) -> str:
     return value.astimezone(zone(timezone)).strftime("%Y-%m-%dT%H:%M")
 
 
-def instant(errors: Errors, name: str, value: Any, timezone: str, *, required: bool = False) -> dt.datetime | None:
+def instant(
+    errors: Errors, name: str, value: Any, timezone: str, *, required: bool = False
+) -> dt.datetime | None:
     """A time from a form (local, in `timezone`) or from JSON (with its offset), in UTC."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -181,7 +183,9 @@ def instant(errors: Errors, name: str, value: Any, timezone: str, *, required: b
         return None
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            errors.first(name, _("Give the time with its offset from UTC, such as 2027-01-31T18:00:00+01:00."))
+            errors.first(
+                name, _("Give the time with its offset from UTC, such as 2027-01-31T18:00:00+01:00.")
+            )
             return None
         return value.astimezone(dt.UTC)
     try:
@@ -310,7 +314,9 @@ def _domains(errors: Errors, value: Any) -> list[str]:
     domains = [item.lower().lstrip("@") for item in lines_of(value)]
     bad = [item for item in domains if not _DOMAIN.match(item)]
     if bad:
-        errors.first("approval_domains", _("These are not e-mail domains: %(items)s.", items=", ".join(bad[:5])))
+        errors.first(
+            "approval_domains", _("These are not e-mail domains: %(items)s.", items=", ".join(bad[:5]))
+        )
     elif len(domains) > DOMAINS_MAX:
         errors.first("approval_domains", _("List at most %(num)s domains.", num=DOMAINS_MAX))
     return list(dict.fromkeys(domains))
@@ -383,7 +389,9 @@ def field_input(values: dict[str, Any], *, kind: str | None = None) -> dict[str,
         if not types or any(item not in FILE_TYPES for item in types):
             errors.first("allowed_types", _("Tick at least one type of file."))
         out["allowed_types"] = [item for item in FILE_TYPES if item in types]
-        out["max_size_mb"] = integer(errors, "max_size_mb", values.get("max_size_mb"), minimum=1, maximum=FILE_MB_MAX)
+        out["max_size_mb"] = integer(
+            errors, "max_size_mb", values.get("max_size_mb"), minimum=1, maximum=FILE_MB_MAX
+        )
     errors.raise_any()
     return out
 
@@ -394,7 +402,8 @@ def _choices(errors: Errors, value: Any) -> list[str]:
         errors.first("choices", _("Give at least two choices, one per line."))
     elif len(items) > CHOICES_MAX or any(len(item) > CHOICE_MAX for item in items):
         errors.first(
-            "choices", _("Give at most %(num)s choices of %(size)s characters each.", num=CHOICES_MAX, size=CHOICE_MAX)
+            "choices",
+            _("Give at most %(num)s choices of %(size)s characters each.", num=CHOICES_MAX, size=CHOICE_MAX),
         )
     return items
 
@@ -665,6 +674,8 @@ def body_values(body: msgspec.Struct) -> dict[str, Any]:
         if value is msgspec.UNSET:
             continue
         if isinstance(value, list):
-            value = [msgspec.structs.asdict(item) if isinstance(item, msgspec.Struct) else item for item in value]
+            value = [
+                msgspec.structs.asdict(item) if isinstance(item, msgspec.Struct) else item for item in value
+            ]
         values[name] = value
     return values

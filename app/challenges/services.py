@@ -23,7 +23,15 @@ from sqlalchemy.exc import IntegrityError
 from app import authz
 from app.challenges import completeness, lifecycle
 from app.challenges.choices import DEFAULT_TIMEZONE
-from app.challenges.models import Announcement, Challenge, ChallengeOrganizer, Prize, Program, Round, RoundField
+from app.challenges.models import (
+    Announcement,
+    Challenge,
+    ChallengeOrganizer,
+    Prize,
+    Program,
+    Round,
+    RoundField,
+)
 from app.challenges.queries import Visible, load_challenge
 from app.challenges.schemas import RESERVED_SLUGS, Errors, challenge_details, check_slug, timeline_input
 from app.organizations.models import Organization, OrganizationMember
@@ -53,7 +61,9 @@ def slugify(text: str, fallback: str) -> str:
 async def free_slug(session: AsyncSession, column: InstrumentedAttribute[str], base: str) -> str:
     """`base`, or `base-2`, `base-3`... whichever is free (a concurrent insert is caught by the unique index)."""
     taken = set(
-        await session.scalars(select(column).where((column == base) | column.startswith(base + "-", autoescape=True)))
+        await session.scalars(
+            select(column).where((column == base) | column.startswith(base + "-", autoescape=True))
+        )
     )
     taken |= RESERVED_SLUGS
     if base not in taken:
@@ -122,8 +132,14 @@ async def create_challenge(
     _check_team(details.get("team_min", 1), details.get("team_max", 5))
     base = slugify(details["title"], "challenge")
     for attempt in range(3):
-        slug = await free_slug(session, Challenge.slug, base) if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
-        challenge = Challenge(slug=slug, program_id=program.id if program else None, created_by_id=actor.id, **details)
+        slug = (
+            await free_slug(session, Challenge.slug, base)
+            if attempt == 0
+            else f"{base}-{secrets.token_hex(3)}"
+        )
+        challenge = Challenge(
+            slug=slug, program_id=program.id if program else None, created_by_id=actor.id, **details
+        )
         try:
             async with session.begin_nested():
                 session.add(challenge)
@@ -137,7 +153,11 @@ async def create_challenge(
     await _replace_lists(session, challenge, values)
     await session.flush()
     await audit.record(
-        session, actor, "challenge:create", "challenge", challenge.id,
+        session,
+        actor,
+        "challenge:create",
+        "challenge",
+        challenge.id,
         {"slug": challenge.slug, "organizers": [o.slug for o in chosen]},
     )
     return challenge
@@ -158,12 +178,19 @@ async def authorized(
 
 
 async def organizer_count(session: AsyncSession, challenge_id: uuid.UUID) -> int:
-    return await session.scalar(
-        select(func.count()).select_from(ChallengeOrganizer).where(ChallengeOrganizer.challenge_id == challenge_id)
-    ) or 0
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(ChallengeOrganizer)
+            .where(ChallengeOrganizer.challenge_id == challenge_id)
+        )
+        or 0
+    )
 
 
-async def update_challenge(session: AsyncSession, actor: Actor, slug: str, values: dict[str, Any]) -> Challenge:
+async def update_challenge(
+    session: AsyncSession, actor: Actor, slug: str, values: dict[str, Any]
+) -> Challenge:
     """Change the details and milestones present in `values` (the rest stays). The slug changes only
     while a draft; a rules change after publishing raises the rules' version; a published challenge
     must stay complete."""
@@ -190,7 +217,12 @@ async def update_challenge(session: AsyncSession, actor: Actor, slug: str, value
     await session.flush()
     if "rules_version" in changes:
         await audit.record(
-            session, actor, "challenge:edit_rules", "challenge", challenge.id, {"rules_version": challenge.rules_version}
+            session,
+            actor,
+            "challenge:edit_rules",
+            "challenge",
+            challenge.id,
+            {"rules_version": challenge.rules_version},
         )
     return challenge
 
@@ -223,15 +255,21 @@ async def _new_slug(session: AsyncSession, challenge: Challenge, value: Any) -> 
     errors = Errors()
     slug = check_slug(errors, value)
     if challenge.published_at is not None:
-        errors.first("slug", _("The address of a published challenge cannot change: links to it are out there."))
+        errors.first(
+            "slug", _("The address of a published challenge cannot change: links to it are out there.")
+        )
     errors.raise_any()
-    taken = await session.scalar(select(Challenge.id).where(Challenge.slug == slug, Challenge.id != challenge.id))
+    taken = await session.scalar(
+        select(Challenge.id).where(Challenge.slug == slug, Challenge.id != challenge.id)
+    )
     if taken is not None:
         raise InvalidInput({"slug": _("Another challenge already uses this address.")})
     return slug
 
 
-async def add_organizer(session: AsyncSession, actor: Actor, slug: str, organization_slug: str) -> Organization:
+async def add_organizer(
+    session: AsyncSession, actor: Actor, slug: str, organization_slug: str
+) -> Organization:
     """A founder adds one of their own organizations as co-organizer: its members become founders too."""
     visible = await authorized(session, actor, slug, "challenge:edit", lock=True)
     [organization] = await chosen_organizations(session, actor, [organization_slug], field="organization")
@@ -242,11 +280,18 @@ async def add_organizer(session: AsyncSession, actor: Actor, slug: str, organiza
         )
     )
     if exists is not None:
-        raise InvalidInput({"organization": _("%(name)s already organizes this challenge.", name=organization.name)})
+        raise InvalidInput(
+            {"organization": _("%(name)s already organizes this challenge.", name=organization.name)}
+        )
     session.add(ChallengeOrganizer(challenge_id=visible.challenge.id, organization_id=organization.id))
     await session.flush()
     await audit.record(
-        session, actor, "challenge:add_organizer", "challenge", visible.challenge.id, {"organization": organization.slug}
+        session,
+        actor,
+        "challenge:add_organizer",
+        "challenge",
+        visible.challenge.id,
+        {"organization": organization.slug},
     )
     return organization
 
@@ -266,8 +311,16 @@ async def publish_challenge(session: AsyncSession, actor: Actor, slug: str, now:
     challenge.published_at = now
     await session.flush()
     await audit.record(
-        session, actor, "challenge:publish", "challenge", challenge.id,
-        {"slug": challenge.slug, "visibility": challenge.visibility, "rules_version": challenge.rules_version},
+        session,
+        actor,
+        "challenge:publish",
+        "challenge",
+        challenge.id,
+        {
+            "slug": challenge.slug,
+            "visibility": challenge.visibility,
+            "rules_version": challenge.rules_version,
+        },
     )
     return challenge
 
@@ -293,7 +346,9 @@ class ChallengePage:
     registration_open: bool
 
 
-async def challenge_page(session: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime) -> ChallengePage:
+async def challenge_page(
+    session: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
+) -> ChallengePage:
     """The public page, or for founders the preview of a draft; 404 for anyone who may not see it."""
     visible = await load_challenge(session, actor, slug)
     challenge, rounds = visible.challenge, visible.rounds
@@ -351,7 +406,9 @@ async def organizers(session: AsyncSession, challenge_id: uuid.UUID) -> list[Org
 
 async def prizes(session: AsyncSession, challenge_id: uuid.UUID) -> list[Prize]:
     return list(
-        await session.scalars(select(Prize).where(Prize.challenge_id == challenge_id).order_by(Prize.position, Prize.id))
+        await session.scalars(
+            select(Prize).where(Prize.challenge_id == challenge_id).order_by(Prize.position, Prize.id)
+        )
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.challenges.core_fixtures import browser, cast, send  # noqa: F401
-from tests.challenges.test_core_permissions import ROUTES, fill, names_for
+from tests.challenges.core.helpers import send
+from tests.challenges.core.test_core_permissions import ROUTES, names_for
 from tests.conftest import text_of
 
 JUNK = "\x00\x07" + "é" * 6000
@@ -34,10 +34,14 @@ def explained(response) -> bool:
     if response.headers.get("content-type", "").startswith("application/problem+json"):
         return bool(response.json().get("detail"))
     # A page says it above the form, beside a field, or on the error page.
-    return any(mark in response.text for mark in ("flash flash-error", 'class="field-error"', 'class="error-page"'))
+    return any(
+        mark in response.text for mark in ("flash flash-error", 'class="field-error"', 'class="error-page"')
+    )
 
 
-@pytest.mark.parametrize(("method", "path", "data"), WITH_BODIES, ids=[f"{m} {p}" for m, p, _d in WITH_BODIES])
+@pytest.mark.parametrize(
+    ("method", "path", "data"), WITH_BODIES, ids=[f"{m} {p}" for m, p, _d in WITH_BODIES]
+)
 async def test_junk_values_are_refused_with_a_message(method, path, data, cast, browser, db, connection):
     names = await names_for(db, cast)
     client = await browser(cast.founder)
@@ -49,7 +53,10 @@ async def test_junk_values_are_refused_with_a_message(method, path, data, cast, 
         finally:
             await savepoint.rollback()
         assert 400 <= response.status_code < 500 or (body == {} and response.status_code in (200, 303)), (
-            body is not None, response.status_code, text_of(response.text)[:300])
+            body is not None,
+            response.status_code,
+            text_of(response.text)[:300],
+        )
         if response.status_code >= 400:
             assert explained(response), text_of(response.text)[:500]
 
@@ -58,7 +65,9 @@ async def test_junk_values_are_refused_with_a_message(method, path, data, cast, 
 async def test_ids_that_do_not_exist_are_not_found(method, path, cast, browser, db):
     names = await names_for(db, cast)
     client = await browser(cast.founder)
-    response = await send(client, method, path.format(**names), {"direction": "up"} if method == "POST" else {})
+    response = await send(
+        client, method, path.format(**names), {"direction": "up"} if method == "POST" else {}
+    )
     assert response.status_code == 404
 
 
@@ -66,7 +75,9 @@ async def test_json_that_is_not_an_object_is_refused(cast, browser):
     client = await browser(cast.founder)
     for content in (b"[]", b"null", b'"text"', b"{", b"\xff\xfe"):
         response = await client.request(
-            "PATCH", f"/api/v1/challenges/{cast.draft.slug}", content=content,
+            "PATCH",
+            f"/api/v1/challenges/{cast.draft.slug}",
+            content=content,
             headers={"X-CSRF-Token": await client.csrf(), "content-type": "application/json"},
         )
         assert response.status_code == 400, content
@@ -76,6 +87,8 @@ async def test_json_that_is_not_an_object_is_refused(cast, browser):
 async def test_a_move_in_an_unknown_direction_is_refused(cast, browser, db):
     names = await names_for(db, cast)
     client = await browser(cast.founder)
-    response = await client.submit(f"/challenges/{cast.public.slug}/prizes/{names['prize']}/move", {"direction": "sideways"})
+    response = await client.submit(
+        f"/challenges/{cast.public.slug}/prizes/{names['prize']}/move", {"direction": "sideways"}
+    )
     assert response.status_code == 400
     assert "Choose to move it up or down." in text_of(response.text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.challenges.models import Challenge, ChallengeOrganizer, Prize, Program
-from tests.challenges.core_fixtures import audit_entries, browser, cast, reload  # noqa: F401
+from tests.challenges.core.helpers import audit_entries, reload
 from tests.conftest import text_of
 from tests.factories import make_challenge, make_organization, make_user
 
@@ -31,20 +31,31 @@ async def test_creating_a_draft_names_organizers_among_ones_own_organizations(ca
     page = await client.get("/challenges/new")
     assert "Acme Hospital" in page.text and "Acme Labs" in page.text and "Other Lab" not in page.text
     response = await client.submit(
-        "/challenges", {"title": "Heart Failure Challenge", "summary": "Predict it.", "organizations": [cast.organization.slug, second.slug]}
+        "/challenges",
+        {
+            "title": "Heart Failure Challenge",
+            "summary": "Predict it.",
+            "organizations": [cast.organization.slug, second.slug],
+        },
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/challenges/heart-failure-challenge/edit"
     challenge = await db.scalar(select(Challenge).where(Challenge.slug == "heart-failure-challenge"))
     assert challenge.published_at is None and challenge.created_by_id == cast.founder.id
-    organizers = set(await db.scalars(select(ChallengeOrganizer.organization_id).where(ChallengeOrganizer.challenge_id == challenge.id)))
+    organizers = set(
+        await db.scalars(
+            select(ChallengeOrganizer.organization_id).where(ChallengeOrganizer.challenge_id == challenge.id)
+        )
+    )
     assert organizers == {cast.organization.id, second.id}
     assert await audit_entries(db, "challenge:create", challenge.id)
 
 
 async def test_creating_with_a_foreign_organization_or_none_is_refused(cast, browser):
     client = await browser(cast.founder)
-    foreign = await client.submit("/challenges", {"title": "Sneaky", "organizations": "other-lab-does-not-exist"})
+    foreign = await client.submit(
+        "/challenges", {"title": "Sneaky", "organizations": "other-lab-does-not-exist"}
+    )
     assert foreign.status_code == 422
     assert "Choose among the organizations you are a member of." in text_of(foreign.text)
     none = await client.submit("/challenges", {"title": "Lonely"})
@@ -58,7 +69,9 @@ async def test_creating_with_a_foreign_organization_or_none_is_refused(cast, bro
 async def test_the_slug_comes_from_the_title_and_stays_unique(cast, browser, db):
     client = await browser(cast.founder)
     for _ in range(2):
-        response = await client.submit("/challenges", {"title": "Santé Numérique!", "organizations": cast.organization.slug})
+        response = await client.submit(
+            "/challenges", {"title": "Santé Numérique!", "organizations": cast.organization.slug}
+        )
         assert response.status_code == 303
     slugs = set(await db.scalars(select(Challenge.slug).where(Challenge.title == "Santé Numérique!")))
     assert slugs == {"sante-numerique", "sante-numerique-2"}
@@ -71,15 +84,27 @@ async def test_reserved_titles_do_not_shadow_pages(cast, browser):
 
 
 async def test_founders_edit_the_details_of_a_draft(cast, browser, db):
-    program = Program(slug="cardio-2027", title="Cardio 2027", kind="pathology",
-                      starts_on=__import__("datetime").date(2027, 1, 1), ends_on=__import__("datetime").date(2027, 12, 31))
+    program = Program(
+        slug="cardio-2027",
+        title="Cardio 2027",
+        kind="pathology",
+        starts_on=__import__("datetime").date(2027, 1, 1),
+        ends_on=__import__("datetime").date(2027, 12, 31),
+    )
     db.add(program)
     await db.flush()
     client = await browser(cast.founder)
     page = await client.get(f"/challenges/{cast.draft.slug}/edit")
     assert page.status_code == 200 and "Before publishing:" not in page.text
-    data = {**DETAILS, "slug": "cardio-data", "program": "cardio-2027", "allowed_kinds": ["startup", "company"],
-            "allowed_countries": ["FR", "BE"], "approval_mode": "domain", "approval_domains": "acme.example\n@Other.org\n"}
+    data = {
+        **DETAILS,
+        "slug": "cardio-data",
+        "program": "cardio-2027",
+        "allowed_kinds": ["startup", "company"],
+        "allowed_countries": ["FR", "BE"],
+        "approval_mode": "domain",
+        "approval_domains": "acme.example\n@Other.org\n",
+    }
     response = await client.submit(f"/challenges/{cast.draft.slug}/edit", data)
     assert response.status_code == 303, text_of(response.text)
     assert response.headers["location"] == "/challenges/cardio-data/edit"
@@ -93,9 +118,21 @@ async def test_founders_edit_the_details_of_a_draft(cast, browser, db):
 
 async def test_bad_details_come_back_with_a_message_beside_each_field(cast, browser, db):
     client = await browser(cast.founder)
-    data = {**DETAILS, "title": "", "slug": "Not A Slug", "contact_email": "nope", "visibility": "secret",
-            "timezone": "Mars/Olympus", "team_min": "6", "team_max": "3", "allowed_kinds": "wizard",
-            "allowed_countries": "XX", "approval_mode": "bribe", "approval_domains": "not a domain", "program": "ghost"}
+    data = {
+        **DETAILS,
+        "title": "",
+        "slug": "Not A Slug",
+        "contact_email": "nope",
+        "visibility": "secret",
+        "timezone": "Mars/Olympus",
+        "team_min": "6",
+        "team_max": "3",
+        "allowed_kinds": "wizard",
+        "allowed_countries": "XX",
+        "approval_mode": "bribe",
+        "approval_domains": "not a domain",
+        "program": "ghost",
+    }
     response = await client.submit(f"/challenges/{cast.draft.slug}/edit", data)
     assert response.status_code == 422
     page = text_of(response.text)
@@ -133,7 +170,14 @@ async def test_htmx_gets_only_the_refused_section(cast, browser):
 
 async def test_the_slug_of_a_published_challenge_never_changes(cast, browser, db):
     client = await browser(cast.founder)
-    data = {**DETAILS, "title": "Public Heart Challenge", "slug": "new-address", "summary": "s", "description": "d", "rules": "r"}
+    data = {
+        **DETAILS,
+        "title": "Public Heart Challenge",
+        "slug": "new-address",
+        "summary": "s",
+        "description": "d",
+        "rules": "r",
+    }
     response = await client.submit(f"/challenges/{cast.public.slug}/edit", data)
     assert response.status_code == 422
     assert "The address of a published challenge cannot change" in text_of(response.text)
@@ -145,13 +189,17 @@ async def test_changing_the_rules_after_publishing_raises_their_version(cast, br
     base = {**DETAILS, "title": cast.public.title, "summary": "s", "description": "d"}
     await client.submit(f"/challenges/{cast.public.slug}/edit", {**base, "rules": "Be kind."})
     assert (await reload(db, cast.public)).rules_version == 1
-    response = await client.submit(f"/challenges/{cast.public.slug}/edit", {**base, "rules": "Be kind. No plagiarism."})
+    response = await client.submit(
+        f"/challenges/{cast.public.slug}/edit", {**base, "rules": "Be kind. No plagiarism."}
+    )
     assert response.status_code == 303
     challenge = await reload(db, cast.public)
     assert challenge.rules_version == 2
     assert await audit_entries(db, "challenge:edit_rules", challenge.id)
     # Drafts keep version 1 however often their rules change.
-    await client.submit(f"/challenges/{cast.draft.slug}/edit", {**base, "slug": cast.draft.slug, "rules": "Other."})
+    await client.submit(
+        f"/challenges/{cast.draft.slug}/edit", {**base, "slug": cast.draft.slug, "rules": "Other."}
+    )
     assert (await reload(db, cast.draft)).rules_version == 1
 
 
@@ -190,11 +238,15 @@ async def test_prizes_are_added_edited_reordered_and_removed(cast, browser, db):
     client = await browser(cast.founder)
     url = f"/challenges/{cast.draft.slug}/prizes"
     for title in ("First", "Second", "Third"):
-        assert (await client.submit(url, {"title": title, "reward": "1 000 €", "description": "*nice*"})).status_code == 303
+        assert (
+            await client.submit(url, {"title": title, "reward": "1 000 €", "description": "*nice*"})
+        ).status_code == 303
 
     async def titles():
         rows = await db.scalars(
-            select(Prize).where(Prize.challenge_id == cast.draft.id).order_by(Prize.position)
+            select(Prize)
+            .where(Prize.challenge_id == cast.draft.id)
+            .order_by(Prize.position)
             .execution_options(populate_existing=True)
         )
         return [prize for prize in rows]
@@ -205,12 +257,16 @@ async def test_prizes_are_added_edited_reordered_and_removed(cast, browser, db):
     await client.submit(f"{url}/{first.id}/remove")
     assert [p.title for p in await titles()] == ["Third", "Second"]
     assert [p.position for p in await titles()] == [1, 2]
-    response = await client.submit(f"{url}/{second.id}", {"title": "Runner-up", "reward": "", "description": ""})
+    response = await client.submit(
+        f"{url}/{second.id}", {"title": "Runner-up", "reward": "", "description": ""}
+    )
     assert response.status_code == 303
     assert [p.title for p in await titles()] == ["Third", "Runner-up"]
     bad = await client.submit(f"{url}/{second.id}", {"title": " ", "reward": "x" * 300})
     assert bad.status_code == 422
-    assert "This field is required." in text_of(bad.text) and "Use at most 200 ordinary characters." in text_of(bad.text)
+    assert "This field is required." in text_of(
+        bad.text
+    ) and "Use at most 200 ordinary characters." in text_of(bad.text)
     # A prize of another challenge is not reachable through this one.
     other_prize = Prize(challenge_id=cast.other.id, title="Theirs")
     db.add(other_prize)
@@ -229,7 +285,10 @@ async def test_registration_questions_keep_their_keys(cast, browser, db):
     await client.submit(f"{url}/{second}/move", {"direction": "up"})
     await client.submit(f"{url}/{first}", {"label": "Why your team?"})
     questions = (await reload(db, cast.draft)).registration_questions
-    assert [(q["key"], q["label"], q["required"]) for q in questions] == [(second, "Your stage?", False), (first, "Why your team?", False)]
+    assert [(q["key"], q["label"], q["required"]) for q in questions] == [
+        (second, "Your stage?", False),
+        (first, "Why your team?", False),
+    ]
     await client.submit(f"{url}/{first}/remove")
     await client.submit(url, {"label": "New one"})
     keys = [q["key"] for q in (await reload(db, cast.draft)).registration_questions]
@@ -239,10 +298,17 @@ async def test_registration_questions_keep_their_keys(cast, browser, db):
 
 
 async def test_other_people_cannot_edit(cast, browser, db):
-    for person, status in ((cast.user, 403), (cast.participant, 403), (cast.other_founder, 403), (cast.admin, 403)):
+    for person, status in (
+        (cast.user, 403),
+        (cast.participant, 403),
+        (cast.other_founder, 403),
+        (cast.admin, 403),
+    ):
         client = await browser(person)
         assert (await client.get(f"/challenges/{cast.public.slug}/edit")).status_code == status
-        assert (await client.get(f"/challenges/{cast.draft.slug}/edit")).status_code == (403 if person is cast.admin else 404)
+        assert (await client.get(f"/challenges/{cast.draft.slug}/edit")).status_code == (
+            403 if person is cast.admin else 404
+        )
         response = await client.submit(f"/challenges/{cast.public.slug}/edit", {**DETAILS, "title": "Hacked"})
         assert response.status_code == status
     assert (await reload(db, cast.public)).title == "Public Heart Challenge"

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from app.challenges.models import Round, RoundField
-from tests.challenges.core_fixtures import browser, cast, reload  # noqa: F401
+from tests.challenges.core.helpers import reload
 from tests.conftest import text_of
 from tests.factories import make_challenge, make_founder
 
@@ -17,7 +17,9 @@ UTC = dt.UTC
 async def rounds_of(db, challenge) -> list[Round]:
     return list(
         await db.scalars(
-            select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)
+            select(Round)
+            .where(Round.challenge_id == challenge.id)
+            .order_by(Round.position)
             .execution_options(populate_existing=True)
         )
     )
@@ -26,7 +28,9 @@ async def rounds_of(db, challenge) -> list[Round]:
 async def fields_of(db, round_) -> list[RoundField]:
     return list(
         await db.scalars(
-            select(RoundField).where(RoundField.round_id == round_.id).order_by(RoundField.position)
+            select(RoundField)
+            .where(RoundField.round_id == round_.id)
+            .order_by(RoundField.position)
             .execution_options(populate_existing=True)
         )
     )
@@ -36,7 +40,12 @@ async def test_times_around_the_spring_change_are_stored_in_utc_and_shown_back_i
     client = await browser(cast.founder)
     response = await client.submit(
         f"/challenges/{cast.draft.slug}/rounds",
-        {"name": "Night round", "opens_at": "2027-03-28T01:30", "deadline": "2027-03-28T03:30", "rubric_planned": "1"},
+        {
+            "name": "Night round",
+            "opens_at": "2027-03-28T01:30",
+            "deadline": "2027-03-28T03:30",
+            "rubric_planned": "1",
+        },
     )
     assert response.status_code == 303, text_of(response.text)
     night = (await rounds_of(db, cast.draft))[-1]
@@ -46,13 +55,16 @@ async def test_times_around_the_spring_change_are_stored_in_utc_and_shown_back_i
     page = await client.get(response.headers["location"])
     assert 'value="2027-03-28T01:30"' in page.text and 'value="2027-03-28T03:30"' in page.text
     preview = text_of((await client.get(f"/challenges/{cast.draft.slug}")).text)
-    assert "From Mar 28, 2027, 1:30:00 AM (Europe/Paris) to Mar 28, 2027, 3:30:00 AM (Europe/Paris)" in preview
+    assert (
+        "From Mar 28, 2027, 1:30:00 AM (Europe/Paris) to Mar 28, 2027, 3:30:00 AM (Europe/Paris)" in preview
+    )
 
 
 async def test_a_time_skipped_by_the_clock_change_is_refused(cast, browser, db):
     client = await browser(cast.founder)
     response = await client.submit(
-        f"/challenges/{cast.draft.slug}/rounds", {"name": "Ghost", "opens_at": "2027-03-28T02:30", "deadline": "2027-04-01T12:00"}
+        f"/challenges/{cast.draft.slug}/rounds",
+        {"name": "Ghost", "opens_at": "2027-03-28T02:30", "deadline": "2027-04-01T12:00"},
     )
     assert response.status_code == 422
     assert "This time does not exist in Europe/Paris: the clocks change then." in text_of(response.text)
@@ -63,8 +75,12 @@ async def test_the_repeated_autumn_hour_means_its_first_occurrence(cast, browser
     client = await browser(cast.founder)
     await client.submit(
         f"/challenges/{cast.draft.slug}/timeline",
-        {"registration_opens_at": "2027-10-31T02:30", "registration_closes_at": "2027-11-02T12:00",
-         "judging_ends_at": "", "results_at": ""},
+        {
+            "registration_opens_at": "2027-10-31T02:30",
+            "registration_closes_at": "2027-11-02T12:00",
+            "judging_ends_at": "",
+            "results_at": "",
+        },
     )
     challenge = await reload(db, cast.draft)
     assert challenge.registration_opens_at == dt.datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
@@ -90,7 +106,8 @@ async def test_times_follow_the_challenges_own_zone(db, browser):
 async def test_bad_times_are_explained(cast, browser):
     client = await browser(cast.founder)
     response = await client.submit(
-        f"/challenges/{cast.draft.slug}/timeline", {"registration_opens_at": "tomorrow", "results_at": "2027-13-45T10:00"}
+        f"/challenges/{cast.draft.slug}/timeline",
+        {"registration_opens_at": "tomorrow", "results_at": "2027-13-45T10:00"},
     )
     assert response.status_code == 422
     assert text_of(response.text).count("Enter a date and time such as 2027-01-31 18:00.") == 2
@@ -99,7 +116,9 @@ async def test_bad_times_are_explained(cast, browser):
 async def test_a_published_registration_close_moves_only_by_extension(cast, browser, db):
     client = await browser(cast.founder)
     before = cast.public.registration_closes_at
-    response = await client.submit(f"/challenges/{cast.public.slug}/timeline", {"registration_closes_at": "2030-01-01T10:00"})
+    response = await client.submit(
+        f"/challenges/{cast.public.slug}/timeline", {"registration_closes_at": "2030-01-01T10:00"}
+    )
     assert response.status_code == 422
     assert "this date only moves later, with “Extend a deadline”" in text_of(response.text)
     assert (await reload(db, cast.public)).registration_closes_at == before
@@ -124,7 +143,9 @@ async def test_a_published_timeline_stays_in_order(cast, browser, db):
 async def test_rounds_of_a_draft_are_added_reordered_and_removed(cast, browser, db):
     client = await browser(cast.founder)
     url = f"/challenges/{cast.draft.slug}/rounds"
-    await client.submit(url, {"name": "Pitch", "opens_at": "2027-05-01T09:00", "deadline": "2027-05-15T18:00"})
+    await client.submit(
+        url, {"name": "Pitch", "opens_at": "2027-05-01T09:00", "deadline": "2027-05-15T18:00"}
+    )
     first, second = await rounds_of(db, cast.draft)
     assert (first.position, second.position, second.name, second.rubric_planned) == (1, 2, "Pitch", False)
     await client.submit(f"{url}/{second.id}/move", {"direction": "up"})
@@ -141,7 +162,9 @@ async def test_rounds_of_a_published_challenge_are_neither_removed_nor_reordered
     client = await browser(cast.founder)
     [round_] = await rounds_of(db, cast.public)
     for action in ("remove", "move"):
-        response = await client.submit(f"/challenges/{cast.public.slug}/rounds/{round_.id}/{action}", {"direction": "down"})
+        response = await client.submit(
+            f"/challenges/{cast.public.slug}/rounds/{round_.id}/{action}", {"direction": "down"}
+        )
         assert response.status_code == 409
         assert "can no longer be removed or reordered" in text_of(response.text)
     assert len(await rounds_of(db, cast.public)) == 1
@@ -151,12 +174,22 @@ async def test_editing_a_round_checks_its_dates(cast, browser, db):
     client = await browser(cast.founder)
     [round_] = await rounds_of(db, cast.draft)
     url = f"/challenges/{cast.draft.slug}/rounds/{round_.id}"
-    bad = await client.submit(url, {"name": "R", "opens_at": "2027-05-10T10:00", "deadline": "2027-05-10T10:00"})
+    bad = await client.submit(
+        url, {"name": "R", "opens_at": "2027-05-10T10:00", "deadline": "2027-05-10T10:00"}
+    )
     assert bad.status_code == 422 and "The deadline must come after the opening." in text_of(bad.text)
     empty = await client.submit(url, {"name": "", "opens_at": "", "deadline": ""})
     assert empty.status_code == 422 and text_of(empty.text).count("This field is required.") == 3
-    good = await client.submit(url, {"name": "Application", "opens_at": "2027-05-10T10:00", "deadline": "2027-05-20T10:00",
-                                     "description": "Tell us", "rubric_planned": "1"})
+    good = await client.submit(
+        url,
+        {
+            "name": "Application",
+            "opens_at": "2027-05-10T10:00",
+            "deadline": "2027-05-20T10:00",
+            "description": "Tell us",
+            "rubric_planned": "1",
+        },
+    )
     assert good.status_code == 303
     round_ = (await rounds_of(db, cast.draft))[0]
     assert (round_.name, round_.description, round_.rubric_planned) == ("Application", "Tell us", True)
@@ -172,8 +205,12 @@ async def test_a_published_rounds_deadline_is_not_in_its_form(cast, browser, db)
     from app.challenges.schemas import local_input
 
     opens = local_input(round_.opens_at, "Europe/Paris")
-    assert (await client.submit(url, {"name": "Renamed", "opens_at": opens, "rubric_planned": "1"})).status_code == 303
-    pushed = await client.submit(url, {"name": "Renamed", "opens_at": opens, "deadline": "2040-01-01T10:00", "rubric_planned": "1"})
+    assert (
+        await client.submit(url, {"name": "Renamed", "opens_at": opens, "rubric_planned": "1"})
+    ).status_code == 303
+    pushed = await client.submit(
+        url, {"name": "Renamed", "opens_at": opens, "deadline": "2040-01-01T10:00", "rubric_planned": "1"}
+    )
     assert pushed.status_code == 422 and "Extend a deadline" in text_of(pushed.text)
 
 
@@ -181,11 +218,19 @@ async def test_a_round_of_another_challenge_is_not_found(cast, browser, db):
     client = await browser(cast.founder)
     [theirs] = await rounds_of(db, cast.other)
     assert (await client.get(f"/challenges/{cast.draft.slug}/rounds/{theirs.id}")).status_code == 404
-    assert (await client.submit(f"/challenges/{cast.draft.slug}/rounds/{theirs.id}/remove")).status_code == 404
+    assert (
+        await client.submit(f"/challenges/{cast.draft.slug}/rounds/{theirs.id}/remove")
+    ).status_code == 404
 
 
-FIELD = {"label": "Pitch deck", "kind": "file", "allowed_types": ["pdf", "pptx"], "max_size_mb": "20", "required": "1",
-         "help_text": "10 slides at most"}
+FIELD = {
+    "label": "Pitch deck",
+    "kind": "file",
+    "allowed_types": ["pdf", "pptx"],
+    "max_size_mb": "20",
+    "required": "1",
+    "help_text": "10 slides at most",
+}
 
 
 async def test_the_submission_form_is_built_field_by_field(cast, browser, db):
@@ -193,10 +238,20 @@ async def test_the_submission_form_is_built_field_by_field(cast, browser, db):
     [round_] = await rounds_of(db, cast.draft)
     url = f"/challenges/{cast.draft.slug}/rounds/{round_.id}/fields"
     assert (await client.submit(url, FIELD)).status_code == 303
-    assert (await client.submit(url, {"label": "Stage", "kind": "single_choice", "choices": "Idea\nPrototype\n\nMarket\n"})).status_code == 303
+    assert (
+        await client.submit(
+            url, {"label": "Stage", "kind": "single_choice", "choices": "Idea\nPrototype\n\nMarket\n"}
+        )
+    ).status_code == 303
     assert (await client.submit(url, {"label": "Website", "kind": "url"})).status_code == 303
     deck, stage, site = await fields_of(db, round_)
-    assert (deck.kind, deck.allowed_types, deck.max_size_mb, deck.required, deck.help_text) == ("file", ["pdf", "pptx"], 20, True, "10 slides at most")
+    assert (deck.kind, deck.allowed_types, deck.max_size_mb, deck.required, deck.help_text) == (
+        "file",
+        ["pdf", "pptx"],
+        20,
+        True,
+        "10 slides at most",
+    )
     assert stage.choices == ["Idea", "Prototype", "Market"] and stage.max_size_mb is None
     assert len({deck.key, stage.key, site.key}) == 3
     await client.submit(f"{url}/{site.id}/move", {"direction": "up"})
@@ -218,10 +273,19 @@ async def test_bad_fields_are_explained(cast, browser, db):
     for data, message in (
         ({"label": "", "kind": "url"}, "This field is required."),
         ({"label": "X", "kind": "essay"}, "Choose a value from the list."),
-        ({"label": "X", "kind": "multiple_choice", "choices": "Only one"}, "Give at least two choices, one per line."),
+        (
+            {"label": "X", "kind": "multiple_choice", "choices": "Only one"},
+            "Give at least two choices, one per line.",
+        ),
         ({"label": "X", "kind": "file", "max_size_mb": "5"}, "Tick at least one type of file."),
-        ({"label": "X", "kind": "file", "allowed_types": "exe", "max_size_mb": "5"}, "Tick at least one type of file."),
-        ({"label": "X", "kind": "file", "allowed_types": "pdf", "max_size_mb": "500"}, "Enter a whole number between 1 and 100."),
+        (
+            {"label": "X", "kind": "file", "allowed_types": "exe", "max_size_mb": "5"},
+            "Tick at least one type of file.",
+        ),
+        (
+            {"label": "X", "kind": "file", "allowed_types": "pdf", "max_size_mb": "500"},
+            "Enter a whole number between 1 and 100.",
+        ),
     ):
         response = await client.submit(url, data)
         assert response.status_code == 422, data

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from app.challenges.models import Challenge, Round, RoundField
-from tests.challenges.core_fixtures import audit_entries, browser, cast, reload, send  # noqa: F401
+from tests.challenges.core.helpers import audit_entries, reload, send
 from tests.factories import make_challenge, make_founder
 
 DAY = dt.timedelta(days=1)
@@ -29,12 +29,23 @@ def timeline(now: dt.datetime) -> dict[str, str]:
 async def test_a_challenge_is_built_and_published_through_the_api(cast, browser, db):
     client = await browser(cast.founder)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    created = await send(client, "POST", "/api/v1/challenges", {
-        "title": "API Challenge", "organizations": [cast.organization.slug], "summary": "Made by a script.",
-        "description": "Long text", "rules": "Rules", "team_min": 2, "team_max": 4,
-        "prizes": [{"title": "First", "reward": "5 000 €"}], "registration_questions": [{"label": "Why?", "required": True}],
-        **timeline(now),
-    })
+    created = await send(
+        client,
+        "POST",
+        "/api/v1/challenges",
+        {
+            "title": "API Challenge",
+            "organizations": [cast.organization.slug],
+            "summary": "Made by a script.",
+            "description": "Long text",
+            "rules": "Rules",
+            "team_min": 2,
+            "team_max": 4,
+            "prizes": [{"title": "First", "reward": "5 000 €"}],
+            "registration_questions": [{"label": "Why?", "required": True}],
+            **timeline(now),
+        },
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     assert created.headers["location"] == "/api/v1/challenges/api-challenge"
@@ -49,12 +60,20 @@ async def test_a_challenge_is_built_and_published_through_the_api(cast, browser,
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert refused.json()["problems"] == ["Add at least one round."]
 
-    round_ = await send(client, "POST", "/api/v1/challenges/api-challenge/rounds", {
-        "name": "Application", "opens_at": iso(now + 2 * DAY), "deadline": iso(now + 20 * DAY)})
+    round_ = await send(
+        client,
+        "POST",
+        "/api/v1/challenges/api-challenge/rounds",
+        {"name": "Application", "opens_at": iso(now + 2 * DAY), "deadline": iso(now + 20 * DAY)},
+    )
     assert round_.status_code == 201, round_.text
     round_id = round_.json()["id"]
-    field = await send(client, "POST", f"/api/v1/challenges/api-challenge/rounds/{round_id}/fields",
-                       {"label": "Deck", "kind": "file", "allowed_types": ["pdf"], "max_size_mb": 10})
+    field = await send(
+        client,
+        "POST",
+        f"/api/v1/challenges/api-challenge/rounds/{round_id}/fields",
+        {"label": "Deck", "kind": "file", "allowed_types": ["pdf"], "max_size_mb": 10},
+    )
     assert field.status_code == 201 and field.json()["fields"][0]["label"] == "Deck"
 
     published = await send(client, "POST", "/api/v1/challenges/api-challenge/publish")
@@ -67,8 +86,13 @@ async def test_a_challenge_is_built_and_published_through_the_api(cast, browser,
 
 async def test_the_body_never_sets_ids_publication_or_organizers(cast, browser, db):
     client = await browser(cast.founder)
-    for extra in ({"published_at": "2027-01-01T00:00:00Z"}, {"id": "x"}, {"created_by_id": "x"}, {"rules_version": 9},
-                  {"invitation_token": "t"}):
+    for extra in (
+        {"published_at": "2027-01-01T00:00:00Z"},
+        {"id": "x"},
+        {"created_by_id": "x"},
+        {"rules_version": 9},
+        {"invitation_token": "t"},
+    ):
         response = await send(client, "PATCH", f"/api/v1/challenges/{cast.draft.slug}", extra)
         assert response.status_code == 400, extra
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -82,12 +106,30 @@ async def test_the_body_never_sets_ids_publication_or_organizers(cast, browser, 
 async def test_patch_changes_only_what_is_sent_and_replaces_whole_lists(cast, browser, db):
     client = await browser(cast.founder)
     url = f"/api/v1/challenges/{cast.draft.slug}"
-    first = await send(client, "PATCH", url, {"registration_questions": [{"label": "A"}, {"label": "B", "required": True}],
-                                              "prizes": [{"title": "P1"}, {"title": "P2"}]})
+    first = await send(
+        client,
+        "PATCH",
+        url,
+        {
+            "registration_questions": [{"label": "A"}, {"label": "B", "required": True}],
+            "prizes": [{"title": "P1"}, {"title": "P2"}],
+        },
+    )
     assert first.status_code == 200
     keys = [q["key"] for q in first.json()["registration_questions"]]
-    second = await send(client, "PATCH", url, {"summary": "New summary", "registration_questions": [
-        {"label": "B renamed", "key": keys[1]}, {"label": "C", "key": "q-forged"}], "prizes": [{"title": "Only"}]})
+    second = await send(
+        client,
+        "PATCH",
+        url,
+        {
+            "summary": "New summary",
+            "registration_questions": [
+                {"label": "B renamed", "key": keys[1]},
+                {"label": "C", "key": "q-forged"},
+            ],
+            "prizes": [{"title": "Only"}],
+        },
+    )
     assert second.status_code == 200
     body = second.json()
     assert body["summary"] == "New summary" and body["title"] == "Draft Lung Challenge"
@@ -101,20 +143,42 @@ async def test_patch_changes_only_what_is_sent_and_replaces_whole_lists(cast, br
 async def test_invalid_values_answer_422_with_each_field(cast, browser):
     client = await browser(cast.founder)
     url = f"/api/v1/challenges/{cast.draft.slug}"
-    response = await send(client, "PATCH", url, {
-        "title": "", "visibility": "nobody", "timezone": "Nowhere/City", "team_max": 0, "contact_email": "x@",
-        "allowed_countries": ["ZZ"]})
+    response = await send(
+        client,
+        "PATCH",
+        url,
+        {
+            "title": "",
+            "visibility": "nobody",
+            "timezone": "Nowhere/City",
+            "team_max": 0,
+            "contact_email": "x@",
+            "allowed_countries": ["ZZ"],
+        },
+    )
     assert response.status_code == 422
     assert {e["key"] for e in response.json()["errors"]} == {
-        "title", "visibility", "timezone", "team_max", "contact_email", "allowed_countries"}
+        "title",
+        "visibility",
+        "timezone",
+        "team_max",
+        "contact_email",
+        "allowed_countries",
+    }
     prizes = await send(client, "PATCH", url, {"prizes": [{"title": "ok"}, {"title": ""}]})
     assert prizes.status_code == 422
-    assert prizes.json()["errors"] == [{"key": "prizes[1].title", "message": "This field is required.", "source": "body"}]
+    assert prizes.json()["errors"] == [
+        {"key": "prizes[1].title", "message": "This field is required.", "source": "body"}
+    ]
     naive = await send(client, "PATCH", url, {"results_at": "2027-01-01T10:00:00"})
     assert naive.status_code == 422
     assert naive.json()["errors"][0]["message"].startswith("Give the time with its offset from UTC")
-    garbage = await client.request("PATCH", url, content=b"{not json", headers={
-        "X-CSRF-Token": await client.csrf(), "content-type": "application/json"})
+    garbage = await client.request(
+        "PATCH",
+        url,
+        content=b"{not json",
+        headers={"X-CSRF-Token": await client.csrf(), "content-type": "application/json"},
+    )
     assert garbage.status_code == 400
     wrong_type = await send(client, "PATCH", url, {"team_min": "many"})
     assert wrong_type.status_code == 400
@@ -133,8 +197,12 @@ async def test_rounds_through_the_api(cast, browser, db):
     backwards = await send(client, "PATCH", url, {"opens_at": "2041-01-01T00:00:00Z"})
     assert backwards.status_code == 422
     assert backwards.json()["errors"][0]["message"] == "The deadline must come after the opening."
-    added = await send(client, "POST", f"/api/v1/challenges/{cast.public.slug}/rounds", {
-        "name": "Final", "opens_at": "2040-01-01T00:00:00Z", "deadline": "2040-02-01T00:00:00Z"})
+    added = await send(
+        client,
+        "POST",
+        f"/api/v1/challenges/{cast.public.slug}/rounds",
+        {"name": "Final", "opens_at": "2040-01-01T00:00:00Z", "deadline": "2040-02-01T00:00:00Z"},
+    )
     assert added.status_code == 422
     assert "Judging must end after the last round’s deadline." in added.json()["problems"]
     field = await send(client, "POST", f"{url}/fields", {"label": "Video", "kind": "url"})
@@ -160,11 +228,23 @@ async def test_a_draft_and_an_invitation_only_challenge_are_not_found_in_the_api
 
 async def test_the_api_refuses_others_with_403_and_visitors_with_401(cast, browser, db):
     url = f"/api/v1/challenges/{cast.public.slug}"
-    for person, status in ((cast.user, 403), (cast.participant, 403), (cast.other_founder, 403), (cast.admin, 403), (None, 401)):
+    for person, status in (
+        (cast.user, 403),
+        (cast.participant, 403),
+        (cast.other_founder, 403),
+        (cast.admin, 403),
+        (None, 401),
+    ):
         client = await browser(person)
         assert (await send(client, "PATCH", url, {"title": "Hacked"})).status_code == status
-        assert (await send(client, "POST", f"{url}/rounds", {"name": "x", "opens_at": "2040-01-01T00:00:00Z",
-                                                            "deadline": "2040-02-01T00:00:00Z"})).status_code == status
+        assert (
+            await send(
+                client,
+                "POST",
+                f"{url}/rounds",
+                {"name": "x", "opens_at": "2040-01-01T00:00:00Z", "deadline": "2040-02-01T00:00:00Z"},
+            )
+        ).status_code == status
     assert (await reload(db, cast.public)).title == "Public Heart Challenge"
     assert len(list(await db.scalars(select(Round).where(Round.challenge_id == cast.public.id)))) == 1
 

@@ -7,7 +7,7 @@ import uuid
 
 from app.challenges.models import Challenge, ChallengeOrganizer, Registration, Round
 from app.db import utcnow
-from tests.challenges.core_fixtures import StatementCounter, browser, cast  # noqa: F401
+from tests.challenges.core.helpers import StatementCounter
 from tests.conftest import text_of
 from tests.factories import make_organization, make_registration, make_user
 
@@ -22,7 +22,11 @@ async def test_challenges_are_grouped_by_phase_with_what_needs_action(cast, brow
     assert response.status_code == 200
     page = text_of(response.text)
     assert page.index("Draft (1)") < page.index("Registration open (2)")
-    assert "Draft Lung Challenge" in page and "Public Heart Challenge" in page and "Private Kidney Challenge" in page
+    assert (
+        "Draft Lung Challenge" in page
+        and "Public Heart Challenge" in page
+        and "Private Kidney Challenge" in page
+    )
     assert "Other Brain Challenge" not in page
     assert "1 approved, 1 pending" in page
     assert f'href="/challenges/{cast.public.slug}/registrations"' in response.text
@@ -47,15 +51,25 @@ async def add_challenges(db, organization, count: int) -> None:
     challenges, rows = [], []
     for index in range(count):
         challenge = Challenge(
-            id=uuid.uuid4(), slug=f"bulk-{uuid.uuid4().hex[:10]}", title=f"Bulk {index}", published_at=now - DAY,
-            registration_opens_at=now - DAY, registration_closes_at=now + DAY,
+            id=uuid.uuid4(),
+            slug=f"bulk-{uuid.uuid4().hex[:10]}",
+            title=f"Bulk {index}",
+            published_at=now - DAY,
+            registration_opens_at=now - DAY,
+            registration_closes_at=now + DAY,
         )
         challenges.append(challenge)
         rows += [
             ChallengeOrganizer(challenge_id=challenge.id, organization_id=organization.id),
             Round(challenge_id=challenge.id, position=1, name="R", opens_at=now, deadline=now + 3 * DAY),
             *(
-                Registration(challenge_id=challenge.id, user_id=person.id, status=status, rules_version=1, rules_accepted_at=now)
+                Registration(
+                    challenge_id=challenge.id,
+                    user_id=person.id,
+                    status=status,
+                    rules_version=1,
+                    rules_accepted_at=now,
+                )
                 for person, status in zip(people, ("pending", "approved"), strict=True)
             ),
         ]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.challenges.models import Prize, Program, ProgramOrganization, Round, RoundField
 from app.challenges.schemas import local_input
-from tests.challenges.core_fixtures import ROLES, browser, cast, send  # noqa: F401
+from tests.challenges.core.helpers import ROLES, send
 from tests.factories import make_organization
 
 LOGIN = "sign-in"
@@ -29,8 +29,18 @@ FOUNDER_DRAFT_POST = (303, 404, 404, 404, 403, LOGIN)
 FOUNDER_API = (200, 403, 403, 403, 403, 401)
 FOUNDER_API_CREATED = (201, 403, 403, 403, 403, 401)
 SEEN_BY_FOUNDERS_AND_ADMINS = (200, 404, 404, 404, 200, 404)
-DETAILS = {"title": "Public Heart Challenge", "summary": "s", "description": "d", "rules": "Be kind.", "program": "",
-           "visibility": "public", "timezone": "Europe/Paris", "team_min": "1", "team_max": "5", "approval_mode": "manual"}
+DETAILS = {
+    "title": "Public Heart Challenge",
+    "summary": "s",
+    "description": "d",
+    "rules": "Be kind.",
+    "program": "",
+    "visibility": "public",
+    "timezone": "Europe/Paris",
+    "team_min": "1",
+    "team_max": "5",
+    "approval_mode": "manual",
+}
 PROGRAM = {"title": "Matrix", "kind": "technology", "starts_on": "2027-01-01", "ends_on": "2027-12-31"}
 FIELD = {"label": "Deck", "kind": "url"}
 
@@ -49,7 +59,12 @@ ROUTES = [
     # creating a challenge: anyone signed in, for an organization of theirs
     ("GET", "/challenges/new", None, SIGNED_IN),
     ("POST", "/challenges", {"title": "New one", "organizations": "{org}"}, (303, 422, 422, 422, 422, LOGIN)),
-    ("POST", "/api/v1/challenges", {"title": "New one", "organizations": ["{org}"]}, (201, 422, 422, 422, 422, 401)),
+    (
+        "POST",
+        "/api/v1/challenges",
+        {"title": "New one", "organizations": ["{org}"]},
+        (201, 422, 422, 422, 422, 401),
+    ),
     ("GET", "/founder", None, SIGNED_IN),
     # a published public challenge
     ("GET", "/challenges/{public}", None, EVERYONE),
@@ -68,8 +83,12 @@ ROUTES = [
     ("POST", "/challenges/{public}/questions/q-matrix", {"label": "Why not?"}, FOUNDER_POST),
     ("POST", "/challenges/{public}/questions/q-matrix/move", {"direction": "down"}, FOUNDER_POST),
     ("POST", "/challenges/{public}/questions/q-matrix/remove", None, FOUNDER_POST),
-    ("POST", "/challenges/{public}/rounds", {"name": "Final", "opens_at": "{opens}", "deadline": "{deadline}", "rubric_planned": "1"},
-     FOUNDER_POST),
+    (
+        "POST",
+        "/challenges/{public}/rounds",
+        {"name": "Final", "opens_at": "{opens}", "deadline": "{deadline}", "rubric_planned": "1"},
+        FOUNDER_POST,
+    ),
     ("GET", "/challenges/{public}/rounds/{round}", None, FOUNDER_PAGE),
     ("POST", "/challenges/{public}/rounds/{round}", {"name": "Renamed", "rubric_planned": "1"}, FOUNDER_POST),
     ("POST", "/challenges/{public}/rounds/{round}/fields", FIELD, FOUNDER_POST),
@@ -80,14 +99,28 @@ ROUTES = [
     ("PATCH", "/api/v1/challenges/{public}", {"summary": "API"}, FOUNDER_API),
     ("POST", "/api/v1/challenges/{public}/registration/extend", {"until": "{later_utc}"}, FOUNDER_API),
     ("GET", "/api/v1/challenges/{public}/rounds", None, EVERYONE),
-    ("POST", "/api/v1/challenges/{public}/rounds", {"name": "Final", "opens_at": "{opens_utc}", "deadline": "{deadline_utc}"},
-     FOUNDER_API_CREATED),
+    (
+        "POST",
+        "/api/v1/challenges/{public}/rounds",
+        {"name": "Final", "opens_at": "{opens_utc}", "deadline": "{deadline_utc}"},
+        FOUNDER_API_CREATED,
+    ),
     ("PATCH", "/api/v1/challenges/{public}/rounds/{round}", {"name": "API round"}, FOUNDER_API),
-    ("POST", "/api/v1/challenges/{public}/rounds/{round}/extend", {"until": "{round_later_utc}"}, FOUNDER_API),
+    (
+        "POST",
+        "/api/v1/challenges/{public}/rounds/{round}/extend",
+        {"until": "{round_later_utc}"},
+        FOUNDER_API,
+    ),
     ("POST", "/api/v1/challenges/{public}/rounds/{round}/fields", FIELD, FOUNDER_API_CREATED),
     ("DELETE", "/api/v1/challenges/{public}/rounds/{round}/fields/{field}", None, FOUNDER_API),
     ("GET", "/api/v1/challenges/{public}/announcements", None, EVERYONE),
-    ("POST", "/api/v1/challenges/{public}/announcements", {"title": "News", "body": "Hi"}, FOUNDER_API_CREATED),
+    (
+        "POST",
+        "/api/v1/challenges/{public}/announcements",
+        {"title": "News", "body": "Hi"},
+        FOUNDER_API_CREATED,
+    ),
     # a draft: its founders (and admins, read-only) only
     ("GET", "/challenges/{draft}", None, SEEN_BY_FOUNDERS_AND_ADMINS),
     ("GET", "/challenges/{draft}/calendar.ics", None, SEEN_BY_FOUNDERS_AND_ADMINS),
@@ -102,7 +135,12 @@ ROUTES = [
     ("GET", "/challenges/{private}", None, SEEN_BY_FOUNDERS_AND_ADMINS),
     ("GET", "/challenges/{private}/calendar.ics", None, SEEN_BY_FOUNDERS_AND_ADMINS),
     ("GET", "/api/v1/challenges/{private}/announcements", None, SEEN_BY_FOUNDERS_AND_ADMINS),
-    ("POST", "/challenges/{private}/announcements", {"title": "News", "body": "Hi"}, (303, 404, 404, 404, 403, LOGIN)),
+    (
+        "POST",
+        "/challenges/{private}/announcements",
+        {"title": "News", "body": "Hi"},
+        (303, 404, 404, 404, 403, LOGIN),
+    ),
 ]
 
 
@@ -124,8 +162,13 @@ def fill(value, names):
 
 async def names_for(db, cast) -> dict[str, str]:
     """The objects the paths and bodies name: a program, a prize, a question, rounds and a field."""
-    program = Program(slug="matrix-program", title="Matrix", kind="technology",
-                      starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 12, 31))
+    program = Program(
+        slug="matrix-program",
+        title="Matrix",
+        kind="technology",
+        starts_on=dt.date(2027, 1, 1),
+        ends_on=dt.date(2027, 12, 31),
+    )
     db.add(program)
     await db.flush()
     db.add(ProgramOrganization(program_id=program.id, organization_id=cast.organization.id))
@@ -142,19 +185,33 @@ async def names_for(db, cast) -> dict[str, str]:
     opens, deadline = round_.deadline + DAY, cast.public.judging_ends_at - DAY
     later = cast.public.registration_closes_at + DAY
     return {
-        "org": cast.organization.slug, "labs": labs.slug, "program": program.slug, "prize": str(prize.id),
-        "public": cast.public.slug, "draft": cast.draft.slug, "private": cast.private.slug,
-        "round": str(round_.id), "draft_round": str(draft_round.id), "field": str(field.id),
+        "org": cast.organization.slug,
+        "labs": labs.slug,
+        "program": program.slug,
+        "prize": str(prize.id),
+        "public": cast.public.slug,
+        "draft": cast.draft.slug,
+        "private": cast.private.slug,
+        "round": str(round_.id),
+        "draft_round": str(draft_round.id),
+        "field": str(field.id),
         "results": local_input(cast.public.results_at + DAY, "Europe/Paris"),
-        "later": local_input(later, "Europe/Paris"), "later_utc": later.isoformat(),
+        "later": local_input(later, "Europe/Paris"),
+        "later_utc": later.isoformat(),
         "round_later_utc": (round_.deadline + DAY).isoformat(),
-        "opens": local_input(opens, "Europe/Paris"), "deadline": local_input(deadline, "Europe/Paris"),
-        "opens_utc": opens.isoformat(), "deadline_utc": deadline.isoformat(),
+        "opens": local_input(opens, "Europe/Paris"),
+        "deadline": local_input(deadline, "Europe/Paris"),
+        "opens_utc": opens.isoformat(),
+        "deadline_utc": deadline.isoformat(),
     }
 
 
-@pytest.mark.parametrize(("method", "path", "data", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _d, _e in ROUTES])
-async def test_each_role_gets_the_expected_answer(method, path, data, expected, cast, browser, db, connection):
+@pytest.mark.parametrize(
+    ("method", "path", "data", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _d, _e in ROUTES]
+)
+async def test_each_role_gets_the_expected_answer(
+    method, path, data, expected, cast, browser, db, connection
+):
     names = await names_for(db, cast)
     url = path.format(**names)
     body = fill(data, names)

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from app.challenges.ical import escape, fold
 from app.challenges.models import Round
-from tests.challenges.core_fixtures import browser, cast, sessions_from  # noqa: F401
 from tests.factories import make_challenge
 
 NOW = dt.datetime(2027, 3, 10, 9, 0, tzinfo=dt.UTC)
@@ -38,7 +37,9 @@ async def calendar(client, challenge):
 
 
 async def test_one_event_per_milestone_with_escaped_text_and_folded_crlf_lines(db, browser):
-    challenge = await make_challenge(db, now=NOW, title=TITLE, rounds=2, results_at=NOW + 50 * dt.timedelta(days=1))
+    challenge = await make_challenge(
+        db, now=NOW, title=TITLE, rounds=2, results_at=NOW + 50 * dt.timedelta(days=1)
+    )
     response = await calendar(await browser(), challenge)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/calendar; charset=utf-8"
@@ -53,7 +54,9 @@ async def test_one_event_per_milestone_with_escaped_text_and_folded_crlf_lines(d
     # Registration opens and closes, two rounds opening and closing, judging ends, results.
     assert len(found) == 8
     first = found[0]
-    escaped = "Cœur\\; données\\, \\\\ et «santé» — un très long titre qui dépasse largement soixante-quinze octets"
+    escaped = (
+        "Cœur\\; données\\, \\\\ et «santé» — un très long titre qui dépasse largement soixante-quinze octets"
+    )
     assert first["SUMMARY"] == f"{escaped} — Registration opens"
     assert first["DTSTART"] == (NOW - dt.timedelta(days=1)).strftime("%Y%m%dT%H%M%SZ")
     assert all(event["UID"].startswith(str(challenge.id)) for event in found)

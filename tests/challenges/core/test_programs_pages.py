@@ -10,12 +10,17 @@ from sqlalchemy import select
 from app.challenges.models import Program, ProgramOrganization
 from app.challenges.programs import _flush_checked
 from app.platform.errors import InvalidInput
-from tests.challenges.core_fixtures import audit_entries, browser, cast, send  # noqa: F401
+from tests.challenges.core.helpers import audit_entries, send
 from tests.conftest import text_of
 from tests.factories import make_challenge, make_organization, make_user
 
-PROGRAM = {"title": "Cardiovascular 2027–2028", "kind": "pathology", "starts_on": "2027-01-01", "ends_on": "2028-12-31",
-           "description": "Heart **health**."}
+PROGRAM = {
+    "title": "Cardiovascular 2027–2028",
+    "kind": "pathology",
+    "starts_on": "2027-01-01",
+    "ends_on": "2028-12-31",
+    "description": "Heart **health**.",
+}
 
 
 async def create(client, organization, **changes):
@@ -27,10 +32,20 @@ async def test_a_founder_creates_a_program_for_their_organizations(cast, browser
     form = await client.get("/programs/new")
     assert "Acme Hospital" in form.text and "Other Lab" not in form.text
     response = await create(client, cast.organization)
-    assert response.status_code == 303 and response.headers["location"] == "/programs/cardiovascular-2027-2028"
+    assert (
+        response.status_code == 303 and response.headers["location"] == "/programs/cardiovascular-2027-2028"
+    )
     program = await db.scalar(select(Program).where(Program.slug == "cardiovascular-2027-2028"))
-    assert (program.kind, program.starts_on, program.ends_on) == ("pathology", dt.date(2027, 1, 1), dt.date(2028, 12, 31))
-    founders = set(await db.scalars(select(ProgramOrganization.organization_id).where(ProgramOrganization.program_id == program.id)))
+    assert (program.kind, program.starts_on, program.ends_on) == (
+        "pathology",
+        dt.date(2027, 1, 1),
+        dt.date(2028, 12, 31),
+    )
+    founders = set(
+        await db.scalars(
+            select(ProgramOrganization.organization_id).where(ProgramOrganization.program_id == program.id)
+        )
+    )
     assert founders == {cast.organization.id}
     assert await audit_entries(db, "program:create", program.id)
     page = await (await browser()).get("/programs/cardiovascular-2027-2028")
@@ -51,7 +66,9 @@ async def test_a_founder_creates_a_program_for_their_organizations(cast, browser
         ({"organizations": "other-lab"}, "Choose among the organizations you are a member of."),
     ],
 )
-async def test_bad_programs_are_refused_with_a_message_beside_the_field(cast, browser, db, changes, field_message):
+async def test_bad_programs_are_refused_with_a_message_beside_the_field(
+    cast, browser, db, changes, field_message
+):
     client = await browser(cast.founder)
     response = await create(client, cast.organization, **changes)
     assert response.status_code == 422
@@ -61,21 +78,41 @@ async def test_bad_programs_are_refused_with_a_message_beside_the_field(cast, br
 
 async def test_exactly_two_years_is_allowed_and_29_february_counts_like_the_database(cast, browser, db):
     client = await browser(cast.founder)
-    assert (await create(client, cast.organization, title="Two years", ends_on="2029-01-01", starts_on="2027-01-01")).status_code == 303
-    assert (await create(client, cast.organization, title="Leap", starts_on="2028-02-29", ends_on="2030-02-28")).status_code == 303
-    refused = await create(client, cast.organization, title="Leap+1", starts_on="2028-02-29", ends_on="2030-03-01")
+    assert (
+        await create(
+            client, cast.organization, title="Two years", ends_on="2029-01-01", starts_on="2027-01-01"
+        )
+    ).status_code == 303
+    assert (
+        await create(client, cast.organization, title="Leap", starts_on="2028-02-29", ends_on="2030-02-28")
+    ).status_code == 303
+    refused = await create(
+        client, cast.organization, title="Leap+1", starts_on="2028-02-29", ends_on="2030-03-01"
+    )
     assert refused.status_code == 422
 
 
 async def test_the_databases_own_period_check_becomes_the_same_field_message(db):
-    program = Program(slug="too-long", title="Too long", kind="technology", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2031, 1, 1))
+    program = Program(
+        slug="too-long",
+        title="Too long",
+        kind="technology",
+        starts_on=dt.date(2027, 1, 1),
+        ends_on=dt.date(2031, 1, 1),
+    )
     with pytest.raises(InvalidInput) as refused:
         await _flush_checked(db, program)
     assert refused.value.errors == {"ends_on": "A program lasts at most two years, and ends after it starts."}
 
 
 async def test_the_program_page_lists_only_published_challenges_the_viewer_may_see(cast, browser, db):
-    program = Program(slug="lungs", title="Lungs", kind="patient_population", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 12, 31))
+    program = Program(
+        slug="lungs",
+        title="Lungs",
+        kind="patient_population",
+        starts_on=dt.date(2027, 1, 1),
+        ends_on=dt.date(2027, 12, 31),
+    )
     db.add(program)
     await db.flush()
     for challenge in (cast.public, cast.draft, cast.private):
@@ -95,11 +132,19 @@ async def test_program_founders_edit_and_add_co_founders_others_cannot(cast, bro
     await create(client, cast.organization)
     slug = "cardiovascular-2027-2028"
     labs = await make_organization(db, name="Acme Labs", owner=cast.founder)
-    response = await client.submit(f"/programs/{slug}/edit", {**PROGRAM, "title": "Heart 2027", "organizations": labs.slug})
+    response = await client.submit(
+        f"/programs/{slug}/edit", {**PROGRAM, "title": "Heart 2027", "organizations": labs.slug}
+    )
     assert response.status_code == 303 and response.headers["location"] == f"/programs/{slug}"
-    program = await db.scalar(select(Program).where(Program.slug == slug).execution_options(populate_existing=True))
+    program = await db.scalar(
+        select(Program).where(Program.slug == slug).execution_options(populate_existing=True)
+    )
     assert program.title == "Heart 2027"
-    founders = set(await db.scalars(select(ProgramOrganization.organization_id).where(ProgramOrganization.program_id == program.id)))
+    founders = set(
+        await db.scalars(
+            select(ProgramOrganization.organization_id).where(ProgramOrganization.program_id == program.id)
+        )
+    )
     assert founders == {cast.organization.id, labs.id}
     bad = await client.submit(f"/programs/{slug}/edit", {**PROGRAM, "ends_on": "2035-01-01"})
     assert bad.status_code == 422 and "A program lasts at most two years." in text_of(bad.text)
@@ -114,9 +159,13 @@ async def test_program_founders_edit_and_add_co_founders_others_cannot(cast, bro
 async def test_a_person_without_an_organization_is_told_to_create_one(browser, db):
     loner = await make_user(db)
     client = await browser(loner)
-    assert "You are not a member of any organization yet." in text_of((await client.get("/programs/new")).text)
+    assert "You are not a member of any organization yet." in text_of(
+        (await client.get("/programs/new")).text
+    )
     response = await client.submit("/programs", PROGRAM)
-    assert response.status_code == 422 and "You need to be a member of an organization first." in text_of(response.text)
+    assert response.status_code == 422 and "You need to be a member of an organization first." in text_of(
+        response.text
+    )
 
 
 async def test_programs_through_the_api(cast, browser, db):
@@ -126,12 +175,20 @@ async def test_programs_through_the_api(cast, browser, db):
     assert created.status_code == 201, created.text
     slug = created.json()["slug"]
     assert created.headers["location"] == f"/api/v1/programs/{slug}"
-    assert created.json()["organizations"] == [{"slug": cast.organization.slug, "name": "Acme Hospital", "verified": True}]
+    assert created.json()["organizations"] == [
+        {"slug": cast.organization.slug, "name": "Acme Hospital", "verified": True}
+    ]
     patched = await send(client, "PATCH", f"/api/v1/programs/{slug}", {"title": "Renamed"})
-    assert patched.status_code == 200 and patched.json()["title"] == "Renamed" and patched.json()["kind"] == "pathology"
+    assert (
+        patched.status_code == 200
+        and patched.json()["title"] == "Renamed"
+        and patched.json()["kind"] == "pathology"
+    )
     too_long = await send(client, "PATCH", f"/api/v1/programs/{slug}", {"ends_on": "2031-01-01"})
     assert too_long.status_code == 422
-    assert too_long.json()["errors"] == [{"key": "ends_on", "message": "A program lasts at most two years.", "source": "body"}]
+    assert too_long.json()["errors"] == [
+        {"key": "ends_on", "message": "A program lasts at most two years.", "source": "body"}
+    ]
     sneaky = await send(client, "PATCH", f"/api/v1/programs/{slug}", {"slug": "mine", "id": "x"})
     assert sneaky.status_code == 400
     listing = await (await browser()).get("/api/v1/programs")
@@ -149,14 +206,30 @@ async def test_programs_through_the_api(cast, browser, db):
 
 
 async def test_a_program_may_group_challenges_of_anyone(cast, browser, db):
-    program = Program(slug="open", title="Open", kind="technology", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 6, 30))
+    program = Program(
+        slug="open",
+        title="Open",
+        kind="technology",
+        starts_on=dt.date(2027, 1, 1),
+        ends_on=dt.date(2027, 6, 30),
+    )
     db.add(program)
     await db.flush()
     await make_challenge(db)
     client = await browser(cast.other_founder)
     response = await client.submit(
         f"/challenges/{cast.other.slug}/edit",
-        {"title": cast.other.title, "summary": "s", "description": "d", "rules": "r", "program": "open",
-         "visibility": "public", "timezone": "Europe/Paris", "team_min": "1", "team_max": "5", "approval_mode": "manual"},
+        {
+            "title": cast.other.title,
+            "summary": "s",
+            "description": "d",
+            "rules": "r",
+            "program": "open",
+            "visibility": "public",
+            "timezone": "Europe/Paris",
+            "team_min": "1",
+            "team_max": "5",
+            "approval_mode": "manual",
+        },
     )
     assert response.status_code == 303, text_of(response.text)

@@ -8,7 +8,7 @@ import re
 import time_machine
 
 from app.challenges.models import Announcement, Prize, RoundField
-from tests.challenges.core_fixtures import browser, cast, sessions_from  # noqa: F401
+from tests.challenges.core.helpers import sessions_from
 from tests.conftest import text_of
 from tests.factories import make_challenge, make_founder, make_organization, make_user
 
@@ -16,7 +16,15 @@ NOW = dt.datetime(2027, 3, 10, 9, 0, tzinfo=dt.UTC)
 
 
 async def test_visitor_sees_a_published_challenge_with_its_timeline_rounds_and_organizers(cast, browser, db):
-    db.add(Prize(challenge_id=cast.public.id, position=1, title="Grand prize", reward="10 000 €", description="**Big**"))
+    db.add(
+        Prize(
+            challenge_id=cast.public.id,
+            position=1,
+            title="Grand prize",
+            reward="10 000 €",
+            description="**Big**",
+        )
+    )
     await db.flush()
     response = await (await browser()).get(f"/challenges/{cast.public.slug}")
     assert response.status_code == 200
@@ -49,7 +57,9 @@ async def test_countdown_speaks_french_to_french_readers(browser, db):
     await sessions_from(db, NOW)
     with time_machine.travel(NOW, tick=False):
         response = await client.get(f"/challenges/{challenge.slug}")
-    assert "Les inscriptions ferment dans 3 jours — 13 mars 2027, 18:00:00 (Europe/Paris)" in text_of(response.text)
+    assert "Les inscriptions ferment dans 3 jours — 13 mars 2027, 18:00:00 (Europe/Paris)" in text_of(
+        response.text
+    )
 
 
 async def test_no_register_link_once_registration_is_closed(browser, db):
@@ -112,7 +122,11 @@ async def test_the_page_lists_what_teams_submit_but_not_retired_fields(browser, 
     challenge = await make_challenge(db)
     [round_id] = [r for r in (await _rounds(db, challenge))]
     db.add(RoundField(round_id=round_id, key="a", position=1, label="Pitch deck", kind="file", required=True))
-    db.add(RoundField(round_id=round_id, key="b", position=2, label="Old question", kind="short_text", retired_at=NOW))
+    db.add(
+        RoundField(
+            round_id=round_id, key="b", position=2, label="Old question", kind="short_text", retired_at=NOW
+        )
+    )
     await db.flush()
     page = text_of((await (await browser()).get(f"/challenges/{challenge.slug}")).text)
     assert "Pitch deck (File, required)" in page
@@ -128,8 +142,9 @@ async def _rounds(db, challenge):
 
 
 async def test_eligibility_is_shown_in_the_readers_words(browser, db):
-    challenge = await make_challenge(db, allowed_kinds=["startup", "academic_lab"], allowed_countries=["FR", "BE"],
-                                     team_min=2, team_max=4)
+    challenge = await make_challenge(
+        db, allowed_kinds=["startup", "academic_lab"], allowed_countries=["FR", "BE"], team_min=2, team_max=4
+    )
     page = text_of((await (await browser()).get(f"/challenges/{challenge.slug}")).text)
     assert "Startup, Academic lab" in page
     assert "France" in page and "Belgium" in page

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.challenges.models import Announcement
 from app.notifications.models import Notification
-from tests.challenges.core_fixtures import audit_entries, browser, cast, send  # noqa: F401
+from tests.challenges.core.helpers import audit_entries, send
 from tests.conftest import text_of
 from tests.factories import make_registration, make_user
 
@@ -47,7 +47,9 @@ async def test_announcements_are_listed_newest_first(cast, browser, db):
 
 async def test_an_empty_announcement_is_refused_beside_its_fields(cast, browser, db):
     client = await browser(cast.founder)
-    response = await client.submit(f"/challenges/{cast.public.slug}/announcements", {"title": "", "body": "  "})
+    response = await client.submit(
+        f"/challenges/{cast.public.slug}/announcements", {"title": "", "body": "  "}
+    )
     assert response.status_code == 422
     assert text_of(response.text).count("This field is required.") == 2
     assert await db.scalar(select(Announcement).where(Announcement.challenge_id == cast.public.id)) is None
@@ -56,12 +58,26 @@ async def test_an_empty_announcement_is_refused_beside_its_fields(cast, browser,
 
 
 async def test_only_founders_announce(cast, browser, db):
-    for person, status in ((cast.user, 403), (cast.participant, 403), (cast.other_founder, 403), (cast.admin, 403)):
+    for person, status in (
+        (cast.user, 403),
+        (cast.participant, 403),
+        (cast.other_founder, 403),
+        (cast.admin, 403),
+    ):
         client = await browser(person)
-        response = await client.submit(f"/challenges/{cast.public.slug}/announcements", {"title": "Hi", "body": "Hi"})
+        response = await client.submit(
+            f"/challenges/{cast.public.slug}/announcements", {"title": "Hi", "body": "Hi"}
+        )
         assert response.status_code == status
-        api = await send(client, "POST", f"/api/v1/challenges/{cast.public.slug}/announcements", {"title": "Hi", "body": "x"})
+        api = await send(
+            client,
+            "POST",
+            f"/api/v1/challenges/{cast.public.slug}/announcements",
+            {"title": "Hi", "body": "x"},
+        )
         assert api.status_code == status
-    hidden = await (await browser(cast.user)).submit(f"/challenges/{cast.draft.slug}/announcements", {"title": "Hi", "body": "x"})
+    hidden = await (await browser(cast.user)).submit(
+        f"/challenges/{cast.draft.slug}/announcements", {"title": "Hi", "body": "x"}
+    )
     assert hidden.status_code == 404
     assert await db.scalar(select(Announcement)) is None

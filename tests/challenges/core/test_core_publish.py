@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from app.challenges.completeness import problems
 from app.challenges.models import Challenge, Round
-from tests.challenges.core_fixtures import audit_entries, browser, cast, reload, sessions_from  # noqa: F401
+from tests.challenges.core.helpers import audit_entries, reload, sessions_from
 from tests.conftest import text_of
 from tests.factories import make_challenge, make_founder
 
@@ -42,8 +42,16 @@ async def test_publishing_twice_is_refused(cast, browser):
 
 async def test_an_empty_draft_is_refused_with_every_missing_piece(browser, db):
     draft = await make_challenge(
-        db, published=False, rounds=0, summary="", description="", rules="", registration_opens_at=None,
-        registration_closes_at=None, judging_ends_at=None, approval_mode="domain",
+        db,
+        published=False,
+        rounds=0,
+        summary="",
+        description="",
+        rules="",
+        registration_opens_at=None,
+        registration_closes_at=None,
+        judging_ends_at=None,
+        approval_mode="domain",
     )
     founder = await make_founder(db, draft)
     response = await (await browser(founder)).submit(f"/challenges/{draft.slug}/publish")
@@ -67,14 +75,21 @@ async def test_an_empty_draft_is_refused_with_every_missing_piece(browser, db):
 async def test_dates_out_of_order_are_each_explained(browser, db):
     now = dt.datetime.now(dt.UTC)
     draft = await make_challenge(
-        db, published=False, rounds=2, now=now,
-        registration_opens_at=now + 10 * DAY, registration_closes_at=now + 9 * DAY,
-        judging_ends_at=now + 5 * DAY, results_at=now + 4 * DAY,
+        db,
+        published=False,
+        rounds=2,
+        now=now,
+        registration_opens_at=now + 10 * DAY,
+        registration_closes_at=now + 9 * DAY,
+        judging_ends_at=now + 5 * DAY,
+        results_at=now + 4 * DAY,
     )
     founder = await make_founder(db, draft)
     # The second round ends before the first, and without a planned rubric.
     await db.execute(
-        update(Round).where(Round.challenge_id == draft.id, Round.position == 2).values(deadline=now + 7 * DAY, rubric_planned=False)
+        update(Round)
+        .where(Round.challenge_id == draft.id, Round.position == 2)
+        .values(deadline=now + 7 * DAY, rubric_planned=False)
     )
     response = await (await browser(founder)).submit(f"/challenges/{draft.slug}/publish")
     assert response.status_code == 422
@@ -91,7 +106,9 @@ async def test_dates_out_of_order_are_each_explained(browser, db):
 
 async def test_registration_must_close_by_the_first_rounds_deadline(browser, db):
     now = dt.datetime.now(dt.UTC)
-    draft = await make_challenge(db, published=False, now=now, registration_closes_at=now + 60 * DAY, results_at=now + 90 * DAY)
+    draft = await make_challenge(
+        db, published=False, now=now, registration_closes_at=now + 60 * DAY, results_at=now + 90 * DAY
+    )
     founder = await make_founder(db, draft)
     response = await (await browser(founder)).submit(f"/challenges/{draft.slug}/publish")
     assert response.status_code == 422
@@ -101,8 +118,17 @@ async def test_registration_must_close_by_the_first_rounds_deadline(browser, db)
 def test_a_challenge_without_organizers_is_incomplete():
     now = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
     challenge = SimpleNamespace(
-        title="T", summary="S", description="D", rules="R", registration_opens_at=now, registration_closes_at=now + DAY,
-        judging_ends_at=now + 9 * DAY, results_at=now + 9 * DAY, team_min=1, team_max=3, approval_mode="manual",
+        title="T",
+        summary="S",
+        description="D",
+        rules="R",
+        registration_opens_at=now,
+        registration_closes_at=now + DAY,
+        judging_ends_at=now + 9 * DAY,
+        results_at=now + 9 * DAY,
+        team_min=1,
+        team_max=3,
+        approval_mode="manual",
         approval_domains=[],
     )
     rounds = [SimpleNamespace(name="R1", opens_at=now, deadline=now + 2 * DAY, rubric_planned=True)]
@@ -130,7 +156,12 @@ async def test_the_editor_lists_what_is_missing_before_publishing(browser, db):
 
 
 async def test_only_founders_publish(cast, browser, db):
-    for person, status in ((cast.user, 404), (cast.other_founder, 404), (cast.admin, 403), (cast.participant, 404)):
+    for person, status in (
+        (cast.user, 404),
+        (cast.other_founder, 404),
+        (cast.admin, 403),
+        (cast.participant, 404),
+    ):
         response = await (await browser(person)).submit(f"/challenges/{cast.draft.slug}/publish")
         assert response.status_code == status, person.name
     assert (await reload(db, cast.draft)).published_at is None
