@@ -106,6 +106,7 @@ async def remove_field(
 async def move_field(
     session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, field_id: uuid.UUID, direction: str
 ) -> None:
+    """Move a field one place up or down among those still asked."""
     _visible, round_ = await _editable_round(session, actor, slug, round_id)
     active = await _active(session, round_.id)
     index = active.index(_field(active, field_id))
@@ -125,6 +126,7 @@ class RoundEditor:
 
 
 async def round_editor(session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID) -> RoundEditor:
+    """The round with its whole form, for its founders."""
     visible = await authorized(session, actor, slug, "challenge:edit")
     round_ = find_round(visible, round_id)
     fields = (await round_fields(session, [round_.id]))[round_.id]

@@ -68,6 +68,7 @@ async def add_prize(session: AsyncSession, actor: Actor, slug: str, values: dict
 async def update_prize(
     session: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID, values: dict[str, Any]
 ) -> Prize:
+    """Change a prize's title, description and reward."""
     challenge = (await authorized(session, actor, slug, "challenge:edit", lock=True)).challenge
     prize = _find(await _prizes(session, challenge), prize_id)
     for name, value in prize_input(values).items():
@@ -77,6 +78,7 @@ async def update_prize(
 
 
 async def remove_prize(session: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID) -> None:
+    """Delete a prize; the following ones move up."""
     challenge = (await authorized(session, actor, slug, "challenge:edit", lock=True)).challenge
     items = await _prizes(session, challenge)
     prize = _find(items, prize_id)
@@ -88,6 +90,7 @@ async def remove_prize(session: AsyncSession, actor: Actor, slug: str, prize_id:
 async def move_prize(
     session: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID, direction: str
 ) -> None:
+    """Move a prize one place up or down in the list."""
     challenge = (await authorized(session, actor, slug, "challenge:edit", lock=True)).challenge
     items = await _prizes(session, challenge)
     _renumber(moved(items, items.index(_find(items, prize_id)), direction))
@@ -148,6 +151,7 @@ async def add_question(
 async def update_question(
     session: AsyncSession, actor: Actor, slug: str, key: str, values: dict[str, Any]
 ) -> None:
+    """Change a question's wording or whether it must be answered; its key stays."""
     challenge = (await authorized(session, actor, slug, "challenge:edit", lock=True)).challenge
     index = _question_index(challenge, key)
     questions = list(challenge.registration_questions)
@@ -165,6 +169,7 @@ async def remove_question(session: AsyncSession, actor: Actor, slug: str, key: s
 
 
 async def move_question(session: AsyncSession, actor: Actor, slug: str, key: str, direction: str) -> None:
+    """Move a question one place up or down."""
     challenge = (await authorized(session, actor, slug, "challenge:edit", lock=True)).challenge
     index = _question_index(challenge, key)
     challenge.registration_questions = moved(challenge.registration_questions, index, direction)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select
@@ -93,7 +94,11 @@ async def create_program(
 
 
 async def update_program(
-    session: AsyncSession, actor: Actor, slug: str, values: dict[str, Any], add_organizations: list[str] = ()
+    session: AsyncSession,
+    actor: Actor,
+    slug: str,
+    values: dict[str, Any],
+    add_organizations: Sequence[str] = (),
 ) -> Program:
     """Its founders change the details (fields absent from `values` stay) and may add co-founders among
     their own organizations. The slug stays, so shared links keep working."""

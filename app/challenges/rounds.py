@@ -114,6 +114,7 @@ async def remove_round(session: AsyncSession, actor: Actor, slug: str, round_id:
 async def move_round(
     session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, direction: str
 ) -> None:
+    """Move a round of a draft one place earlier or later; positions stay 1, 2, 3..."""
     visible = await authorized(session, actor, slug, "challenge:edit", lock=True)
     _require_draft(visible.challenge)
     index = visible.rounds.index(find_round(visible, round_id))

@@ -41,6 +41,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$")
 RESERVED_SLUGS = frozenset({"new", "join"})
 _DOMAIN = re.compile(r"^(?=.{3,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Dates outside these years are typing mistakes, and near the ends of Python's range they overflow.
+YEARS = range(2000, 2200)
 LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 
 
@@ -129,12 +131,16 @@ def email(errors: Errors, name: str, value: Any) -> str | None:
 
 def day(errors: Errors, name: str, value: Any) -> dt.date | None:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
+        value = value.isoformat()
     try:
-        return dt.date.fromisoformat(str(value or "").strip())
+        date = dt.date.fromisoformat(str(value or "").strip())
     except ValueError:
         errors.first(name, _("Enter a date such as 2027-01-31."))
         return None
+    if date.year not in YEARS:
+        errors.first(name, _("Enter a date between %(first)s and %(last)s.", first=YEARS[0], last=YEARS[-1]))
+        return None
+    return date
 
 
 # --- times --------------------------------------------------------------------------------------------
@@ -159,6 +165,8 @@ def parse_local(value: str, timezone: str) -> dt.datetime:
             continue
     if naive is None:
         raise ValueError(_("Enter a date and time such as 2027-01-31 18:00."))
+    if naive.year not in YEARS:
+        raise ValueError(_("Enter a date between %(first)s and %(last)s.", first=YEARS[0], last=YEARS[-1]))
     local = naive.replace(tzinfo=zone(timezone))
     instant = local.astimezone(dt.UTC)
     if instant.astimezone(zone(timezone)).replace(tzinfo=None) != naive:
@@ -181,18 +189,26 @@ def instant(
         if required:
             errors.first(name, _("This field is required."))
         return None
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            errors.first(
-                name, _("Give the time with its offset from UTC, such as 2027-01-31T18:00:00+01:00.")
-            )
-            return None
-        return value.astimezone(dt.UTC)
     try:
-        return parse_local(str(value), timezone)
-    except ValueError as exc:
-        errors.first(name, str(exc))
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                raise ValueError(
+                    _("Give the time with its offset from UTC, such as 2027-01-31T18:00:00+01:00.")
+                )
+            moment = value.astimezone(dt.UTC)
+        else:
+            moment = parse_local(str(value), timezone)
+        if moment.year not in YEARS:
+            raise ValueError(
+                _("Enter a date between %(first)s and %(last)s.", first=YEARS[0], last=YEARS[-1])
+            )
+    except (ValueError, OverflowError) as exc:
+        errors.first(
+            name,
+            str(exc) if isinstance(exc, ValueError) else _("Enter a date and time such as 2027-01-31 18:00."),
+        )
         return None
+    return moment
 
 
 def timezone_name(errors: Errors, name: str, value: Any) -> str:

@@ -243,6 +243,7 @@ def use_extend() -> str:
 
 async def _replace_lists(session: AsyncSession, challenge: Challenge, values: dict[str, Any]) -> None:
     """The API sends prizes and registration questions as whole lists."""
+    # Imported here: app.challenges.prizes builds on this module's `authorized`.
     from app.challenges import prizes as lists
 
     if values.get("prizes") is not None:
@@ -394,6 +395,7 @@ async def round_fields(
 
 
 async def organizers(session: AsyncSession, challenge_id: uuid.UUID) -> list[Organization]:
+    """The organizer organizations of a challenge, by name."""
     return list(
         await session.scalars(
             select(Organization)
@@ -405,6 +407,7 @@ async def organizers(session: AsyncSession, challenge_id: uuid.UUID) -> list[Org
 
 
 async def prizes(session: AsyncSession, challenge_id: uuid.UUID) -> list[Prize]:
+    """The prizes of a challenge, in their order."""
     return list(
         await session.scalars(
             select(Prize).where(Prize.challenge_id == challenge_id).order_by(Prize.position, Prize.id)

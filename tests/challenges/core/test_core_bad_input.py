@@ -92,3 +92,28 @@ async def test_a_move_in_an_unknown_direction_is_refused(cast, browser, db):
     )
     assert response.status_code == 400
     assert "Choose to move it up or down." in text_of(response.text)
+
+
+async def test_dates_far_outside_any_challenge_are_refused_not_overflowed(cast, browser):
+    client = await browser(cast.founder)
+    page = await client.submit(
+        f"/challenges/{cast.draft.slug}/timeline",
+        {"registration_opens_at": "9999-12-31T23:59", "results_at": "0001-01-01T00:00"},
+    )
+    assert page.status_code == 422
+    assert text_of(page.text).count("Enter a date between 2000 and 2199.") == 2
+    api = await send(
+        client, "PATCH", f"/api/v1/challenges/{cast.draft.slug}", {"results_at": "0001-01-01T00:00:00+05:00"}
+    )
+    assert api.status_code == 422 and api.json()["errors"][0]["key"] == "results_at"
+    program = await client.submit(
+        "/programs",
+        {
+            "title": "Far",
+            "kind": "technology",
+            "starts_on": "9999-01-01",
+            "ends_on": "9999-06-01",
+            "organizations": cast.organization.slug,
+        },
+    )
+    assert program.status_code == 422 and "Enter a date between 2000 and 2199." in text_of(program.text)
