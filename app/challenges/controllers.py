@@ -25,6 +25,7 @@ from app.challenges.pages import (
     PUBLIC_PAGE,
     Failed,
     Form,
+    back_to,
     choice_lists,
     failed_form,
     helpers,
@@ -152,7 +153,7 @@ async def announce(
         "success",
         _("Your announcement has been published and everyone registered has been notified."),
     )
-    return redirect(request, f"/challenges/{slug}#announcements")
+    return back_to(request, f"/challenges/{slug}", "announcements")
 
 
 # --- editing ------------------------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ async def update_timeline(
     except (InvalidInput, Incomplete) as exc:
         return await editor_page(request, db, actor, slug, failed_form("timeline", values, exc))
     flash(request, "success", _("The timeline has been saved."))
-    return redirect(request, f"/challenges/{slug}/edit#timeline")
+    return back_to(request, f"/challenges/{slug}/edit", "timeline")
 
 
 @post("/challenges/{slug:str}/organizers", name="challenges:add_organizer", **PAGE)
@@ -212,7 +213,7 @@ async def add_organizer(
     except InvalidInput as exc:
         return await editor_page(request, db, actor, slug, failed_form("organizer", values, exc))
     flash(request, "success", _("%(name)s now co-organizes this challenge.", name=organization.name))
-    return redirect(request, f"/challenges/{slug}/edit#organizers")
+    return back_to(request, f"/challenges/{slug}/edit", "organizers")
 
 
 @post("/challenges/{slug:str}/publish", name="challenges:publish", **PAGE)
@@ -237,7 +238,7 @@ async def extend_deadline(
     except (InvalidInput, Incomplete, Conflict) as exc:
         return await editor_page(request, db, actor, slug, failed_form("extend", values, exc))
     flash(request, "success", _("The deadline has been extended and everyone registered has been notified."))
-    return redirect(request, f"/challenges/{slug}/edit#extend")
+    return back_to(request, f"/challenges/{slug}/edit", "extend")
 
 
 # --- the founders' dashboard ------------------------------------------------------------------------------

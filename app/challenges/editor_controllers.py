@@ -17,6 +17,7 @@ from app.challenges.pages import (
     PAGE,
     Failed,
     Form,
+    back_to,
     choice_lists,
     failed_form,
     helpers,
@@ -124,8 +125,8 @@ async def round_page(
     )
 
 
-def _back(slug: str, anchor: str) -> str:
-    return f"/challenges/{slug}/edit#{anchor}"
+def _back(request: Request[Any, Any, Any], slug: str, section: str) -> Response[Any]:
+    return back_to(request, f"/challenges/{slug}/edit", section)
 
 
 # --- prizes -------------------------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ async def add_prize(
     except InvalidInput as exc:
         return await editor_page(request, db, actor, slug, failed_form("prize", values, exc, key="new"))
     flash(request, "success", _("The prize has been added."))
-    return redirect(request, _back(slug, "prizes"))
+    return _back(request, slug, "prizes")
 
 
 @post("/challenges/{slug:str}/prizes/{prize_id:uuid}", name="challenges:update_prize", **PAGE)
@@ -161,7 +162,7 @@ async def update_prize(
     except InvalidInput as exc:
         return await editor_page(request, db, actor, slug, failed_form("prize", values, exc, key=prize_id))
     flash(request, "success", _("The prize has been saved."))
-    return redirect(request, _back(slug, "prizes"))
+    return _back(request, slug, "prizes")
 
 
 @post("/challenges/{slug:str}/prizes/{prize_id:uuid}/remove", name="challenges:remove_prize", **PAGE)
@@ -170,7 +171,7 @@ async def remove_prize(
 ) -> Response[Any]:
     await prizes.remove_prize(db, actor, slug, prize_id)
     flash(request, "success", _("The prize has been removed."))
-    return redirect(request, _back(slug, "prizes"))
+    return _back(request, slug, "prizes")
 
 
 @post("/challenges/{slug:str}/prizes/{prize_id:uuid}/move", name="challenges:move_prize", **PAGE)
@@ -183,7 +184,7 @@ async def move_prize(
     data: Form,
 ) -> Response[Any]:
     await prizes.move_prize(db, actor, slug, prize_id, text(data, "direction"))
-    return redirect(request, _back(slug, "prizes"))
+    return _back(request, slug, "prizes")
 
 
 # --- registration questions ------------------------------------------------------------------------------------
@@ -201,7 +202,7 @@ async def add_question(
     except InvalidInput as exc:
         return await editor_page(request, db, actor, slug, failed_form("question", values, exc, key="new"))
     flash(request, "success", _("The question has been added."))
-    return redirect(request, _back(slug, "questions"))
+    return _back(request, slug, "questions")
 
 
 @post("/challenges/{slug:str}/questions/{key:str}", name="challenges:update_question", **PAGE)
@@ -214,7 +215,7 @@ async def update_question(
     except InvalidInput as exc:
         return await editor_page(request, db, actor, slug, failed_form("question", values, exc, key=key))
     flash(request, "success", _("The question has been saved."))
-    return redirect(request, _back(slug, "questions"))
+    return _back(request, slug, "questions")
 
 
 @post("/challenges/{slug:str}/questions/{key:str}/remove", name="challenges:remove_question", **PAGE)
@@ -223,7 +224,7 @@ async def remove_question(
 ) -> Response[Any]:
     await prizes.remove_question(db, actor, slug, key)
     flash(request, "success", _("The question has been removed."))
-    return redirect(request, _back(slug, "questions"))
+    return _back(request, slug, "questions")
 
 
 @post("/challenges/{slug:str}/questions/{key:str}/move", name="challenges:move_question", **PAGE)
@@ -231,7 +232,7 @@ async def move_question(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, key: str, data: Form
 ) -> Response[Any]:
     await prizes.move_question(db, actor, slug, key, text(data, "direction"))
-    return redirect(request, _back(slug, "questions"))
+    return _back(request, slug, "questions")
 
 
 # --- rounds ---------------------------------------------------------------------------------------------------
@@ -285,7 +286,7 @@ async def remove_round(
     except Conflict as exc:
         return await editor_page(request, db, actor, slug, failed_form("round", {}, exc, key="list"))
     flash(request, "success", _("The round has been removed."))
-    return redirect(request, _back(slug, "rounds"))
+    return _back(request, slug, "rounds")
 
 
 @post("/challenges/{slug:str}/rounds/{round_id:uuid}/move", name="challenges:move_round", **PAGE)
@@ -301,7 +302,7 @@ async def move_round(
         await rounds.move_round(db, actor, slug, round_id, text(data, "direction"))
     except Conflict as exc:
         return await editor_page(request, db, actor, slug, failed_form("round", {}, exc, key="list"))
-    return redirect(request, _back(slug, "rounds"))
+    return _back(request, slug, "rounds")
 
 
 # --- a round's submission form ---------------------------------------------------------------------------------
@@ -330,7 +331,7 @@ async def add_field(
             request, db, actor, slug, round_id, failed_form("field", values, exc, key="new")
         )
     flash(request, "success", _("The field has been added to the form."))
-    return redirect(request, f"/challenges/{slug}/rounds/{round_id}#fields")
+    return back_to(request, f"/challenges/{slug}/rounds/{round_id}", "fields")
 
 
 @post(
@@ -355,7 +356,7 @@ async def update_field(
             request, db, actor, slug, round_id, failed_form("field", values, exc, key=field_id)
         )
     flash(request, "success", _("The field has been saved."))
-    return redirect(request, f"/challenges/{slug}/rounds/{round_id}#fields")
+    return back_to(request, f"/challenges/{slug}/rounds/{round_id}", "fields")
 
 
 @post(
@@ -382,7 +383,7 @@ async def remove_field(
         else _("The field has been removed.")
     )
     flash(request, "success", message)
-    return redirect(request, f"/challenges/{slug}/rounds/{round_id}#fields")
+    return back_to(request, f"/challenges/{slug}/rounds/{round_id}", "fields")
 
 
 @post(
@@ -400,7 +401,7 @@ async def move_field(
     data: Form,
 ) -> Response[Any]:
     await forms.move_field(db, actor, slug, round_id, field_id, text(data, "direction"))
-    return redirect(request, f"/challenges/{slug}/rounds/{round_id}#fields")
+    return back_to(request, f"/challenges/{slug}/rounds/{round_id}", "fields")
 
 
 ROUTES = [

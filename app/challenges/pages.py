@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from litestar import Request, Response
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
@@ -15,6 +16,7 @@ from app.challenges.schemas import local_input
 from app.organizations.choices import country_choices, country_name, kind_choices, kind_label
 from app.platform.errors import InvalidInput
 from app.platform.markdown import render as markdown
+from app.web import is_htmx, redirect
 
 # Repeated fields (checkboxes, multiple selects) arrive as lists, others as strings.
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -82,6 +84,12 @@ def state_of(failed: Failed | None) -> Callable[..., FormState]:
         return FormState(defaults or {})
 
     return state
+
+
+def back_to(request: Request[Any, Any, Any], url: str, section: str) -> Response[Any]:
+    """After a successful form: back to `url` at the form's section. For htmx, without the fragment:
+    a redirect to the current page plus a fragment would only scroll, not show the saved state."""
+    return redirect(request, url if is_htmx(request) else f"{url}#{section}")
 
 
 def helpers() -> dict[str, Any]:
