@@ -60,7 +60,8 @@ async def _new_page(
         "organizations": await services.organizations_of(db, actor),
         "programs": await services.program_choices(db),
     }
-    return render(request, "challenges/new.html", context, block="challenge_form", status_code=status_code)
+    block = "challenge_form" if errors else None
+    return render(request, "challenges/new.html", context, block=block, status_code=status_code)
 
 
 @get("/challenges/new", name="challenges:new", **PAGE)
@@ -108,7 +109,7 @@ async def _challenge_page(
         request,
         "challenges/show.html",
         context,
-        block="announcement_form",
+        block="announcement_form" if failed else None,
         status_code=status_code,
         private=page.challenge.published_at is None or page.challenge.visibility != "public",
     )

@@ -167,3 +167,10 @@ async def test_co_organizers_founders_see_the_same_draft(browser, db):
     stranger_org_member = await make_user(db)
     await make_organization(db, owner=stranger_org_member)
     assert (await (await browser(stranger_org_member)).get(f"/challenges/{draft.slug}")).status_code == 404
+
+
+async def test_an_htmx_request_for_the_page_gets_the_whole_page(cast, browser):
+    client = await browser(cast.founder)
+    for url in (f"/challenges/{cast.public.slug}", "/challenges/new", f"/challenges/{cast.public.slug}/edit"):
+        response = await client.get(url, headers={"HX-Request": "true"})
+        assert "<html" in response.text, url

@@ -227,3 +227,37 @@ async def test_each_role_gets_the_expected_answer(
         finally:
             await savepoint.rollback()
     assert answers == dict(zip(ROLES, expected, strict=True))
+
+
+CORE_MODULES = {
+    "app.challenges.controllers",
+    "app.challenges.editor_controllers",
+    "app.challenges.program_controllers",
+    "app.challenges.api",
+}
+PLACEHOLDERS = {
+    "{public}": "{slug:str}",
+    "{draft}": "{slug:str}",
+    "{private}": "{slug:str}",
+    "{program}": "{slug:str}",
+    "{round}": "{round_id:uuid}",
+    "{draft_round}": "{round_id:uuid}",
+    "{prize}": "{prize_id:uuid}",
+    "{field}": "{field_id:uuid}",
+    "q-matrix": "{key:str}",
+}
+
+
+def test_the_table_asks_every_route_of_the_core(app):
+    served = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if handler.fn.__module__ in CORE_MODULES:
+                served |= {f"{method} {route.path}" for method in handler.http_methods if method != "OPTIONS"}
+    asked = set()
+    for method, path, _data, _expected in ROUTES:
+        for placeholder, parameter in PLACEHOLDERS.items():
+            path = path.replace(placeholder, parameter)
+        asked.add(f"{method} {path}")
+    assert len(served) > 50, "the core's handlers were not found"
+    assert served - asked == set()
