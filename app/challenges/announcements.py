@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from app.challenges.inputs import announcement_input
 from app.challenges.models import Announcement, Challenge, Registration
 from app.challenges.queries import load_challenge
-from app.challenges.schemas import announcement_input
 from app.challenges.services import authorized
 from app.notifications.services import notify
 from app.platform import audit

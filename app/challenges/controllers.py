@@ -20,6 +20,7 @@ from app.challenges.api import ROUTES as API_ROUTES
 from app.challenges.completeness import Incomplete
 from app.challenges.editor_controllers import ROUTES as EDITOR_ROUTES
 from app.challenges.editor_controllers import editor_page
+from app.challenges.inputs import DETAIL_FIELDS, TIMELINE_FIELDS
 from app.challenges.pages import (
     PAGE,
     PUBLIC_PAGE,
@@ -34,7 +35,6 @@ from app.challenges.pages import (
     texts,
 )
 from app.challenges.program_controllers import ROUTES as PROGRAM_ROUTES
-from app.challenges.schemas import DETAIL_FIELDS, TIMELINE_FIELDS
 from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _

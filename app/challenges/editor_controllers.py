@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.sessions import Actor
 from app.challenges import forms, prizes, rounds, services
 from app.challenges.completeness import Incomplete
+from app.challenges.inputs import FIELD_FIELDS, ROUND_FIELDS, TIMELINE_FIELDS, local_input
 from app.challenges.pages import (
     PAGE,
     Failed,
@@ -26,7 +27,6 @@ from app.challenges.pages import (
     text,
     texts,
 )
-from app.challenges.schemas import FIELD_FIELDS, ROUND_FIELDS, TIMELINE_FIELDS, local_input
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.web import flash, redirect, render

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import NotFoundException
 
+from app.challenges.inputs import field_input
 from app.challenges.models import Challenge, Round, RoundField
 from app.challenges.prizes import moved
 from app.challenges.queries import Visible
 from app.challenges.rounds import find_round
-from app.challenges.schemas import field_input
 from app.challenges.services import authorized, round_fields
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _

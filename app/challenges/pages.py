@@ -12,7 +12,7 @@ from litestar.params import Body
 
 from app.challenges import choices
 from app.challenges.completeness import Incomplete
-from app.challenges.schemas import local_input
+from app.challenges.inputs import local_input
 from app.organizations.choices import country_choices, country_name, kind_choices, kind_label
 from app.platform.errors import InvalidInput
 from app.platform.markdown import render as markdown

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from litestar.exceptions import ClientException, NotFoundException
 from sqlalchemy import delete, select
 
+from app.challenges.inputs import prefixed, prize_input, question_input
 from app.challenges.models import Challenge, Prize
-from app.challenges.schemas import prefixed, prize_input, question_input
 from app.challenges.services import authorized
 from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _

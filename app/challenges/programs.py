@@ -17,9 +17,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import authz
+from app.challenges.inputs import program_input
 from app.challenges.models import Challenge, Program, ProgramOrganization
 from app.challenges.queries import load_program
-from app.challenges.schemas import program_input
 from app.challenges.services import chosen_organizations, free_slug, organizations_of, slugify
 from app.organizations.models import Organization
 from app.platform import audit

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from litestar.exceptions import NotFoundException
 
 from app.challenges import completeness
+from app.challenges.inputs import Errors, instant, round_input
 from app.challenges.models import Challenge, Round
 from app.challenges.prizes import moved
 from app.challenges.queries import Visible
-from app.challenges.schemas import Errors, instant, round_input
 from app.challenges.services import authorized, organizer_count, use_extend
 from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput

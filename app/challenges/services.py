@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from app import authz
 from app.challenges import completeness, lifecycle
 from app.challenges.choices import DEFAULT_TIMEZONE
+from app.challenges.inputs import RESERVED_SLUGS, Errors, challenge_details, check_slug, timeline_input
 from app.challenges.models import (
     Announcement,
     Challenge,
@@ -33,7 +34,6 @@ from app.challenges.models import (
     RoundField,
 )
 from app.challenges.queries import Visible, load_challenge
-from app.challenges.schemas import RESERVED_SLUGS, Errors, challenge_details, check_slug, timeline_input
 from app.organizations.models import Organization, OrganizationMember
 from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput

@@ -13,8 +13,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from app.challenges.inputs import local_input
 from app.challenges.models import Prize, Program, ProgramOrganization, Round, RoundField
-from app.challenges.schemas import local_input
 from tests.challenges.core.helpers import ROLES, send
 from tests.factories import make_organization
 

@@ -28,7 +28,7 @@ def plain(text: str) -> str:
 
 
 def paris(value: dt.datetime) -> str:
-    from app.challenges.schemas import local_input
+    from app.challenges.inputs import local_input
 
     return local_input(value, "Europe/Paris")
 

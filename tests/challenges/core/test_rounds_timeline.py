@@ -131,7 +131,7 @@ async def test_a_published_timeline_stays_in_order(cast, browser, db):
     client = await browser(cast.founder)
     round_ = (await rounds_of(db, cast.public))[0]
     earlier = (round_.deadline - dt.timedelta(days=1)).astimezone(dt.timezone(dt.timedelta(hours=1)))
-    from app.challenges.schemas import local_input
+    from app.challenges.inputs import local_input
 
     response = await client.submit(
         f"/challenges/{cast.public.slug}/timeline", {"judging_ends_at": local_input(earlier, "Europe/Paris")}
@@ -202,7 +202,7 @@ async def test_a_published_rounds_deadline_is_not_in_its_form(cast, browser, db)
     url = f"/challenges/{cast.public.slug}/rounds/{round_.id}"
     page = await client.get(url)
     assert 'name="deadline"' not in page.text and "Extend a deadline" in page.text
-    from app.challenges.schemas import local_input
+    from app.challenges.inputs import local_input
 
     opens = local_input(round_.opens_at, "Europe/Paris")
     assert (
