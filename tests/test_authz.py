@@ -335,6 +335,16 @@ PUBLIC_ROUTES = {
     "GET /password/reset",
     "POST /password/reset",
     "GET /invitations/organization/{token:str}",
+    # Programs and challenges (core): what a visitor may read; load_challenge 404s the rest.
+    "GET /programs",
+    "GET /programs/{slug:str}",
+    "GET /challenges/{slug:str}",
+    "GET /challenges/{slug:str}/calendar.ics",
+    "GET /api/v1/programs",
+    "GET /api/v1/programs/{slug:str}",
+    "GET /api/v1/challenges/{slug:str}",
+    "GET /api/v1/challenges/{slug:str}/rounds",
+    "GET /api/v1/challenges/{slug:str}/announcements",
 }
 SAMPLE_PARAMETERS = {"uuid": str(uuid.uuid4()), "str": "sample", "int": "1", "path": "sample"}
 

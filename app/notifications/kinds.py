@@ -67,9 +67,12 @@ KINDS: dict[str, Kind] = {
         title=lazy("Your registration for %(challenge)s was not accepted"),
         body=lazy("The founders’ reason: %(reason)s"),
     ),
+    # `milestone` and `until` are given in each language by app.challenges.rounds.extend_deadline.
+    "deadline_extended": Kind(
+        title=lazy("%(challenge)s: a deadline has been extended"),
+        body=lazy("New closing time for %(milestone)s: %(until)s."),
+    ),
 }
-
-
 
 
 def render(kind: str, params: Mapping[str, Any] | None) -> Rendered:
