@@ -299,6 +299,9 @@ PUBLIC_ROUTES = {
     "GET /password/reset",
     "POST /password/reset",
     "GET /invitations/organization/{token:str}",
+    # Challenges: the catalogue, published and visible challenges only.
+    "GET /challenges",
+    "GET /api/v1/challenges",
 }
 SAMPLE_PARAMETERS = {"uuid": str(uuid.uuid4()), "str": "sample", "int": "1", "path": "sample"}
 
