@@ -54,6 +54,11 @@ KINDS: dict[str, Kind] = {
     ),
     # Written by people, not by the code: no message id to translate, the text is the parameter itself.
     "announcement": Kind(title="%(title)s", body="%(text)s"),
+    # Sent by app.challenges.jobs; `milestone` and `when` come written in each language.
+    "deadline_reminder": Kind(
+        title=lazy("Reminder for %(challenge)s: %(milestone)s on %(when)s"),
+        body=lazy("Open the challenge to see what remains to be done before then."),
+    ),
 }
 
 
