@@ -112,7 +112,7 @@ async def accounts_present(session: AsyncSession) -> bool:
 
 
 async def load_demo(session: AsyncSession, now: dt.datetime | None = None) -> DemoResult:
-    """Add whatever demo organizations, people, memberships, program and challenges are missing; never commits.
+    """Add whatever demo organizations, people, program and challenges are missing; never commits.
 
     Challenge dates are placed around `now` (the present by default) when first loaded.
     """

@@ -271,32 +271,11 @@ async def list_challenges(
     query = _tsquery(filters.q) if filters.q else None
     rank = func.ts_rank(Challenge.search, query, type_=Float) if query is not None else literal(None, Float)
     statement = (
-        select(
-            Challenge.id,
-            Challenge.slug,
-            Challenge.title,
-            Challenge.summary,
-            Challenge.visibility,
-            Challenge.timezone,
-            Challenge.published_at,
-            phase_sql(now).label("phase"),
-            Program.slug.label("program_slug"),
-            Program.title.label("program_title"),
-            Program.kind.label("program_kind"),
-            _organizers().label("organizers"),
-            next_at.label("next_at"),
-            case((Challenge.registration_closes_at == next_at, "registration_closes"), else_="round_deadline").label(
-                "next_kind"
-            ),
-            _next_round_name(now).label("next_round_name"),
-            _first_prize(Prize.title).label("prize_title"),
-            _first_prize(Prize.reward).label("prize_reward"),
-            rank.label("rank"),
-        )
+        select(*_card_columns(now, next_at), rank.label("rank"))
         .outerjoin(Program, Program.id == Challenge.program_id)
         .where(*_conditions(actor, filters, now, query))
+        .order_by(*_order(filters.order, next_at, rank))
     )
-    statement = statement.order_by(*_order(filters.order, next_at, rank))
     page = await paginate(session, statement, filters.page, size)
     return dataclasses.replace(page, items=[_entry(row) for row in page.items])
 
@@ -331,6 +310,32 @@ async def filter_choices(session: AsyncSession, actor: Actor | None) -> FilterCh
 def _listed(actor: Actor | None) -> ColumnElement[bool]:
     # Published only, whoever asks: the catalogue is a window on what is out, not a founder's desk.
     return and_(Challenge.published_at.is_not(None), authz.visible_challenges(actor))
+
+
+def _card_columns(now: dt.datetime, next_at: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """What a card shows, each related fact as a correlated subquery so that a page is one query."""
+    next_kind = case(
+        (Challenge.registration_closes_at == next_at, "registration_closes"), else_="round_deadline"
+    )
+    return [
+        Challenge.id,
+        Challenge.slug,
+        Challenge.title,
+        Challenge.summary,
+        Challenge.visibility,
+        Challenge.timezone,
+        Challenge.published_at,
+        phase_sql(now).label("phase"),
+        Program.slug.label("program_slug"),
+        Program.title.label("program_title"),
+        Program.kind.label("program_kind"),
+        _organizers().label("organizers"),
+        next_at.label("next_at"),
+        next_kind.label("next_kind"),
+        _next_round_name(now).label("next_round_name"),
+        _first_prize(Prize.title).label("prize_title"),
+        _first_prize(Prize.reward).label("prize_reward"),
+    ]
 
 
 def _conditions(
@@ -431,4 +436,3 @@ def _entry(row: Any) -> CatalogueEntry:
         prize=prize,
         rank=row.rank,
     )
-

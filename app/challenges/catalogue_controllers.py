@@ -21,7 +21,12 @@ from app.web import render
 
 PRIVATE = CacheControlHeader(no_store=True)
 
-Search = Annotated[str, Parameter(description="Words to look for in the title, summary and description (web-search syntax, English or French).")]
+Search = Annotated[
+    str,
+    Parameter(
+        description="Words to look for in the title, summary and description (web-search syntax, English or French)."
+    ),
+]
 ProgramSlug = Annotated[str, Parameter(description="Slug of a program.")]
 ProgramKind = Annotated[str, Parameter(description="Kind of program: " + ", ".join(PROGRAM_KINDS) + ".")]
 PhaseName = Annotated[str, Parameter(description="Phase: " + ", ".join(p.value for p in PUBLIC_PHASES) + ".")]
@@ -151,7 +156,9 @@ def _item(entry: catalogue.CatalogueEntry) -> CatalogueItem:
         if program
         else None,
         organizers=[OrganizerRefView(o.slug, o.name) for o in entry.organizers],
-        next_deadline=DeadlineView(deadline.at, deadline.kind, catalogue.deadline_label(deadline.kind), deadline.round_name)
+        next_deadline=DeadlineView(
+            deadline.at, deadline.kind, catalogue.deadline_label(deadline.kind), deadline.round_name
+        )
         if deadline
         else None,
         prize=PrizeHeadlineView(entry.prize.title, entry.prize.reward) if entry.prize else None,
@@ -172,7 +179,9 @@ async def api_list_challenges(
     open_now: OpenNow = "",
     sort: Sort = "",
     page: PageNumber = "1",
-    per_page: Annotated[str, Parameter(description=f"Items per page, 1 to {catalogue.API_MAX_PER_PAGE}.")] = "",
+    per_page: Annotated[
+        str, Parameter(description=f"Items per page, 1 to {catalogue.API_MAX_PER_PAGE}.")
+    ] = "",
 ) -> CatalogueList:
     """Published challenges the caller may see, with the catalogue's filters, search, order and pages."""
     filters = _filters(

@@ -205,7 +205,10 @@ CHALLENGES = (
         rounds=(DemoRound("Submission", -40 * DAY, -3 * DAY),),
         judging_ends=10 * DAY,
         results_at=14 * DAY,
-        prizes=(("Best algorithm", "", "€20,000"), ("Best newcomer", "A startup less than two years old.", "€5,000")),
+        prizes=(
+            ("Best algorithm", "", "€20,000"),
+            ("Best newcomer", "A startup less than two years old.", "€5,000"),
+        ),
         questions=_EN_QUESTIONS,
     ),
     DemoChallenge(
@@ -287,13 +290,25 @@ async def load_challenges(
             await _invitee(session, challenge, people[role])
         for role, status, answers in item.registrations:
             await _registration(
-                session, challenge, people[role], status, answers, people["founder"], organizations, now, result
+                session,
+                challenge,
+                people[role],
+                status,
+                answers,
+                people["founder"],
+                organizations,
+                now,
+                result,
             )
     return result
 
 
 async def _program(
-    session: AsyncSession, item: DemoProgram, organizations: dict[str, Organization], founder: User, result: ChallengeDemoResult
+    session: AsyncSession,
+    item: DemoProgram,
+    organizations: dict[str, Organization],
+    founder: User,
+    result: ChallengeDemoResult,
 ) -> Program:
     program = await session.scalar(select(Program).where(Program.slug == item.slug))
     if program is None:
@@ -363,7 +378,15 @@ async def _challenge(
             )
         )
     for position, (title, description, reward) in enumerate(item.prizes, start=1):
-        session.add(Prize(challenge_id=challenge.id, position=position, title=title, description=description, reward=reward))
+        session.add(
+            Prize(
+                challenge_id=challenge.id,
+                position=position,
+                title=title,
+                description=description,
+                reward=reward,
+            )
+        )
     await session.flush()
     result.challenges += 1
     return challenge
@@ -403,7 +426,9 @@ async def _registration(
     result: ChallengeDemoResult,
 ) -> None:
     found = await session.scalar(
-        select(Registration.id).where(Registration.challenge_id == challenge.id, Registration.user_id == user.id)
+        select(Registration.id).where(
+            Registration.challenge_id == challenge.id, Registration.user_id == user.id
+        )
     )
     if found is not None:
         return

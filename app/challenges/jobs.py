@@ -88,7 +88,9 @@ async def due_milestones(session: AsyncSession, now: dt.datetime) -> list[DueMil
         .where(_running(now), Round.deadline > now, Round.deadline <= reach)
     )
     due = [DueMilestone(cid, REGISTRATION_CLOSES, at, _horizon(at, now)) for cid, at in closings]
-    due += [DueMilestone(cid, f"round:{rid}", at, _horizon(at, now), name) for cid, rid, at, name in deadlines]
+    due += [
+        DueMilestone(cid, f"round:{rid}", at, _horizon(at, now), name) for cid, rid, at, name in deadlines
+    ]
     return due
 
 
@@ -112,17 +114,25 @@ def recipients(milestone: DueMilestone) -> Select[Any]:
     if milestone.key == REGISTRATION_CLOSES:
         founders = (
             select(OrganizationMember.user_id)
-            .join(ChallengeOrganizer, ChallengeOrganizer.organization_id == OrganizationMember.organization_id)
+            .join(
+                ChallengeOrganizer, ChallengeOrganizer.organization_id == OrganizationMember.organization_id
+            )
             .where(ChallengeOrganizer.challenge_id == cid)
         )
-        pending = select(Registration.user_id).where(Registration.challenge_id == cid, Registration.status == "pending")
+        pending = select(Registration.user_id).where(
+            Registration.challenge_id == cid, Registration.status == "pending"
+        )
         people = union(founders, pending)
     else:
-        people = select(Registration.user_id).where(Registration.challenge_id == cid, Registration.status == "approved")
+        people = select(Registration.user_id).where(
+            Registration.challenge_id == cid, Registration.status == "approved"
+        )
     return select(User.id).where(User.id.in_(people), User.is_active.is_(True))
 
 
-async def claim_reminders(session: AsyncSession, milestone: DueMilestone, now: dt.datetime) -> list[uuid.UUID]:
+async def claim_reminders(
+    session: AsyncSession, milestone: DueMilestone, now: dt.datetime
+) -> list[uuid.UUID]:
     """Record this milestone's reminder for each recipient; return the people whose row this call wrote.
 
     Concurrent calls wait on each other's rows (the primary key) and each person is returned once.
@@ -155,7 +165,9 @@ async def send_reminders(session: AsyncSession, milestone: DueMilestone, now: dt
         return 0
     challenge = (
         await session.execute(
-            select(Challenge.slug, Challenge.title, Challenge.timezone).where(Challenge.id == milestone.challenge_id)
+            select(Challenge.slug, Challenge.title, Challenge.timezone).where(
+                Challenge.id == milestone.challenge_id
+            )
         )
     ).one()
     params = {

@@ -73,7 +73,10 @@ def phase_sql(now: dt.datetime) -> ColumnElement[str]:
     from app.challenges.models import Challenge, Round
 
     last_deadline = (
-        select(func.max(Round.deadline)).where(Round.challenge_id == Challenge.id).correlate(Challenge).scalar_subquery()
+        select(func.max(Round.deadline))
+        .where(Round.challenge_id == Challenge.id)
+        .correlate(Challenge)
+        .scalar_subquery()
     )
     # A comparison with a NULL column is not true, like the `is not None` tests in phase().
     return case(

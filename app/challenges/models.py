@@ -230,10 +230,14 @@ class DeadlineReminder(Base):
 
     __tablename__ = "deadline_reminders"
 
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
     # "registration_closes" or "round:<round id>".
     milestone: Mapped[str] = mapped_column(String(60), primary_key=True)
     horizon_hours: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     due_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime]

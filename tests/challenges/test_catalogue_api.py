@@ -19,7 +19,9 @@ async def api_slugs(client, query: str) -> list[str]:
 async def test_lists_published_challenges_with_what_a_card_shows(client, db):
     organizer = await make_organization(db, name="CHU de Bordeaux")
     program = await make_program(db, title="Cardiovasculaire 2030", kind="pathology")
-    challenge = await make_challenge(db, organizers=(organizer,), title="Heart at home", program_id=program.id)
+    challenge = await make_challenge(
+        db, organizers=(organizer,), title="Heart at home", program_id=program.id
+    )
     db.add(Prize(challenge_id=challenge.id, position=1, title="Grand prize", reward="20 000 €"))
     await db.flush()
     response = await client.get(f"/api/v1/challenges?organizer={organizer.slug}")
@@ -47,10 +49,15 @@ async def test_lists_published_challenges_with_what_a_card_shows(client, db):
 async def test_round_deadline_names_its_round(client, db):
     organizer = await make_organization(db)
     now = utcnow()
-    await make_challenge(db, organizers=(organizer,), registration_closes_at=now - DAY, registration_opens_at=now - 2 * DAY)
+    await make_challenge(
+        db, organizers=(organizer,), registration_closes_at=now - DAY, registration_opens_at=now - 2 * DAY
+    )
     item = (await client.get(f"/api/v1/challenges?organizer={organizer.slug}")).json()["items"][0]
     assert item["phase"] == "in_progress"
-    assert (item["next_deadline"]["kind"], item["next_deadline"]["round_name"]) == ("round_deadline", "Round 1")
+    assert (item["next_deadline"]["kind"], item["next_deadline"]["round_name"]) == (
+        "round_deadline",
+        "Round 1",
+    )
 
 
 async def test_same_visibility_as_the_page(client, db):

@@ -31,11 +31,23 @@ async def listed(client, url: str) -> list[str]:
 async def phase_cast(db, organizer) -> dict[str, object]:
     """One published challenge per public phase, organized by `organizer`, around the real clock."""
     now = utcnow()
-    past = dict(opens=now - 30 * DAY, closes=now - 20 * DAY, rounds=((now - 20 * DAY, now - 2 * DAY),))
+    past = {"opens": now - 30 * DAY, "closes": now - 20 * DAY, "rounds": ((now - 20 * DAY, now - 2 * DAY),)}
     timelines = {
-        "upcoming": dict(opens=now + 5 * DAY, closes=now + 15 * DAY, rounds=((now + 5 * DAY, now + 30 * DAY),)),
-        "registration_open": dict(opens=now - DAY, closes=now + 7 * DAY, rounds=((now - DAY, now + 20 * DAY),)),
-        "in_progress": dict(opens=now - 20 * DAY, closes=now - 10 * DAY, rounds=((now - 10 * DAY, now + 5 * DAY),)),
+        "upcoming": {
+            "opens": now + 5 * DAY,
+            "closes": now + 15 * DAY,
+            "rounds": ((now + 5 * DAY, now + 30 * DAY),),
+        },
+        "registration_open": {
+            "opens": now - DAY,
+            "closes": now + 7 * DAY,
+            "rounds": ((now - DAY, now + 20 * DAY),),
+        },
+        "in_progress": {
+            "opens": now - 20 * DAY,
+            "closes": now - 10 * DAY,
+            "rounds": ((now - 10 * DAY, now + 5 * DAY),),
+        },
         "judging": past,
         "results": {**past, "results_published_at": now - DAY},
         "archived": {**past, "results_published_at": now - 3 * DAY, "archived_at": now - DAY},
@@ -159,7 +171,9 @@ async def test_filter_by_each_phase(client, db):
     organizer = await make_organization(db)
     cast = await phase_cast(db, organizer)
     for name, challenge in cast.items():
-        assert await listed(client, f"/challenges?organizer={organizer.slug}&phase={name}") == [challenge.slug], name
+        assert await listed(client, f"/challenges?organizer={organizer.slug}&phase={name}") == [
+            challenge.slug
+        ], name
     page = text_of((await client.get(f"/challenges?organizer={organizer.slug}&phase=judging")).text)
     assert "Judging" in page and "None ahead" in page
 
@@ -226,11 +240,17 @@ async def test_search_ranks_a_title_match_above_a_description_match(client, db):
         db, organizers=(organizer,), title="Data challenge", description="About sleep apnea screening."
     )
     in_title = await make_challenge(
-        db, organizers=(organizer,), title="Sleep apnea screening", description="A challenge.",
+        db,
+        organizers=(organizer,),
+        title="Sleep apnea screening",
+        description="A challenge.",
         # Its deadline comes later: relevance, not the deadline, decides the order when searching.
         registration_closes_at=utcnow() + 30 * DAY,
     )
-    assert await listed(client, f"/challenges?organizer={organizer.slug}&q=apnea") == [in_title.slug, in_description.slug]
+    assert await listed(client, f"/challenges?organizer={organizer.slug}&q=apnea") == [
+        in_title.slug,
+        in_description.slug,
+    ]
     assert await listed(client, f"/challenges?organizer={organizer.slug}&q=apnea&sort=deadline") == [
         in_description.slug,
         in_title.slug,
@@ -239,7 +259,7 @@ async def test_search_ranks_a_title_match_above_a_description_match(client, db):
 
 async def test_search_words_with_no_meaning_find_nothing_rather_than_failing(client, db):
     organizer, _french, _english = await search_cast(db)
-    for q in ("the", "&&&", "!", "\"", ":*", "(", "-", "x" * 200):
+    for q in ("the", "&&&", "!", '"', ":*", "(", "-", "x" * 200):
         assert await listed(client, f"/challenges?organizer={organizer.slug}&{urlencode({'q': q})}") == [], q
 
 
@@ -314,7 +334,10 @@ async def test_htmx_gets_the_results_block_alone(client, db):
 async def test_the_page_speaks_french(client, db):
     organizer = await make_organization(db)
     await make_challenge(
-        db, organizers=(organizer,), registration_closes_at=dt.datetime(2031, 3, 12, 17, tzinfo=dt.UTC), rounds=0
+        db,
+        organizers=(organizer,),
+        registration_closes_at=dt.datetime(2031, 3, 12, 17, tzinfo=dt.UTC),
+        rounds=0,
     )
     await sign_in(client, db, await make_user(db, locale="fr"))
     page = text_of((await client.get(f"/challenges?organizer={organizer.slug}")).text)
@@ -348,6 +371,8 @@ async def test_bad_parameters_get_a_400_page_saying_what_is_wrong(client, query,
     assert message in text_of(response.text)
 
 
-@pytest.mark.parametrize("query", ["q=%00heart", "q=%ff%fe", "q=caf%C3%A9%0A", "unknown=1", "open=on", "page=", "q=+"])
+@pytest.mark.parametrize(
+    "query", ["q=%00heart", "q=%ff%fe", "q=caf%C3%A9%0A", "unknown=1", "open=on", "page=", "q=+"]
+)
 async def test_odd_but_harmless_parameters_are_accepted(client, query):
     assert (await client.get(f"/challenges?{query}")).status_code == 200

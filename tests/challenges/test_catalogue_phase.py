@@ -30,7 +30,9 @@ TIMELINES = {
 }
 # Each boundary of the standard timelines, a second before and exactly at it, plus points in between.
 BOUNDARIES = (T0, T0 + 10 * DAY, T0 + 20 * DAY, T0 + 21 * DAY, T0 + 30 * DAY, T0 + 40 * DAY)
-INSTANTS = sorted({instant for b in BOUNDARIES for instant in (b - SECOND, b)} | {T0 - 5 * DAY, T0 + 50 * DAY})
+INSTANTS = sorted(
+    {instant for b in BOUNDARIES for instant in (b - SECOND, b)} | {T0 - 5 * DAY, T0 + 50 * DAY}
+)
 
 
 async def make_all(db):
@@ -43,7 +45,9 @@ async def test_phase_in_sql_agrees_with_lifecycle_for_every_timeline_and_boundar
     rounds = {c.id: await rounds_of(db, c) for c in challenges.values()}
     seen = set()
     for now in INSTANTS:
-        in_sql = dict((await db.execute(select(Challenge.id, phase_sql(now)).where(Challenge.id.in_(ids)))).all())
+        in_sql = dict(
+            (await db.execute(select(Challenge.id, phase_sql(now)).where(Challenge.id.in_(ids)))).all()
+        )
         for name, challenge in challenges.items():
             expected = phase(challenge, rounds[challenge.id], now)
             assert in_sql[challenge.id] == expected.value, f"{name} at {now}"
@@ -55,7 +59,9 @@ async def test_registration_open_in_sql_agrees_with_lifecycle(db):
     challenges = await make_all(db)
     ids = [c.id for c in challenges.values()]
     for now in INSTANTS:
-        open_ids = set(await db.scalars(select(Challenge.id).where(Challenge.id.in_(ids), registration_open_sql(now))))
+        open_ids = set(
+            await db.scalars(select(Challenge.id).where(Challenge.id.in_(ids), registration_open_sql(now)))
+        )
         expected = {c.id for c in challenges.values() if registration_open(c, now)}
         assert open_ids == expected, now
     assert any(registration_open(c, T0) for c in challenges.values())
@@ -67,7 +73,9 @@ async def test_next_deadline_in_sql_agrees_with_lifecycle(db):
     rounds = {c.id: await rounds_of(db, c) for c in challenges.values()}
     for now in INSTANTS:
         in_sql = dict(
-            (await db.execute(select(Challenge.id, next_deadline_sql(now)).where(Challenge.id.in_(ids)))).all()
+            (
+                await db.execute(select(Challenge.id, next_deadline_sql(now)).where(Challenge.id.in_(ids)))
+            ).all()
         )
         for name, challenge in challenges.items():
             milestone = next_deadline(challenge, rounds[challenge.id], now)

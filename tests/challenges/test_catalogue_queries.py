@@ -62,12 +62,20 @@ async def bulk_challenges(db, count: int, organizers, program) -> None:
     await db.execute(
         insert(Round),
         [
-            {"id": uuid.uuid4(), "challenge_id": c, "position": 1, "name": "Round 1", "opens_at": now, "deadline": now + 40 * DAY}
+            {
+                "id": uuid.uuid4(),
+                "challenge_id": c,
+                "position": 1,
+                "name": "Round 1",
+                "opens_at": now,
+                "deadline": now + 40 * DAY,
+            }
             for c in ids
         ],
     )
     await db.execute(
-        insert(Prize), [{"id": uuid.uuid4(), "challenge_id": c, "title": "Prize", "reward": "1 000 €"} for c in ids]
+        insert(Prize),
+        [{"id": uuid.uuid4(), "challenge_id": c, "title": "Prize", "reward": "1 000 €"} for c in ids],
     )
 
 

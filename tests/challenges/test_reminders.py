@@ -71,11 +71,21 @@ async def counts(db, people) -> dict[str, int]:
 
 async def test_registration_closing_reminds_founders_and_pending_registrants_once(db, ctx):
     challenge = await make_timeline(
-        db, title="Heart AI", opens=T0 - 10 * DAY, closes=T0 + 60 * HOUR, rounds=((T0 - 10 * DAY, T0 + 20 * DAY),)
+        db,
+        title="Heart AI",
+        opens=T0 - 10 * DAY,
+        closes=T0 + 60 * HOUR,
+        rounds=((T0 - 10 * DAY, T0 + 20 * DAY),),
     )
     people = await cast(db, challenge)
     assert await run_at(ctx, T0, times=2) == 2
-    assert await counts(db, people) == {"founder": 1, "pending": 1, "approved": 0, "rejected": 0, "outsider": 0}
+    assert await counts(db, people) == {
+        "founder": 1,
+        "pending": 1,
+        "approved": 0,
+        "rejected": 0,
+        "outsider": 0,
+    }
     [reminder] = await reminders_of(db, people["pending"])
     assert reminder.link == f"/challenges/{challenge.slug}"
     assert plain(render(reminder.kind, reminder.params).title) == (
@@ -88,7 +98,13 @@ async def test_round_deadline_reminds_approved_registrants_72_then_24_hours_befo
     challenge = await make_timeline(db, opens=T0 - 10 * DAY, closes=T0 - DAY, rounds=((T0 - DAY, deadline),))
     people = await cast(db, challenge)
     await run_at(ctx, T0, times=2)
-    assert await counts(db, people) == {"founder": 0, "pending": 0, "approved": 1, "rejected": 0, "outsider": 0}
+    assert await counts(db, people) == {
+        "founder": 0,
+        "pending": 0,
+        "approved": 1,
+        "rejected": 0,
+        "outsider": 0,
+    }
     await run_at(ctx, deadline - 25 * HOUR)
     assert len(await reminders_of(db, people["approved"])) == 1
     await run_at(ctx, deadline - 20 * HOUR, times=2)
@@ -98,21 +114,29 @@ async def test_round_deadline_reminds_approved_registrants_72_then_24_hours_befo
     assert len(reminders) == 2
     with in_locale("fr"):
         title = render(reminders[1].kind, reminders[1].params).title
-    assert plain(title).startswith(f"Rappel pour {challenge.title} : date limite de l’étape « Round 1 » le 4 mars 2030")
+    assert plain(title).startswith(
+        f"Rappel pour {challenge.title} : date limite de l’étape « Round 1 » le 4 mars 2030"
+    )
 
 
 async def test_a_deadline_first_seen_within_24_hours_gets_the_24_hour_reminder_only(db, ctx):
-    challenge = await make_timeline(db, opens=T0 - 10 * DAY, closes=T0 - DAY, rounds=((T0 - DAY, T0 + 10 * HOUR),))
+    challenge = await make_timeline(
+        db, opens=T0 - 10 * DAY, closes=T0 - DAY, rounds=((T0 - DAY, T0 + 10 * HOUR),)
+    )
     people = await cast(db, challenge)
     await run_at(ctx, T0)
     await run_at(ctx, T0 + 5 * HOUR)
     assert len(await reminders_of(db, people["approved"])) == 1
-    [horizon] = await db.scalars(select(jobs.DeadlineReminder.horizon_hours).where(jobs.DeadlineReminder.challenge_id == challenge.id))
+    [horizon] = await db.scalars(
+        select(jobs.DeadlineReminder.horizon_hours).where(jobs.DeadlineReminder.challenge_id == challenge.id)
+    )
     assert horizon == 24
 
 
 async def test_a_deadline_moved_a_week_later_is_reminded_again_before_the_new_date(db, ctx):
-    challenge = await make_timeline(db, opens=T0 - 10 * DAY, closes=T0 - DAY, rounds=((T0 - DAY, T0 + 20 * HOUR),))
+    challenge = await make_timeline(
+        db, opens=T0 - 10 * DAY, closes=T0 - DAY, rounds=((T0 - DAY, T0 + 20 * HOUR),)
+    )
     people = await cast(db, challenge)
     await run_at(ctx, T0)
     assert len(await reminders_of(db, people["approved"])) == 1
@@ -128,7 +152,9 @@ async def test_a_deadline_moved_a_week_later_is_reminded_again_before_the_new_da
 
 
 async def test_a_deadline_moved_an_hour_later_sends_nothing_more(db, ctx):
-    challenge = await make_timeline(db, opens=T0 - 10 * DAY, closes=T0 - DAY, rounds=((T0 - DAY, T0 + 20 * HOUR),))
+    challenge = await make_timeline(
+        db, opens=T0 - 10 * DAY, closes=T0 - DAY, rounds=((T0 - DAY, T0 + 20 * HOUR),)
+    )
     people = await cast(db, challenge)
     await run_at(ctx, T0)
     round_ = await db.scalar(select(Round).where(Round.challenge_id == challenge.id))
@@ -157,7 +183,9 @@ async def test_drafts_and_finished_challenges_remind_nobody(db, ctx, state):
 
 
 async def test_inactive_accounts_are_not_reminded(db, ctx):
-    challenge = await make_timeline(db, opens=T0 - 10 * DAY, closes=T0 - DAY, rounds=((T0 - DAY, T0 + 20 * HOUR),))
+    challenge = await make_timeline(
+        db, opens=T0 - 10 * DAY, closes=T0 - DAY, rounds=((T0 - DAY, T0 + 20 * HOUR),)
+    )
     people = await cast(db, challenge)
     people["approved"].is_active = False
     await db.flush()
@@ -176,7 +204,11 @@ async def test_two_runs_at_once_notify_each_person_once(engine):
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions() as db:
         challenge = await make_timeline(
-            db, opens=T0 - 10 * DAY, closes=T0 - DAY, rounds=((T0 - DAY, T0 + 20 * HOUR),), title=f"Race {uuid.uuid4().hex[:6]}"
+            db,
+            opens=T0 - 10 * DAY,
+            closes=T0 - DAY,
+            rounds=((T0 - DAY, T0 + 20 * HOUR),),
+            title=f"Race {uuid.uuid4().hex[:6]}",
         )
         approved = [await make_user(db) for _ in range(5)]
         for user in approved:
@@ -186,7 +218,9 @@ async def test_two_runs_at_once_notify_each_person_once(engine):
     ctx = {"session_maker": sessions, "redis": None}
     try:
         with time_machine.travel(T0, tick=False):
-            results = await asyncio.gather(jobs.send_deadline_reminders(ctx), jobs.send_deadline_reminders(ctx))
+            results = await asyncio.gather(
+                jobs.send_deadline_reminders(ctx), jobs.send_deadline_reminders(ctx)
+            )
         assert sorted(results) == [0, 5]
         async with sessions() as db:
             per_person = dict(
@@ -204,7 +238,9 @@ async def test_two_runs_at_once_notify_each_person_once(engine):
             notification_ids = [
                 str(n) for n in await db.scalars(select(Notification.id).where(Notification.user_id.in_(ids)))
             ]
-            await db.execute(delete(OutboxJob).where(OutboxJob.args["notification_id"].astext.in_(notification_ids)))
+            await db.execute(
+                delete(OutboxJob).where(OutboxJob.args["notification_id"].astext.in_(notification_ids))
+            )
             await db.execute(delete(Challenge).where(Challenge.id == challenge.id))
             await db.execute(delete(User).where(User.id.in_(ids)))
             await db.commit()

@@ -52,10 +52,14 @@ async def make_timeline(
 async def rounds_of(db: Any, challenge: Challenge) -> list[Round]:
     from sqlalchemy import select
 
-    return list(await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
+    return list(
+        await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position))
+    )
 
 
-async def make_program(db: Any, *, title: str = "Cardiovascular 2030", kind: str = "pathology", organizers=()) -> Any:
+async def make_program(
+    db: Any, *, title: str = "Cardiovascular 2030", kind: str = "pathology", organizers=()
+) -> Any:
     import uuid
 
     from app.challenges.models import Program, ProgramOrganization

@@ -105,7 +105,9 @@ async def test_demo_challenges_cover_every_phase_with_rounds_prizes_and_question
     now = utcnow()
     phases = {}
     for challenge in challenges.values():
-        rounds = list(await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
+        rounds = list(
+            await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position))
+        )
         assert rounds, challenge.slug
         phases.setdefault(phase(challenge, rounds, now), []).append(challenge)
         if challenge.published_at is not None:
