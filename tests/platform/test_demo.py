@@ -9,6 +9,7 @@ from app.accounts.models import User
 from app.accounts.passwords import password_problem, verify_password
 from app.organizations.models import ORGANIZATION_KINDS, Organization, OrganizationMember
 from app.platform.models import AuditEntry
+from tests.platform.test_cli import command_env, empty_database, tremplin  # noqa: F401 (fixture)
 
 
 async def count(db, model, *where) -> int:
@@ -163,3 +164,16 @@ async def test_loading_the_demo_twice_adds_no_program_challenge_or_registration(
     again = await demo.load_demo(db)
     assert (again.programs, again.challenges, again.registrations) == (0, 0, 0)
     assert [await count(db, model) for model in (Challenge, Round, Prize, Registration)] == before
+
+
+def test_tremplin_demo_twice_loads_the_challenges_once(tmp_path, empty_database):
+    """The operator's command, in a subprocess on a database of its own."""
+    env = command_env(tmp_path, DATABASE_URL=empty_database)
+    assert tremplin(env, "db", "upgrade").returncode == 0
+    first = tremplin(env, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "1 programs, 7 challenges, 3 registrations added" in first.stdout
+    assert "Cardiovasculaire 2026–2027" in first.stdout
+    second = tremplin(env, "demo")
+    assert second.returncode == 0, second.stderr
+    assert "already there; nothing added" in second.stdout
