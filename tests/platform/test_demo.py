@@ -1,4 +1,5 @@
-"""The demo data: a person per role who can sign in, an organization of each kind, loaded once."""
+"""The demo data: a person per role who can sign in, an organization of each kind, a program and
+challenges in every phase, loaded once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from app.accounts.models import User
 from app.accounts.passwords import password_problem, verify_password
 from app.organizations.models import ORGANIZATION_KINDS, Organization, OrganizationMember
 from app.platform.models import AuditEntry
-from tests.platform.test_cli import command_env, empty_database, tremplin  # noqa: F401 (fixture)
+from tests.platform.test_cli import (
+    command_env,
+    empty_database,  # noqa: F401  (a fixture, used by name)
+    tremplin,
+)
 
 
 async def count(db, model, *where) -> int:
@@ -166,7 +171,7 @@ async def test_loading_the_demo_twice_adds_no_program_challenge_or_registration(
     assert [await count(db, model) for model in (Challenge, Round, Prize, Registration)] == before
 
 
-def test_tremplin_demo_twice_loads_the_challenges_once(tmp_path, empty_database):
+def test_tremplin_demo_twice_loads_the_challenges_once(tmp_path, empty_database):  # noqa: F811
     """The operator's command, in a subprocess on a database of its own."""
     env = command_env(tmp_path, DATABASE_URL=empty_database)
     assert tremplin(env, "db", "upgrade").returncode == 0
