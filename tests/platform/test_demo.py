@@ -1,5 +1,4 @@
-"""The demo data: a person per role who can sign in, an organization of each kind, a program and
-challenges in every phase, loaded once."""
+"""The demo data: people who can sign in, organizations, a program and challenges in every phase, loaded once."""
 
 from __future__ import annotations
 
