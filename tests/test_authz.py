@@ -345,6 +345,9 @@ PUBLIC_ROUTES = {
     "GET /api/v1/challenges/{slug:str}",
     "GET /api/v1/challenges/{slug:str}/rounds",
     "GET /api/v1/challenges/{slug:str}/announcements",
+    # Challenges: the catalogue, published and visible challenges only.
+    "GET /challenges",
+    "GET /api/v1/challenges",
 }
 SAMPLE_PARAMETERS = {"uuid": str(uuid.uuid4()), "str": "sample", "int": "1", "path": "sample"}
 

@@ -72,6 +72,11 @@ KINDS: dict[str, Kind] = {
         title=lazy("%(challenge)s: a deadline has been extended"),
         body=lazy("New closing time for %(milestone)s: %(until)s."),
     ),
+    # Sent by app.challenges.jobs; `milestone` and `when` come written in each language.
+    "deadline_reminder": Kind(
+        title=lazy("Reminder for %(challenge)s: %(milestone)s on %(when)s"),
+        body=lazy("Open the challenge to see what remains to be done before then."),
+    ),
 }
 
 
