@@ -102,6 +102,8 @@ async def _challenge_page(
         "now": now,
         "tz": page.challenge.timezone,
         "founder": authz.can(actor, "challenge:edit", page.relations),
+        "may_review": authz.can(actor, "challenge:view_registrations", page.relations),
+        "registered": "registrant" in page.relations,
         "announce": failed or Failed("announce", {}),
         **helpers(),
     }
