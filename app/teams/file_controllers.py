@@ -106,7 +106,8 @@ async def export_round_submissions(
     round_, rows = await founder_views.export_round_submissions(db, actor, slug, round_id, filters)
     filename = f"{slug}-round-{round_.position}-submissions-{now:%Y%m%d-%H%M}.csv"
     headers = {**NO_STORE, "content-disposition": f'attachment; filename="{filename}"'}
-    return Stream(rows, media_type="text/csv; charset=utf-8", headers=headers)
+    # Litestar adds "; charset=utf-8" to text types.
+    return Stream(rows, media_type="text/csv", headers=headers)
 
 
 @get("/challenges/{slug:str}/teams", name="founders:teams", **PAGE)

@@ -33,6 +33,8 @@ MAX_NAME = 150
 DOWNLOAD_CSP = "sandbox; default-src 'none'"
 MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._() -]+")
+# Characters Windows refuses in file names (and quotes, which end a header parameter).
+RESERVED = re.compile(r'[<>:"|?*]')
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -87,11 +89,11 @@ async def _chained(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[by
 
 def display_name(name: str) -> str:
     """A file name safe to show and to offer for saving: no folders, no control or direction characters,
-    not hidden, at most 150 characters with its extension kept."""
+    none that systems refuse in names, not hidden, at most 150 characters with its extension kept."""
     name = unicodedata.normalize("NFC", name or "")
     name = re.split(r"[/\\]", name)[-1]
-    name = "".join(" " if char.isspace() else char for char in name if not unicodedata.category(char).startswith("C"))
-    name = re.sub(r"\s+", " ", name).strip(" .")
+    name = "".join(" " if char.isspace() else char for char in name if char.isspace() or not _is_control(char))
+    name = re.sub(r"\s+", " ", RESERVED.sub("_", name)).strip(" .")
     if len(name) > MAX_NAME:
         stem, dot, extension = name.rpartition(".")
         if dot and 0 < len(extension) <= 10:
@@ -101,15 +103,22 @@ def display_name(name: str) -> str:
     return name or "file"
 
 
+def _is_control(char: str) -> bool:
+    # Cc controls, Cf formats (right-to-left overrides that disguise "gpj.exe" as "exe.jpg"), and the rest of C.
+    return unicodedata.category(char).startswith("C")
+
+
 def ascii_name(name: str) -> str:
     """The closest ASCII name, for the `filename=` of browsers that ignore `filename*`."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    folded = re.sub(r"_+", "_", ASCII_UNSAFE.sub("_", folded)).strip(" ._")
-    stem = folded.rpartition(".")[0] if "." in folded else folded
-    if not stem.strip(" ._"):
-        extension = folded.rpartition(".")[2] if "." in folded else ""
-        return "file" + (f".{extension}" if extension else "")
-    return folded
+    decomposed = unicodedata.normalize("NFKD", name)
+    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    folded = re.sub(r"_+", "_", ASCII_UNSAFE.sub("_", folded))
+    folded = re.sub(r" +", " ", folded)
+    stem, dot, extension = folded.rpartition(".")
+    if not dot:
+        stem, extension = folded, ""
+    stem, extension = stem.strip(" ._") or "file", extension.strip(" ._")
+    return f"{stem}.{extension}" if extension else stem
 
 
 def content_disposition(name: str) -> str:

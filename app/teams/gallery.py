@@ -14,7 +14,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, cast, func, select
+from sqlalchemy.dialects.postgresql import JSONPATH
 
 from app import authz
 from app.challenges.models import Challenge, Round, RoundField
@@ -127,7 +128,7 @@ async def in_published_gallery(session: AsyncSession, challenge: Challenge, team
         return False
     # `$.**` finds the id however a field holds it (one id, a list, objects with an id).
     holds_file = func.jsonb_path_exists(
-        SubmissionVersion.files, '$.** ? (@ == $id)', func.jsonb_build_object("id", str(file_id))
+        SubmissionVersion.files, cast("$.** ? (@ == $id)", JSONPATH), func.jsonb_build_object("id", str(file_id))
     )
     statement = select(
         select(Submission.id)
