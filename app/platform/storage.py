@@ -211,7 +211,9 @@ def _parse(url: str | None) -> Path | dict[str, Any] | None:
     parts = urlsplit(url)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
-            raise ValueError(f"STORAGE_URL must name an absolute folder, as file:///srv/tremplin/files (got {url!r}).")
+            raise ValueError(
+                f"STORAGE_URL must name an absolute folder, as file:///srv/tremplin/files (got {url!r})."
+            )
         return Path(unquote(parts.path))
     if parts.scheme != "s3":
         raise ValueError(f"STORAGE_URL must start with file:// or s3:// (got {url!r}).")

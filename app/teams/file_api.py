@@ -142,7 +142,9 @@ async def api_list_round_submissions(
     try:
         filters = founder_views.submission_filters(status, since, sort)
     except InvalidInput as exc:
-        errors = [{"key": field, "message": message, "source": "query"} for field, message in exc.errors.items()]
+        errors = [
+            {"key": field, "message": message, "source": "query"} for field, message in exc.errors.items()
+        ]
         return problem(422, exc.detail, errors=errors)
     listing = await founder_views.round_submissions(db, actor, slug, round_id, filters, page)
     rows = listing.rows
@@ -162,7 +164,12 @@ async def api_list_round_submissions(
     return Response(body)
 
 
-@get("/api/v1/challenges/{slug:str}/gallery", name="gallery:api_show", opt={"public": True}, cache_control=PRIVATE)
+@get(
+    "/api/v1/challenges/{slug:str}/gallery",
+    name="gallery:api_show",
+    opt={"public": True},
+    cache_control=PRIVATE,
+)
 async def api_show_gallery(
     db: AsyncSession,
     actor: Actor | None,

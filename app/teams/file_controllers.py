@@ -77,8 +77,12 @@ async def list_round_submissions(
         filters = founder_views.submission_filters(status, since, sort)
     except InvalidInput as exc:
         visible, round_ = await founder_views.founder_round(db, actor, slug, round_id)
-        context.update(challenge=visible.challenge, rounds=visible.rounds, round=round_, listing=None, errors=exc.errors)
-        return render(request, "teams/founders/submissions.html", context, block="submission_list", status_code=422)
+        context.update(
+            challenge=visible.challenge, rounds=visible.rounds, round=round_, listing=None, errors=exc.errors
+        )
+        return render(
+            request, "teams/founders/submissions.html", context, block="submission_list", status_code=422
+        )
     listing = await founder_views.round_submissions(db, actor, slug, round_id, filters, page)
     context.update(
         challenge=listing.visible.challenge,
@@ -163,7 +167,11 @@ async def choose_gallery(
     if is_htmx(request):
         return render(request, "teams/gallery_opt_in.html", {"team": team}, block="gallery_opt_in")
     if value:
-        flash(request, "success", _("Your team’s submitted work will appear in the gallery once results are published."))
+        flash(
+            request,
+            "success",
+            _("Your team’s submitted work will appear in the gallery once results are published."),
+        )
     else:
         flash(request, "success", _("Your team’s work will not appear in the gallery."))
     return redirect(request, f"/teams/{team_id}")

@@ -55,7 +55,9 @@ class Download:
         }
 
 
-async def open_download(session: AsyncSession, actor: Actor | None, file_id: uuid.UUID, storage: Storage) -> Download:
+async def open_download(
+    session: AsyncSession, actor: Actor | None, file_id: uuid.UUID, storage: Storage
+) -> Download:
     """The file's bytes, ready to stream, for its team's members and its challenge's founders, and for
     whoever may see the gallery once it shows the file. Anyone else, and any unknown id: 404."""
     stored = await session.get(StoredFile, file_id)
@@ -72,7 +74,9 @@ async def _opened(storage: Storage, stored: StoredFile) -> AsyncIterator[bytes]:
     try:
         first = await anext(chunks, b"")
     except FileNotFoundError:
-        log.error("stored file missing from storage", extra={"file_id": str(stored.id), "key": stored.storage_key})
+        log.error(
+            "stored file missing from storage", extra={"file_id": str(stored.id), "key": stored.storage_key}
+        )
         raise NotFoundException() from None
     return _chained(first, chunks)
 
@@ -92,7 +96,9 @@ def display_name(name: str) -> str:
     none that systems refuse in names, not hidden, at most 150 characters with its extension kept."""
     name = unicodedata.normalize("NFC", name or "")
     name = re.split(r"[/\\]", name)[-1]
-    name = "".join(" " if char.isspace() else char for char in name if char.isspace() or not _is_control(char))
+    name = "".join(
+        " " if char.isspace() else char for char in name if char.isspace() or not _is_control(char)
+    )
     name = re.sub(r"\s+", " ", RESERVED.sub("_", name)).strip(" .")
     if len(name) > MAX_NAME:
         stem, dot, extension = name.rpartition(".")

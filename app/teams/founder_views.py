@@ -143,7 +143,9 @@ def submission_filters(status: str = "", since: str = "", sort: str = "") -> Sub
     return SubmissionFilters(status, day, sort or "recent")
 
 
-async def founder_round(session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID) -> tuple[Visible, Round]:
+async def founder_round(
+    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID
+) -> tuple[Visible, Round]:
     """The challenge and one of its rounds, for its founders; 404 for a round of another challenge."""
     visible = await load_challenge(session, actor, slug)
     authz.require(actor, "team:list", visible.relations)
@@ -200,7 +202,10 @@ async def round_submissions(
     statement = _ordered(_filtered(_submissions(visible, round_), visible, filters), filters.sort)
     result = await paginate(session, statement, page, PAGE_SIZE)
     rows = Page(
-        items=[SubmissionRow(*row) for row in result.items], number=result.number, size=result.size, total=result.total
+        items=[SubmissionRow(*row) for row in result.items],
+        number=result.number,
+        size=result.size,
+        total=result.total,
     )
     status = func.coalesce(Submission.status, "none")
     counted = await session.execute(
@@ -230,7 +235,9 @@ async def export_round_submissions(
     )
     fields = list(
         await session.scalars(
-            select(RoundField).where(RoundField.round_id == round_.id).order_by(RoundField.position, RoundField.key)
+            select(RoundField)
+            .where(RoundField.round_id == round_.id)
+            .order_by(RoundField.position, RoundField.key)
         )
     )
     # The team's name as PostgreSQL lowers it is the export's order and the key to resume after a batch.
@@ -239,7 +246,9 @@ async def export_round_submissions(
     )
     statement = statement.outerjoin(
         SubmissionVersion,
-        and_(SubmissionVersion.submission_id == Submission.id, SubmissionVersion.number == Submission.version),
+        and_(
+            SubmissionVersion.submission_id == Submission.id, SubmissionVersion.number == Submission.version
+        ),
     )
     return round_, _csv_stream(session, statement, fields)
 
@@ -258,12 +267,18 @@ def _csv_header(fields: list[RoundField]) -> list[str]:
     ]
 
 
-async def _csv_stream(session: AsyncSession, statement: Select[Any], fields: list[RoundField]) -> AsyncIterator[bytes]:
+async def _csv_stream(
+    session: AsyncSession, statement: Select[Any], fields: list[RoundField]
+) -> AsyncIterator[bytes]:
     yield BOM + csv_lines([_csv_header(fields)])
     after: tuple[str, uuid.UUID] | None = None
     while True:
-        batch = statement if after is None else statement.where(tuple_(func.lower(Team.name), Team.id) > after)
-        rows = (await session.execute(batch.order_by(func.lower(Team.name), Team.id).limit(EXPORT_BATCH))).all()
+        batch = (
+            statement if after is None else statement.where(tuple_(func.lower(Team.name), Team.id) > after)
+        )
+        rows = (
+            await session.execute(batch.order_by(func.lower(Team.name), Team.id).limit(EXPORT_BATCH))
+        ).all()
         if not rows:
             return
         names = await _file_names(session, [row[4] for row in rows])
@@ -275,7 +290,9 @@ async def _file_names(session: AsyncSession, versions: list[SubmissionVersion | 
     wanted = file_uuids(version.files if version else None for version in versions)
     if not wanted:
         return {}
-    rows = await session.execute(select(StoredFile.id, StoredFile.original_name).where(StoredFile.id.in_(wanted)))
+    rows = await session.execute(
+        select(StoredFile.id, StoredFile.original_name).where(StoredFile.id.in_(wanted))
+    )
     return {str(file_id): name for file_id, name in rows.all()}
 
 
@@ -337,20 +354,30 @@ async def challenge_teams(
     result = await paginate(session, statement, page, PAGE_SIZE)
     members = await _members(session, challenge.id, [row[0].id for row in result.items])
     rows = [TeamRow(team, name, lead, members.get(team.id, [])) for team, name, lead in result.items]
-    return ChallengeTeams(visible, Page(items=rows, number=result.number, size=result.size, total=result.total), below_minimum)
+    return ChallengeTeams(
+        visible, Page(items=rows, number=result.number, size=result.size, total=result.total), below_minimum
+    )
 
 
-async def _members(session: AsyncSession, challenge_id: uuid.UUID, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[MemberRow]]:
+async def _members(
+    session: AsyncSession, challenge_id: uuid.UUID, team_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[MemberRow]]:
     if not team_ids:
         return {}
     rows = await session.execute(
         select(TeamMember.team_id, TeamMember.role, User, func.coalesce(Registration.status, "none"))
         .join(User, User.id == TeamMember.user_id)
         .outerjoin(
-            Registration, and_(Registration.challenge_id == challenge_id, Registration.user_id == TeamMember.user_id)
+            Registration,
+            and_(Registration.challenge_id == challenge_id, Registration.user_id == TeamMember.user_id),
         )
         .where(TeamMember.team_id.in_(team_ids))
-        .order_by(TeamMember.team_id, case((TeamMember.role == "captain", 0), else_=1), func.lower(User.name), User.id)
+        .order_by(
+            TeamMember.team_id,
+            case((TeamMember.role == "captain", 0), else_=1),
+            func.lower(User.name),
+            User.id,
+        )
     )
     members: dict[uuid.UUID, list[MemberRow]] = {}
     for team_id, role, user, registration in rows.all():

@@ -67,7 +67,9 @@ async def show_gallery(
         return Gallery(visible, None, [], Page(items=[], number=1, size=PAGE_SIZE, total=0))
     round_ = _round(visible, round_id)
     fields = list(
-        await session.scalars(select(RoundField).where(RoundField.round_id == round_.id).order_by(RoundField.position))
+        await session.scalars(
+            select(RoundField).where(RoundField.round_id == round_.id).order_by(RoundField.position)
+        )
     )
     statement = (
         select(Team, Organization, Submission, SubmissionVersion)
@@ -79,7 +81,12 @@ async def show_gallery(
     )
     result = await paginate(session, statement, page, PAGE_SIZE)
     entries = await _entries(session, result.items)
-    return Gallery(visible, round_, fields, Page(items=entries, number=result.number, size=result.size, total=result.total))
+    return Gallery(
+        visible,
+        round_,
+        fields,
+        Page(items=entries, number=result.number, size=result.size, total=result.total),
+    )
 
 
 def _round(visible: Visible, round_id: uuid.UUID | None) -> Round:
@@ -92,7 +99,9 @@ def _round(visible: Visible, round_id: uuid.UUID | None) -> Round:
 
 
 def _current_version() -> Any:
-    return and_(SubmissionVersion.submission_id == Submission.id, SubmissionVersion.number == Submission.version)
+    return and_(
+        SubmissionVersion.submission_id == Submission.id, SubmissionVersion.number == Submission.version
+    )
 
 
 def _published(challenge: Challenge) -> Any:
@@ -109,26 +118,33 @@ async def _entries(session: AsyncSession, rows: Any) -> list[Entry]:
     wanted = file_uuids(version.files for *_, version in rows if version is not None)
     stored: dict[str, StoredFile] = {}
     if wanted:
-        stored = {str(f.id): f for f in await session.scalars(select(StoredFile).where(StoredFile.id.in_(wanted)))}
+        stored = {
+            str(f.id): f for f in await session.scalars(select(StoredFile).where(StoredFile.id.in_(wanted)))
+        }
     entries = []
     for team, organization, submission, version in rows:
         listed = file_ids(version.files) if version is not None else {}
         # Only the team's own files: a version naming another team's file does not publish it.
         files = {
-            key: [stored[i] for i in ids if i in stored and stored[i].team_id == team.id] for key, ids in listed.items()
+            key: [stored[i] for i in ids if i in stored and stored[i].team_id == team.id]
+            for key, ids in listed.items()
         }
         answers = dict(version.answers) if version is not None else {}
         entries.append(Entry(team, organization, submission, answers, files))
     return entries
 
 
-async def in_published_gallery(session: AsyncSession, challenge: Challenge, team: Team, file_id: uuid.UUID) -> bool:
+async def in_published_gallery(
+    session: AsyncSession, challenge: Challenge, team: Team, file_id: uuid.UUID
+) -> bool:
     """Whether the file belongs to one of the team's gallery entries (in any round) right now."""
     if challenge.results_published_at is None or not team.gallery_opt_in:
         return False
     # `$.**` finds the id however a field holds it (one id, a list, objects with an id).
     holds_file = func.jsonb_path_exists(
-        SubmissionVersion.files, cast("$.** ? (@ == $id)", JSONPATH), func.jsonb_build_object("id", str(file_id))
+        SubmissionVersion.files,
+        cast("$.** ? (@ == $id)", JSONPATH),
+        func.jsonb_build_object("id", str(file_id)),
     )
     statement = select(
         select(Submission.id)
@@ -152,12 +168,19 @@ async def set_gallery_opt_in(session: AsyncSession, actor: Actor, team: Team, va
         team.gallery_opt_in = value
         await session.flush()
         await audit.record(
-            session, actor, "team:gallery_opt_in", "team", team.id, {"challenge": challenge.slug, "opt_in": value}
+            session,
+            actor,
+            "team:gallery_opt_in",
+            "team",
+            team.id,
+            {"challenge": challenge.slug, "opt_in": value},
         )
     return team
 
 
-async def set_gallery_opt_in_by_id(session: AsyncSession, actor: Actor, team_id: uuid.UUID, value: bool) -> Team:
+async def set_gallery_opt_in_by_id(
+    session: AsyncSession, actor: Actor, team_id: uuid.UUID, value: bool
+) -> Team:
     """set_gallery_opt_in for the team behind an id from a URL (404 when there is none)."""
     team = await session.scalar(select(Team).where(Team.id == team_id))
     if team is None:

@@ -37,7 +37,11 @@ def s3_client(s3_server: str):
     import boto3
 
     client = boto3.client(
-        "s3", endpoint_url=s3_server, region_name="eu-west-3", aws_access_key_id="test", aws_secret_access_key="test"
+        "s3",
+        endpoint_url=s3_server,
+        region_name="eu-west-3",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
     )
     client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     return client
@@ -113,7 +117,9 @@ async def read_all(storage, key: str) -> bytes:
 
 async def test_a_stream_is_stored_with_its_size_checksum_and_first_bytes(backend):
     body = b"%PDF-1.7\n" + b"x" * 20_000
-    stored = await backend.storage.put_stream("submissions/a", Source([body[:5000], body[5000:]]).stream(), 10**6)
+    stored = await backend.storage.put_stream(
+        "submissions/a", Source([body[:5000], body[5000:]]).stream(), 10**6
+    )
     assert (stored.key, stored.size) == ("submissions/a", len(body))
     assert stored.sha256 == hashlib.sha256(body).hexdigest()
     assert stored.head == body[:8192]
@@ -196,7 +202,9 @@ def test_without_storage_url_files_go_under_the_data_folder(tmp_path):
 
 
 def test_a_file_url_names_the_folder(tmp_path):
-    storage = storage_for(Settings(data_dir=tmp_path, storage_url=f"file://{tmp_path}/elsewhere", secret_key="k" * 40))
+    storage = storage_for(
+        Settings(data_dir=tmp_path, storage_url=f"file://{tmp_path}/elsewhere", secret_key="k" * 40)
+    )
     assert isinstance(storage, LocalStorage) and storage.root == (tmp_path / "elsewhere").resolve()
 
 

@@ -67,8 +67,18 @@ async def make_cast(db: Any, **challenge_fields: Any) -> Cast:
     judge = await make_user(db, name="Judy Judge")
     admin = await make_user(db, name="Ada Admin", admin=True)
     return Cast(
-        challenge, other_challenge, founder, other_founder, captain, member, other_captain, outsider, judge, admin,
-        team, other_team,
+        challenge,
+        other_challenge,
+        founder,
+        other_founder,
+        captain,
+        member,
+        other_captain,
+        outsider,
+        judge,
+        admin,
+        team,
+        other_team,
     )
 
 
@@ -114,7 +124,9 @@ class FileStore:
             await self.storage.delete(key)
 
 
-async def add_field(db: Any, round_: Any, key: str, label: str, kind: str = "long_text", position: int = 0) -> RoundField:
+async def add_field(
+    db: Any, round_: Any, key: str, label: str, kind: str = "long_text", position: int = 0
+) -> RoundField:
     field = RoundField(round_id=round_.id, key=key, label=label, kind=kind, position=position)
     db.add(field)
     await db.flush()
@@ -177,7 +189,9 @@ def file_url(stored: StoredFile | uuid.UUID, api: bool = False) -> str:
     return f"/api/v1/files/{file_id}" if api else f"/files/{file_id}"
 
 
-async def bulk_teams(db: Any, challenge: Challenge, count: int, *, round_: Any = None, prefix: str = "Bulk") -> None:
+async def bulk_teams(
+    db: Any, challenge: Challenge, count: int, *, round_: Any = None, prefix: str = "Bulk"
+) -> None:
     """`count` teams of one captain each, inserted in a few statements (factories would take too long for
     hundreds); every other one with a draft submission to `round_`."""
     from sqlalchemy import insert
@@ -187,28 +201,52 @@ async def bulk_teams(db: Any, challenge: Challenge, count: int, *, round_: Any =
 
     suffix = uuid.uuid4().hex[:6]
     people = [
-        {"id": uuid.uuid4(), "email": f"bulk-{suffix}-{n}@example.org", "name": f"Captain {n}", "password_hash": "x"}
+        {
+            "id": uuid.uuid4(),
+            "email": f"bulk-{suffix}-{n}@example.org",
+            "name": f"Captain {n}",
+            "password_hash": "x",
+        }
         for n in range(count)
     ]
     await db.execute(insert(UserModel), people)
     teams = [
-        {"id": uuid.uuid4(), "challenge_id": challenge.id, "name": f"{prefix} {n:04d}", "captain_id": p["id"], "member_count": 1}
+        {
+            "id": uuid.uuid4(),
+            "challenge_id": challenge.id,
+            "name": f"{prefix} {n:04d}",
+            "captain_id": p["id"],
+            "member_count": 1,
+        }
         for n, p in enumerate(people)
     ]
     await db.execute(insert(Team), teams)
     await db.execute(
         insert(TeamMember),
-        [{"team_id": t["id"], "user_id": t["captain_id"], "challenge_id": challenge.id, "role": "captain"} for t in teams],
+        [
+            {"team_id": t["id"], "user_id": t["captain_id"], "challenge_id": challenge.id, "role": "captain"}
+            for t in teams
+        ],
     )
     if round_ is not None:
         rows = [
-            {"id": uuid.uuid4(), "team_id": t["id"], "round_id": round_.id, "status": "draft", "version": 1, "updated_by_id": t["captain_id"]}
+            {
+                "id": uuid.uuid4(),
+                "team_id": t["id"],
+                "round_id": round_.id,
+                "status": "draft",
+                "version": 1,
+                "updated_by_id": t["captain_id"],
+            }
             for t in teams[::2]
         ]
         await db.execute(insert(Submission), rows)
         await db.execute(
             insert(SubmissionVersion),
-            [{"submission_id": r["id"], "number": 1, "answers": {"summary": "bulk"}, "files": {}} for r in rows],
+            [
+                {"submission_id": r["id"], "number": 1, "answers": {"summary": "bulk"}, "files": {}}
+                for r in rows
+            ],
         )
     await db.flush()
 
@@ -219,7 +257,7 @@ async def counted_statements(connection: Any, action: Any) -> int:
 
     statements: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def count(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     event.listen(connection.sync_connection, "before_cursor_execute", count)

@@ -12,7 +12,17 @@ from sqlalchemy import update
 from app.teams.models import StoredFile
 from tests.teams.files_support import FileStore, as_user, file_url, make_cast
 
-ROLES = ("captain", "member", "other_team", "founder", "other_founder", "judge", "outsider", "admin", "visitor")
+ROLES = (
+    "captain",
+    "member",
+    "other_team",
+    "founder",
+    "other_founder",
+    "judge",
+    "outsider",
+    "admin",
+    "visitor",
+)
 ALLOWED = {"captain", "member", "founder"}
 
 

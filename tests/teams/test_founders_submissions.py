@@ -62,7 +62,15 @@ async def board(cast, db):
     now = utcnow()
     startup = await make_organization(db, name="Cardio Start")
     cast.team.organization_id = startup.id
-    await make_submission(db, cast.team, round_, status="submitted", by=cast.member, updated_at=now - dt.timedelta(days=2), versions=3)
+    await make_submission(
+        db,
+        cast.team,
+        round_,
+        status="submitted",
+        by=cast.member,
+        updated_at=now - dt.timedelta(days=2),
+        versions=3,
+    )
     await make_submission(db, cast.other_team, round_, status="draft", updated_at=now)
     quitter = await make_team(db, cast.challenge, await make_user(db, name="Quentin Quit"), name="Quitters")
     await make_submission(db, quitter, round_, status="withdrawn", updated_at=now - dt.timedelta(days=5))
@@ -132,7 +140,9 @@ async def test_the_list_comes_in_pages_of_fifty(cast, db, client):
     assert "Page 2 of 2" in text_of(second.text)
 
 
-@pytest.mark.parametrize("role", ["captain", "member", "other_team", "other_founder", "judge", "outsider", "admin"])
+@pytest.mark.parametrize(
+    "role", ["captain", "member", "other_team", "other_founder", "judge", "outsider", "admin"]
+)
 async def test_submissions_are_for_the_founders_only(cast, board, client, db, role):
     await as_user(client, db, cast.person(role))
     assert (await client.get(listing(cast.challenge, board))).status_code == 404
@@ -151,7 +161,9 @@ async def test_a_round_of_another_challenge_is_not_found(cast, board, client, db
     other_round = await first_round(db, cast.other_challenge)
     await as_user(client, db, cast.founder)
     assert (await client.get(listing(cast.challenge, other_round))).status_code == 404
-    assert (await client.get(f"/challenges/{cast.challenge.slug}/rounds/{uuid.uuid4()}/submissions")).status_code == 404
+    assert (
+        await client.get(f"/challenges/{cast.challenge.slug}/rounds/{uuid.uuid4()}/submissions")
+    ).status_code == 404
 
 
 async def test_the_list_costs_the_same_queries_for_5_and_500_teams(cast, db, client, connection):
@@ -194,7 +206,11 @@ async def test_the_export_has_every_team_with_its_current_answers_and_file_names
     await add_field(db, round_, "tags", "Tags", kind="multiple_choice", position=3)
     deck = await files.add(cast.team, name="Présentation.pdf")
     await make_submission(
-        db, cast.team, round_, versions=2, by=cast.member,
+        db,
+        cast.team,
+        round_,
+        versions=2,
+        by=cast.member,
         answers={"summary": 'Line one, "quoted"\nline two', "tags": ["AI", "Cardio"]},
         files={"deck": str(deck.id)},
     )
@@ -202,10 +218,24 @@ async def test_the_export_has_every_team_with_its_current_answers_and_file_names
     response = await client.get(listing(cast.challenge, round_, ".csv"))
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert response.headers["content-disposition"].startswith(f'attachment; filename="{cast.challenge.slug}-round-1-submissions-')
+    assert response.headers["content-disposition"].startswith(
+        f'attachment; filename="{cast.challenge.slug}-round-1-submissions-'
+    )
     assert response.headers["cache-control"] == "no-store"
     header, *rows = read_csv(response)
-    assert header == ["Team", "Startup", "Members", "Status", "Version", "Submitted at", "Last change", "Changed by", "Summary", "Pitch deck", "Tags"]
+    assert header == [
+        "Team",
+        "Startup",
+        "Members",
+        "Status",
+        "Version",
+        "Submitted at",
+        "Last change",
+        "Changed by",
+        "Summary",
+        "Pitch deck",
+        "Tags",
+    ]
     assert [row[0] for row in rows] == ["Cardio Crew", "Rival Team"]
     cardio = rows[0]
     assert cardio[2:5] == ["2", "submitted", "2"] and cardio[7] == "Marc Member"
@@ -216,7 +246,9 @@ async def test_the_export_has_every_team_with_its_current_answers_and_file_names
 async def test_cells_a_spreadsheet_would_run_are_defused(cast, client, db):
     round_ = await first_round(db, cast.challenge)
     await add_field(db, round_, "summary", "Summary")
-    evil = await make_team(db, cast.challenge, await make_user(db, name="@SUM(A1)"), name='=HYPERLINK("http://x","y")')
+    evil = await make_team(
+        db, cast.challenge, await make_user(db, name="@SUM(A1)"), name='=HYPERLINK("http://x","y")'
+    )
     await make_submission(db, evil, round_, answers={"summary": "+33 6 12 34 56 78"})
     await as_user(client, db, cast.founder)
     rows = read_csv(await client.get(listing(cast.challenge, round_, ".csv?sort=team")))
@@ -267,4 +299,6 @@ async def test_the_api_refuses_a_wrong_date_with_a_problem(cast, board, client, 
     response = await client.get(listing(cast.challenge, board, "?since=31/12/2026", api=True))
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["errors"] == [{"key": "since", "message": "Enter a date as YYYY-MM-DD.", "source": "query"}]
+    assert response.json()["errors"] == [
+        {"key": "since", "message": "Enter a date as YYYY-MM-DD.", "source": "query"}
+    ]

@@ -45,9 +45,17 @@ async def test_founders_see_each_team_with_its_members_and_their_registration(ca
 
 
 async def test_a_full_team_says_so(cast, client, db):
-    await make_team(db, cast.challenge, await make_user(db), members=(await make_user(db), await make_user(db)), name="Full House")
+    await make_team(
+        db,
+        cast.challenge,
+        await make_user(db),
+        members=(await make_user(db), await make_user(db)),
+        name="Full House",
+    )
     await as_user(client, db, cast.founder)
-    assert "Full House No startup named Captain: Test Person 3 / 3 Full" in text_of((await client.get(teams_page(cast.challenge))).text)
+    assert "Full House No startup named Captain: Test Person 3 / 3 Full" in text_of(
+        (await client.get(teams_page(cast.challenge))).text
+    )
 
 
 async def test_the_list_can_keep_the_teams_below_the_minimum(cast, client, db):
@@ -59,7 +67,9 @@ async def test_the_list_can_keep_the_teams_below_the_minimum(cast, client, db):
     assert response.text.lstrip().startswith('<div id="team_list"')
 
 
-@pytest.mark.parametrize("role", ["captain", "member", "other_team", "other_founder", "judge", "outsider", "admin"])
+@pytest.mark.parametrize(
+    "role", ["captain", "member", "other_team", "other_founder", "judge", "outsider", "admin"]
+)
 async def test_the_teams_list_is_for_the_founders_only(cast, client, db, role):
     await as_user(client, db, cast.person(role))
     assert (await client.get(teams_page(cast.challenge))).status_code == 404
