@@ -61,7 +61,7 @@ async def show_gallery(
     session: AsyncSession, actor: Actor | None, slug: str, round_id: uuid.UUID | None = None, page: int = 1
 ) -> Gallery:
     """The gallery of one round (the final one unless `round_id` names another), for whoever may see the
-    challenge. Before results are published it is empty and closed. Five queries, whatever the count."""
+    challenge. Before results are published it is empty and closed. The same queries whatever the count."""
     visible = await load_challenge(session, actor, slug)
     if visible.challenge.results_published_at is None or not visible.rounds:
         return Gallery(visible, None, [], Page(items=[], number=1, size=PAGE_SIZE, total=0))
