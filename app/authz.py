@@ -29,6 +29,9 @@ Why the table looks like this:
   Creating a team or asking to join one needs an approved registration (`participant`). The
   captain runs the team; any member edits and submits the team's work; after the first round's
   deadline only founders change membership (audited). Deadlines are the services' business.
+- Files follow their team: its members and the challenge's founders download them, nobody else
+  (404, admins included). Once results are published, the files of a team's entry in the public
+  gallery (`gallery_file`, a state of the file like `listed`) go to whoever may see the challenge.
 - Admins read everything for support, but act only through the actions listed for them: being an
   operator does not make someone an owner, founder, judge or steward.
 """
@@ -119,9 +122,10 @@ ROLES: tuple[str, ...] = (
     "program_founder",
     "team_member",
     "captain",
+    "gallery_file",
 )
 # Relations that describe the object rather than the person: they count for visitors too.
-STATE_RELATIONS = frozenset({"listed"})
+STATE_RELATIONS = frozenset({"listed", "gallery_file"})
 
 _VISITOR = {"invitation:view", "program:view", "challenge:list"}
 _USER = _VISITOR | {
@@ -171,6 +175,7 @@ _FOUNDER = {
     "file:download",
 }
 _PROGRAM_FOUNDER = {"program:edit"}
+_GALLERY_FILE = {"file:download"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "visitor": frozenset(_VISITOR),
@@ -187,6 +192,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "program_founder": frozenset(_PROGRAM_FOUNDER),
     "team_member": frozenset(_TEAM_MEMBER),
     "captain": frozenset(_CAPTAIN),
+    "gallery_file": frozenset(_GALLERY_FILE),
 }
 
 # For require(): which action means "may see this object at all".
@@ -322,6 +328,36 @@ async def relations_to_team(session: AsyncSession, actor: Actor | None, team: An
         relations.add("team_member")
         if role == "captain":
             relations.add("captain")
+    return relations
+
+
+async def relations_to_file(session: AsyncSession, actor: Actor | None, stored_file: Any) -> set[str]:
+    """The actor's relations to the file's team (and its challenge), plus `gallery_file` when the file is
+    part of a published gallery entry that the actor may see. Nothing for a file without a team.
+
+    Assigned judges (issue #5) get their relation here: to the files of the submissions they review.
+    """
+    from app.challenges.models import Challenge
+    from app.teams.gallery import in_published_gallery
+    from app.teams.models import Team
+
+    if stored_file.team_id is None:
+        return set()
+    row = (
+        await session.execute(
+            select(Team, Challenge).join(Challenge, Challenge.id == Team.challenge_id).where(Team.id == stored_file.team_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return set()
+    team, challenge = row
+    relations = await relations_to_team(session, actor, team, challenge)
+    if (
+        not can(actor, "file:download", relations)
+        and can(actor, "challenge:view", relations)
+        and await in_published_gallery(session, challenge, team, stored_file.id)
+    ):
+        relations.add("gallery_file")
     return relations
 
 

@@ -233,7 +233,8 @@ def command_demo(args: argparse.Namespace, settings: Settings) -> None:
     if result.created:
         print(
             f"Demo loaded: {result.organizations} organizations, {result.people} people, "
-            f"{result.memberships} memberships added."
+            f"{result.memberships} memberships, {result.programs} programs, {result.challenges} challenges, "
+            f"{result.registrations} registrations added."
         )
     else:
         print("The demo data is already there; nothing added.")
@@ -337,11 +338,12 @@ def _print_banner(settings: Settings, embedded: bool, demo_state: str) -> None:
 
 def _print_accounts() -> None:
     from app import demo
+    from app.challenges import demo as challenge_demo
 
     print(f"Demo accounts (password: {demo.DEMO_PASSWORD}):")
     for email, role, locale in demo.accounts_summary():
         print(f"  {email:<32} {role:<8} {locale}")
-    print(f"Demo program (stored once programs exist, issue #3): {demo.PROGRAM['title']['en']}", flush=True)
+    print(f"Demo program: {challenge_demo.PROGRAM.title}, with challenges in every phase at /challenges", flush=True)
 
 
 def _url_host(host: str) -> str:

@@ -1,19 +1,21 @@
-"""Demo content in French and English: an organization of each kind and a person for each role.
+"""Demo content in French and English: an organization of each kind, a person for each role, and
+a cardiovascular program with challenges in every phase (app.challenges.demo).
 
 Loading is idempotent: organizations are found by slug, people by e-mail, memberships by their
 pair, and whatever already exists is left as it is (a demo password changed since stays changed).
-Programs and challenges arrive with issue #3; until then the demo program is only described here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.accounts.passwords import hash_password
+from app.challenges.demo import load_challenges
 from app.db import utcnow
 from app.organizations.models import Organization, OrganizationMember
 from app.platform import audit
@@ -85,27 +87,19 @@ PEOPLE = (
     DemoPerson("member", "Lucas Martin", "fr", (("cardiosense", "member"), ("france-patients", "owner"))),
 )
 
-# The demo's health program, co-founded by the hospital and the regional health agency (issue #3 stores it).
-PROGRAM = {
-    "title": {"fr": "Santé cardiovasculaire 2026–2027", "en": "Cardiovascular health 2026–2027"},
-    "kind": "pathology",
-    "founders": ("chu-de-bordeaux", "ars-nouvelle-aquitaine"),
-    "summary": {
-        "fr": "Détecter plus tôt l’insuffisance cardiaque et mieux suivre les patients à domicile.",
-        "en": "Detect heart failure earlier and follow patients better at home.",
-    },
-}
-
 
 @dataclasses.dataclass
 class DemoResult:
     organizations: int = 0
     people: int = 0
     memberships: int = 0
+    programs: int = 0
+    challenges: int = 0
+    registrations: int = 0
 
     @property
     def created(self) -> int:
-        return self.organizations + self.people + self.memberships
+        return sum(dataclasses.astuple(self))
 
 
 async def has_users(session: AsyncSession) -> bool:
@@ -117,8 +111,11 @@ async def accounts_present(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(func.count()).select_from(User).where(User.email.in_(emails))))
 
 
-async def load_demo(session: AsyncSession) -> DemoResult:
-    """Add whatever demo organizations, people and memberships are missing; never commits."""
+async def load_demo(session: AsyncSession, now: dt.datetime | None = None) -> DemoResult:
+    """Add whatever demo organizations, people, program and challenges are missing; never commits.
+
+    Challenge dates are placed around `now` (the present by default) when first loaded.
+    """
     result = DemoResult()
     people = {person.role: await _person(session, person, result) for person in PEOPLE}
     admin = people["admin"]
@@ -126,18 +123,14 @@ async def load_demo(session: AsyncSession) -> DemoResult:
     for person in PEOPLE:
         for slug, role in person.memberships:
             await _membership(session, organizations[slug], people[person.role], role, result)
+    loaded = await load_challenges(session, people, organizations, now or utcnow())
+    result.programs, result.challenges, result.registrations = (
+        loaded.programs,
+        loaded.challenges,
+        loaded.registrations,
+    )
     if result.created:
-        await audit.record(
-            session,
-            None,
-            "demo:load",
-            "demo",
-            details={
-                "organizations": result.organizations,
-                "people": result.people,
-                "memberships": result.memberships,
-            },
-        )
+        await audit.record(session, None, "demo:load", "demo", details=dataclasses.asdict(result))
     return result
 
 

@@ -94,13 +94,15 @@ class Settings:
         elif len(secret) < 32:
             problems.append("SECRET_KEY must be at least 32 characters long (try: python -c 'import secrets; print(secrets.token_urlsafe(48))').")
         port = reader.integer("PORT", 8000, 1, maximum=65535)
+        storage_url = reader.url("STORAGE_URL", ("file", "s3"))
+        problems.extend(_storage_problems(storage_url))
         settings = cls(
             database_url=reader.url("DATABASE_URL", ("postgresql", "postgresql+asyncpg", "postgres")),
             redis_url=reader.url("REDIS_URL", ("redis", "rediss", "unix")),
             secret_key=secret,
             base_url=reader.url("BASE_URL", ("http", "https")) or f"http://127.0.0.1:{port}",
             data_dir=data_dir,
-            storage_url=reader.url("STORAGE_URL", ("file", "s3")),
+            storage_url=storage_url,
             smtp_url=reader.url("SMTP_URL", ("smtp", "smtps")),
             mail_from=reader.text("MAIL_FROM", "Tremplin <no-reply@localhost>"),
             default_locale=reader.choice("DEFAULT_LOCALE", LOCALES, "en"),
@@ -193,6 +195,12 @@ class _Reader:
             except ValueError:
                 self.problems.append(f"{name}: {item!r} is not an IP address or network.")
         return tuple(nets)
+
+
+def _storage_problems(url: str | None) -> list[str]:
+    from app.platform.storage import storage_url_problems
+
+    return storage_url_problems(url)
 
 
 def _local_secret(data_dir: Path, problems: list[str]) -> str:

@@ -37,11 +37,16 @@ def redis_settings(url: str) -> RedisSettings:
 
 
 def cron_jobs() -> list[Any]:
+    from app.challenges import jobs as challenge_jobs
     from app.notifications import jobs as notification_jobs
 
     return [
         cron(outbox.reconcile_outbox, second={0}, run_at_startup=True, unique=True, timeout=60),
         cron(notification_jobs.send_daily_digests, hour={6}, minute={0}, second={0}, unique=True, timeout=600),
+        # Every quarter of an hour: a 24 h reminder arrives between 24 h and 23 h 45 before its deadline.
+        cron(
+            challenge_jobs.send_deadline_reminders, minute={0, 15, 30, 45}, second={30}, unique=True, timeout=600
+        ),
     ]
 
 

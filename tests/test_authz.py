@@ -145,6 +145,7 @@ CHALLENGE_ROLES = (
     "program_founder",
     "team_member",
     "captain",
+    "gallery_file",
 )
 GLOBAL = ("visitor", "user", "admin")
 
@@ -199,9 +200,11 @@ CHALLENGE_MATRIX = [
     ],
     *[
         row
-        for action in ("team:view", "submission:view", "file:download")
+        for action in ("team:view", "submission:view")
         for row in _rows(action, HIDE, team_member=ALLOW, captain=ALLOW, founder=ALLOW)
     ],
+    # A file of a published gallery entry is downloadable by whoever may see the gallery.
+    *_rows("file:download", HIDE, team_member=ALLOW, captain=ALLOW, founder=ALLOW, gallery_file=ALLOW),
     *[
         row
         for action in ("team:leave", "submission:edit", "submission:submit")
@@ -307,6 +310,8 @@ def test_relations_are_ignored_for_visitors():
 def test_object_state_counts_for_visitors():
     assert authz.can(None, "challenge:view", ("listed",))
     assert not authz.can(None, "challenge:view", ())
+    assert authz.can(None, "file:download", ("gallery_file",))
+    assert not authz.can(None, "file:download", ())
 
 
 # --- route inventory -----------------------------------------------------------------------------------
@@ -337,6 +342,25 @@ PUBLIC_ROUTES = {
     "GET /invitations/organization/{token:str}",
     # Teams: an invitation link shows its team to someone who may have no account yet.
     "GET /invitations/team/{token:str}",
+    # Programs and challenges (core): what a visitor may read; load_challenge 404s the rest.
+    "GET /programs",
+    "GET /programs/{slug:str}",
+    "GET /challenges/{slug:str}",
+    "GET /challenges/{slug:str}/calendar.ics",
+    "GET /api/v1/programs",
+    "GET /api/v1/programs/{slug:str}",
+    "GET /api/v1/challenges/{slug:str}",
+    "GET /api/v1/challenges/{slug:str}/rounds",
+    "GET /api/v1/challenges/{slug:str}/announcements",
+    # Challenges: the catalogue, published and visible challenges only.
+    "GET /challenges",
+    "GET /api/v1/challenges",
+    # Files and the gallery: published gallery entries and their files are for anyone who may see the
+    # challenge; the services answer 404 to whoever may not (never a sign-in redirect that would confirm a file).
+    "GET /challenges/{slug:str}/gallery",
+    "GET /api/v1/challenges/{slug:str}/gallery",
+    "GET /files/{file_id:uuid}",
+    "GET /api/v1/files/{file_id:uuid}",
 }
 SAMPLE_PARAMETERS = {"uuid": str(uuid.uuid4()), "str": "sample", "int": "1", "path": "sample"}
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -17,6 +15,7 @@ from sqlalchemy import select
 from app import authz
 from app.accounts.models import User
 from app.platform import audit
+from app.platform.csv import BOM, csv_lines
 from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.models import AuditEntry
@@ -33,8 +32,6 @@ EXPORT_BATCH = 500
 # Dates in the filters are days as the operators live them, like the times shown on the page.
 TIMEZONE = ZoneInfo("Europe/Paris")
 CSV_COLUMNS = ("id", "at", "actor_email", "action", "object_type", "object_id", "details", "ip")
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -151,21 +148,20 @@ async def export_audit(session: AsyncSession, actor: Actor, filters: AuditFilter
 
 
 async def _csv_stream(session: AsyncSession, statement: Select[Any]) -> AsyncIterator[bytes]:
-    # The byte-order mark lets spreadsheet programs read the accents as UTF-8.
-    yield "\ufeff".encode() + _csv_lines([CSV_COLUMNS])
+    yield BOM + csv_lines([CSV_COLUMNS])
     last_id: int | None = None
     while True:
         batch = statement if last_id is None else statement.where(AuditEntry.id < last_id)
         rows = (await session.execute(batch.order_by(AuditEntry.id.desc()).limit(EXPORT_BATCH))).all()
         if not rows:
             return
-        yield _csv_lines([_csv_record(AuditRow(*row)) for row in rows])
+        yield csv_lines([_csv_record(AuditRow(*row)) for row in rows])
         last_id = rows[-1][0]
 
 
-def _csv_record(row: AuditRow) -> list[str]:
+def _csv_record(row: AuditRow) -> tuple[object, ...]:
     details = json.dumps(row.details, ensure_ascii=False, sort_keys=True)
-    values = (
+    return (
         row.id,
         row.at.astimezone(dt.UTC).isoformat(),
         row.actor_email,
@@ -175,16 +171,3 @@ def _csv_record(row: AuditRow) -> list[str]:
         details,
         row.ip,
     )
-    return [csv_cell(value) for value in values]
-
-
-def csv_cell(value: object) -> str:
-    """A cell's text, defused: one that a spreadsheet would run as a formula gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _csv_lines(records: Sequence[Sequence[str]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(records)
-    return buffer.getvalue().encode()

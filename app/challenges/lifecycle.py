@@ -11,7 +11,12 @@ import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import DateTime, and_, case, func, or_, select
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
 
 
 class Phase(enum.StrEnum):
@@ -59,6 +64,32 @@ def phase(challenge: TimelineLike, rounds: Sequence[RoundLike], now: dt.datetime
     return Phase.JUDGING
 
 
+def phase_sql(now: dt.datetime) -> ColumnElement[str]:
+    """phase() as a SQL expression on `challenges`, for lists that filter by phase.
+
+    Written branch for branch like phase() above; change both together (tests/challenges/
+    test_catalogue_phase.py checks that they agree for every phase and at each boundary).
+    """
+    from app.challenges.models import Challenge, Round
+
+    last_deadline = (
+        select(func.max(Round.deadline))
+        .where(Round.challenge_id == Challenge.id)
+        .correlate(Challenge)
+        .scalar_subquery()
+    )
+    # A comparison with a NULL column is not true, like the `is not None` tests in phase().
+    return case(
+        (Challenge.published_at.is_(None), Phase.DRAFT.value),
+        (Challenge.archived_at <= now, Phase.ARCHIVED.value),
+        (Challenge.results_published_at.is_not(None), Phase.RESULTS.value),
+        (Challenge.registration_opens_at > now, Phase.UPCOMING.value),
+        (Challenge.registration_closes_at > now, Phase.REGISTRATION_OPEN.value),
+        (last_deadline > now, Phase.IN_PROGRESS.value),
+        else_=Phase.JUDGING.value,
+    )
+
+
 def registration_open(challenge: TimelineLike, now: dt.datetime) -> bool:
     """Open from registration_opens_at (included) to registration_closes_at (excluded), once published."""
     if challenge.published_at is None or challenge.results_published_at is not None:
@@ -67,6 +98,19 @@ def registration_open(challenge: TimelineLike, now: dt.datetime) -> bool:
         return False
     opens, closes = challenge.registration_opens_at, challenge.registration_closes_at
     return opens is not None and closes is not None and opens <= now < closes
+
+
+def registration_open_sql(now: dt.datetime) -> ColumnElement[bool]:
+    """registration_open() as a SQL condition on `challenges` (kept beside it, tested against it)."""
+    from app.challenges.models import Challenge
+
+    return and_(
+        Challenge.published_at.is_not(None),
+        Challenge.results_published_at.is_(None),
+        or_(Challenge.archived_at.is_(None), Challenge.archived_at > now),
+        Challenge.registration_opens_at <= now,
+        Challenge.registration_closes_at > now,
+    )
 
 
 def round_open(round_: RoundLike, now: dt.datetime) -> bool:
@@ -106,3 +150,18 @@ def next_deadline(challenge: TimelineLike, rounds: Sequence[RoundLike], now: dt.
         m for m in milestones(challenge, rounds) if m.kind in ("registration_closes", "round_deadline") and m.at > now
     ]
     return upcoming[0] if upcoming else None
+
+
+def next_deadline_sql(now: dt.datetime) -> ColumnElement[dt.datetime]:
+    """The instant of next_deadline() as a SQL expression on `challenges` (NULL when none is ahead)."""
+    from app.challenges.models import Challenge, Round
+
+    next_round = (
+        select(func.min(Round.deadline))
+        .where(Round.challenge_id == Challenge.id, Round.deadline > now)
+        .correlate(Challenge)
+        .scalar_subquery()
+    )
+    registration = case((Challenge.registration_closes_at > now, Challenge.registration_closes_at))
+    # LEAST ignores NULLs: whichever of the two is still ahead, or NULL when neither is.
+    return func.least(registration, next_round, type_=DateTime(timezone=True))

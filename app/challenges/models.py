@@ -218,3 +218,26 @@ class Announcement(IdMixin, CreatedMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class DeadlineReminder(Base):
+    """A reminder sent to one person before one milestone, at one horizon (72 h, 24 h before).
+
+    The primary key is the idempotency key: a job run twice, or two runs at once, insert the same
+    row and only the one that inserted it notifies. `sent_at` lets a deadline moved later arm the
+    reminder again (see app.challenges.jobs).
+    """
+
+    __tablename__ = "deadline_reminders"
+
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    # "registration_closes" or "round:<round id>".
+    milestone: Mapped[str] = mapped_column(String(60), primary_key=True)
+    horizon_hours: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    due_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime]

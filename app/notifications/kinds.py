@@ -89,9 +89,17 @@ KINDS: dict[str, Kind] = {
         title=lazy("You are now the captain of %(team)s"),
         body=lazy("%(by)s handed the captaincy over to you, in the challenge %(challenge)s."),
     ),
+    # `milestone` and `until` are given in each language by app.challenges.rounds.extend_deadline.
+    "deadline_extended": Kind(
+        title=lazy("%(challenge)s: a deadline has been extended"),
+        body=lazy("New closing time for %(milestone)s: %(until)s."),
+    ),
+    # Sent by app.challenges.jobs; `milestone` and `when` come written in each language.
+    "deadline_reminder": Kind(
+        title=lazy("Reminder for %(challenge)s: %(milestone)s on %(when)s"),
+        body=lazy("Open the challenge to see what remains to be done before then."),
+    ),
 }
-
-
 
 
 def render(kind: str, params: Mapping[str, Any] | None) -> Rendered:

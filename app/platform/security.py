@@ -41,7 +41,12 @@ def security_headers_hook(settings: Settings):
         if message["type"] == "http.response.start":
             mutable = MutableScopeHeaders.from_message(message)
             for name, value in headers.items():
-                mutable[name] = value
+                if name == "content-security-policy" and name in mutable:
+                    # A response's own policy (downloads: sandbox) is kept beside the global one;
+                    # browsers enforce every policy they receive, so this can only tighten.
+                    mutable.add(name, value)
+                else:
+                    mutable[name] = value
 
     return add_headers
 

@@ -101,7 +101,7 @@ def _not_participant(request: Request[Any, Any, Any], slug: str, exc: teams.NotP
     return render(request, "teams/not_participant.html", context, status_code=exc.status_code)
 
 
-@get("/challenges/{slug:str}/teams", name="teams:list", **PAGE)
+@get("/challenges/{slug:str}/teams/find", name="teams:list", **PAGE)
 async def list_teams(
     request: Request[Any, Any, Any],
     db: AsyncSession,
@@ -135,7 +135,7 @@ async def request_to_join(
             status_code=exc.status_code,
         )
     flash(request, "success", _("Your request is sent to the captain of %(team)s.", team=ctx.team.name))
-    return redirect(request, f"/challenges/{slug}/teams")
+    return redirect(request, f"/challenges/{slug}/teams/find")
 
 
 @post(
@@ -164,7 +164,7 @@ async def cancel_join_request(
             status_code=409,
         )
     flash(request, "success", _("Your request is cancelled."))
-    return redirect(request, f"/challenges/{ctx.challenge.slug}/teams")
+    return redirect(request, f"/challenges/{ctx.challenge.slug}/teams/find")
 
 
 # --- creating a team --------------------------------------------------------------------------------------

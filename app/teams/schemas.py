@@ -49,7 +49,7 @@ def parse_id(value: Any) -> uuid.UUID | None | bool:
         return False
 
 
-def _text(value: Any) -> str:
+def tidy_text(value: Any) -> str:
     # PostgreSQL refuses NUL in text: such characters are dropped rather than failing on save.
     return " ".join(value.replace("\x00", "").split()) if isinstance(value, str) else ""
 
@@ -77,7 +77,7 @@ def team_input(name: Any, organization_id: Any) -> TeamInput:
     errors: dict[str, str] = {}
     if name is not None and not isinstance(name, str):
         errors["name"] = _("Give your team a name of at least 2 characters.")
-    clean = _text(name)
+    clean = tidy_text(name)
     if "name" not in errors and (error := team_name_error(clean)):
         errors["name"] = error
     organization = parse_id(organization_id)

@@ -94,7 +94,6 @@ async def update_team(
             team_id,
             name=fields.get("name", ""),
             organization_id=fields.get("organization", ""),
-            gallery_opt_in=fields.get("gallery_opt_in") == "on",
         )
     except InvalidInput as exc:
         forms = {"edit": (fields, exc.errors)}

@@ -38,8 +38,9 @@ from app.organizations.models import Organization, OrganizationMember
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import format_datetime, get_locale, ngettext
 from app.platform.i18n import gettext as _
+from app.teams.gallery import set_gallery_opt_in
 from app.teams.models import JoinRequest, Team, TeamMember
-from app.teams.schemas import parse_id, team_input, team_name_error
+from app.teams.schemas import parse_id, team_input, team_name_error, tidy_text
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -321,14 +322,15 @@ async def update_team(
 ) -> Team:
     """The captain renames the team, changes the startup it represents or its gallery consent (422 on bad input).
 
-    These are not membership: they stay open after the freeze.
+    These are not membership: they stay open after the freeze. The gallery consent goes through
+    app.teams.gallery, which keeps it in the audit log.
     """
     ctx = await load_team(session, actor, team_id, "team:edit", lock=True)
     team = ctx.team
     errors: dict[str, str] = {}
     new_name = team.name
     if name is not _UNCHANGED:
-        new_name = " ".join(name.split()) if isinstance(name, str) else ""
+        new_name = tidy_text(name)
         if error := team_name_error(new_name):
             errors["name"] = error
     new_organization = team.organization_id
@@ -346,11 +348,11 @@ async def update_team(
         async with session.begin_nested():
             team.name = new_name
             team.organization_id = new_organization
-            if gallery_opt_in is not _UNCHANGED:
-                team.gallery_opt_in = bool(gallery_opt_in)
             await session.flush()
     except IntegrityError:
         raise InvalidInput({"name": _("Another team of this challenge already has this name.")}) from None
+    if gallery_opt_in is not _UNCHANGED:
+        await set_gallery_opt_in(session, actor, team, bool(gallery_opt_in))
     return team
 
 

@@ -181,9 +181,23 @@ def upgrade() -> None:
     sa.UniqueConstraint('round_id', 'key', name=op.f('uq_round_fields_round_id_key'))
     )
     op.create_index(op.f('ix_round_fields_round_id'), 'round_fields', ['round_id'], unique=False)
+    op.create_table('deadline_reminders',
+    sa.Column('challenge_id', sa.Uuid(), nullable=False),
+    sa.Column('milestone', sa.String(length=60), nullable=False),
+    sa.Column('horizon_hours', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['challenge_id'], ['challenges.id'], name=op.f('fk_deadline_reminders_challenge_id_challenges'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_deadline_reminders_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('challenge_id', 'milestone', 'horizon_hours', 'user_id', name=op.f('pk_deadline_reminders'))
+    )
+    op.create_index(op.f('ix_deadline_reminders_user_id'), 'deadline_reminders', ['user_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_deadline_reminders_user_id'), table_name='deadline_reminders')
+    op.drop_table('deadline_reminders')
     op.drop_index(op.f('ix_round_fields_round_id'), table_name='round_fields')
     op.drop_table('round_fields')
     op.drop_index(op.f('ix_rounds_challenge_id'), table_name='rounds')

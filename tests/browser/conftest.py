@@ -131,9 +131,13 @@ class Shooter:
         self.count = 0
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    async def __call__(self, step: str) -> Path:
+    def path(self, step: str) -> Path:
+        """The next numbered file name, for screenshots of another page of the same journey."""
         self.count += 1
-        path = SCREENSHOTS / f"{self.name}-{self.count:02d}-{step}.png"
+        return SCREENSHOTS / f"{self.name}-{self.count:02d}-{step}.png"
+
+    async def __call__(self, step: str) -> Path:
+        path = self.path(step)
         await self.page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
         return path
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.accounts.models import User
-from app.admin.audit import csv_cell
+from app.platform.csv import csv_cell
 from app.admin.services import grant_admin
 from app.organizations.models import Organization
 from app.platform.audit import record

@@ -1,4 +1,4 @@
-"""The demo data: a person per role who can sign in, an organization of each kind, loaded once."""
+"""The demo data: people who can sign in, organizations, a program and challenges in every phase, loaded once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from app.accounts.models import User
 from app.accounts.passwords import password_problem, verify_password
 from app.organizations.models import ORGANIZATION_KINDS, Organization, OrganizationMember
 from app.platform.models import AuditEntry
+from tests.platform.test_cli import (
+    command_env,
+    empty_database,  # noqa: F401  (a fixture, used by name)
+    tremplin,
+)
 
 
 async def count(db, model, *where) -> int:
@@ -72,3 +77,116 @@ async def test_every_demo_account_signs_in_through_the_login_form(client, db):
         response = await client.submit("/login", {"email": email, "password": demo.DEMO_PASSWORD})
         assert response.status_code == 303, f"{email} could not sign in"
         client.cookies.clear()
+
+
+# --- the program and its challenges (issue #3) --------------------------------------------------------
+
+
+async def demo_challenges(db):
+    from app.challenges.demo import CHALLENGES
+    from app.challenges.models import Challenge
+
+    slugs = [item.slug for item in CHALLENGES]
+    return {c.slug: c for c in await db.scalars(select(Challenge).where(Challenge.slug.in_(slugs)))}
+
+
+async def test_demo_program_is_cofounded_by_the_hospital_and_the_health_agency(db):
+    from app.challenges.demo import PROGRAM
+    from app.challenges.models import Program, ProgramOrganization
+
+    result = await demo.load_demo(db)
+    assert result.programs == 1
+    program = await db.scalar(select(Program).where(Program.slug == PROGRAM.slug))
+    assert (program.title, program.kind) == ("Cardiovasculaire 2026–2027", "pathology")
+    founders = set(
+        await db.scalars(
+            select(Organization.slug)
+            .join(ProgramOrganization, ProgramOrganization.organization_id == Organization.id)
+            .where(ProgramOrganization.program_id == program.id)
+        )
+    )
+    assert founders == {"chu-de-bordeaux", "ars-nouvelle-aquitaine"}
+
+
+async def test_demo_challenges_cover_every_phase_with_rounds_prizes_and_questions(db):
+    from app.challenges.lifecycle import Phase, phase
+    from app.challenges.models import Prize, Round
+    from app.db import utcnow
+
+    result = await demo.load_demo(db)
+    challenges = await demo_challenges(db)
+    assert result.challenges == len(challenges) >= 7
+    now = utcnow()
+    phases = {}
+    for challenge in challenges.values():
+        rounds = list(
+            await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position))
+        )
+        assert rounds, challenge.slug
+        phases.setdefault(phase(challenge, rounds, now), []).append(challenge)
+        if challenge.published_at is not None:
+            assert await count(db, Prize, Prize.challenge_id == challenge.id) >= 1, challenge.slug
+    assert set(phases) == set(Phase) - {Phase.ARCHIVED}
+    assert [c.visibility for c in phases[Phase.DRAFT]] == ["public"]
+    invitation_only = [c for c in challenges.values() if c.visibility == "invitation"]
+    assert len(invitation_only) == 1 and invitation_only[0].invitation_token
+    assert invitation_only[0].published_at is not None
+    assert all(c.registration_questions for c in phases[Phase.REGISTRATION_OPEN])
+
+
+async def test_demo_participants_are_registered_to_the_open_challenge(db):
+    from app.challenges.models import ChallengeInvitee, Registration
+
+    await demo.load_demo(db)
+    challenges = await demo_challenges(db)
+    open_one = challenges["insuffisance-cardiaque-a-domicile"]
+    statuses = dict(
+        (
+            await db.execute(
+                select(User.email, Registration.status)
+                .join(Registration, Registration.user_id == User.id)
+                .where(Registration.challenge_id == open_one.id)
+            )
+        ).all()
+    )
+    assert statuses == {f"captain@{demo.DEMO_DOMAIN}": "approved", f"member@{demo.DEMO_DOMAIN}": "pending"}
+    invited = challenges["cardio-data-hackathon"]
+    member = await db.scalar(select(User).where(User.email == f"member@{demo.DEMO_DOMAIN}"))
+    assert await db.get(ChallengeInvitee, (invited.id, member.id)) is not None
+
+
+async def test_demo_challenges_are_found_in_the_catalogue_in_both_languages(client, db):
+    from app.challenges.demo import PROGRAM
+
+    await demo.load_demo(db)
+    base = f"/api/v1/challenges?program={PROGRAM.slug}&per_page=100"
+    listed = {item["slug"] for item in (await client.get(base)).json()["items"]}
+    assert "imagerie-cardiaque-ia" not in listed and "cardio-data-hackathon" not in listed
+    assert len(listed) == 5
+    french = {item["slug"] for item in (await client.get(f"{base}&q=cardiaque")).json()["items"]}
+    english = {item["slug"] for item in (await client.get(f"{base}&q=heart")).json()["items"]}
+    assert "insuffisance-cardiaque-a-domicile" in french and "remote-monitoring-heart-failure" not in french
+    assert "remote-monitoring-heart-failure" in english and "readaptation-cardiaque-connectee" not in english
+
+
+async def test_loading_the_demo_twice_adds_no_program_challenge_or_registration(db):
+    from app.challenges.models import Challenge, Prize, Registration, Round
+
+    await demo.load_demo(db)
+    before = [await count(db, model) for model in (Challenge, Round, Prize, Registration)]
+    again = await demo.load_demo(db)
+    assert (again.programs, again.challenges, again.registrations) == (0, 0, 0)
+    assert [await count(db, model) for model in (Challenge, Round, Prize, Registration)] == before
+
+
+def test_tremplin_demo_twice_loads_the_challenges_once(tmp_path, empty_database):  # noqa: F811
+    """The operator's command, in a subprocess on a database of its own."""
+    env = command_env(tmp_path, DATABASE_URL=empty_database)
+    assert tremplin(env, "db", "upgrade").returncode == 0
+    first = tremplin(env, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "1 programs, 7 challenges, 3 registrations added" in first.stdout
+    assert "Cardiovasculaire 2026–2027" in first.stdout
+    second = tremplin(env, "demo")
+    assert second.returncode == 0, second.stderr
+    assert "already there; nothing added" in second.stdout

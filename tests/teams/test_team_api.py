@@ -7,7 +7,7 @@ import uuid
 
 from app.teams.models import Team
 from tests.factories import make_organization
-from tests.teams.team_support import as_user, count_members, fresh, make_cast
+from tests.teams.team_support import as_user, audit_entries, count_members, fresh, make_cast
 
 
 async def headers(client) -> dict[str, str]:
@@ -64,6 +64,9 @@ async def test_the_captain_patches_only_what_is_sent(client, db):
     )
     assert response.status_code == 200
     assert (response.json()["name"], response.json()["gallery_opt_in"]) == ("Heartbeat", True)
+    # The consent to publication is the gallery's, which keeps it in the audit log.
+    [entry] = await audit_entries(db, "team:gallery_opt_in", cast.team.id)
+    assert entry.details["opt_in"] is True
     response = await client.patch(
         f"/api/v1/teams/{cast.team.id}",
         json={"name": "Heart Beat", "organization_id": str(startup.id)},

@@ -22,7 +22,7 @@ from tests.teams.team_support import (
 
 
 def teams_url(cast) -> str:
-    return f"/challenges/{cast.challenge.slug}/teams"
+    return f"/challenges/{cast.challenge.slug}/teams/find"
 
 
 async def requests_of(db, team, user):

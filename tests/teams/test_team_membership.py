@@ -192,7 +192,7 @@ async def test_every_membership_change_by_participants_is_refused_once_frozen(cl
         ]
         await as_user(client, db, cast.participant)
         attempts.append(await client.submit(f"/teams/{cast.other_team.id}/join-requests", {}))
-        page = await client.get(f"/challenges/{cast.challenge.slug}/teams")
+        page = await client.get(f"/challenges/{cast.challenge.slug}/teams/find")
     assert [response.status_code for response in attempts] == [409] * 6
     assert all("frozen" in text_of(response.text) for response in attempts)
     assert "Ask to join" not in page.text

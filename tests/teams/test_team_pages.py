@@ -162,18 +162,18 @@ async def test_the_list_of_teams_is_searchable_and_paginated(client, db):
     for n in range(30):
         await make_team(db, cast.challenge, await make_user(db), name=f"Squad {n:02d}")
     await as_user(client, db, cast.participant)
-    first = await client.get(f"/challenges/{cast.challenge.slug}/teams")
+    first = await client.get(f"/challenges/{cast.challenge.slug}/teams/find")
     assert first.text.count('<tr id="team-') == 25
     assert "Page 1 of 2" in text_of(first.text)
-    second = await client.get(f"/challenges/{cast.challenge.slug}/teams?page=2")
+    second = await client.get(f"/challenges/{cast.challenge.slug}/teams/find?page=2")
     assert second.text.count('<tr id="team-') == 7
-    found = await client.htmx("GET", f"/challenges/{cast.challenge.slug}/teams?q=heart")
+    found = await client.htmx("GET", f"/challenges/{cast.challenge.slug}/teams/find?q=heart")
     assert found.text.lstrip().startswith('<div id="team_results">')
     assert found.text.count('<tr id="team-') == 1
-    wild = await client.get(f"/challenges/{cast.challenge.slug}/teams?q=%25")
+    wild = await client.get(f"/challenges/{cast.challenge.slug}/teams/find?q=%25")
     assert wild.status_code == 200 and wild.text.count('<tr id="team-') == 0
-    assert (await client.get(f"/challenges/{cast.challenge.slug}/teams?page=0")).status_code == 400
-    assert (await client.get(f"/challenges/{cast.challenge.slug}/teams?q=" + "x" * 201)).status_code == 400
+    assert (await client.get(f"/challenges/{cast.challenge.slug}/teams/find?page=0")).status_code == 400
+    assert (await client.get(f"/challenges/{cast.challenge.slug}/teams/find?q=" + "x" * 201)).status_code == 400
 
 
 async def test_the_list_costs_the_same_for_5_and_500_teams(client, db, connection):
@@ -191,10 +191,10 @@ async def test_the_list_costs_the_same_for_5_and_500_teams(client, db, connectio
     counts = []
     for cast in (few, many):
         await as_user(client, db, cast.participant)
-        await client.get(f"/challenges/{cast.challenge.slug}/teams")
+        await client.get(f"/challenges/{cast.challenge.slug}/teams/find")
 
         async def get(cast=cast):
-            assert (await client.get(f"/challenges/{cast.challenge.slug}/teams")).status_code == 200
+            assert (await client.get(f"/challenges/{cast.challenge.slug}/teams/find")).status_code == 200
 
         counts.append(await counted_statements(connection, get))
     assert counts[0] == counts[1]

@@ -35,7 +35,7 @@ REASON = {"reason": "Checked with the jury."}
 # (method, path, data, expected per CAST)
 ROUTES = [
     # pages
-    ("GET", "/challenges/{slug}/teams", None, (200, 200, 200, 200, 403, 403, 403, 200, LOGIN)),
+    ("GET", "/challenges/{slug}/teams/find", None, (200, 200, 200, 200, 403, 403, 403, 200, LOGIN)),
     ("GET", "/challenges/{slug}/teams/new", None, (409, 409, 409, 403, 403, 403, 403, 200, LOGIN)),
     (
         "POST",
@@ -255,7 +255,7 @@ async def test_the_teams_of_an_invitation_only_challenge_are_hidden_from_outside
     client, db, connection, settings
 ):
     _cast, people, names = await setting(db, settings, invitation_only=True)
-    for method, path in (("GET", "/challenges/{slug}/teams"), ("GET", "/api/v1/challenges/{slug}/teams")):
+    for method, path in (("GET", "/challenges/{slug}/teams/find"), ("GET", "/api/v1/challenges/{slug}/teams")):
         answers = await ask_everyone(
             client,
             db,
