@@ -67,6 +67,11 @@ KINDS: dict[str, Kind] = {
         title=lazy("Your registration for %(challenge)s was not accepted"),
         body=lazy("The founders’ reason: %(reason)s"),
     ),
+    # submissions (issue #4)
+    "submission_received": Kind(
+        title=lazy("%(team)s submitted %(round)s of %(challenge)s"),
+        body=lazy("Version %(version)s is received. Your e-mail receipt lists each file’s checksum."),
+    ),
 }
 
 
