@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 
 
 async def send_receipts(
-    session: AsyncSession, settings: Settings, scope: RoundScope, submission: Submission, version: SubmissionVersion
+    session: AsyncSession,
+    settings: Settings,
+    scope: RoundScope,
+    submission: Submission,
+    version: SubmissionVersion,
 ) -> None:
     """Tell every member of the team that `version` was submitted: in the app, and by an e-mail receipt
     (to verified, active addresses) listing the version and each file's name and SHA-256."""
@@ -51,7 +55,9 @@ async def send_receipts(
                 await queue_mail(
                     session,
                     to=member.email,
-                    subject=_("Receipt: %(team)s submitted %(round)s", team=scope.team.name, round=scope.round.name),
+                    subject=_(
+                        "Receipt: %(team)s submitted %(round)s", team=scope.team.name, round=scope.round.name
+                    ),
                     body=_receipt_body(settings, scope, version, member, files),
                     key=f"submission_receipt:{version.id}:{member.id}",
                 )
@@ -62,7 +68,11 @@ async def _files(
 ) -> list[tuple[str, StoredFile]]:
     """(question label, stored file) in the form's order."""
     ids = [uuid.UUID(str(value)) for value in version.files.values() if value]
-    rows = {row.id: row for row in await session.scalars(select(StoredFile).where(StoredFile.id.in_(ids)))} if ids else {}
+    rows = (
+        {row.id: row for row in await session.scalars(select(StoredFile).where(StoredFile.id.in_(ids)))}
+        if ids
+        else {}
+    )
     found = []
     for field in scope.fields:
         value = version.files.get(field.key)

@@ -86,7 +86,12 @@ def _view(page: versions.SubmissionPage) -> SubmissionView:
 
 
 async def _current(
-    db: AsyncSession, actor: Actor, team_id: uuid.UUID, round_id: uuid.UUID, now: dt.datetime, status_code: int = 200
+    db: AsyncSession,
+    actor: Actor,
+    team_id: uuid.UUID,
+    round_id: uuid.UUID,
+    now: dt.datetime,
+    status_code: int = 200,
 ) -> Response[Any]:
     page = await versions.submission_page(db, actor, team_id, round_id, now)
     return Response(_view(page), status_code=status_code, headers={"cache-control": "no-store"})
@@ -135,7 +140,12 @@ async def api_show_submission(
 
 @put(BASE + "/submission", name="submissions:api_save", cache_control=PRIVATE)
 async def api_save_submission(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, round_id: uuid.UUID, data: SubmissionUpdate
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    team_id: uuid.UUID,
+    round_id: uuid.UUID,
+    data: SubmissionUpdate,
 ) -> Response[Any]:
     """Save a draft: every editable answer (absent ones are cleared), based on `base_version`.
 
@@ -164,7 +174,13 @@ async def api_submit(
     settings = get_context(request.scope).settings
     try:
         await submissions.submit(
-            db, actor, team_id, round_id, now, settings=settings, base_version=data.base_version if data else None
+            db,
+            actor,
+            team_id,
+            round_id,
+            now,
+            settings=settings,
+            base_version=data.base_version if data else None,
         )
     except (InvalidInput, VersionConflict) as exc:
         return _refused(exc)
@@ -182,7 +198,9 @@ async def api_withdraw(
 ) -> Response[Any]:
     """Withdraw the submitted submission, until the deadline."""
     try:
-        await submissions.withdraw(db, actor, team_id, round_id, now, base_version=data.base_version if data else None)
+        await submissions.withdraw(
+            db, actor, team_id, round_id, now, base_version=data.base_version if data else None
+        )
     except VersionConflict as exc:
         return _refused(exc)
     return await _current(db, actor, team_id, round_id, now)
@@ -190,7 +208,12 @@ async def api_withdraw(
 
 @get(BASE + "/versions", name="submissions:api_versions", cache_control=PRIVATE)
 async def api_list_versions(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, round_id: uuid.UUID, page: PageNumber = 1
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    team_id: uuid.UUID,
+    round_id: uuid.UUID,
+    page: PageNumber = 1,
 ) -> VersionList:
     """The history, newest first: each version's action, author, time and the questions it changed."""
     loaded = await versions.submission_page(db, actor, team_id, round_id, now, page)
@@ -206,7 +229,9 @@ async def api_list_versions(
         )
         for entry in history.items
     ]
-    return VersionList(items=items, page=history.number, per_page=history.size, total=history.total, pages=history.pages)
+    return VersionList(
+        items=items, page=history.number, per_page=history.size, total=history.total, pages=history.pages
+    )
 
 
 @get(BASE + "/versions/{number:int}", name="submissions:api_version", cache_control=PRIVATE)
@@ -227,7 +252,12 @@ async def api_show_version(
     )
 
 
-@post(BASE + "/versions/{number:int}/restore", name="submissions:api_restore", cache_control=PRIVATE, status_code=200)
+@post(
+    BASE + "/versions/{number:int}/restore",
+    name="submissions:api_restore",
+    cache_control=PRIVATE,
+    status_code=200,
+)
 async def api_restore_version(
     db: AsyncSession,
     actor: Actor,

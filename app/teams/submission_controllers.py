@@ -68,7 +68,9 @@ def _helpers() -> dict[str, Any]:
 def _saved_message(change: Change, timezone: str) -> str:
     if not change.created:
         return _("All changes saved (version %(version)s).", version=change.version.number)
-    time = dates.format_time(change.version.created_at, "short", tzinfo=dates.get_timezone(timezone), locale=get_locale())
+    time = dates.format_time(
+        change.version.created_at, "short", tzinfo=dates.get_timezone(timezone), locale=get_locale()
+    )
     return _("Saved at %(time)s (version %(version)s).", time=time, version=change.version.number)
 
 
@@ -99,7 +101,10 @@ async def _page(
     elif errors:
         save_state, save_message = "error", _("Not saved: fix the fields marked below.")
     elif page.version:
-        save_state, save_message = "saved", _("All changes saved (version %(version)s).", version=page.version)
+        save_state, save_message = (
+            "saved",
+            _("All changes saved (version %(version)s).", version=page.version),
+        )
     else:
         save_state, save_message = "saved", _("Not saved yet.")
     context = {
@@ -161,13 +166,21 @@ async def save_submission(
     path = f"/teams/{team_id}/rounds/{round_id}"
     try:
         change = await submissions.save_draft(
-            db, actor, team_id, round_id, now, base_version=_base_version(form.get("base_version")), answers=answers
+            db,
+            actor,
+            team_id,
+            round_id,
+            now,
+            base_version=_base_version(form.get("base_version")),
+            answers=answers,
         )
     except ClientException as exc:
         if is_htmx(request):
             state = "conflict" if isinstance(exc, VersionConflict) else "error"
             reload_url = path if isinstance(exc, VersionConflict) else ""
-            return _status_block(request, state, _refusal_text(exc), reload_url=reload_url, status_code=exc.status_code)
+            return _status_block(
+                request, state, _refusal_text(exc), reload_url=reload_url, status_code=exc.status_code
+            )
         if isinstance(exc, (InvalidInput, VersionConflict)):
             errors = exc.errors if isinstance(exc, InvalidInput) else None
             conflict = exc if isinstance(exc, VersionConflict) else None
@@ -178,7 +191,9 @@ async def save_submission(
         raise
     timezone = change.scope.challenge.timezone
     if is_htmx(request):
-        return _status_block(request, "saved", _saved_message(change, timezone), version=change.version.number)
+        return _status_block(
+            request, "saved", _saved_message(change, timezone), version=change.version.number
+        )
     flash(request, "success", _saved_message(change, timezone))
     return redirect(request, path)
 
@@ -217,7 +232,10 @@ async def submit_submission(
     flash(
         request,
         "success",
-        _("Submitted: version %(version)s. Every member of the team gets a receipt.", version=change.version.number),
+        _(
+            "Submitted: version %(version)s. Every member of the team gets a receipt.",
+            version=change.version.number,
+        ),
     )
     return redirect(request, f"/teams/{team_id}/rounds/{round_id}")
 
@@ -262,7 +280,11 @@ async def upload_submission_file(
     flash(
         request,
         "success",
-        _("%(name)s is uploaded (version %(version)s).", name=change.file.original_name, version=change.version.number),
+        _(
+            "%(name)s is uploaded (version %(version)s).",
+            name=change.file.original_name,
+            version=change.version.number,
+        ),
     )
     return redirect(request, path)
 
@@ -296,7 +318,9 @@ async def _refused_upload(
     """A refused upload: the reason beside the file question, in the htmx swap or on the whole page."""
     if not is_htmx(request):
         errors = {f"answers.{field_key}": str(error.detail)}
-        return await _page(request, db, actor, now, team_id, round_id, errors=errors, status_code=error.status_code)
+        return await _page(
+            request, db, actor, now, team_id, round_id, errors=errors, status_code=error.status_code
+        )
     page = await versions.submission_page(db, actor, team_id, round_id, now)
     field = page.scope.field(field_key)
     if field is None:
@@ -338,7 +362,11 @@ async def restore_version(
     flash(
         request,
         "success",
-        _("Version %(number)s is restored as version %(version)s.", number=number, version=change.version.number),
+        _(
+            "Version %(number)s is restored as version %(version)s.",
+            number=number,
+            version=change.version.number,
+        ),
     )
     return redirect(request, f"/teams/{team_id}/rounds/{round_id}")
 

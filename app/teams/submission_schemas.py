@@ -81,7 +81,9 @@ def checked_answers(fields: Sequence[RoundField], answers: Mapping[str, Any]) ->
     errors: dict[str, str] = {}
     unknown = sorted(str(key) for key in answers if key not in by_key)
     if unknown:
-        errors["answers"] = _("These are not questions of this form: %(keys)s.", keys=", ".join(unknown)[:300])
+        errors["answers"] = _(
+            "These are not questions of this form: %(keys)s.", keys=", ".join(unknown)[:300]
+        )
     checked: dict[str, Any] = {}
     for key, raw in answers.items():
         field = by_key.get(key)

@@ -155,9 +155,15 @@ def time_left(delta: dt.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
     if days:
-        parts = [ngettext("%(num)s day", "%(num)s days", days), ngettext("%(num)s hour", "%(num)s hours", hours)]
+        parts = [
+            ngettext("%(num)s day", "%(num)s days", days),
+            ngettext("%(num)s hour", "%(num)s hours", hours),
+        ]
     elif hours:
-        parts = [ngettext("%(num)s hour", "%(num)s hours", hours), ngettext("%(num)s minute", "%(num)s minutes", minutes)]
+        parts = [
+            ngettext("%(num)s hour", "%(num)s hours", hours),
+            ngettext("%(num)s minute", "%(num)s minutes", minutes),
+        ]
     elif minutes:
         parts = [ngettext("%(num)s minute", "%(num)s minutes", minutes)]
     else:
@@ -174,7 +180,9 @@ async def _team_for(
     """The team, its challenge and the actor's relations, when the actor may see the team's work (404 otherwise)."""
     row = (
         await session.execute(
-            select(Team, Challenge).join(Challenge, Challenge.id == Team.challenge_id).where(Team.id == team_id)
+            select(Team, Challenge)
+            .join(Challenge, Challenge.id == Team.challenge_id)
+            .where(Team.id == team_id)
         )
     ).one_or_none()
     if row is None:
@@ -192,7 +200,9 @@ async def load_scope(
     or the round is not of its challenge, 403 when they see it but may not act or the team has not
     been advanced to the round."""
     team, challenge, relations = await _team_for(session, actor, team_id)
-    round_ = await session.scalar(select(Round).where(Round.id == round_id, Round.challenge_id == challenge.id))
+    round_ = await session.scalar(
+        select(Round).where(Round.id == round_id, Round.challenge_id == challenge.id)
+    )
     if round_ is None:
         raise NotFoundException()
     if not may_enter_round(team, round_):
@@ -217,7 +227,8 @@ async def latest(
             select(Submission, SubmissionVersion, User.name)
             .outerjoin(
                 SubmissionVersion,
-                (SubmissionVersion.submission_id == Submission.id) & (SubmissionVersion.number == Submission.version),
+                (SubmissionVersion.submission_id == Submission.id)
+                & (SubmissionVersion.number == Submission.version),
             )
             .outerjoin(User, User.id == Submission.updated_by_id)
             .where(Submission.team_id == scope.team.id, Submission.round_id == scope.round.id)
@@ -234,7 +245,11 @@ async def stored_files(session: AsyncSession, files: Mapping[str, Any]) -> dict[
     if not ids:
         return {}
     rows = {row.id: row for row in await session.scalars(select(StoredFile).where(StoredFile.id.in_(ids)))}
-    return {key: rows[uuid.UUID(str(value))] for key, value in files.items() if value and uuid.UUID(str(value)) in rows}
+    return {
+        key: rows[uuid.UUID(str(value))]
+        for key, value in files.items()
+        if value and uuid.UUID(str(value)) in rows
+    }
 
 
 # --- changing ---------------------------------------------------------------------------------------------
@@ -260,7 +275,9 @@ async def open_for_change(
     return scope
 
 
-async def locked_submission(session: AsyncSession, scope: RoundScope) -> tuple[Submission, SubmissionVersion | None]:
+async def locked_submission(
+    session: AsyncSession, scope: RoundScope
+) -> tuple[Submission, SubmissionVersion | None]:
     """The submission row, created if needed and locked until the transaction ends, with its latest version."""
     locking = (
         select(Submission)
@@ -282,7 +299,8 @@ async def locked_submission(session: AsyncSession, scope: RoundScope) -> tuple[S
     if submission.version:
         current = await session.scalar(
             select(SubmissionVersion).where(
-                SubmissionVersion.submission_id == submission.id, SubmissionVersion.number == submission.version
+                SubmissionVersion.submission_id == submission.id,
+                SubmissionVersion.number == submission.version,
             )
         )
     return submission, current
@@ -369,7 +387,9 @@ async def save_draft(
         return Change(scope, submission, current, created=False)
     await require_base(session, scope, submission, base_version)
     files = dict(current.files) if current else {}
-    version = await add_version(session, actor, submission, answers=merged, files=files, action="save", at=now)
+    version = await add_version(
+        session, actor, submission, answers=merged, files=files, action="save", at=now
+    )
     return Change(scope, submission, version)
 
 
@@ -407,7 +427,9 @@ async def submit(
     missing = missing_required(scope.fields, merged, files)
     if missing:
         raise InvalidInput(missing)
-    version = await add_version(session, actor, submission, answers=merged, files=files, action="submit", at=now)
+    version = await add_version(
+        session, actor, submission, answers=merged, files=files, action="submit", at=now
+    )
     await send_receipts(session, settings, scope, submission, version)
     return Change(scope, submission, version)
 
@@ -428,7 +450,13 @@ async def withdraw(
     if submission.status != "submitted" or current is None:
         raise Conflict(detail=_("Only a submitted submission can be withdrawn."))
     version = await add_version(
-        session, actor, submission, answers=dict(current.answers), files=dict(current.files), action="withdraw", at=now
+        session,
+        actor,
+        submission,
+        answers=dict(current.answers),
+        files=dict(current.files),
+        action="withdraw",
+        at=now,
     )
     return Change(scope, submission, version)
 
@@ -464,4 +492,6 @@ async def team_submissions(
         .where(Round.challenge_id == challenge.id)
         .order_by(Round.position)
     )
-    return team, [RoundEntry(round_, may_enter_round(team, round_), submission) for round_, submission in rows]
+    return team, [
+        RoundEntry(round_, may_enter_round(team, round_), submission) for round_, submission in rows
+    ]

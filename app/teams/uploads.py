@@ -102,7 +102,9 @@ def display_name(raw: str) -> str:
     if len(name) > NAME_MAX:
         stem, dot, extension = name.rpartition(".")
         extension = extension[:10] if dot else ""
-        name = (stem if dot else name)[: NAME_MAX - len(extension) - 1].rstrip() + (f".{extension}" if extension else "")
+        name = (stem if dot else name)[: NAME_MAX - len(extension) - 1].rstrip() + (
+            f".{extension}" if extension else ""
+        )
     return name or "file"
 
 
@@ -125,7 +127,10 @@ def content_matches(extension: str, head: bytes) -> bool:
 
 
 def allowed_extensions(field: RoundField) -> list[str]:
-    chosen = [EXTENSION_ALIASES.get(item.lower().lstrip("."), item.lower().lstrip(".")) for item in field.allowed_types]
+    chosen = [
+        EXTENSION_ALIASES.get(item.lower().lstrip("."), item.lower().lstrip("."))
+        for item in field.allowed_types
+    ]
     return [item for item in chosen if item in FILE_TYPES] or list(FILE_TYPES)
 
 
@@ -220,11 +225,15 @@ async def receive(storage: Storage, body: IncomingBody, field: RoundField) -> Re
     except ParserLimitReached:
         raise _too_large(field) from None
     except MultipartError:
-        raise UploadRefused(status_code=400, detail=_("The upload was incomplete or malformed. Please try again.")) from None
+        raise UploadRefused(
+            status_code=400, detail=_("The upload was incomplete or malformed. Please try again.")
+        ) from None
     except HTTPException as exc:
         if exc.status_code >= 500:
             # Litestar's answer to a client that went away mid-body: there is nobody to tell, and nothing to keep.
-            raise UploadRefused(status_code=400, detail=_("The upload was interrupted. Please try again.")) from None
+            raise UploadRefused(
+                status_code=400, detail=_("The upload was interrupted. Please try again.")
+            ) from None
         raise
     finally:
         await source.close()
@@ -233,7 +242,9 @@ async def receive(storage: Storage, body: IncomingBody, field: RoundField) -> Re
         if stored.size == 0:
             raise UploadRefused(detail=_("The file is empty."))
         raise WrongType(
-            detail=_("The file’s content is not a %(type)s file, whatever its name says.", type=extension.upper())
+            detail=_(
+                "The file’s content is not a %(type)s file, whatever its name says.", type=extension.upper()
+            )
         )
     return Received(stored, name, FILE_TYPES[extension][0])
 
@@ -241,12 +252,17 @@ async def receive(storage: Storage, body: IncomingBody, field: RoundField) -> Re
 def _too_large(field: RoundField) -> ClientException:
     return ClientException(
         status_code=413,
-        detail=_("The file is larger than the %(num)s MB this question accepts.", num=field.max_size_mb or DEFAULT_MAX_MB),
+        detail=_(
+            "The file is larger than the %(num)s MB this question accepts.",
+            num=field.max_size_mb or DEFAULT_MAX_MB,
+        ),
     )
 
 
 def _types_message(allowed: list[str]) -> str:
-    return _("This question accepts these types of file: %(types)s.", types=", ".join(t.upper() for t in allowed))
+    return _(
+        "This question accepts these types of file: %(types)s.", types=", ".join(t.upper() for t in allowed)
+    )
 
 
 async def upload_file(
@@ -287,7 +303,9 @@ async def _attach(
     finished = utcnow()
     if finished >= scope.round.deadline + LATE_BODY_GRACE:
         raise SubmissionRefused(
-            detail=_("The upload started before the deadline but finished too long after it: it is not accepted.")
+            detail=_(
+                "The upload started before the deadline but finished too long after it: it is not accepted."
+            )
         )
     stored_file = StoredFile(
         storage_key=received.stored.key,
@@ -303,5 +321,7 @@ async def _attach(
     submission, current = await locked_submission(session, scope)
     answers = dict(current.answers) if current else {}
     files = {**(current.files if current else {}), field.key: str(stored_file.id)}
-    version = await add_version(session, actor, submission, answers=answers, files=files, action="upload", at=finished)
+    version = await add_version(
+        session, actor, submission, answers=answers, files=files, action="upload", at=finished
+    )
     return Change(scope, submission, version, file=stored_file)

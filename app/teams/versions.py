@@ -77,7 +77,9 @@ class VersionDetail:
     def fields(self) -> list[RoundField]:
         """The current questions, and retired ones this version answered."""
         version = self.version
-        return [f for f in self.scope.fields if editable(f) or f.key in version.answers or f.key in version.files]
+        return [
+            f for f in self.scope.fields if editable(f) or f.key in version.answers or f.key in version.files
+        ]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -163,7 +165,9 @@ async def history(
     rows = await session.execute(
         select(SubmissionVersion, User.name)
         .outerjoin(User, User.id == SubmissionVersion.created_by_id)
-        .where(SubmissionVersion.submission_id == submission.id, SubmissionVersion.number.between(low - 1, high))
+        .where(
+            SubmissionVersion.submission_id == submission.id, SubmissionVersion.number.between(low - 1, high)
+        )
         .order_by(SubmissionVersion.number.desc())
     )
     found = {version.number: (version, name) for version, name in rows}
@@ -187,7 +191,9 @@ async def history(
     return Page(items=entries, number=page, size=per_page, total=total)
 
 
-def changed_labels(scope: RoundScope, before: SubmissionVersion | None, after: SubmissionVersion) -> list[str]:
+def changed_labels(
+    scope: RoundScope, before: SubmissionVersion | None, after: SubmissionVersion
+) -> list[str]:
     """What `after` changed compared with `before`: the labels of the questions concerned, in form order."""
     old_answers: dict[str, Any] = before.answers if before is not None else {}
     old_files: dict[str, Any] = before.files if before is not None else {}

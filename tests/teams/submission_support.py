@@ -19,7 +19,9 @@ from app.teams.models import StoredFile, Submission, SubmissionVersion, Team
 from tests.factories import make_challenge, make_founder, make_registration, make_team, make_user, sign_in
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+)
 
 
 @dataclasses.dataclass
@@ -47,16 +49,22 @@ class Cast:
 
 
 async def add_field(db: Any, round_: Round, key: str, kind: str, position: int, **values: Any) -> RoundField:
-    field = RoundField(round_id=round_.id, key=key, kind=kind, position=position, label=values.pop("label", key), **values)
+    field = RoundField(
+        round_id=round_.id, key=key, kind=kind, position=position, label=values.pop("label", key), **values
+    )
     db.add(field)
     await db.flush()
     return field
 
 
-async def make_cast(db: Any, *, deadline_in: dt.timedelta = dt.timedelta(days=14), **challenge_fields: Any) -> Cast:
+async def make_cast(
+    db: Any, *, deadline_in: dt.timedelta = dt.timedelta(days=14), **challenge_fields: Any
+) -> Cast:
     """Challenge "Heart Data": round 1 open until `deadline_in` from now, with one question of each kind."""
     challenge = await make_challenge(db, title="Heart Data", rounds=2, **challenge_fields)
-    rounds = list(await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
+    rounds = list(
+        await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position))
+    )
     first, second = rounds
     first.deadline = utcnow() + deadline_in
     await db.flush()
@@ -67,9 +75,19 @@ async def make_cast(db: Any, *, deadline_in: dt.timedelta = dt.timedelta(days=14
         "stage": await add_field(
             db, first, "stage", "single_choice", 4, label="Stage", choices=["idea", "prototype", "product"]
         ),
-        "tags": await add_field(db, first, "tags", "multiple_choice", 5, label="Topics", choices=["ai", "devices", "data"]),
+        "tags": await add_field(
+            db, first, "tags", "multiple_choice", 5, label="Topics", choices=["ai", "devices", "data"]
+        ),
         "deck": await add_field(
-            db, first, "deck", "file", 6, label="Pitch deck", required=True, allowed_types=["pdf"], max_size_mb=1
+            db,
+            first,
+            "deck",
+            "file",
+            6,
+            label="Pitch deck",
+            required=True,
+            allowed_types=["pdf"],
+            max_size_mb=1,
         ),
         "old": await add_field(db, first, "old", "short_text", 7, label="Old question", retired_at=utcnow()),
     }
@@ -83,7 +101,20 @@ async def make_cast(db: Any, *, deadline_in: dt.timedelta = dt.timedelta(days=14
     founder = await make_founder(db, challenge, name="Fanny Founder")
     judge = await make_user(db, name="Jules Judge")
     outsider = await make_user(db, name="Olga Outsider")
-    return Cast(challenge, first, second, fields, team, other_team, captain, member, other_member, founder, judge, outsider)
+    return Cast(
+        challenge,
+        first,
+        second,
+        fields,
+        team,
+        other_team,
+        captain,
+        member,
+        other_member,
+        founder,
+        judge,
+        outsider,
+    )
 
 
 async def as_user(client: Any, db: Any, user: User | None) -> Any:
@@ -106,7 +137,9 @@ async def upload(client: Any, url: str, name: str, content: bytes, *, htmx: bool
     """A multipart upload as the page sends it: the token in the query (plain form) or the header (htmx)."""
     token = await client.csrf()
     if htmx:
-        return await client.post(url, files={"file": (name, content)}, headers={"HX-Request": "true", "X-CSRF-Token": token})
+        return await client.post(
+            url, files={"file": (name, content)}, headers={"HX-Request": "true", "X-CSRF-Token": token}
+        )
     return await client.post(url, params={"_csrf": token}, files={"file": (name, content)})
 
 

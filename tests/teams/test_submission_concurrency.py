@@ -18,7 +18,14 @@ from app.db import async_url, make_session_maker, utcnow
 from app.platform.migrations import upgrade
 from app.teams import submissions
 from app.teams.models import Submission, SubmissionVersion
-from tests.conftest import _drop_database, _recreate_database, _with_database, make_client, run_async, worker_id
+from tests.conftest import (
+    _drop_database,
+    _recreate_database,
+    _with_database,
+    make_client,
+    run_async,
+    worker_id,
+)
 from tests.factories import sign_in
 from tests.teams.submission_support import make_cast
 
@@ -73,7 +80,9 @@ async def versions(sessions, cast) -> list[SubmissionVersion]:
         )
 
 
-async def test_two_members_saving_at_once_over_http_one_wins_per_base_version_and_nothing_is_lost(app, sessions, redis):
+async def test_two_members_saving_at_once_over_http_one_wins_per_base_version_and_nothing_is_lost(
+    app, sessions, redis
+):
     cast = await committed_cast(sessions)
     url = cast.api + "/submission"
     async with app_on(app, sessions), make_client(app) as captain, make_client(app) as member:
@@ -86,15 +95,24 @@ async def test_two_members_saving_at_once_over_http_one_wins_per_base_version_an
         for base in range(5):
             answers = await asyncio.gather(
                 *(
-                    browser.put(url, json={"base_version": base, "answers": {"pitch": f"{who} {base}"}}, headers=headers[browser])
+                    browser.put(
+                        url,
+                        json={"base_version": base, "answers": {"pitch": f"{who} {base}"}},
+                        headers=headers[browser],
+                    )
                     for browser, who in ((captain, "Carla"), (member, "Milo"))
                 )
             )
-            assert sorted(response.status_code for response in answers) == [200, 409], [r.text for r in answers]
+            assert sorted(response.status_code for response in answers) == [200, 409], [
+                r.text for r in answers
+            ]
             won = next(response for response in answers if response.status_code == 200).json()
             lost = next(response for response in answers if response.status_code == 409).json()
             assert won["version"] == base + 1
-            assert lost["current_version"] == base + 1 and lost["updated_by"] in ("Carla Captain", "Milo Member")
+            assert lost["current_version"] == base + 1 and lost["updated_by"] in (
+                "Carla Captain",
+                "Milo Member",
+            )
             winners.append(won["answers"]["pitch"])
     saved = await versions(sessions, cast)
     assert [version.number for version in saved] == [1, 2, 3, 4, 5]

@@ -13,7 +13,16 @@ from app.platform.storage import LocalStorage
 from app.teams import uploads
 from app.teams.models import StoredFile
 from tests.conftest import text_of
-from tests.teams.submission_support import PDF, api, as_user, form, make_cast, submission_of, upload, versions_of
+from tests.teams.submission_support import (
+    PDF,
+    api,
+    as_user,
+    form,
+    make_cast,
+    submission_of,
+    upload,
+    versions_of,
+)
 
 SECOND = dt.timedelta(seconds=1)
 CLOSED = "The deadline of Round 1 passed on"
@@ -36,13 +45,17 @@ async def ready_cast(client, db):
     return cast
 
 
-@pytest.mark.parametrize(("offset", "accepted"), [(-SECOND, True), (dt.timedelta(0), False)], ids=["second-before", "at-deadline"])
+@pytest.mark.parametrize(
+    ("offset", "accepted"), [(-SECOND, True), (dt.timedelta(0), False)], ids=["second-before", "at-deadline"]
+)
 async def test_saving_a_draft(client, db, offset, accepted):
     cast = await ready_cast(client, db)
     with time_machine.travel(cast.round.deadline + offset, tick=False):
         page = await client.submit(cast.path + "/save", form(0, pitch="Last words"))
         autosave = await client.htmx("POST", cast.path + "/save", data=form(1, pitch="Last words, again"))
-        put = await api(client, "PUT", cast.api + "/submission", json={"base_version": 0, "answers": {"pitch": "x"}})
+        put = await api(
+            client, "PUT", cast.api + "/submission", json={"base_version": 0, "answers": {"pitch": "x"}}
+        )
     if accepted:
         assert page.status_code == 303
         assert autosave.status_code == 200
@@ -50,12 +63,16 @@ async def test_saving_a_draft(client, db, offset, accepted):
         assert len(await versions_of(db, cast.team, cast.round)) == 2
     else:
         assert page.status_code == 403 and CLOSED in text_of(page.text)
-        assert autosave.status_code == 403 and CLOSED in text_of(autosave.text) and "save-error" in autosave.text
+        assert (
+            autosave.status_code == 403 and CLOSED in text_of(autosave.text) and "save-error" in autosave.text
+        )
         assert put.status_code == 403 and CLOSED in put.json()["detail"]
         assert await submission_of(db, cast.team, cast.round) is None
 
 
-@pytest.mark.parametrize(("offset", "accepted"), [(-SECOND, True), (dt.timedelta(0), False)], ids=["second-before", "at-deadline"])
+@pytest.mark.parametrize(
+    ("offset", "accepted"), [(-SECOND, True), (dt.timedelta(0), False)], ids=["second-before", "at-deadline"]
+)
 async def test_uploading_a_file(client, db, storage_root, offset, accepted):
     cast = await ready_cast(client, db)
     with time_machine.travel(cast.round.deadline + offset, tick=False):
@@ -68,7 +85,9 @@ async def test_uploading_a_file(client, db, storage_root, offset, accepted):
         assert files_in(storage_root) == []
 
 
-@pytest.mark.parametrize(("offset", "accepted"), [(-SECOND, True), (dt.timedelta(0), False)], ids=["second-before", "at-deadline"])
+@pytest.mark.parametrize(
+    ("offset", "accepted"), [(-SECOND, True), (dt.timedelta(0), False)], ids=["second-before", "at-deadline"]
+)
 async def test_submitting(client, db, storage_root, offset, accepted):
     cast = await ready_cast(client, db)
     await upload(client, cast.path + "/files/deck", "deck.pdf", PDF)
@@ -85,7 +104,9 @@ async def test_submitting(client, db, storage_root, offset, accepted):
         assert submission.status == "draft"
 
 
-@pytest.mark.parametrize(("offset", "accepted"), [(-SECOND, True), (dt.timedelta(0), False)], ids=["second-before", "at-deadline"])
+@pytest.mark.parametrize(
+    ("offset", "accepted"), [(-SECOND, True), (dt.timedelta(0), False)], ids=["second-before", "at-deadline"]
+)
 async def test_withdrawing_and_restoring(client, db, storage_root, offset, accepted):
     cast = await ready_cast(client, db)
     await upload(client, cast.path + "/files/deck", "deck.pdf", PDF)
@@ -129,7 +150,9 @@ async def upload_finishing_at(client, cast, finish: dt.datetime, traveller) -> o
     )
 
 
-async def test_an_upload_that_arrived_before_the_deadline_is_accepted_though_it_finishes_after(client, db, storage_root):
+async def test_an_upload_that_arrived_before_the_deadline_is_accepted_though_it_finishes_after(
+    client, db, storage_root
+):
     cast = await ready_cast(client, db)
     finish = cast.round.deadline + dt.timedelta(minutes=5)
     with time_machine.travel(cast.round.deadline - SECOND, tick=False) as traveller:
@@ -140,7 +163,9 @@ async def test_an_upload_that_arrived_before_the_deadline_is_accepted_though_it_
     assert len(files_in(storage_root)) == 1
 
 
-async def test_an_upload_still_streaming_long_after_the_deadline_is_refused_and_removed(client, db, storage_root):
+async def test_an_upload_still_streaming_long_after_the_deadline_is_refused_and_removed(
+    client, db, storage_root
+):
     cast = await ready_cast(client, db)
     finish = cast.round.deadline + uploads.LATE_BODY_GRACE
     with time_machine.travel(cast.round.deadline - SECOND, tick=False) as traveller:

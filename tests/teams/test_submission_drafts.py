@@ -42,7 +42,10 @@ async def test_autosave_answers_with_the_saved_state_and_the_next_base_version(c
     assert response.status_code == 200
     assert '<p id="save-status"' in response.text and "<html" not in response.text
     assert "Saved at" in text_of(response.text) and "(version 1)" in text_of(response.text)
-    assert '<input type="hidden" id="base-version" name="base_version" value="1" hx-swap-oob="true">' in response.text
+    assert (
+        '<input type="hidden" id="base-version" name="base_version" value="1" hx-swap-oob="true">'
+        in response.text
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,7 +60,9 @@ async def test_autosave_answers_with_the_saved_state_and_the_next_base_version(c
     ],
     ids=["short-text", "long-text", "ftp-url", "javascript-url", "single-choice", "multiple-choice"],
 )
-async def test_answers_are_checked_per_kind_and_the_form_comes_back_with_the_message(client, db, answers, field, message):
+async def test_answers_are_checked_per_kind_and_the_form_comes_back_with_the_message(
+    client, db, answers, field, message
+):
     cast = await make_cast(db)
     await as_user(client, db, cast.member)
     response = await client.submit(cast.path + "/save", form(0, **answers))
@@ -79,7 +84,9 @@ async def test_texts_at_their_limits_urls_and_choices_are_accepted(client, db):
         "stage": "prototype",
         "tags": ["data", "ai"],
     }
-    response = await api(client, "PUT", cast.api + "/submission", json={"base_version": 0, "answers": answers})
+    response = await api(
+        client, "PUT", cast.api + "/submission", json={"base_version": 0, "answers": answers}
+    )
     assert response.status_code == 200, response.text
     saved = response.json()["answers"]
     # Newlines as the browser counts them; choices in the founders' order.
@@ -99,7 +106,9 @@ async def test_the_api_refuses_answers_to_unknown_retired_and_file_questions(cli
     cast = await make_cast(db)
     await as_user(client, db, cast.member)
     answers = {"nope": "x", "old": "again", "deck": "file.pdf"}
-    response = await api(client, "PUT", cast.api + "/submission", json={"base_version": 0, "answers": answers})
+    response = await api(
+        client, "PUT", cast.api + "/submission", json={"base_version": 0, "answers": answers}
+    )
     assert response.status_code == 422
     errors = {error["key"]: error["message"] for error in response.json()["errors"]}
     assert errors == {
@@ -153,7 +162,9 @@ async def test_the_api_conflict_tells_the_current_version_and_who_made_it(client
     await as_user(client, db, cast.captain)
     await api(client, "PUT", cast.api + "/submission", json={"base_version": 0, "answers": {"pitch": "A"}})
     await as_user(client, db, cast.member)
-    refused = await api(client, "PUT", cast.api + "/submission", json={"base_version": 0, "answers": {"pitch": "B"}})
+    refused = await api(
+        client, "PUT", cast.api + "/submission", json={"base_version": 0, "answers": {"pitch": "B"}}
+    )
     assert refused.status_code == 409
     body = refused.json()
     assert body["current_version"] == 1 and body["updated_by"] == "Carla Captain" and body["updated_at"]

@@ -18,7 +18,9 @@ async def test_a_member_sees_the_questions_in_order_with_a_save_draft_form(clien
     page = await client.get(cast.path)
     assert page.status_code == 200
     text = text_of(page.text)
-    positions = [text.index(label) for label in ("Pitch", "Summary", "Website", "Stage", "Topics", "Pitch deck")]
+    positions = [
+        text.index(label) for label in ("Pitch", "Summary", "Website", "Stage", "Topics", "Pitch deck")
+    ]
     assert positions == sorted(positions)
     assert "Old question" not in text  # retired and never answered
     assert "Status Draft" in text and "Nothing saved yet" in text
@@ -34,11 +36,13 @@ async def test_the_page_shows_the_latest_answers_and_who_changed_what_and_when(c
     await as_user(client, db, cast.captain)
     await client.submit(cast.path + "/save", form(0, pitch="Hearts", tags=["ai", "data"]))
     await as_user(client, db, cast.member)
-    await client.submit(cast.path + "/save", form(1, pitch="Hearts", summary="We listen.", tags=["ai", "data"]))
+    await client.submit(
+        cast.path + "/save", form(1, pitch="Hearts", summary="We listen.", tags=["ai", "data"])
+    )
     page = await client.get(cast.path)
     assert 'value="Hearts"' in page.text and ">We listen.</textarea>" in page.text
     assert re.search(r'value="data"\s+checked', page.text)
-    rows = re.findall(r'<tr id="version-(\d+)">(.*?)</tr>', page.text, re.S)
+    rows = re.findall(r'<tr id="version-(\d+)">(.*?)</tr>', page.text, re.DOTALL)
     assert [number for number, _row in rows] == ["2", "1"]
     assert "saved the draft: Summary Milo Member" in text_of(rows[0][1])
     assert "saved the draft: Pitch, Topics Carla Captain" in text_of(rows[1][1])
@@ -50,7 +54,11 @@ async def test_a_retired_question_that_was_answered_stays_readable_but_not_edita
     submission = Submission(team_id=cast.team.id, round_id=cast.round.id, version=1)
     db.add(submission)
     await db.flush()
-    db.add(SubmissionVersion(submission_id=submission.id, number=1, answers={"old": "From before"}, action="save"))
+    db.add(
+        SubmissionVersion(
+            submission_id=submission.id, number=1, answers={"old": "From before"}, action="save"
+        )
+    )
     await db.flush()
     await as_user(client, db, cast.member)
     page = await client.get(cast.path)
@@ -82,7 +90,9 @@ async def test_a_later_round_is_refused_until_the_team_is_advanced(client, db):
     page = await client.get(f"/teams/{cast.team.id}/rounds/{cast.second_round.id}")
     assert page.status_code == 403
     assert "Your team has not been advanced to this round." in text_of(page.text)
-    saved = await client.submit(f"/teams/{cast.team.id}/rounds/{cast.second_round.id}/save", form(0, pitch="x"))
+    saved = await client.submit(
+        f"/teams/{cast.team.id}/rounds/{cast.second_round.id}/save", form(0, pitch="x")
+    )
     assert saved.status_code == 403
 
 
@@ -126,7 +136,9 @@ async def count_queries(connection, action) -> int:
 
 
 async def with_versions(db, cast, team, number: int) -> None:
-    submission = Submission(team_id=team.id, round_id=cast.round.id, version=number, updated_by_id=cast.captain.id)
+    submission = Submission(
+        team_id=team.id, round_id=cast.round.id, version=number, updated_by_id=cast.captain.id
+    )
     db.add(submission)
     await db.flush()
     for index in range(1, number + 1):
@@ -147,7 +159,9 @@ async def test_the_page_costs_the_same_queries_for_5_and_50_versions(client, db,
     await with_versions(db, cast, few, 5)
     await with_versions(db, cast, cast.team, 50)
     await as_user(client, db, cast.founder)
-    await client.get(f"/teams/{few.id}/rounds/{cast.round.id}")  # the session is touched once; later requests read only
+    await client.get(
+        f"/teams/{few.id}/rounds/{cast.round.id}"
+    )  # the session is touched once; later requests read only
     counts = {}
     for team, shown in ((few, 5), (cast.team, 20)):
         url = f"/teams/{team.id}/rounds/{cast.round.id}"

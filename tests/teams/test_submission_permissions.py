@@ -9,8 +9,8 @@ import pytest
 from app.platform.storage import LocalStorage, new_key
 from app.teams import uploads
 from app.teams.models import StoredFile, Submission, SubmissionVersion
-from tests.teams.submission_support import PDF, as_user, make_cast
 from tests.factories import make_user
+from tests.teams.submission_support import PDF, as_user, make_cast
 
 ROLES = ("captain", "member", "other_member", "founder", "judge", "outsider", "admin", "visitor")
 # (route, method, path after /teams/{team}/rounds/{round}, what it sends, status when allowed)
@@ -46,7 +46,13 @@ def storage_root(tmp_path, monkeypatch):
 async def submitted_cast(db):
     """The team has submitted: version 1 saved, version 2 submitted with its deck."""
     cast = await make_cast(db)
-    deck = StoredFile(storage_key=new_key("submissions"), original_name="deck.pdf", content_type="application/pdf", size=1, sha256="0" * 64)
+    deck = StoredFile(
+        storage_key=new_key("submissions"),
+        original_name="deck.pdf",
+        content_type="application/pdf",
+        size=1,
+        sha256="0" * 64,
+    )
     db.add(deck)
     submission = Submission(team_id=cast.team.id, round_id=cast.round.id, status="submitted", version=2)
     db.add(submission)
@@ -80,9 +86,16 @@ async def send(client, method: str, url: str, sends: str | None, api: bool):
     token = await client.csrf()
     headers = {"X-CSRF-Token": token}
     if sends == "form":
-        return await client.request(method, url, data={"_csrf": token, "base_version": "2", "answer.pitch": "New"})
+        return await client.request(
+            method, url, data={"_csrf": token, "base_version": "2", "answer.pitch": "New"}
+        )
     if sends == "json":
-        return await client.request(method, url, json={"base_version": 2, "answers": {"pitch": "New"}} if method == "PUT" else {"base_version": 2}, headers=headers)
+        return await client.request(
+            method,
+            url,
+            json={"base_version": 2, "answers": {"pitch": "New"}} if method == "PUT" else {"base_version": 2},
+            headers=headers,
+        )
     if sends == "file":
         return await client.request(method, url, files={"file": ("deck.pdf", PDF)}, headers=headers)
     return await client.request(method, url, headers=headers)
@@ -123,17 +136,23 @@ async def check(client, db, route, method, suffix, sends, allowed, api):
             assert response.headers["location"].startswith("/login?next="), role
 
 
-@pytest.mark.parametrize(("route", "method", "suffix", "sends", "allowed"), PAGE_ROUTES, ids=[r[0] for r in PAGE_ROUTES])
+@pytest.mark.parametrize(
+    ("route", "method", "suffix", "sends", "allowed"), PAGE_ROUTES, ids=[r[0] for r in PAGE_ROUTES]
+)
 async def test_pages(client, db, storage_root, route, method, suffix, sends, allowed):
     await check(client, db, route, method, suffix, sends, allowed, api=False)
 
 
-@pytest.mark.parametrize(("route", "method", "suffix", "sends", "allowed"), API_ROUTES, ids=[r[0] for r in API_ROUTES])
+@pytest.mark.parametrize(
+    ("route", "method", "suffix", "sends", "allowed"), API_ROUTES, ids=[r[0] for r in API_ROUTES]
+)
 async def test_api(client, db, storage_root, route, method, suffix, sends, allowed):
     await check(client, db, route, method, suffix, sends, allowed, api=True)
 
 
-async def test_a_team_of_another_challenge_is_not_reachable_through_this_challenge_s_rounds(client, db, storage_root):
+async def test_a_team_of_another_challenge_is_not_reachable_through_this_challenge_s_rounds(
+    client, db, storage_root
+):
     cast = await submitted_cast(db)
     elsewhere = await make_cast(db)
     await as_user(client, db, elsewhere.captain)

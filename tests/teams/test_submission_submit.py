@@ -7,13 +7,22 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
+from app.notifications.kinds import render
 from app.notifications.models import MailMessage, Notification
 from app.platform.i18n import in_locale
-from app.notifications.kinds import render
 from app.platform.storage import LocalStorage
 from app.teams import uploads
 from tests.conftest import text_of
-from tests.teams.submission_support import PDF, api, as_user, form, make_cast, submission_of, upload, versions_of
+from tests.teams.submission_support import (
+    PDF,
+    api,
+    as_user,
+    form,
+    make_cast,
+    submission_of,
+    upload,
+    versions_of,
+)
 
 
 @pytest.fixture
@@ -38,7 +47,11 @@ async def test_submitting_saves_the_form_and_marks_it_submitted_in_one_version(c
     assert (submission.status, submission.version) == ("submitted", 2)
     assert submission.submitted_at is not None
     last = (await versions_of(db, cast.team, cast.round))[-1]
-    assert (last.action, last.answers, last.created_by_id) == ("submit", {"pitch": "Hearts", "stage": "product"}, cast.member.id)
+    assert (last.action, last.answers, last.created_by_id) == (
+        "submit",
+        {"pitch": "Hearts", "stage": "product"},
+        cast.member.id,
+    )
     assert "deck" in last.files
     page = text_of((await client.get(cast.path)).text)
     assert "Submitted: version 2. Every member of the team gets a receipt." in page
@@ -50,7 +63,9 @@ async def test_submitting_needs_every_required_answer_and_file(client, db, stora
     await as_user(client, db, cast.member)
     response = await client.submit(cast.path + "/submit", form(0, summary="No pitch, no deck"))
     assert response.status_code == 422
-    assert 'id="field-pitch-error" class="field-error">Answer this question before submitting.' in response.text
+    assert (
+        'id="field-pitch-error" class="field-error">Answer this question before submitting.' in response.text
+    )
     assert "Upload this file before submitting." in text_of(response.text)
     assert await versions_of(db, cast.team, cast.round) == []
     by_api = await api(client, "POST", cast.api + "/submit")
@@ -68,7 +83,9 @@ async def test_a_team_below_the_minimum_size_cannot_submit_and_is_told_why(clien
     assert (await submission_of(db, cast.team, cast.round)).status == "draft"
 
 
-async def test_every_member_gets_a_notification_and_an_e_mail_receipt_with_the_checksums(client, db, storage_root):
+async def test_every_member_gets_a_notification_and_an_e_mail_receipt_with_the_checksums(
+    client, db, storage_root
+):
     cast = await ready(client, db)
     cast.captain.locale = "fr"
     await db.flush()
@@ -77,7 +94,9 @@ async def test_every_member_gets_a_notification_and_an_e_mail_receipt_with_the_c
     for person in (cast.captain, cast.member):
         [notice] = list(
             await db.scalars(
-                select(Notification).where(Notification.user_id == person.id, Notification.kind == "submission_received")
+                select(Notification).where(
+                    Notification.user_id == person.id, Notification.kind == "submission_received"
+                )
             )
         )
         assert notice.link == cast.path and notice.params["version"] == 2

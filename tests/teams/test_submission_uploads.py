@@ -46,7 +46,11 @@ async def test_an_uploaded_pdf_is_stored_checksummed_and_attached_as_a_new_versi
     assert response.status_code == 303
     stored = await db.scalar(select(StoredFile).where(StoredFile.team_id == cast.team.id))
     assert stored.sha256 == hashlib.sha256(PDF).hexdigest()
-    assert (stored.size, stored.content_type, stored.original_name) == (len(PDF), "application/pdf", "deck.pdf")
+    assert (stored.size, stored.content_type, stored.original_name) == (
+        len(PDF),
+        "application/pdf",
+        "deck.pdf",
+    )
     assert stored.uploaded_by_id == cast.member.id
     assert stored.storage_key.startswith("submissions/") and "deck" not in stored.storage_key
     assert (storage_root / stored.storage_key).read_bytes() == PDF
@@ -95,7 +99,9 @@ async def test_a_pdf_that_is_really_a_png_is_refused_and_leaves_nothing(client, 
     assert await versions_of(db, cast.team, cast.round) == []
 
 
-async def test_a_name_of_a_type_the_question_does_not_accept_is_refused_before_storing(client, db, storage_root):
+async def test_a_name_of_a_type_the_question_does_not_accept_is_refused_before_storing(
+    client, db, storage_root
+):
     cast = await make_cast(db)
     await as_user(client, db, cast.member)
     response = await upload(client, cast.path + "/files/deck", "deck.png", PNG)
@@ -148,7 +154,9 @@ async def test_an_upload_over_the_limit_is_refused_without_reading_it_all(client
     assert await count_files(db) == before
 
 
-async def test_an_announced_length_over_the_limit_is_refused_before_reading_anything(client, db, storage_root):
+async def test_an_announced_length_over_the_limit_is_refused_before_reading_anything(
+    client, db, storage_root
+):
     cast = await make_cast(db)
     await as_user(client, db, cast.member)
     sent = 0
@@ -189,7 +197,10 @@ async def test_an_upload_that_is_not_multipart_is_refused(client, db, storage_ro
     cast = await make_cast(db)
     await as_user(client, db, cast.member)
     response = await client.post(
-        cast.path + "/files/deck", params={"_csrf": await client.csrf()}, content=PDF, headers={"content-type": "application/pdf"}
+        cast.path + "/files/deck",
+        params={"_csrf": await client.csrf()},
+        content=PDF,
+        headers={"content-type": "application/pdf"},
     )
     assert response.status_code == 422
     assert "Send the file as multipart/form-data." in text_of(response.text)
@@ -218,7 +229,10 @@ async def test_htmx_uploads_swap_the_question_with_its_file_or_its_refusal(clien
     refused = await upload(client, cast.path + "/files/deck", "deck.pdf", PNG, htmx=True)
     assert refused.status_code == 415
     assert refused.text.lstrip().startswith('<div class="submission-field submission-file" id="file-deck">')
-    assert 'id="upload-input-deck-error" class="field-error" role="alert">The file’s content is not a PDF file' in refused.text
+    assert (
+        'id="upload-input-deck-error" class="field-error" role="alert">The file’s content is not a PDF file'
+        in refused.text
+    )
     accepted = await upload(client, cast.path + "/files/deck", "deck.pdf", PDF, htmx=True)
     assert accepted.status_code == 200
     assert ">deck.pdf</a>" in accepted.text
@@ -226,7 +240,9 @@ async def test_htmx_uploads_swap_the_question_with_its_file_or_its_refusal(clien
     assert 'id="save-status"' in accepted.text and "(version 1)" in text_of(accepted.text)
 
 
-async def test_a_new_file_replaces_the_question_s_file_and_the_old_one_stays_in_its_version(client, db, storage_root):
+async def test_a_new_file_replaces_the_question_s_file_and_the_old_one_stays_in_its_version(
+    client, db, storage_root
+):
     cast = await make_cast(db)
     await as_user(client, db, cast.member)
     await upload(client, cast.path + "/files/deck", "first.pdf", PDF)
@@ -244,7 +260,11 @@ async def test_the_api_uploads_and_answers_with_the_submission(client, db, stora
     body = response.json()
     assert body["version"] == 1
     deck = body["files"]["deck"]
-    assert (deck["name"], deck["sha256"], deck["size"]) == ("deck.pdf", hashlib.sha256(PDF).hexdigest(), len(PDF))
+    assert (deck["name"], deck["sha256"], deck["size"]) == (
+        "deck.pdf",
+        hashlib.sha256(PDF).hexdigest(),
+        len(PDF),
+    )
     assert deck["url"] == f"/files/{deck['id']}"
     refused = await api(client, "POST", cast.api + "/files/deck", files={"file": ("deck.pdf", PNG)})
     assert refused.status_code == 415

@@ -7,7 +7,16 @@ import pytest
 from app.platform.storage import LocalStorage
 from app.teams import uploads
 from tests.conftest import text_of
-from tests.teams.submission_support import PDF, api, as_user, form, make_cast, submission_of, upload, versions_of
+from tests.teams.submission_support import (
+    PDF,
+    api,
+    as_user,
+    form,
+    make_cast,
+    submission_of,
+    upload,
+    versions_of,
+)
 
 
 @pytest.fixture
@@ -20,7 +29,9 @@ async def history(client, db):
     """Version 1: answers; 2: a deck; 3: other answers; 4: another deck."""
     cast = await make_cast(db)
     await as_user(client, db, cast.member)
-    await client.submit(cast.path + "/save", form(0, pitch="First", tags=["ai", "data"], site="https://one.example"))
+    await client.submit(
+        cast.path + "/save", form(0, pitch="First", tags=["ai", "data"], site="https://one.example")
+    )
     await upload(client, cast.path + "/files/deck", "one.pdf", PDF)
     await client.submit(cast.path + "/save", form(2, pitch="Second", stage="idea"))
     await upload(client, cast.path + "/files/deck", "two.pdf", PDF + b"2")
