@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from app.challenges.models import RoundField
 
 HISTORY_PAGE = 20
+# Version numbers are PostgreSQL integers: a larger number in a URL names no version.
+NUMBER_MAX = 2**31 - 1
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -218,6 +220,8 @@ async def show_version(
 ) -> VersionDetail:
     """Version `number` of the team's submission to the round, with its files; 404 when there is none."""
     scope = await load_scope(session, actor, team_id, round_id, "submission:view")
+    if not 1 <= number <= NUMBER_MAX:
+        raise NotFoundException()
     row = (
         await session.execute(
             select(Submission, SubmissionVersion, User.name)
@@ -257,6 +261,8 @@ async def restore_version(
     Same rules as saving: open round, latest base version, the team's members only.
     """
     scope = await open_for_change(session, actor, team_id, round_id, now)
+    if not 1 <= number <= NUMBER_MAX:
+        raise NotFoundException()
     submission, _current = await locked_submission(session, scope)
     await require_base(session, scope, submission, base_version)
     earlier = await session.scalar(

@@ -105,3 +105,12 @@ async def test_restoring_from_a_stale_page_is_a_conflict(client, db, storage_roo
     stale = await client.submit(cast.path + "/versions/1/restore", {"base_version": "3"})
     assert stale.status_code == 409
     assert "Milo Member saved version 4" in text_of(stale.text)
+
+
+@pytest.mark.parametrize("number", ["0", "-1", "99999999999999999999"])
+async def test_a_version_number_out_of_range_is_simply_not_found(client, db, storage_root, number):
+    cast = await history(client, db)
+    assert (await client.get(cast.path + f"/versions/{number}")).status_code == 404
+    assert (await client.get(cast.api + f"/versions/{number}")).status_code == 404
+    restore = await client.submit(cast.path + f"/versions/{number}/restore", {"base_version": "4"})
+    assert restore.status_code == 404
