@@ -124,11 +124,18 @@ def _status_block(
     state: str,
     message: str,
     *,
-    version: int | None = None,
+    change: Change | None = None,
     reload_url: str = "",
     status_code: int = 200,
 ) -> Response[Any]:
-    context = {"save_state": state, "save_message": message, "version": version, "reload_url": reload_url}
+    """The autosave's answer: the status, and after a save the version the form now builds on."""
+    context = {
+        "save_state": state,
+        "save_message": message,
+        "change": change,
+        "saved_by": _author(request),
+        "reload_url": reload_url,
+    }
     return render(request, "teams/submission_saved.html", context, status_code=status_code)
 
 
@@ -191,9 +198,7 @@ async def save_submission(
         raise
     timezone = change.scope.challenge.timezone
     if is_htmx(request):
-        return _status_block(
-            request, "saved", _saved_message(change, timezone), version=change.version.number
-        )
+        return _status_block(request, "saved", _saved_message(change, timezone), change=change)
     flash(request, "success", _saved_message(change, timezone))
     return redirect(request, path)
 
@@ -289,8 +294,14 @@ async def upload_submission_file(
     return redirect(request, path)
 
 
+def _author(request: Request[Any, Any, Any]) -> str | None:
+    """Who made the version a change created: the person asking."""
+    actor = get_context(request.scope).actor
+    return actor.name if actor is not None else None
+
+
 def _file_context(field: Any, stored: Any, error: str = "", **extra: Any) -> dict[str, Any]:
-    return {"field": field, "stored": stored, "error": error, "version": None, **_helpers(), **extra}
+    return {"field": field, "stored": stored, "error": error, "change": None, **_helpers(), **extra}
 
 
 def _uploaded_block(request: Request[Any, Any, Any], change: Change, field_key: str) -> Response[Any]:
@@ -298,7 +309,8 @@ def _uploaded_block(request: Request[Any, Any, Any], change: Change, field_key: 
     context = _file_context(
         change.scope.field(field_key),
         change.file,
-        version=change.version.number,
+        change=change,
+        saved_by=_author(request),
         save_state="saved",
         save_message=_saved_message(change, change.scope.challenge.timezone),
     )
