@@ -49,6 +49,7 @@ async def test_a_member_drafts_uploads_and_is_told_of_a_conflict(live_server, pa
         await page.get_by_role("button", name="Upload").click()
         await expect(page.locator("#file-deck")).to_contain_text("deck.pdf")
         await expect(status).to_have_text(re.compile(r"\(version 3\)"))
+        await expect(page.locator("#submission-version")).to_contain_text("Version 3, saved on")
 
         # Another member saves meanwhile; this page still builds on version 3.
         async with sessions() as session:

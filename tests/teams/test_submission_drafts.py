@@ -46,6 +46,8 @@ async def test_autosave_answers_with_the_saved_state_and_the_next_base_version(c
         '<input type="hidden" id="base-version" name="base_version" value="1" hx-swap-oob="true">'
         in response.text
     )
+    assert '<dd id="submission-version" hx-swap-oob="true">' in response.text
+    assert "Version 1, saved on" in text_of(response.text) and "by Milo Member" in text_of(response.text)
 
 
 @pytest.mark.parametrize(
