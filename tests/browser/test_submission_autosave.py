@@ -1,5 +1,5 @@
-"""The submission page in Chromium: the draft saves itself as one types, a PDF uploads in place, and a
-save based on an outdated version shows who saved meanwhile instead of overwriting their work."""
+"""The submission page in Chromium: the draft saves itself as one types, a PDF uploads in place, a save
+based on an outdated version shows who saved meanwhile instead of overwriting their work, and the team submits."""
 
 from __future__ import annotations
 
@@ -73,6 +73,9 @@ async def test_a_member_drafts_uploads_and_is_told_of_a_conflict(live_server, pa
         await status.get_by_role("link", name="Reload the latest version").click()
         await expect(page.get_by_label("Pitch", exact=False).first).to_have_value("The captain's pitch.")
         await expect(page.locator("#file-deck")).to_contain_text("deck.pdf")
-        await page.shoot("reloaded")
+        await page.get_by_role("button", name="Submit", exact=True).click()
+        await expect(page.get_by_text("Submitted: version 5.")).to_be_visible()
+        await expect(page.locator(".submission-status")).to_have_text("Submitted")
+        await page.shoot("submitted")
     finally:
         await engine.dispose()

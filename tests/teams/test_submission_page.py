@@ -174,3 +174,17 @@ async def test_the_page_costs_the_same_queries_for_5_and_50_versions(client, db,
         counts[shown] = await count_queries(connection, get)
     assert counts[5] == counts[20]
     assert counts[5] <= 12
+
+
+async def test_the_page_speaks_french_to_a_french_reader(client, db):
+    cast = await make_cast(db)
+    cast.member.locale = "fr"
+    cast.fields["pitch"].help_text = "Deux phrases **au plus**."
+    await db.flush()
+    await as_user(client, db, cast.member)
+    page = await client.get(cast.path)
+    text = text_of(page.text)
+    assert "Enregistrer le brouillon" in text and "Soumettre" in text
+    assert "Clôture le" in text and "il reste 13 jours 23 heures" in text
+    assert "Pitch (obligatoire pour soumettre)" in text
+    assert 'aria-describedby="field-pitch-help"' in page.text and "<strong>au plus</strong>" in page.text
