@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from babel import dates
@@ -142,6 +143,11 @@ def _status_block(
 def _refusal_text(exc: ClientException) -> str:
     if isinstance(exc, InvalidInput):
         return _("Not saved: %(problems)s", problems=" ".join(exc.errors.values()))
+    if exc.detail == HTTPStatus(exc.status_code).phrase:
+        # A refusal without a reason of its own (the team or question is gone, the person left the team).
+        if exc.status_code == 404:
+            return _("This page does not exist, or you are not allowed to see it.")
+        return _("You are not allowed to do this.")
     return str(exc.detail)
 
 
@@ -333,10 +339,16 @@ async def _refused_upload(
         return await _page(
             request, db, actor, now, team_id, round_id, errors=errors, status_code=error.status_code
         )
-    page = await versions.submission_page(db, actor, team_id, round_id, now)
-    field = page.scope.field(field_key)
-    if field is None:
-        return _status_block(request, "error", str(error.detail), status_code=error.status_code)
+    try:
+        page = await versions.submission_page(db, actor, team_id, round_id, now)
+    except ClientException:
+        page = None
+    field = page.scope.field(field_key) if page is not None else None
+    if page is None or field is None:
+        # No file question to redraw: the reason goes where the save status shows.
+        response = _status_block(request, "error", _refusal_text(error), status_code=error.status_code)
+        response.headers.update({"hx-retarget": "#save-status", "hx-reswap": "outerHTML"})
+        return response
     context = _file_context(field, page.files.get(field_key), str(error.detail))
     return render(request, "teams/submission_file.html", context, status_code=error.status_code)
 

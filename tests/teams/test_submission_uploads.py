@@ -288,3 +288,27 @@ async def test_the_api_uploads_and_answers_with_the_submission(client, db, stora
 )
 def test_content_is_recognized_by_its_first_bytes(extension, content, matches):
     assert uploads.content_matches(extension, content) is matches
+
+
+async def test_an_htmx_upload_to_an_unknown_question_answers_in_the_save_status(client, db, storage_root):
+    cast = await make_cast(db)
+    await as_user(client, db, cast.member)
+    response = await upload(client, cast.path + "/files/nope", "deck.pdf", PDF, htmx=True)
+    assert response.status_code == 404
+    assert response.headers["hx-retarget"] == "#save-status"
+    assert 'class="save-status save-error"' in response.text
+    assert "This page does not exist, or you are not allowed to see it." in text_of(response.text)
+
+
+async def test_an_autosave_from_someone_no_longer_in_the_team_is_refused_in_the_status(client, db):
+    from sqlalchemy import delete
+
+    from app.teams.models import TeamMember
+
+    cast = await make_cast(db)
+    await as_user(client, db, cast.member)
+    await db.execute(delete(TeamMember).where(TeamMember.user_id == cast.member.id))
+    response = await client.htmx("POST", cast.path + "/save", data=form(0, pitch="Still here?"))
+    assert response.status_code == 404
+    assert "This page does not exist, or you are not allowed to see it." in text_of(response.text)
+    assert "<html" not in response.text
