@@ -99,6 +99,11 @@ KINDS: dict[str, Kind] = {
         title=lazy("Reminder for %(challenge)s: %(milestone)s on %(when)s"),
         body=lazy("Open the challenge to see what remains to be done before then."),
     ),
+    # submissions (issue #4)
+    "submission_received": Kind(
+        title=lazy("%(team)s submitted %(round)s of %(challenge)s"),
+        body=lazy("Version %(version)s is received. Your e-mail receipt lists each file’s checksum."),
+    ),
 }
 
 

@@ -140,8 +140,9 @@ class SubmissionVersion(IdMixin, CreatedMixin, Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     files: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    # What happened: save, submit, withdraw, restore (of version N).
+    # What happened: save, upload, submit, withdraw, restore (of version `restored_from`).
     action: Mapped[str] = mapped_column(String(20), server_default="save")
+    restored_from: Mapped[int | None] = mapped_column(Integer)
 
 
 class StoredFile(IdMixin, CreatedMixin, Base):

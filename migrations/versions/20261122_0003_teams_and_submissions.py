@@ -126,6 +126,7 @@ def upgrade() -> None:
     sa.Column('files', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
     sa.Column('created_by_id', sa.Uuid(), nullable=True),
     sa.Column('action', sa.String(length=20), server_default='save', nullable=False),
+    sa.Column('restored_from', sa.Integer(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_submission_versions_created_by_id_users')),
