@@ -76,7 +76,7 @@ async def test_submitting_needs_every_required_answer_and_file(client, db, stora
 async def test_a_team_below_the_minimum_size_cannot_submit_and_is_told_why(client, db, storage_root):
     cast = await ready(client, db, team_min=3, team_max=5)
     page = text_of((await client.get(cast.path)).text)
-    reason = "Your team has 2 members; this challenge asks for at least 3 to submit."
+    reason = "Your team has 2 members; this challenge requires at least 3."
     assert reason in page
     response = await client.submit(cast.path + "/submit", form(1, pitch="Hearts"))
     assert response.status_code == 409 and reason in text_of(response.text)
