@@ -86,6 +86,19 @@ async def create_challenge(
 # --- the challenge's page --------------------------------------------------------------------------------
 
 
+async def team_of(db: AsyncSession, actor: Actor | None, challenge_id: Any) -> Any:
+    """The id of the actor's team in the challenge, for the page's "My team" link."""
+    from sqlalchemy import select
+
+    from app.teams.models import TeamMember
+
+    if actor is None:
+        return None
+    return await db.scalar(
+        select(TeamMember.team_id).where(TeamMember.challenge_id == challenge_id, TeamMember.user_id == actor.id)
+    )
+
+
 async def _challenge_page(
     request: Request[Any, Any, Any],
     db: AsyncSession,
@@ -98,6 +111,7 @@ async def _challenge_page(
     page = await services.challenge_page(db, actor, slug, now)
     context = {
         "page": page,
+        "my_team_id": await team_of(db, actor, page.challenge.id) if "participant" in page.relations else None,
         "challenge": page.challenge,
         "now": now,
         "tz": page.challenge.timezone,
