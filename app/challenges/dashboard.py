@@ -37,6 +37,8 @@ class DashboardRow:
     phase: lifecycle.Phase
     pending: int
     approved: int
+    teams: int
+    submitted: int
     next_deadline: lifecycle.Milestone | None
 
 
@@ -44,7 +46,10 @@ async def founder_dashboard(
     session: AsyncSession, actor: Actor, now: dt.datetime
 ) -> list[tuple[lifecycle.Phase, list[DashboardRow]]]:
     """The actor's challenges (those their organizations organize), grouped by phase, each with its
-    pending and approved registrations. Two queries, however many challenges."""
+    pending and approved registrations, its teams and its submitted entries (all rounds). Two queries,
+    however many challenges."""
+    from app.teams.models import Submission, Team
+
     authz.require(actor, "founder:dashboard")
     mine = (
         select(ChallengeOrganizer.challenge_id)
@@ -61,9 +66,21 @@ async def founder_dashboard(
         .group_by(Registration.challenge_id)
         .subquery()
     )
+    teams = (
+        select(func.count()).select_from(Team).where(Team.challenge_id == Challenge.id).scalar_subquery()
+    )
+    submitted = (
+        select(func.count())
+        .select_from(Submission)
+        .join(Team, Team.id == Submission.team_id)
+        .where(Team.challenge_id == Challenge.id, Submission.status == "submitted")
+        .scalar_subquery()
+    )
     rows = (
         await session.execute(
-            select(Challenge, func.coalesce(counts.c.pending, 0), func.coalesce(counts.c.approved, 0))
+            select(
+                Challenge, func.coalesce(counts.c.pending, 0), func.coalesce(counts.c.approved, 0), teams, submitted
+            )
             .outerjoin(counts, counts.c.challenge_id == Challenge.id)
             .where(Challenge.id.in_(mine))
             .order_by(Challenge.created_at.desc(), Challenge.title)
@@ -76,12 +93,18 @@ async def founder_dashboard(
         ):
             rounds[round_.challenge_id].append(round_)
     groups: dict[lifecycle.Phase, list[DashboardRow]] = defaultdict(list)
-    for challenge, pending, approved in rows:
+    for challenge, pending, approved, team_count, submitted_count in rows:
         its_rounds = rounds[challenge.id]
         phase = lifecycle.phase(challenge, its_rounds, now)
         groups[phase].append(
             DashboardRow(
-                challenge, phase, pending, approved, lifecycle.next_deadline(challenge, its_rounds, now)
+                challenge,
+                phase,
+                pending,
+                approved,
+                team_count,
+                submitted_count,
+                lifecycle.next_deadline(challenge, its_rounds, now),
             )
         )
     return [(phase, groups[phase]) for phase in PHASE_ORDER if groups[phase]]

@@ -94,3 +94,22 @@ async def test_the_dashboard_costs_the_same_queries_for_5_and_50_challenges(brow
         counts[size] = counter.count
     assert counts[5] == counts[50]
     assert counts[5] <= 8
+
+
+async def test_each_challenge_shows_its_teams_and_submitted_entries(cast, browser, db):
+    from sqlalchemy import select
+
+    from app.teams.models import Submission
+    from tests.factories import make_team
+
+    first_round = await db.scalar(select(Round).where(Round.challenge_id == cast.public.id).limit(1))
+    submitted = await make_team(db, cast.public, await make_user(db))
+    await make_team(db, cast.public, await make_user(db))
+    db.add(Submission(team_id=submitted.id, round_id=first_round.id, status="submitted", version=1))
+    await db.flush()
+    response = await (await browser(cast.founder)).get("/founder")
+    row = next(part for part in response.text.split("<tr>") if cast.public.title in part)
+    cells = [text_of("<td" + cell) for cell in row.split("<td")[1:]]
+    # Challenge, next deadline, registrations, teams, submitted, to do.
+    assert cells[3].endswith("2") and cells[4].endswith("1"), cells
+    assert f'href="/challenges/{cast.public.slug}/teams"' in row
