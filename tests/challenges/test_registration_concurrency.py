@@ -7,28 +7,19 @@ its own connection and commits for real, as two web processes would.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.accounts.sessions import actor_from_user
 from app.challenges import registration_review, registrations
 from app.challenges.models import Registration
-from app.db import async_url, make_session_maker, utcnow
+from app.db import utcnow
 from app.notifications.models import Notification
 from app.platform.errors import Conflict
-from app.platform.migrations import upgrade
+from tests import scratch
 from tests.challenges.registration_support import QUESTIONS
-from tests.conftest import (
-    _drop_database,
-    _recreate_database,
-    _with_database,
-    make_client,
-    run_async,
-    worker_id,
-)
+from tests.conftest import make_client
 from tests.factories import make_challenge, make_founder, make_registration, make_user, sign_in
 
 # Long enough for the other transaction to reach its lock and wait on it.
@@ -37,32 +28,15 @@ HOLD = 0.3
 
 @pytest.fixture(scope="module")
 def scratch_database(servers):
-    name = f"tremplin_registration_race_{worker_id()}"
-    run_async(lambda: _recreate_database(servers["database"], name))
-    url = _with_database(servers["database"], name)
-    upgrade(url)
-    yield url
-    run_async(lambda: _drop_database(servers["database"], name))
+    with scratch.scratch_database(servers, "registration_race") as url:
+        yield url
 
 
 @pytest.fixture
 async def sessions(scratch_database):
     """Sessions on the scratch database; each one is its own connection and transaction."""
-    engine = create_async_engine(async_url(scratch_database))
-    yield make_session_maker(engine)
-    await engine.dispose()
-
-
-@contextlib.asynccontextmanager
-async def app_on(app, sessions):
-    """The test app answering from the scratch database, restored afterwards for the next tests."""
-    services = app.state.services
-    previous = services.session_maker
-    services.session_maker = sessions
-    try:
-        yield app
-    finally:
-        services.session_maker = previous
+    async with scratch.scratch_sessions(scratch_database) as sessions:
+        yield sessions
 
 
 async def setup(sessions, **challenge_fields):
@@ -82,7 +56,7 @@ async def count(sessions, statement) -> int:
 async def test_two_simultaneous_registrations_over_http_make_one_row_and_one_clear_conflict(app, sessions, redis):
     challenge, _founder, person = await setup(sessions)
     form = {"accept_rules_version": "1", "answer.pitch": "Hearts."}
-    async with app_on(app, sessions), make_client(app) as first, make_client(app) as second:
+    async with scratch.app_on(app, sessions), make_client(app) as first, make_client(app) as second:
         async with sessions() as session:
             for browser in (first, second):
                 await sign_in(browser, session, person)

@@ -7,25 +7,16 @@ its own connection and commits for real, as two web processes would.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.accounts.sessions import actor_from_user
-from app.db import async_url, make_session_maker, utcnow
-from app.platform.migrations import upgrade
+from app.db import utcnow
 from app.teams import submissions
 from app.teams.models import Submission, SubmissionVersion
-from tests.conftest import (
-    _drop_database,
-    _recreate_database,
-    _with_database,
-    make_client,
-    run_async,
-    worker_id,
-)
+from tests import scratch
+from tests.conftest import make_client
 from tests.factories import sign_in
 from tests.teams.submission_support import make_cast
 
@@ -35,30 +26,14 @@ HOLD = 0.3
 
 @pytest.fixture(scope="module")
 def scratch_database(servers):
-    name = f"tremplin_submission_race_{worker_id()}"
-    run_async(lambda: _recreate_database(servers["database"], name))
-    url = _with_database(servers["database"], name)
-    upgrade(url)
-    yield url
-    run_async(lambda: _drop_database(servers["database"], name))
+    with scratch.scratch_database(servers, "submission_race") as url:
+        yield url
 
 
 @pytest.fixture
 async def sessions(scratch_database):
-    engine = create_async_engine(async_url(scratch_database))
-    yield make_session_maker(engine)
-    await engine.dispose()
-
-
-@contextlib.asynccontextmanager
-async def app_on(app, sessions):
-    services = app.state.services
-    previous = services.session_maker
-    services.session_maker = sessions
-    try:
-        yield app
-    finally:
-        services.session_maker = previous
+    async with scratch.scratch_sessions(scratch_database) as sessions:
+        yield sessions
 
 
 async def committed_cast(sessions):
@@ -85,7 +60,7 @@ async def test_two_members_saving_at_once_over_http_one_wins_per_base_version_an
 ):
     cast = await committed_cast(sessions)
     url = cast.api + "/submission"
-    async with app_on(app, sessions), make_client(app) as captain, make_client(app) as member:
+    async with scratch.app_on(app, sessions), make_client(app) as captain, make_client(app) as member:
         async with sessions() as session:
             await sign_in(captain, session, cast.captain)
             await sign_in(member, session, cast.member)

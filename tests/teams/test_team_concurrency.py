@@ -13,20 +13,12 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import async_url, make_session_maker, utcnow
-from app.platform.migrations import upgrade
+from app.db import utcnow
 from app.teams.invitations import invitation_path
 from app.teams.models import JoinRequest, Team, TeamInvitation, TeamMember
-from tests.conftest import (
-    _drop_database,
-    _recreate_database,
-    _with_database,
-    make_client,
-    run_async,
-    worker_id,
-)
+from tests import scratch
+from tests.conftest import make_client
 from tests.factories import make_challenge, make_registration, make_team, make_user, sign_in
 
 JOINERS = 20
@@ -34,33 +26,16 @@ JOINERS = 20
 
 @pytest.fixture(scope="module")
 def scratch_database(servers):
-    name = f"tremplin_team_race_{worker_id()}"
-    run_async(lambda: _recreate_database(servers["database"], name))
-    url = _with_database(servers["database"], name)
-    upgrade(url)
-    yield url
-    run_async(lambda: _drop_database(servers["database"], name))
+    with scratch.scratch_database(servers, "team_race") as url:
+        yield url
 
 
 @pytest.fixture
 async def sessions(scratch_database):
     """Sessions on the scratch database; each one is its own connection and transaction."""
     # Room for every request at once, so that they really meet at the team's row.
-    engine = create_async_engine(async_url(scratch_database), pool_size=JOINERS + 5, max_overflow=0)
-    yield make_session_maker(engine)
-    await engine.dispose()
-
-
-@contextlib.asynccontextmanager
-async def app_on(app, sessions):
-    """The test app answering from the scratch database, restored afterwards for the next tests."""
-    services = app.state.services
-    previous = services.session_maker
-    services.session_maker = sessions
-    try:
-        yield app
-    finally:
-        services.session_maker = previous
+    async with scratch.scratch_sessions(scratch_database, pool_size=JOINERS + 5, max_overflow=0) as sessions:
+        yield sessions
 
 
 @contextlib.asynccontextmanager
@@ -106,7 +81,7 @@ async def test_twenty_approvals_into_a_team_with_room_for_three_seat_exactly_thr
         requests = [JoinRequest(team_id=team.id, user_id=person.id) for person in joiners]
         session.add_all(requests)
         await session.commit()
-    async with app_on(app, sessions), browsers(app, sessions, [captain] * JOINERS) as clients:
+    async with scratch.app_on(app, sessions), browsers(app, sessions, [captain] * JOINERS) as clients:
         answers = await asyncio.gather(
             *(
                 client.submit(
@@ -144,7 +119,7 @@ async def test_twenty_invitees_accepting_at_once_fill_the_three_seats_left(app, 
         ]
         session.add_all(invitations)
         await session.commit()
-    async with app_on(app, sessions), browsers(app, sessions, invitees) as clients:
+    async with scratch.app_on(app, sessions), browsers(app, sessions, invitees) as clients:
         answers = await asyncio.gather(
             *(
                 client.submit(invitation_path(settings, invitation.id))
@@ -177,7 +152,7 @@ async def test_one_person_approved_into_two_teams_at_once_joins_exactly_one(app,
         ]
         session.add_all(requests)
         await session.commit()
-    async with app_on(app, sessions), browsers(app, sessions, [first_captain, second_captain]) as clients:
+    async with scratch.app_on(app, sessions), browsers(app, sessions, [first_captain, second_captain]) as clients:
         answers = await asyncio.gather(
             *(
                 client.submit(
@@ -218,7 +193,7 @@ async def test_one_person_accepting_two_invitations_at_once_joins_exactly_one(ap
         ]
         session.add_all(invitations)
         await session.commit()
-    async with app_on(app, sessions), browsers(app, sessions, [person, person]) as clients:
+    async with scratch.app_on(app, sessions), browsers(app, sessions, [person, person]) as clients:
         answers = await asyncio.gather(
             *(
                 client.submit(invitation_path(settings, invitation.id))
