@@ -123,7 +123,7 @@ def command_run(args: argparse.Namespace, settings: Settings) -> None:
     embedded = settings.database_url is None or settings.redis_url is None
     with services(settings, redis=True) as settings:
         print(f"Database migrated (revision {migrate(settings, 'head')}).")
-        demo_state = asyncio.run(with_session(settings, _prepare_demo, not args.no_demo))
+        demo_state = asyncio.run(with_session(settings, _prepare_demo, settings, not args.no_demo))
         _print_banner(settings, embedded, demo_state)
         uvicorn.run(create_app(settings), **_uvicorn_options(args.host, port), timeout_graceful_shutdown=10)
 
@@ -229,12 +229,12 @@ def command_demo(args: argparse.Namespace, settings: Settings) -> None:
 
     with services(settings, redis=False) as settings:
         asyncio.run(require_migrated(settings))
-        result = asyncio.run(with_session(settings, demo.load_demo))
+        result = asyncio.run(with_session(settings, demo.load_demo, settings))
     if result.created:
         print(
             f"Demo loaded: {result.organizations} organizations, {result.people} people, "
             f"{result.memberships} memberships, {result.programs} programs, {result.challenges} challenges, "
-            f"{result.registrations} registrations added."
+            f"{result.registrations} registrations, {result.teams} teams, {result.submissions} submissions added."
         )
     else:
         print("The demo data is already there; nothing added.")
@@ -244,12 +244,12 @@ def command_demo(args: argparse.Namespace, settings: Settings) -> None:
 # --- demo and admin ---------------------------------------------------------------------------------
 
 
-async def _prepare_demo(session: AsyncSession, load: bool) -> str:
+async def _prepare_demo(session: AsyncSession, settings: Settings, load: bool) -> str:
     """Load the demo into an empty database: "loaded" now, already "present", or "absent"."""
     from app import demo
 
     if load and not await demo.has_users(session):
-        await demo.load_demo(session)
+        await demo.load_demo(session, settings)
         return "loaded"
     return "present" if await demo.accounts_present(session) else "absent"
 
@@ -342,7 +342,7 @@ def _print_accounts() -> None:
 
     print(f"Demo accounts (password: {demo.DEMO_PASSWORD}):")
     for email, role, locale in demo.accounts_summary():
-        print(f"  {email:<32} {role:<8} {locale}")
+        print(f"  {email:<32} {role:<10} {locale}")
     print(f"Demo program: {challenge_demo.PROGRAM.title}, with challenges in every phase at /challenges", flush=True)
 
 

@@ -1,5 +1,6 @@
 """Demo content in French and English: an organization of each kind, a person for each role, and
-a cardiovascular program with challenges in every phase (app.challenges.demo).
+a cardiovascular program with challenges in every phase (app.challenges.demo), and teams with
+submissions in several states in those that have started (app.teams.demo).
 
 Loading is idempotent: organizations are found by slug, people by e-mail, memberships by their
 pair, and whatever already exists is left as it is (a demo password changed since stays changed).
@@ -19,9 +20,12 @@ from app.challenges.demo import load_challenges
 from app.db import utcnow
 from app.organizations.models import Organization, OrganizationMember
 from app.platform import audit
+from app.teams.demo import load_teams
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.settings import Settings
 
 DEMO_DOMAIN = "demo.tremplin.local"
 DEMO_PASSWORD = "tremplin-demo-2026"
@@ -85,6 +89,10 @@ PEOPLE = (
     DemoPerson("steward", "Amira Benali", "fr", (("inserm-u1219", "owner"),)),
     DemoPerson("captain", "Emily Carter", "en", (("cardiosense", "owner"),)),
     DemoPerson("member", "Lucas Martin", "fr", (("cardiosense", "member"), ("france-patients", "owner"))),
+    # More participants, so that the demo's teams have members (app.teams.demo).
+    DemoPerson("researcher", "Chloé Dubois", "fr", (("inserm-u1219", "member"),)),
+    DemoPerson("engineer", "Noah Becker", "en", (("medtech-group", "member"),)),
+    DemoPerson("designer", "Sofia Rossi", "en", (("cardiosense", "member"),)),
 )
 
 
@@ -96,6 +104,8 @@ class DemoResult:
     programs: int = 0
     challenges: int = 0
     registrations: int = 0
+    teams: int = 0
+    submissions: int = 0
 
     @property
     def created(self) -> int:
@@ -111,11 +121,13 @@ async def accounts_present(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(func.count()).select_from(User).where(User.email.in_(emails))))
 
 
-async def load_demo(session: AsyncSession, now: dt.datetime | None = None) -> DemoResult:
-    """Add whatever demo organizations, people, program and challenges are missing; never commits.
+async def load_demo(session: AsyncSession, settings: Settings, now: dt.datetime | None = None) -> DemoResult:
+    """Add whatever demo organizations, people, program, challenges and teams are missing; never commits.
 
-    Challenge dates are placed around `now` (the present by default) when first loaded.
+    Challenge dates are placed around `now` (the present by default) when first loaded. The submitted
+    entries' files are written to the storage `settings` configure.
     """
+    now = now or utcnow()
     result = DemoResult()
     people = {person.role: await _person(session, person, result) for person in PEOPLE}
     admin = people["admin"]
@@ -123,12 +135,14 @@ async def load_demo(session: AsyncSession, now: dt.datetime | None = None) -> De
     for person in PEOPLE:
         for slug, role in person.memberships:
             await _membership(session, organizations[slug], people[person.role], role, result)
-    loaded = await load_challenges(session, people, organizations, now or utcnow())
+    loaded = await load_challenges(session, people, organizations, now)
+    teams = await load_teams(session, settings, people, organizations, now)
     result.programs, result.challenges, result.registrations = (
         loaded.programs,
         loaded.challenges,
-        loaded.registrations,
+        loaded.registrations + teams.registrations,
     )
+    result.teams, result.submissions = teams.teams, teams.submissions
     if result.created:
         await audit.record(session, None, "demo:load", "demo", details=dataclasses.asdict(result))
     return result

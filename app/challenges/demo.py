@@ -133,6 +133,7 @@ CHALLENGES = (
         ),
         judging_ends=56 * DAY,
         results_at=60 * DAY,
+        team_min=2,
         team_max=6,
         prizes=(
             ("Grand prix", "Un pilote de six mois dans le service de cardiologie.", "30 000 €"),

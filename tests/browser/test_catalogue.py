@@ -17,7 +17,7 @@ async def demo_loaded(live_server):
     engine = create_async_engine(async_url(live_server.settings.database_url))
     try:
         async with make_session_maker(engine)() as session:
-            await demo.load_demo(session)
+            await demo.load_demo(session, live_server.settings)
             await session.commit()
     finally:
         await engine.dispose()

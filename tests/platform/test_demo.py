@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func, select
 
 from app import demo
 from app.accounts.models import User
 from app.accounts.passwords import password_problem, verify_password
+from app.db import utcnow
 from app.organizations.models import ORGANIZATION_KINDS, Organization, OrganizationMember
 from app.platform.models import AuditEntry
 from tests.platform.test_cli import (
@@ -20,8 +23,8 @@ async def count(db, model, *where) -> int:
     return await db.scalar(select(func.count()).select_from(model).where(*where))
 
 
-async def test_demo_has_an_organization_of_each_kind_and_a_person_per_role_in_both_languages(db):
-    result = await demo.load_demo(db)
+async def test_demo_has_an_organization_of_each_kind_and_a_person_per_role_in_both_languages(db, settings):
+    result = await demo.load_demo(db, settings)
     assert (result.organizations, result.people) == (len(demo.ORGANIZATIONS), len(demo.PEOPLE))
     kinds = set(
         await db.scalars(
@@ -37,6 +40,9 @@ async def test_demo_has_an_organization_of_each_kind_and_a_person_per_role_in_bo
         "steward",
         "captain",
         "member",
+        "researcher",
+        "engineer",
+        "designer",
     }
     assert {user.locale for user in people} == {"en", "fr"}
     assert [user.email for user in people if user.is_admin] == [f"admin@{demo.DEMO_DOMAIN}"]
@@ -49,29 +55,29 @@ async def test_demo_password_passes_the_password_policy():
         assert password_problem(demo.DEMO_PASSWORD, email=email) is None
 
 
-async def test_loading_the_demo_twice_adds_nothing(db):
+async def test_loading_the_demo_twice_adds_nothing(db, settings):
     audited_before = await count(db, AuditEntry, AuditEntry.action == "demo:load")
-    first = await demo.load_demo(db)
+    first = await demo.load_demo(db, settings)
     members_before = await count(db, OrganizationMember)
-    second = await demo.load_demo(db)
+    second = await demo.load_demo(db, settings)
     assert first.created > 0 and second.created == 0
     assert await count(db, User, User.email.like(f"%@{demo.DEMO_DOMAIN}")) == len(demo.PEOPLE)
     assert await count(db, OrganizationMember) == members_before
     assert await count(db, AuditEntry, AuditEntry.action == "demo:load") == audited_before + 1
 
 
-async def test_demo_keeps_a_password_changed_since(db):
-    await demo.load_demo(db)
+async def test_demo_keeps_a_password_changed_since(db, settings):
+    await demo.load_demo(db, settings)
     founder = await db.scalar(select(User).where(User.email == f"founder@{demo.DEMO_DOMAIN}"))
     founder.password_hash = "changed"
     await db.flush()
-    await demo.load_demo(db)
+    await demo.load_demo(db, settings)
     await db.refresh(founder)
     assert founder.password_hash == "changed"
 
 
-async def test_every_demo_account_signs_in_through_the_login_form(client, db):
-    await demo.load_demo(db)
+async def test_every_demo_account_signs_in_through_the_login_form(client, db, settings):
+    await demo.load_demo(db, settings)
     for email, _role, _locale in demo.accounts_summary():
         client.cookies.clear()
         response = await client.submit("/login", {"email": email, "password": demo.DEMO_PASSWORD})
@@ -90,11 +96,11 @@ async def demo_challenges(db):
     return {c.slug: c for c in await db.scalars(select(Challenge).where(Challenge.slug.in_(slugs)))}
 
 
-async def test_demo_program_is_cofounded_by_the_hospital_and_the_health_agency(db):
+async def test_demo_program_is_cofounded_by_the_hospital_and_the_health_agency(db, settings):
     from app.challenges.demo import PROGRAM
     from app.challenges.models import Program, ProgramOrganization
 
-    result = await demo.load_demo(db)
+    result = await demo.load_demo(db, settings)
     assert result.programs == 1
     program = await db.scalar(select(Program).where(Program.slug == PROGRAM.slug))
     assert (program.title, program.kind) == ("Cardiovasculaire 2026–2027", "pathology")
@@ -108,12 +114,11 @@ async def test_demo_program_is_cofounded_by_the_hospital_and_the_health_agency(d
     assert founders == {"chu-de-bordeaux", "ars-nouvelle-aquitaine"}
 
 
-async def test_demo_challenges_cover_every_phase_with_rounds_prizes_and_questions(db):
+async def test_demo_challenges_cover_every_phase_with_rounds_prizes_and_questions(db, settings):
     from app.challenges.lifecycle import Phase, phase
     from app.challenges.models import Prize, Round
-    from app.db import utcnow
 
-    result = await demo.load_demo(db)
+    result = await demo.load_demo(db, settings)
     challenges = await demo_challenges(db)
     assert result.challenges == len(challenges) >= 7
     now = utcnow()
@@ -134,10 +139,10 @@ async def test_demo_challenges_cover_every_phase_with_rounds_prizes_and_question
     assert all(c.registration_questions for c in phases[Phase.REGISTRATION_OPEN])
 
 
-async def test_demo_participants_are_registered_to_the_open_challenge(db):
+async def test_demo_participants_are_registered_to_the_open_challenge(db, settings):
     from app.challenges.models import ChallengeInvitee, Registration
 
-    await demo.load_demo(db)
+    await demo.load_demo(db, settings)
     challenges = await demo_challenges(db)
     open_one = challenges["insuffisance-cardiaque-a-domicile"]
     statuses = dict(
@@ -149,16 +154,17 @@ async def test_demo_participants_are_registered_to_the_open_challenge(db):
             )
         ).all()
     )
-    assert statuses == {f"captain@{demo.DEMO_DOMAIN}": "approved", f"member@{demo.DEMO_DOMAIN}": "pending"}
+    assert statuses[f"captain@{demo.DEMO_DOMAIN}"] == "approved"
+    assert statuses[f"member@{demo.DEMO_DOMAIN}"] == "pending"
     invited = challenges["cardio-data-hackathon"]
     member = await db.scalar(select(User).where(User.email == f"member@{demo.DEMO_DOMAIN}"))
     assert await db.get(ChallengeInvitee, (invited.id, member.id)) is not None
 
 
-async def test_demo_challenges_are_found_in_the_catalogue_in_both_languages(client, db):
+async def test_demo_challenges_are_found_in_the_catalogue_in_both_languages(client, db, settings):
     from app.challenges.demo import PROGRAM
 
-    await demo.load_demo(db)
+    await demo.load_demo(db, settings)
     base = f"/api/v1/challenges?program={PROGRAM.slug}&per_page=100"
     listed = {item["slug"] for item in (await client.get(base)).json()["items"]}
     assert "imagerie-cardiaque-ia" not in listed and "cardio-data-hackathon" not in listed
@@ -169,12 +175,12 @@ async def test_demo_challenges_are_found_in_the_catalogue_in_both_languages(clie
     assert "remote-monitoring-heart-failure" in english and "readaptation-cardiaque-connectee" not in english
 
 
-async def test_loading_the_demo_twice_adds_no_program_challenge_or_registration(db):
+async def test_loading_the_demo_twice_adds_no_program_challenge_or_registration(db, settings):
     from app.challenges.models import Challenge, Prize, Registration, Round
 
-    await demo.load_demo(db)
+    await demo.load_demo(db, settings)
     before = [await count(db, model) for model in (Challenge, Round, Prize, Registration)]
-    again = await demo.load_demo(db)
+    again = await demo.load_demo(db, settings)
     assert (again.programs, again.challenges, again.registrations) == (0, 0, 0)
     assert [await count(db, model) for model in (Challenge, Round, Prize, Registration)] == before
 
@@ -185,8 +191,132 @@ def test_tremplin_demo_twice_loads_the_challenges_once(tmp_path, empty_database)
     assert tremplin(env, "db", "upgrade").returncode == 0
     first = tremplin(env, "demo")
     assert first.returncode == 0, first.stderr
-    assert "1 programs, 7 challenges, 3 registrations added" in first.stdout
+    assert "1 programs, 7 challenges, 13 registrations, 7 teams, 7 submissions added" in first.stdout
     assert "Cardiovasculaire 2026–2027" in first.stdout
     second = tremplin(env, "demo")
     assert second.returncode == 0, second.stderr
     assert "already there; nothing added" in second.stdout
+    assert len(list((tmp_path / "files" / "submissions").iterdir())) == 3
+
+
+# --- teams and submissions (issue #4) -------------------------------------------------------------------
+
+
+async def demo_teams(db):
+    from app.teams.demo import TEAMS
+    from app.teams.models import Team
+
+    return {t.name: t for t in await db.scalars(select(Team).where(Team.name.in_([i.name for i in TEAMS])))}
+
+
+async def submission_of(db, team):
+    from app.teams.models import Submission
+
+    return await db.scalar(select(Submission).where(Submission.team_id == team.id))
+
+
+async def test_demo_teams_have_submissions_in_several_states_with_every_version_kept(db, settings):
+    from app.teams.models import JoinRequest, SubmissionVersion, TeamInvitation
+
+    result = await demo.load_demo(db, settings)
+    teams = await demo_teams(db)
+    assert result.teams == len(teams) == 7
+    states = {}
+    for name, team in teams.items():
+        submission = await submission_of(db, team)
+        if submission is None:
+            continue
+        states.setdefault(submission.status, []).append(name)
+        versions = list(
+            await db.scalars(
+                select(SubmissionVersion)
+                .where(SubmissionVersion.submission_id == submission.id)
+                .order_by(SubmissionVersion.number)
+            )
+        )
+        assert [v.number for v in versions] == list(range(1, submission.version + 1)), name
+        status_after = {"save": "draft", "upload": "draft", "submit": "submitted", "withdraw": "withdrawn"}
+        assert status_after[versions[-1].action] == submission.status, name
+    assert set(states) == {"draft", "submitted", "withdrawn"}
+    draft = await submission_of(db, teams["HeartWatch"])
+    assert draft.status == "draft" and draft.version == 3
+    below = teams["CardioSense Domicile"]
+    assert await count(db, JoinRequest, JoinRequest.team_id == below.id, JoinRequest.status == "pending") == 1
+    invitation = await db.scalar(select(TeamInvitation).where(TeamInvitation.team_id == below.id))
+    assert invitation.email == f"member@{demo.DEMO_DOMAIN}" and invitation.accepted_at is None
+    assert teams["TensioPharma"].gallery_opt_in
+    assert (await submission_of(db, teams["TensioPharma"])).status == "submitted"
+
+
+async def test_demo_teams_keep_the_rules_of_membership_and_rounds(db, settings):
+    from app.challenges.models import Challenge, Registration, Round
+    from app.teams.models import JoinRequest, Submission, TeamMember
+    from app.teams.teams import submit_blocker
+
+    now = utcnow()
+    await demo.load_demo(db, settings, now)
+    for team in (await demo_teams(db)).values():
+        challenge = await db.get(Challenge, team.challenge_id)
+        members = list(await db.scalars(select(TeamMember).where(TeamMember.team_id == team.id)))
+        assert team.member_count == len(members), team.name
+        assert [m.user_id for m in members if m.role == "captain"] == [team.captain_id]
+        requesters = list(await db.scalars(select(JoinRequest.user_id).where(JoinRequest.team_id == team.id)))
+        for user_id in [m.user_id for m in members] + requesters:
+            status = await db.scalar(
+                select(Registration.status).where(
+                    Registration.challenge_id == challenge.id, Registration.user_id == user_id
+                )
+            )
+            assert status == "approved", team.name
+        blocker = await submit_blocker(db, team, challenge)
+        assert (blocker is not None) == (team.name == "CardioSense Domicile"), team.name
+        submission = await db.scalar(select(Submission).where(Submission.team_id == team.id))
+        if submission is not None:
+            round_ = await db.get(Round, submission.round_id)
+            assert round_.position == 1 and round_.opens_at < now
+            assert round_.opens_at <= submission.updated_at < round_.deadline
+    # Nobody is in two teams of a challenge (the unique constraint would have refused it): one check anyway.
+    pairs = (await db.execute(select(TeamMember.challenge_id, TeamMember.user_id))).all()
+    assert len(pairs) == len(set(pairs))
+
+
+async def test_demo_pdfs_are_in_storage_with_the_recorded_sha256(db, settings):
+    import hashlib
+
+    from app.platform.storage import storage_for
+    from app.teams.models import StoredFile, SubmissionVersion
+
+    await demo.load_demo(db, settings)
+    submission = await submission_of(db, (await demo_teams(db))["CardioSense Réadaptation"])
+    assert submission.status == "submitted"
+    latest = await db.scalar(
+        select(SubmissionVersion).where(
+            SubmissionVersion.submission_id == submission.id, SubmissionVersion.number == submission.version
+        )
+    )
+    assert latest.answers["resume"]
+    stored = await db.get(StoredFile, uuid.UUID(latest.files["dossier"]))
+    content = b"".join([chunk async for chunk in storage_for(settings).read(stored.storage_key)])
+    assert content.startswith(b"%PDF-") and content.rstrip().endswith(b"%%EOF")
+    assert (len(content), hashlib.sha256(content).hexdigest()) == (stored.size, stored.sha256)
+    assert stored.content_type == "application/pdf" and stored.team_id == submission.team_id
+
+
+async def test_loading_the_demo_twice_adds_no_team_submission_or_file(db, settings):
+    from app.teams.models import (
+        JoinRequest,
+        StoredFile,
+        Submission,
+        SubmissionVersion,
+        Team,
+        TeamInvitation,
+        TeamMember,
+    )
+
+    models = (Team, TeamMember, TeamInvitation, JoinRequest, Submission, SubmissionVersion, StoredFile)
+    first = await demo.load_demo(db, settings)
+    assert (first.teams, first.submissions) == (7, 7)
+    before = [await count(db, model) for model in models]
+    again = await demo.load_demo(db, settings)
+    assert (again.teams, again.submissions, again.registrations) == (0, 0, 0)
+    assert [await count(db, model) for model in models] == before
