@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from urllib.parse import urlsplit
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -116,8 +117,19 @@ def render(
 def redirect(request: Request, url: str) -> Response[Any]:
     """After a successful POST: HX-Redirect for htmx, 303 otherwise."""
     if is_htmx(request):
-        return Response("", status_code=200, headers={"hx-redirect": url})
+        return Response("", status_code=200, headers={"hx-redirect": _htmx_target(request, url)})
     return Redirect(url, status_code=HTTP_303_SEE_OTHER)
+
+
+def _htmx_target(request: Request, url: str) -> str:
+    """htmx follows HX-Redirect by setting location.href: to the same page with only another #fragment the
+    browser merely scrolls and nothing reloads (the change and its message stay unseen). Drop the fragment
+    then, so the page really loads again."""
+    path, hash_sign, _fragment = url.partition("#")
+    if not hash_sign:
+        return url
+    current = urlsplit(request.headers.get("hx-current-url", ""))
+    return path if current.path == urlsplit(path).path else url
 
 
 def flash(request: Request, level: str, message: str) -> None:

@@ -38,3 +38,18 @@ async def test_form_with_right_token_passes_and_switches_language(client):
 async def test_language_switch_ignores_offsite_next(client):
     response = await client.submit("/language", {"locale": "en", "next": "//evil.example/"})
     assert response.headers["location"] == "/"
+
+
+async def test_htmx_redirect_to_an_anchor_of_the_same_page_reloads_it(app):
+    from app.web import redirect
+
+    class FakeRequest:
+        def __init__(self, current: str) -> None:
+            self.headers = {"hx-request": "true", "hx-current-url": current}
+
+    # Same page: the fragment goes, so the browser loads the page again and shows the change.
+    same = redirect(FakeRequest("http://testserver.local/teams/1"), "/teams/1#invitations")
+    assert same.headers["hx-redirect"] == "/teams/1"
+    # Another page: the fragment stays, the navigation happens anyway.
+    other = redirect(FakeRequest("http://testserver.local/teams/1"), "/teams/2#members")
+    assert other.headers["hx-redirect"] == "/teams/2#members"
