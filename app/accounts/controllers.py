@@ -78,21 +78,23 @@ def _throttled(
 
 
 @get("/signup", name="accounts:signup_form", opt=PUBLIC, **PAGE)
-async def signup_form(request: Request[Any, Any, Any], actor: Actor | None) -> Response[Any]:
+async def signup_form(
+    request: Request[Any, Any, Any], actor: Actor | None, next: str = ""  # noqa: A002
+) -> Response[Any]:
     if actor is not None:
-        return redirect(request, "/account")
+        return redirect(request, safe_next(next, "/account"))
     return _form(
         request,
         "accounts/signup.html",
         "signup_form",
-        {"values": {"locale": get_context(request.scope).locale}},
+        {"values": {"locale": get_context(request.scope).locale, "next": safe_next(next, "")}},
     )
 
 
 @post("/signup", name="accounts:signup", opt=PUBLIC, **PAGE)
 async def signup(request: Request[Any, Any, Any]) -> Response[Any]:
     fields = await _fields(request)
-    page = ("accounts/signup.html", "signup_form", {"values": fields})
+    page = ("accounts/signup.html", "signup_form", {"values": {**fields, "next": safe_next(fields.get("next"), "")}})
     try:
         await services.sign_up(
             get_context(request.scope),
@@ -113,7 +115,8 @@ async def signup(request: Request[Any, Any, Any]) -> Response[Any]:
             "success",
             _("Welcome to Tremplin! We have sent you a link to confirm your e-mail address."),
         )
-    return redirect(request, "/account")
+    # Back where the person was going (an invitation, a registration), else to their account.
+    return redirect(request, safe_next(fields.get("next"), "/account"))
 
 
 @get("/verify-email", name="accounts:verify_form", opt=PUBLIC, **PAGE)

@@ -211,3 +211,38 @@ async def test_resending_is_throttled(client, db, settings):
 async def test_resend_needs_sign_in(client):
     response = await client.submit("/verify-email/resend", {})
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+async def test_sign_up_returns_to_where_the_person_was_going(client):
+    from tests.conftest import unique_email
+
+    page = await client.get("/signup?next=/invitations/team/abc")
+    assert 'name="next" value="/invitations/team/abc"' in page.text
+    response = await client.submit(
+        "/signup",
+        {
+            "name": "Nina Next",
+            "email": unique_email("next"),
+            "password": "a long and quiet river at dawn",
+            "locale": "en",
+            "next": "/invitations/team/abc",
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/invitations/team/abc"
+
+
+async def test_sign_up_ignores_an_offsite_next(client):
+    from tests.conftest import unique_email
+
+    response = await client.submit(
+        "/signup",
+        {
+            "name": "Olga Offsite",
+            "email": unique_email("offsite"),
+            "password": "a long and quiet river at dawn",
+            "locale": "en",
+            "next": "//evil.example/",
+        },
+    )
+    assert response.headers["location"] == "/account"
