@@ -10,11 +10,11 @@ from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.connection import ASGIConnection
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
@@ -130,12 +130,12 @@ def route_handlers() -> list[Any]:
     from app.challenges.catalogue_controllers import ROUTES as catalogue_routes
     from app.challenges.controllers import ROUTES as challenge_routes
     from app.challenges.registration_controllers import ROUTES as registration_routes
-    from app.teams.file_controllers import ROUTES as file_routes
-    from app.teams.submission_controllers import ROUTES as submission_routes
-    from app.teams.team_controllers import ROUTES as team_routes
     from app.notifications.controllers import ROUTES as notification_routes
     from app.organizations.controllers import ROUTES as organization_routes
     from app.platform.controllers import ROUTES as platform_routes
+    from app.teams.file_controllers import ROUTES as file_routes
+    from app.teams.submission_controllers import ROUTES as submission_routes
+    from app.teams.team_controllers import ROUTES as team_routes
 
     return [
         *platform_routes,

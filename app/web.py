@@ -5,10 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from urllib.parse import urlsplit
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from jinja2_fragments import render_block
@@ -130,6 +129,16 @@ def _htmx_target(request: Request, url: str) -> str:
         return url
     current = urlsplit(request.headers.get("hx-current-url", ""))
     return path if current.path == urlsplit(path).path else url
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """A submitted form's text fields, the first value of each; files and repeated fields are ignored."""
+    form = await request.form()
+    fields: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            fields.setdefault(key, value)
+    return fields
 
 
 def flash(request: Request, level: str, message: str) -> None:

@@ -21,8 +21,8 @@ from app.accounts.schemas import (
     TokenView,
 )
 from app.accounts.sessions import Actor
-from app.platform.errors import InvalidInput
 from app.platform.context import get_context
+from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _
 from app.web import problem
 

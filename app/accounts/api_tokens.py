@@ -17,10 +17,10 @@ from sqlalchemy import func, select, update
 from app import authz
 from app.accounts.models import ApiToken, User
 from app.accounts.schemas import TOKEN_NAME_MAX, Checker, clean_text
-from app.platform.errors import InvalidInput
 from app.accounts.sessions import actor_from_user, hash_token
 from app.db import utcnow
 from app.platform.audit import record
+from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _
 
 if TYPE_CHECKING:

@@ -14,31 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import api_tokens, services
 from app.accounts.api import API_ROUTES
-from app.platform.i18n import in_locale
 from app.accounts.models import NOTIFY_MODES
 from app.accounts.ratelimit import RateLimited, RateLimiter
 from app.accounts.schemas import safe_next
-from app.platform.errors import InvalidInput
 from app.accounts.services import InvalidLink, SignInRefused
 from app.accounts.sessions import Actor
 from app.platform.context import get_context
+from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _
-from app.platform.i18n import ngettext
+from app.platform.i18n import in_locale, ngettext
 from app.settings import LOCALES
-from app.web import flash, redirect, render
+from app.web import flash, form_fields, redirect, render
 
 PUBLIC = {"public": True}
 PAGE = {"include_in_schema": False}
 
 
-async def _fields(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """The form's text fields, first value of each; files and repeated fields are ignored."""
-    form = await request.form()
-    fields: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            fields.setdefault(key, value)
-    return fields
 
 
 def _user_agent(request: Request[Any, Any, Any]) -> str | None:
@@ -93,7 +84,7 @@ async def signup_form(
 
 @post("/signup", name="accounts:signup", opt=PUBLIC, **PAGE)
 async def signup(request: Request[Any, Any, Any]) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await form_fields(request)
     page = ("accounts/signup.html", "signup_form", {"values": {**fields, "next": safe_next(fields.get("next"), "")}})
     try:
         await services.sign_up(
@@ -133,7 +124,7 @@ async def verify_form(request: Request[Any, Any, Any], db: AsyncSession, token: 
 
 @post("/verify-email", name="accounts:verify", opt=PUBLIC, **PAGE)
 async def verify(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await form_fields(request)
     try:
         await services.verify_email(db, get_context(request.scope).settings, fields.get("token", ""))
     except InvalidLink:
@@ -172,7 +163,7 @@ async def login_form(request: Request[Any, Any, Any], actor: Actor | None, next:
 
 @post("/login", name="accounts:login", opt=PUBLIC, **PAGE)
 async def login(request: Request[Any, Any, Any]) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await form_fields(request)
     page = (
         "accounts/login.html",
         "login_form",
@@ -212,7 +203,7 @@ async def forgot_form(request: Request[Any, Any, Any]) -> Response[str]:
 
 @post("/password/forgot", name="accounts:forgot", opt=PUBLIC, **PAGE)
 async def forgot(request: Request[Any, Any, Any]) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await form_fields(request)
     page = ("accounts/forgot_password.html", "forgot_form", {"values": fields})
     try:
         await services.request_password_reset(
@@ -244,7 +235,7 @@ async def reset_form(request: Request[Any, Any, Any], db: AsyncSession, token: s
 
 @post("/password/reset", name="accounts:reset", opt=PUBLIC, **PAGE)
 async def reset(request: Request[Any, Any, Any]) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await form_fields(request)
     token = fields.get("token", "")
     try:
         await services.reset_password(
@@ -307,7 +298,7 @@ async def show_account(
 async def update_account(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
 ) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await form_fields(request)
     try:
         # The form always has every field: a missing one is an empty one.
         user = await services.update_profile(
@@ -345,7 +336,7 @@ async def password_form(
 
 @post("/account/password", name="accounts:change_password", **PAGE)
 async def change_password(request: Request[Any, Any, Any], actor: Actor | None) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await form_fields(request)
     page = ("accounts/change_password.html", "password_form", {})
     try:
         await services.change_password(
@@ -397,7 +388,7 @@ async def create_token(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
 ) -> Response[str]:
     """The new secret is shown in this response only: it is not kept anywhere it could be shown again."""
-    fields = await _fields(request)
+    fields = await form_fields(request)
     try:
         token, secret = await api_tokens.create_token(
             db, actor, name=fields.get("name", ""), ip=get_context(request.scope).ip

@@ -22,7 +22,7 @@ from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.markdown import render as markdown
 from app.platform.pagination import MAX_PAGE
-from app.web import flash, is_htmx, redirect, render
+from app.web import flash, form_fields, is_htmx, redirect, render
 
 PAGE = {"include_in_schema": False}
 PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
@@ -30,14 +30,6 @@ StatusFilter = Annotated[str, Parameter(pattern=r"^(|pending|approved|rejected|w
 ANSWER_PREFIX = "answer."
 
 
-async def _fields(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """The form's text fields, first value of each."""
-    form = await request.form()
-    fields: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            fields.setdefault(key, value)
-    return fields
 
 
 def _helpers() -> dict[str, Any]:
@@ -97,7 +89,7 @@ async def new_registration(
 async def create_registration(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
 ) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await form_fields(request)
     try:
         registration = await registrations.register(
             db,
@@ -166,7 +158,7 @@ async def withdraw_registration(
 async def accept_new_rules(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
 ) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await form_fields(request)
     try:
         await registrations.accept_rules(db, actor, slug, fields.get("accept_rules_version"), now)
     except InvalidInput as exc:
@@ -272,7 +264,7 @@ async def decide_one(
     slug: str,
     registration_id: uuid.UUID,
 ) -> Response[Any]:
-    fields = await _fields(request)
+    fields = await form_fields(request)
     items = [(registration_id, fields.get("decision"), fields.get("reason", ""))]
     return await _decide(request, db, actor, now, slug, items, str(registration_id), fields.get("status", ""))
 

@@ -18,8 +18,7 @@ from app.db import utcnow
 from app.notifications.models import MailMessage, Notification
 from app.notifications.services import NotificationView, queue_mail, view_of
 from app.platform.i18n import gettext as _
-from app.platform.i18n import in_locale
-from app.platform.i18n import ngettext
+from app.platform.i18n import in_locale, ngettext
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

@@ -14,8 +14,8 @@ from sqlalchemy.dialects.postgresql import insert
 from app import authz
 from app.db import utcnow
 from app.notifications import kinds
-from app.platform.i18n import in_locale
 from app.notifications.models import MailMessage, Notification
+from app.platform.i18n import in_locale
 from app.platform.outbox import enqueue
 
 if TYPE_CHECKING:

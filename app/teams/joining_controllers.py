@@ -22,21 +22,13 @@ from app.platform.i18n import gettext as _
 from app.platform.pagination import MAX_PAGE
 from app.teams import invitations, join_requests, overview, teams
 from app.teams.schemas import role_label, submission_label
-from app.web import flash, redirect, render
+from app.web import flash, form_fields, redirect, render
 
 PAGE = {"include_in_schema": False}
 PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
 SearchText = Annotated[str, Parameter(max_length=200)]
 
 
-async def fields_of(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """The form's text fields, first value of each."""
-    form = await request.form()
-    fields: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            fields.setdefault(key, value)
-    return fields
 
 
 def template_helpers() -> dict[str, Any]:
@@ -118,7 +110,7 @@ async def list_teams(
 async def request_to_join(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[Any]:
-    fields = await fields_of(request)
+    fields = await form_fields(request)
     ctx = await teams.load_team(db, actor, team_id, "team:request_join")
     slug = ctx.challenge.slug
     try:
@@ -209,7 +201,7 @@ async def new_team(
 async def create_team(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
 ) -> Response[Any]:
-    fields = await fields_of(request)
+    fields = await form_fields(request)
     try:
         team = await teams.create_team(
             db, actor, slug, now, name=fields.get("name"), organization_id=fields.get("organization")

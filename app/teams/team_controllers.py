@@ -16,10 +16,10 @@ from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.teams import invitations, join_requests, membership, overview, teams
-from app.teams.joining_controllers import PAGE, REFUSALS, fields_of, message_of, template_helpers
+from app.teams.joining_controllers import PAGE, REFUSALS, message_of, template_helpers
 from app.teams.joining_controllers import ROUTES as JOINING_ROUTES
 from app.teams.team_api import ROUTES as API_ROUTES
-from app.web import flash, redirect, render
+from app.web import flash, form_fields, redirect, render
 
 # --- the team page ----------------------------------------------------------------------------------------
 
@@ -86,7 +86,7 @@ async def show_team(
 async def update_team(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[Any]:
-    fields = await fields_of(request)
+    fields = await form_fields(request)
     try:
         await teams.update_team(
             db,
@@ -108,7 +108,7 @@ async def update_team(
 async def invite(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[Any]:
-    fields = await fields_of(request)
+    fields = await form_fields(request)
     settings = get_context(request.scope).settings
     try:
         invitation = await invitations.invite(db, actor, settings, team_id, fields.get("email"), now)
@@ -151,7 +151,7 @@ async def decide_join_request(
     team_id: uuid.UUID,
     request_id: uuid.UUID,
 ) -> Response[Any]:
-    fields = await fields_of(request)
+    fields = await form_fields(request)
     try:
         decided = await join_requests.decide_request(
             db, actor, team_id, request_id, fields.get("decision"), now
@@ -174,7 +174,7 @@ async def remove_member(
     team_id: uuid.UUID,
     user_id: uuid.UUID,
 ) -> Response[Any]:
-    fields = await fields_of(request)
+    fields = await form_fields(request)
     try:
         await membership.remove_member(db, actor, team_id, user_id, now, reason=fields.get("reason"))
     except REFUSALS as exc:
@@ -187,7 +187,7 @@ async def remove_member(
 async def hand_over_captaincy(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[Any]:
-    fields = await fields_of(request)
+    fields = await form_fields(request)
     try:
         await membership.hand_over_captaincy(
             db, actor, team_id, fields.get("user_id"), now, reason=fields.get("reason")
@@ -202,7 +202,7 @@ async def hand_over_captaincy(
 async def add_member(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[Any]:
-    fields = await fields_of(request)
+    fields = await form_fields(request)
     try:
         person = await membership.add_member(
             db, actor, team_id, now, email=fields.get("email"), reason=fields.get("reason")
