@@ -50,5 +50,5 @@ clean:
 
 # Re-extract the strings and merge them into both catalogs; then translate the new French entries.
 messages: setup
-	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy -k _ -k gettext -k "ngettext:1,2" --no-location --sort-output --omit-header -o app/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k lazy -k _ -k gettext -k "ngettext:1,2" --no-location --sort-output --omit-header -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete

@@ -32,6 +32,14 @@ Why the table looks like this:
 - Files follow their team: its members and the challenge's founders download them, nobody else
   (404, admins included). Once results are published, the files of a team's entry in the public
   gallery (`gallery_file`, a state of the file like `listed`) go to whoever may see the challenge.
+- Judging: a judge (`judge`) is an accepted, current member of a round's panel of the challenge; they see
+  the challenge and its rubrics, their own queue, and declare conflicts. An entry is theirs to open and
+  score only while they are assigned to it and not in conflict with its team (`assigned_judge`, one SQL
+  definition in `assigned_to`): a conflicted or unassigned judge gets 404, as if the entry did not
+  exist. Judges get no `submission:view` (the team's drafting page), only the review page and the
+  team's files. Rankings, other judges' scores and the shortlist are the founders' alone; admins do
+  not see scores (confidential like unpublished submissions). Time rules (scoring only while judging
+  is open, feedback only once results are published, votes while a vote is open) are the services'.
 - Admins read everything for support, but act only through the actions listed for them: being an
   operator does not make someone an owner, founder, judge or steward.
 """
@@ -104,6 +112,18 @@ ACTIONS: frozenset[str] = frozenset(
         "submission:submit",  # submit and withdraw
         "file:download",
         "participant:dashboard",
+        # judging (issue #5)
+        "rubric:view",
+        "rubric:edit",  # criteria, order, copy; refused by the services once frozen
+        "judging:manage",  # settings, screening, panel invitations, assignment, closing, reminders
+        "judging:queue",  # a judge's own queue in a challenge
+        "conflict:declare",
+        "submission:review",  # open an assigned entry, score it, comment, finalize
+        "ranking:view",  # ranking, agreement, distributions, judges' scores by name after close, exports
+        "shortlist:manage",  # advance teams to the next round
+        "results:publish",  # award prizes, publish results
+        "feedback:view",  # a team's own aggregated scores and anonymous comments once results are out
+        "vote:cast",
     }
 )
 
@@ -123,6 +143,8 @@ ROLES: tuple[str, ...] = (
     "team_member",
     "captain",
     "gallery_file",
+    "judge",
+    "assigned_judge",
 )
 # Relations that describe the object rather than the person: they count for visitors too.
 STATE_RELATIONS = frozenset({"listed", "gallery_file"})
@@ -139,6 +161,7 @@ _USER = _VISITOR | {
     "challenge:register",
     "founder:dashboard",
     "participant:dashboard",
+    "vote:cast",
 }
 _MEMBER = _USER | {"organization:view_members", "organization:leave"}
 _OWNER = _MEMBER | {"organization:edit", "organization:invite", "organization:manage_members"}
@@ -158,7 +181,15 @@ _LISTED = {"challenge:view"}
 _CHALLENGE_INVITEE = {"challenge:view"}
 _REGISTRANT = {"registration:view", "registration:withdraw"}
 _PARTICIPANT = _REGISTRANT | {"team:create", "team:request_join"}
-_TEAM_MEMBER = {"team:view", "team:leave", "submission:view", "submission:edit", "submission:submit", "file:download"}
+_TEAM_MEMBER = {
+    "team:view",
+    "team:leave",
+    "submission:view",
+    "submission:edit",
+    "submission:submit",
+    "file:download",
+    "feedback:view",
+}
 _CAPTAIN = _TEAM_MEMBER | {"team:edit", "team:invite", "team:manage_members"}
 _FOUNDER = {
     "challenge:view",
@@ -174,7 +205,17 @@ _FOUNDER = {
     "submission:view",
     "file:download",
 }
+_FOUNDER |= {
+    "rubric:view",
+    "rubric:edit",
+    "judging:manage",
+    "ranking:view",
+    "shortlist:manage",
+    "results:publish",
+}
 _PROGRAM_FOUNDER = {"program:edit"}
+_JUDGE = {"challenge:view", "rubric:view", "judging:queue", "conflict:declare"}
+_ASSIGNED_JUDGE = {"submission:review", "file:download"}
 _GALLERY_FILE = {"file:download"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -193,6 +234,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "team_member": frozenset(_TEAM_MEMBER),
     "captain": frozenset(_CAPTAIN),
     "gallery_file": frozenset(_GALLERY_FILE),
+    "judge": frozenset(_JUDGE),
+    "assigned_judge": frozenset(_ASSIGNED_JUDGE),
 }
 
 # For require(): which action means "may see this object at all".
@@ -211,6 +254,14 @@ VIEW_ACTION = {
     "team": "team:view",
     "submission": "submission:view",
     "file": "file:download",
+    "rubric": "challenge:view",
+    "judging": "challenge:view",
+    "conflict": "challenge:view",
+    "ranking": "challenge:view",
+    "shortlist": "challenge:view",
+    "results": "challenge:view",
+    "feedback": "team:view",
+    "vote": "challenge:view",
 }
 
 
@@ -275,9 +326,10 @@ def relations_to_invitation(actor: Actor | None, invited_email: str) -> set[str]
 
 
 async def relations_to_challenge(session: AsyncSession, actor: Actor | None, challenge: Any) -> set[str]:
-    """founder / challenge_invitee / registrant / participant for the actor, plus `listed` for everyone
+    """founder / challenge_invitee / registrant / participant / judge for the actor, plus `listed` for everyone
     when the challenge is published and public. One query whatever the actor's links."""
     from app.challenges.models import ChallengeInvitee, ChallengeOrganizer, Registration
+    from app.judging.models import Judge
     from app.organizations.models import OrganizationMember
 
     relations: set[str] = set()
@@ -302,7 +354,19 @@ async def relations_to_challenge(session: AsyncSession, actor: Actor | None, cha
         .where(Registration.challenge_id == challenge.id, Registration.user_id == actor.id)
         .scalar_subquery()
     )
-    row = (await session.execute(select(founder, invitee, status))).one()
+    judge = (
+        select(Judge.id)
+        .where(
+            Judge.challenge_id == challenge.id,
+            Judge.user_id == actor.id,
+            Judge.accepted_at.is_not(None),
+            Judge.removed_at.is_(None),
+        )
+        .exists()
+    )
+    row = (await session.execute(select(founder, invitee, status, judge))).one()
+    if row[3]:
+        relations.add("judge")
     if row[0]:
         relations.add("founder")
     if row[1] and published:
@@ -331,11 +395,43 @@ async def relations_to_team(session: AsyncSession, actor: Actor | None, team: An
     return relations
 
 
+def assigned_to(actor_id: Any, submission_id: Any = None, team_id: Any = None) -> Any:
+    """SQL truth value: the actor is an accepted, current judge of the round, assigned to the entry (or to
+    an entry of the team), and not in conflict with its team. The one definition of `assigned_judge`."""
+    from app.judging.conflicts import not_in_conflict
+    from app.judging.models import Assignment, Judge
+    from app.teams.models import Submission
+
+    where = [
+        Assignment.user_id == actor_id,
+        Submission.id == Assignment.submission_id,
+        Judge.round_id == Assignment.round_id,
+        Judge.user_id == actor_id,
+        Judge.accepted_at.is_not(None),
+        Judge.removed_at.is_(None),
+        not_in_conflict(actor_id, Submission.team_id),
+    ]
+    if submission_id is not None:
+        where.append(Assignment.submission_id == submission_id)
+    if team_id is not None:
+        where.append(Submission.team_id == team_id)
+    return select(Assignment.submission_id).where(*where).exists()
+
+
+async def relations_to_entry(session: AsyncSession, actor: Actor | None, submission: Any, team: Any, challenge: Any) -> set[str]:
+    """The actor's relations to the entry's team and challenge, plus `assigned_judge` (see assigned_to)."""
+    relations = await relations_to_team(session, actor, team, challenge)
+    if actor is not None and "judge" in relations:
+        if await session.scalar(select(assigned_to(actor.id, submission_id=submission.id))):
+            relations.add("assigned_judge")
+    return relations
+
+
 async def relations_to_file(session: AsyncSession, actor: Actor | None, stored_file: Any) -> set[str]:
     """The actor's relations to the file's team (and its challenge), plus `gallery_file` when the file is
     part of a published gallery entry that the actor may see. Nothing for a file without a team.
 
-    Assigned judges (issue #5) get their relation here: to the files of the submissions they review.
+    Assigned judges get `assigned_judge` here: to the files of the team whose entry they review.
     """
     from app.challenges.models import Challenge
     from app.teams.gallery import in_published_gallery
@@ -352,6 +448,13 @@ async def relations_to_file(session: AsyncSession, actor: Actor | None, stored_f
         return set()
     team, challenge = row
     relations = await relations_to_team(session, actor, team, challenge)
+    if (
+        actor is not None
+        and "judge" in relations
+        and not can(actor, "file:download", relations)
+        and await session.scalar(select(assigned_to(actor.id, team_id=team.id)))
+    ):
+        relations.add("assigned_judge")
     if (
         not can(actor, "file:download", relations)
         and can(actor, "challenge:view", relations)

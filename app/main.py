@@ -130,6 +130,11 @@ def route_handlers() -> list[Any]:
     from app.challenges.catalogue_controllers import ROUTES as catalogue_routes
     from app.challenges.controllers import ROUTES as challenge_routes
     from app.challenges.registration_controllers import ROUTES as registration_routes
+    from app.judging.panel_controllers import ROUTES as panel_routes
+    from app.judging.ranking_controllers import ROUTES as ranking_routes
+    from app.judging.results_controllers import ROUTES as results_routes
+    from app.judging.review_controllers import ROUTES as review_routes
+    from app.judging.rubric_controllers import ROUTES as rubric_routes
     from app.notifications.controllers import ROUTES as notification_routes
     from app.organizations.controllers import ROUTES as organization_routes
     from app.platform.controllers import ROUTES as platform_routes
@@ -148,6 +153,11 @@ def route_handlers() -> list[Any]:
         *catalogue_routes,
         *team_routes,
         *submission_routes,
+        *rubric_routes,
+        *panel_routes,
+        *review_routes,
+        *ranking_routes,
+        *results_routes,
         *file_routes,
     ]
 

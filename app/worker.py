@@ -23,9 +23,11 @@ SHUTDOWN_WAIT = 20
 
 def register_jobs() -> None:
     """Fill the outbox registry: job name -> async def fn(ctx, session, **args)."""
+    from app.judging import jobs as judging_jobs
     from app.notifications import jobs as notification_jobs
 
     outbox.REGISTRY.update(notification_jobs.JOBS)
+    outbox.REGISTRY.update(judging_jobs.JOBS)
 
 
 def redis_settings(url: str) -> RedisSettings:

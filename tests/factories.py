@@ -184,3 +184,85 @@ async def make_team(
         db.add(TeamMember(team_id=team.id, user_id=member.id, challenge_id=challenge.id, role="member"))
     await db.flush()
     return team
+
+
+async def make_judged_round(
+    db: AsyncSession,
+    *,
+    now: Any = None,
+    teams: int = 3,
+    judges: int = 2,
+    criteria: int = 2,
+    screen: bool = True,
+    assign: bool = True,
+    rounds: int = 1,
+) -> Any:
+    """A published challenge whose first round's deadline passed a day ago and whose judging is open for a
+    week: a founder, `teams` teams each with a submitted entry (screened eligible when `screen`), `judges`
+    accepted judges (each assigned to every entry when `assign`) and a rubric of `criteria` criteria
+    scored 0-10 with weights 1, 2, 3, ... Returns a namespace: challenge, round, rounds, founder, teams,
+    captains, entries, judges, criteria."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from sqlalchemy import select
+
+    from app.challenges.models import Round
+    from app.judging.models import Assignment, Criterion, Judge, JudgingRound, Screening
+    from app.teams.models import Submission, SubmissionVersion
+
+    now = now or utcnow()
+    challenge = await make_challenge(db, now=now, rounds=rounds, judging_ends_at=now + dt.timedelta(days=60))
+    all_rounds = list(await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
+    first = all_rounds[0]
+    first.opens_at = now - dt.timedelta(days=10)
+    first.deadline = now - dt.timedelta(days=1)
+    for later in all_rounds[1:]:
+        later.opens_at = now + dt.timedelta(days=14 * (later.position - 1))
+        later.deadline = now + dt.timedelta(days=14 * (later.position - 1) + 7)
+    founder = await make_founder(db, challenge, name="Fiona Founder")
+    db.add(JudgingRound(round_id=first.id, challenge_id=challenge.id, closes_at=now + dt.timedelta(days=7)))
+    team_rows, captains, entries = [], [], []
+    for index in range(teams):
+        captain = await make_user(db, name=f"Captain {index + 1}")
+        await make_registration(db, challenge, captain)
+        team = await make_team(db, challenge, captain, name=f"Team {index + 1} {uuid.uuid4().hex[:4]}")
+        entry = Submission(
+            team_id=team.id, round_id=first.id, status="submitted", version=1, submitted_at=now - dt.timedelta(days=2)
+        )
+        db.add(entry)
+        await db.flush()
+        db.add(SubmissionVersion(submission_id=entry.id, number=1, answers={}, files={}, created_by_id=captain.id, action="submit"))
+        if screen:
+            db.add(Screening(submission_id=entry.id, round_id=first.id, decision="eligible", decided_by_id=founder.id))
+        team_rows.append(team)
+        captains.append(captain)
+        entries.append(entry)
+    judge_users = []
+    for index in range(judges):
+        user = await make_user(db, name=f"Judge {index + 1}")
+        db.add(
+            Judge(
+                round_id=first.id, challenge_id=challenge.id, email=user.email, user_id=user.id,
+                invited_by_id=founder.id, accepted_at=now - dt.timedelta(days=3),
+            )
+        )
+        judge_users.append(user)
+    criteria_rows = []
+    for index in range(criteria):
+        criterion = Criterion(
+            round_id=first.id, position=index, name=f"Criterion {index + 1}", weight=index + 1,
+            scale_min=0, scale_max=10, scale_step=1,
+        )
+        db.add(criterion)
+        criteria_rows.append(criterion)
+    await db.flush()
+    if assign:
+        for entry in entries:
+            for user in judge_users:
+                db.add(Assignment(submission_id=entry.id, user_id=user.id, round_id=first.id))
+        await db.flush()
+    return SimpleNamespace(
+        challenge=challenge, round=first, rounds=all_rounds, founder=founder, teams=team_rows, captains=captains,
+        entries=entries, judges=judge_users, criteria=criteria_rows, now=now,
+    )

@@ -146,6 +146,8 @@ CHALLENGE_ROLES = (
     "team_member",
     "captain",
     "gallery_file",
+    "judge",
+    "assigned_judge",
 )
 GLOBAL = ("visitor", "user", "admin")
 
@@ -167,7 +169,7 @@ CHALLENGE_MATRIX = [
     *_rows("challenge:create", ALLOW, **_SIGNED_IN),
     *_rows("founder:dashboard", ALLOW, **_SIGNED_IN),
     # Seeing a challenge: listed (published public) for everyone, else its invitees, founders, admins.
-    *_rows("challenge:view", HIDE, listed=ALLOW, challenge_invitee=ALLOW, founder=ALLOW, admin=ALLOW),
+    *_rows("challenge:view", HIDE, listed=ALLOW, challenge_invitee=ALLOW, founder=ALLOW, admin=ALLOW, judge=ALLOW),
     *_rows("challenge:register", ALLOW, **_SIGNED_IN),
     *[
         row
@@ -178,16 +180,17 @@ CHALLENGE_MATRIX = [
             "challenge:extend_deadline",
             "challenge:decide_registrations",
         )
-        for row in _rows(action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=FORBID)
+        for row in _rows(action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=FORBID, judge=FORBID)
     ],
     *_rows(
-        "challenge:view_registrations", HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=ALLOW
+        "challenge:view_registrations", HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=ALLOW,
+        judge=FORBID,
     ),
     *[
         row
         for action in ("registration:view", "registration:withdraw")
         for row in _rows(
-            action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=FORBID, admin=FORBID,
+            action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=FORBID, admin=FORBID, judge=FORBID,
             registrant=ALLOW, participant=ALLOW,
         )
     ],
@@ -204,7 +207,10 @@ CHALLENGE_MATRIX = [
         for row in _rows(action, HIDE, team_member=ALLOW, captain=ALLOW, founder=ALLOW)
     ],
     # A file of a published gallery entry is downloadable by whoever may see the gallery.
-    *_rows("file:download", HIDE, team_member=ALLOW, captain=ALLOW, founder=ALLOW, gallery_file=ALLOW),
+    # ... and an assigned judge downloads the files of the team whose entry they review.
+    *_rows(
+        "file:download", HIDE, team_member=ALLOW, captain=ALLOW, founder=ALLOW, gallery_file=ALLOW, assigned_judge=ALLOW
+    ),
     *[
         row
         for action in ("team:leave", "submission:edit", "submission:submit")
@@ -220,6 +226,22 @@ CHALLENGE_MATRIX = [
         for action in ("team:override_members", "team:list")
         for row in _rows(action, HIDE, team_member=FORBID, captain=FORBID, founder=ALLOW)
     ],
+    # Judging (issue #5). Those who may see the challenge but not run it get 403; the others 404.
+    *_rows("rubric:view", HIDE, founder=ALLOW, judge=ALLOW, listed=FORBID, challenge_invitee=FORBID, admin=FORBID),
+    *[
+        row
+        for action in ("rubric:edit", "judging:manage", "ranking:view", "shortlist:manage", "results:publish")
+        for row in _rows(action, HIDE, founder=ALLOW, judge=FORBID, listed=FORBID, challenge_invitee=FORBID, admin=FORBID)
+    ],
+    *[
+        row
+        for action in ("judging:queue", "conflict:declare")
+        for row in _rows(action, HIDE, judge=ALLOW, founder=FORBID, listed=FORBID, challenge_invitee=FORBID, admin=FORBID)
+    ],
+    # Only an assigned, unconflicted judge opens an entry for review; a conflicted one is not `assigned_judge`.
+    *_rows("submission:review", HIDE, assigned_judge=ALLOW, team_member=FORBID, captain=FORBID, founder=FORBID),
+    *_rows("feedback:view", HIDE, team_member=ALLOW, captain=ALLOW, founder=FORBID),
+    *_rows("vote:cast", ALLOW, visitor=HIDE),
 ]
 
 # A link to a challenge or program says nothing about organizations or administration: for those

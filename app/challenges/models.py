@@ -106,6 +106,8 @@ class Challenge(IdMixin, CreatedMixin, Base):
     # Set by the founders' actions; everything else about the phase comes from the timeline.
     published_at: Mapped[dt.datetime | None]
     results_published_at: Mapped[dt.datetime | None]
+    # What the public results page shows besides the winners: "winners" only, or the full "ranking".
+    results_visibility: Mapped[str] = mapped_column(String(10), server_default="winners")
     archived_at: Mapped[dt.datetime | None]
     # Token of the shareable link that lets people see an invitation-only challenge.
     invitation_token: Mapped[str | None] = mapped_column(String(64), unique=True)
