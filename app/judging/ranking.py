@@ -1,0 +1,182 @@
+"""The ranking of a round, computed by PostgreSQL in one query (window functions), never by loading scores.
+
+For each finalized review (one judge, one entry) the judge's weighted total is put on a 0-100 scale:
+each criterion's value is first placed on 0-1 within its own scale ((value - min) / (max - min)), then
+weighted, and the weighted sum divided by the sum of weights. Per entry we then give:
+
+- `mean`: the plain average of its judges' totals;
+- `median`: the middle total (the average of the two middle ones for an even count), robust to one
+  outlying judge;
+- `z_mean`: the average of its judges' z-scores. A judge's z-score for an entry is how far the total
+  lies from that judge's own average, in units of that judge's own spread (standard deviation over
+  the entries they finalized). It removes lenient and harsh judges' bias, which matters when judges
+  see different subsets of entries. A judge who gave every entry the same total (or finalized only
+  one entry) tells nothing about order: their z-scores are 0, never a division by zero;
+- `judges`, and the spread between judges: `spread` (highest minus lowest total) and `stdev`.
+
+Reviews of a judge in conflict with the entry's team (declared or automatic, see app.judging.conflicts)
+are left out, so a conflict declared after scoring removes that score from the ranking. Draft reviews
+never count. Ranks use rank(): equal scores (to 6 decimals) share a rank and the next rank is skipped
+(1, 2, 2, 4), so ties show as ties. Entries without any finalized review come last, unranked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import Numeric, and_, case, cast, func, literal, select
+
+from app.judging.conflicts import not_in_conflict
+from app.judging.models import Criterion, Review, Score, Screening
+from app.teams.models import Submission, Team
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+Method = Literal["mean", "median", "z"]
+METHODS: tuple[Method, ...] = ("z", "mean", "median")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RankedEntry:
+    submission_id: uuid.UUID
+    team_id: uuid.UUID
+    team_name: str
+    judges: int
+    mean: Decimal | None
+    median: Decimal | None
+    z_mean: Decimal | None
+    spread: Decimal | None
+    stdev: Decimal | None
+    rank: int | None  # by the ranking's method; None without any finalized review
+    score: Decimal | None  # the value ranked on
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ranking:
+    method: Method
+    # Whether judges saw different subsets of the ranked entries (then z-scores are the default).
+    subsets_differ: bool
+    judges: int  # distinct judges with at least one counted review
+    entries: list[RankedEntry]
+
+
+def judge_totals(round_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Subquery: one row per counted review (finalized, not in conflict) with its 0-100 weighted total."""
+    weights = select(func.sum(Criterion.weight)).where(Criterion.round_id == round_id).scalar_subquery()
+    normalized = (Score.value - Criterion.scale_min) / (Criterion.scale_max - Criterion.scale_min)
+    return (
+        select(
+            Review.id.label("review_id"),
+            Review.submission_id.label("submission_id"),
+            Review.user_id.label("judge_id"),
+            (literal(100) * func.sum(Criterion.weight * normalized) / weights).label("total"),
+        )
+        .join(Submission, Submission.id == Review.submission_id)
+        .join(Score, Score.review_id == Review.id)
+        .join(Criterion, Criterion.id == Score.criterion_id)
+        .where(
+            Review.round_id == round_id,
+            Review.finalized_at.is_not(None),
+            Score.value.is_not(None),
+            not_in_conflict(Review.user_id, Submission.team_id),
+        )
+        .group_by(Review.id)
+        .subquery("totals")
+    )
+
+
+def ranked_entries_query(round_id: uuid.UUID, method: Method | Literal["auto"] = "auto"):  # type: ignore[no-untyped-def]
+    """The whole ranking as one SELECT: entries (eligible ones of the round) with their aggregates and rank."""
+    totals = judge_totals(round_id)
+    judge_mean = func.avg(totals.c.total).over(partition_by=totals.c.judge_id)
+    judge_sd = func.stddev_pop(totals.c.total).over(partition_by=totals.c.judge_id)
+    z = func.coalesce((totals.c.total - judge_mean) / func.nullif(judge_sd, 0), 0)
+    scored = select(totals.c.submission_id, totals.c.judge_id, totals.c.total, z.label("z")).subquery("scored")
+    per_entry = (
+        select(
+            scored.c.submission_id,
+            func.count().label("judges"),
+            func.avg(scored.c.total).label("mean"),
+            func.percentile_cont(0.5).within_group(scored.c.total).label("median"),
+            func.avg(scored.c.z).label("z_mean"),
+            (func.max(scored.c.total) - func.min(scored.c.total)).label("spread"),
+            func.coalesce(func.stddev_pop(scored.c.total), 0).label("stdev"),
+        )
+        .group_by(scored.c.submission_id)
+        .subquery("per_entry")
+    )
+    distinct_judges = select(func.count(func.distinct(totals.c.judge_id))).scalar_subquery()
+    judges = func.coalesce(per_entry.c.judges, 0)
+    # Judges saw different subsets when some reviewed entry was reviewed by fewer than all judges.
+    subsets_differ = func.coalesce(
+        select(func.bool_or(per_entry.c.judges < distinct_judges)).scalar_subquery(), False
+    )
+    chosen = {
+        "mean": per_entry.c.mean,
+        "median": cast(per_entry.c.median, Numeric),
+        "z": per_entry.c.z_mean,
+    }
+    if method == "auto":
+        score = case((subsets_differ, per_entry.c.z_mean), else_=per_entry.c.mean)
+    else:
+        score = chosen[method]
+    rounded = func.round(cast(score, Numeric), 6)
+    rank = case((per_entry.c.judges.is_not(None), func.rank().over(order_by=rounded.desc().nulls_last())), else_=None)
+    return (
+        select(
+            Submission.id,
+            Team.id.label("team_id"),
+            Team.name,
+            judges.label("judges"),
+            per_entry.c.mean,
+            cast(per_entry.c.median, Numeric).label("median"),
+            per_entry.c.z_mean,
+            per_entry.c.spread,
+            per_entry.c.stdev,
+            rank.label("rank"),
+            score.label("score"),
+            subsets_differ.label("subsets_differ"),
+            distinct_judges.label("distinct_judges"),
+        )
+        .join(Team, Team.id == Submission.team_id)
+        .join(Screening, and_(Screening.submission_id == Submission.id, Screening.decision == "eligible"))
+        .outerjoin(per_entry, per_entry.c.submission_id == Submission.id)
+        .where(Submission.round_id == round_id, Submission.status == "submitted")
+        .order_by(rounded.desc().nulls_last(), func.lower(Team.name))
+    )
+
+
+async def compute_ranking(
+    session: AsyncSession, round_id: uuid.UUID, method: Method | Literal["auto"] = "auto"
+) -> Ranking:
+    """The round's ranking in one round trip. With "auto", z-scores when judges saw different subsets."""
+    rows = (await session.execute(ranked_entries_query(round_id, method))).all()
+    differ = bool(rows and rows[0].subsets_differ)
+    chosen: Method = ("z" if differ else "mean") if method == "auto" else method
+    entries = [
+        RankedEntry(
+            submission_id=row.id,
+            team_id=row.team_id,
+            team_name=row.name,
+            judges=row.judges,
+            mean=_dec(row.mean),
+            median=_dec(row.median),
+            z_mean=_dec(row.z_mean),
+            spread=_dec(row.spread),
+            stdev=_dec(row.stdev),
+            rank=row.rank,
+            score=_dec(row.score),
+        )
+        for row in rows
+    ]
+    return Ranking(chosen, differ, rows[0].distinct_judges if rows else 0, entries)
+
+
+def _dec(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
