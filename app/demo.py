@@ -1,6 +1,7 @@
 """Demo content in French and English: an organization of each kind, a person for each role, and
 a cardiovascular program with challenges in every phase (app.challenges.demo), and teams with
-submissions in several states in those that have started (app.teams.demo).
+submissions in several states in those that have started (app.teams.demo), then a round being judged
+and a challenge with published results (app.judging.demo).
 
 Loading is idempotent: organizations are found by slug, people by e-mail, memberships by their
 pair, and whatever already exists is left as it is (a demo password changed since stays changed).
@@ -18,6 +19,7 @@ from app.accounts.models import User
 from app.accounts.passwords import hash_password
 from app.challenges.demo import load_challenges
 from app.db import utcnow
+from app.judging.demo import load_judging
 from app.organizations.models import Organization, OrganizationMember
 from app.platform import audit
 from app.teams.demo import load_teams
@@ -93,6 +95,9 @@ PEOPLE = (
     DemoPerson("researcher", "Chloé Dubois", "fr", (("inserm-u1219", "member"),)),
     DemoPerson("engineer", "Noah Becker", "en", (("medtech-group", "member"),)),
     DemoPerson("designer", "Sofia Rossi", "en", (("cardiosense", "member"),)),
+    # Two more judges, independent of every demo organization (app.judging.demo).
+    DemoPerson("cardiologist", "Dr Anne Lefèvre", "fr"),
+    DemoPerson("datascientist", "Priya Natarajan", "en"),
 )
 
 
@@ -106,6 +111,7 @@ class DemoResult:
     registrations: int = 0
     teams: int = 0
     submissions: int = 0
+    judged_rounds: int = 0
 
     @property
     def created(self) -> int:
@@ -143,6 +149,7 @@ async def load_demo(session: AsyncSession, settings: Settings, now: dt.datetime 
         loaded.registrations + teams.registrations,
     )
     result.teams, result.submissions = teams.teams, teams.submissions
+    result.judged_rounds = await load_judging(session, people, now)
     if result.created:
         await audit.record(session, None, "demo:load", "demo", details=dataclasses.asdict(result))
     return result

@@ -172,7 +172,7 @@ TEAMS = (
             ),
         ),
     ),
-    # Judging: one entry submitted before the deadline, one draft that never was.
+    # Judging: two entries submitted before the deadline, one draft that never was.
     DemoTeam(
         "arrhythmia-detection-wearables",
         "RhythmAI",
@@ -192,12 +192,32 @@ TEAMS = (
     ),
     DemoTeam(
         "arrhythmia-detection-wearables",
+        "PulseCheck",
+        captain="captain",
+        organization="cardiosense",
+        members=("member",),
+        steps=(
+            Step("save", -15 * DAY, "captain", {"summary": "Photoplethysmography first."}),
+            Step(
+                "submit",
+                -5 * DAY,
+                "captain",
+                {
+                    "summary": "Continuous photoplethysmography on the wrist flags irregular rhythm; a "
+                    "30-second ECG is then requested from the wearer before anything is reported.",
+                    "demo_url": "https://video.example/pulsecheck",
+                },
+            ),
+        ),
+    ),
+    DemoTeam(
+        "arrhythmia-detection-wearables",
         "AF Screen Lab",
         captain="researcher",
         organization="inserm-u1219",
         steps=(Step("save", -10 * DAY, "researcher", {"summary": "Screening in GP practices."}),),
     ),
-    # Results published: a team in the gallery with its submitted entry.
+    # Results published: a team in the gallery with its submitted entry, and one that did not win.
     DemoTeam(
         "prevention-hypertension",
         "TensioPharma",
@@ -219,6 +239,20 @@ TEAMS = (
             ),
         ),
         gallery_opt_in=True,
+    ),
+    DemoTeam(
+        "prevention-hypertension",
+        "Officine+",
+        captain="engineer",
+        organization="medtech-group",
+        steps=(
+            Step(
+                "submit",
+                -100 * DAY,
+                "engineer",
+                {"resume": "Un questionnaire de risque sur tablette et un tensiomètre validé au comptoir."},
+            ),
+        ),
     ),
 )
 

@@ -43,6 +43,8 @@ async def test_demo_has_an_organization_of_each_kind_and_a_person_per_role_in_bo
         "researcher",
         "engineer",
         "designer",
+        "cardiologist",
+        "datascientist",
     }
     assert {user.locale for user in people} == {"en", "fr"}
     assert [user.email for user in people if user.is_admin] == [f"admin@{demo.DEMO_DOMAIN}"]
@@ -191,7 +193,7 @@ def test_tremplin_demo_twice_loads_the_challenges_once(tmp_path, empty_database)
     assert tremplin(env, "db", "upgrade").returncode == 0
     first = tremplin(env, "demo")
     assert first.returncode == 0, first.stderr
-    assert "1 programs, 7 challenges, 13 registrations, 7 teams, 7 submissions added" in first.stdout
+    assert "1 programs, 7 challenges, 16 registrations, 9 teams, 9 submissions, 2 judged rounds added" in first.stdout
     assert "Cardiovasculaire 2026–2027" in first.stdout
     second = tremplin(env, "demo")
     assert second.returncode == 0, second.stderr
@@ -220,7 +222,7 @@ async def test_demo_teams_have_submissions_in_several_states_with_every_version_
 
     result = await demo.load_demo(db, settings)
     teams = await demo_teams(db)
-    assert result.teams == len(teams) == 7
+    assert result.teams == len(teams) == 9
     states = {}
     for name, team in teams.items():
         submission = await submission_of(db, team)
@@ -315,8 +317,46 @@ async def test_loading_the_demo_twice_adds_no_team_submission_or_file(db, settin
 
     models = (Team, TeamMember, TeamInvitation, JoinRequest, Submission, SubmissionVersion, StoredFile)
     first = await demo.load_demo(db, settings)
-    assert (first.teams, first.submissions) == (7, 7)
+    assert (first.teams, first.submissions) == (9, 9)
     before = [await count(db, model) for model in models]
     again = await demo.load_demo(db, settings)
     assert (again.teams, again.submissions, again.registrations) == (0, 0, 0)
     assert [await count(db, model) for model in models] == before
+
+
+# --- judging (issue #5) -----------------------------------------------------------------------------------
+
+
+async def test_demo_has_a_round_being_judged_and_a_challenge_with_published_results(db, settings):
+    from app.challenges.models import Challenge, Round
+    from app.judging.models import Assignment, PrizeAward, Review
+    from app.judging.ranking import compute_ranking
+    from app.teams.models import Submission, Team
+
+    result = await demo.load_demo(db, settings)
+    assert result.judged_rounds == 2
+    assert (await demo.load_demo(db, settings)).judged_rounds == 0
+
+    async def first_round(slug):
+        return await db.scalar(select(Round).join(Challenge).where(Challenge.slug == slug, Round.position == 1))
+
+    judged = await first_round("arrhythmia-detection-wearables")
+    ranking = await compute_ranking(db, judged.id)
+    assert [(e.team_name, e.judges) for e in ranking.entries] == [("RhythmAI", 2), ("PulseCheck", 1)]
+    # The demo judge belongs to MedTech Group, RhythmAI's startup: never assigned to it.
+    judge = await db.scalar(select(User).where(User.email == f"judge@{demo.DEMO_DOMAIN}"))
+    assigned = set(
+        await db.scalars(
+            select(Team.name).join(Submission, Submission.team_id == Team.id)
+            .join(Assignment, Assignment.submission_id == Submission.id).where(Assignment.user_id == judge.id)
+        )
+    )
+    assert assigned == {"PulseCheck"}
+    drafts = await db.scalar(select(func.count()).select_from(Review).where(Review.round_id == judged.id, Review.finalized_at.is_(None)))
+    assert drafts == 1
+
+    finished = await first_round("prevention-hypertension")
+    ranking = await compute_ranking(db, finished.id)
+    assert [e.team_name for e in ranking.entries] == ["TensioPharma", "Officine+"]
+    awarded = list(await db.scalars(select(Team.name).join(PrizeAward, PrizeAward.team_id == Team.id)))
+    assert awarded == ["TensioPharma"]
