@@ -64,57 +64,63 @@ class Feedback:
     rounds: list[RoundFeedback]
 
 
-def _counted(team_id: uuid.UUID) -> list[Any]:
-    """Conditions for the team's reviews that count (the query joins submissions and reviews)."""
-    return [
-        Submission.team_id == team_id,
-        Review.submission_id == Submission.id,
-        Review.finalized_at.is_not(None),
-        not_in_conflict(Review.user_id, Submission.team_id),
-    ]
+def _reviews(team_id: uuid.UUID, *columns: Any) -> Any:
+    """SELECT `columns` over the team's reviews that count: finalized, by a judge not in conflict with the
+    team (the reviews the ranking counts)."""
+    return (
+        select(*columns)
+        .select_from(Submission)
+        .join(Review, Review.submission_id == Submission.id)
+        .where(
+            Submission.team_id == team_id,
+            Review.finalized_at.is_not(None),
+            not_in_conflict(Review.user_id, Submission.team_id),
+        )
+    )
+
+
+def _scored(team_id: uuid.UUID, *columns: Any) -> Any:
+    """The same over the values those reviews gave, with their criteria."""
+    return (
+        _reviews(team_id, *columns)
+        .join(Score, Score.review_id == Review.id)
+        .join(Criterion, Criterion.id == Score.criterion_id)
+    )
 
 
 async def _criteria_means(session: AsyncSession, team_id: uuid.UUID) -> list[Any]:
-    return list(
-        await session.execute(
-            select(
-                Submission.round_id,
-                Criterion.id,
-                Criterion.name,
-                Criterion.description,
-                Criterion.scale_min,
-                Criterion.scale_max,
-                func.avg(Score.value).label("mean"),
-                func.count(Score.value).label("judges"),
-            )
-            .select_from(Submission)
-            .join(Review, Review.submission_id == Submission.id)
-            .join(Score, Score.review_id == Review.id)
-            .join(Criterion, Criterion.id == Score.criterion_id)
-            .where(*_counted(team_id), Score.value.is_not(None))
-            .group_by(Submission.round_id, Criterion.id)
-            .order_by(Criterion.position, Criterion.id)
+    columns = (Submission.round_id, Criterion.id, Criterion.name, Criterion.description)
+    statement = (
+        _scored(
+            team_id,
+            *columns,
+            Criterion.scale_min,
+            Criterion.scale_max,
+            func.avg(Score.value),
+            func.count(Score.value),
         )
+        .where(Score.value.is_not(None))
+        .group_by(Submission.round_id, Criterion.id)
+        .order_by(Criterion.position, Criterion.id)
     )
+    return list(await session.execute(statement))
 
 
 async def _overall(session: AsyncSession, team_id: uuid.UUID) -> dict[uuid.UUID, tuple[Decimal | None, int]]:
-    """Per round, the mean of the judges' 0-100 weighted totals and the number of judges."""
+    """Per round, the mean of the judges' 0-100 weighted totals (as app.judging.ranking computes them) and
+    the number of judges."""
     weighed = aliased(Criterion)
     weights = (
-        select(func.sum(weighed.weight)).where(weighed.round_id == Submission.round_id).correlate(Submission).scalar_subquery()
+        select(func.sum(weighed.weight))
+        .where(weighed.round_id == Submission.round_id)
+        .correlate(Submission)
+        .scalar_subquery()
     )
     normalized = (Score.value - Criterion.scale_min) / (Criterion.scale_max - Criterion.scale_min)
+    total = literal(100) * func.sum(Criterion.weight * normalized) / weights
     totals = (
-        select(
-            Submission.round_id.label("round_id"),
-            (literal(100) * func.sum(Criterion.weight * normalized) / weights).label("total"),
-        )
-        .select_from(Submission)
-        .join(Review, Review.submission_id == Submission.id)
-        .join(Score, Score.review_id == Review.id)
-        .join(Criterion, Criterion.id == Score.criterion_id)
-        .where(*_counted(team_id), Score.value.is_not(None))
+        _scored(team_id, Submission.round_id.label("round_id"), total.label("total"))
+        .where(Score.value.is_not(None))
         .group_by(Submission.round_id, Review.id)
         .subquery("totals")
     )
@@ -124,21 +130,16 @@ async def _overall(session: AsyncSession, team_id: uuid.UUID) -> dict[uuid.UUID,
     return {round_id: (mean, judges) for round_id, mean, judges in rows}
 
 
-async def _comments(session: AsyncSession, team_id: uuid.UUID) -> dict[tuple[uuid.UUID, uuid.UUID | None], list[str]]:
+async def _comments(
+    session: AsyncSession, team_id: uuid.UUID
+) -> dict[tuple[uuid.UUID, uuid.UUID | None], list[str]]:
     """Non-empty comments by (round, criterion or None for overall), each list sorted by its text."""
-    per_criterion = (
-        select(Submission.round_id, Score.criterion_id, Score.comment.label("text"))
-        .select_from(Submission)
-        .join(Review, Review.submission_id == Submission.id)
-        .join(Score, Score.review_id == Review.id)
-        .where(*_counted(team_id), func.btrim(Score.comment) != "")
-    )
-    overall = (
-        select(Submission.round_id, null().label("criterion_id"), Review.comment.label("text"))
-        .select_from(Submission)
-        .join(Review, Review.submission_id == Submission.id)
-        .where(*_counted(team_id), func.btrim(Review.comment) != "")
-    )
+    per_criterion = _scored(
+        team_id, Submission.round_id, Score.criterion_id, Score.comment.label("text")
+    ).where(func.btrim(Score.comment) != "")
+    overall = _reviews(
+        team_id, Submission.round_id, null().label("criterion_id"), Review.comment.label("text")
+    ).where(func.btrim(Review.comment) != "")
     found: dict[tuple[uuid.UUID, uuid.UUID | None], list[str]] = {}
     for round_id, criterion_id, text in await session.execute(union_all(per_criterion, overall)):
         found.setdefault((round_id, criterion_id), []).append(text.strip())
@@ -160,7 +161,9 @@ async def team_feedback(session: AsyncSession, actor: Actor | None, team_id: uui
         if round_.id not in overall:
             continue
         criteria = [
-            CriterionFeedback(name, description, low, high, mean, judges, comments.get((round_.id, criterion_id), []))
+            CriterionFeedback(
+                name, description, low, high, mean, judges, comments.get((round_.id, criterion_id), [])
+            )
             for round_id, criterion_id, name, description, low, high, mean, judges in means
             if round_id == round_.id
         ]

@@ -103,7 +103,9 @@ class Management:
 def method_label(method: str | None) -> str:
     """What the scores of a ranking are, in words."""
     labels = {
-        "z": _("standardized scores: the mean of each judge’s z-scores, which removes lenient or harsh judges’ bias"),
+        "z": _(
+            "standardized scores: the mean of each judge’s z-scores, which removes lenient or harsh judges’ bias"
+        ),
         "mean": _("the mean of the judges’ totals, out of 100"),
         "median": _("the median of the judges’ totals, out of 100"),
     }
@@ -127,10 +129,14 @@ async def _settings(session: AsyncSession, round_: Round | None) -> JudgingRound
     return await session.scalar(select(JudgingRound).where(JudgingRound.round_id == round_.id))
 
 
-async def _final_ranking(session: AsyncSession, round_: Round | None, settings: JudgingRound | None) -> Ranking | None:
+async def _final_ranking(
+    session: AsyncSession, round_: Round | None, settings: JudgingRound | None
+) -> Ranking | None:
     if round_ is None:
         return None
-    method = settings.ranking_method if settings is not None and settings.ranking_method in METHODS else "auto"
+    method = (
+        settings.ranking_method if settings is not None and settings.ranking_method in METHODS else "auto"
+    )
     return await compute_ranking(session, round_.id, method)
 
 
@@ -160,7 +166,9 @@ async def _peoples_choice(session: AsyncSession, visible: Visible) -> list[Peopl
         return []
     counts = await votes.tally(session, vote_rounds)
     return [
-        PeoplesChoice(rounds[round_id], votes.winners(counts[round_id]), sum(c.votes for c in counts[round_id]))
+        PeoplesChoice(
+            rounds[round_id], votes.winners(counts[round_id]), sum(c.votes for c in counts[round_id])
+        )
         for round_id in vote_rounds
         if counts[round_id]
     ]
@@ -178,7 +186,12 @@ async def build_results(session: AsyncSession, visible: Visible, final: Ranking 
         ranking = [entry for entry in final.entries if entry.rank is not None]
         method = final.method
     return Results(
-        visible, await _prizes(session, challenge.id), final_round, ranking, method, await _peoples_choice(session, visible)
+        visible,
+        await _prizes(session, challenge.id),
+        final_round,
+        ranking,
+        method,
+        await _peoples_choice(session, visible),
     )
 
 
@@ -203,7 +216,9 @@ def publish_blocker(visible: Visible, settings: JudgingRound | None, now: dt.dat
     last = visible.rounds[-1]
     closes = (settings.closes_at if settings is not None else None) or visible.challenge.judging_ends_at
     if closes is None:
-        return _("Judging of %(round)s is still open: close it before publishing the results.", round=last.name)
+        return _(
+            "Judging of %(round)s is still open: close it before publishing the results.", round=last.name
+        )
     if now < closes:
         return _(
             "Judging of %(round)s is open until %(date)s: publish the results once it has closed.",
@@ -213,7 +228,9 @@ def publish_blocker(visible: Visible, settings: JudgingRound | None, now: dt.dat
     return None
 
 
-async def manage_results(session: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime) -> Management:
+async def manage_results(
+    session: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
+) -> Management:
     """The founders' page: prizes and their winners, teams to choose from, the preview, the publish check."""
     visible = await _founders(session, actor, slug)
     final_round = visible.rounds[-1] if visible.rounds else None
@@ -239,20 +256,35 @@ def _unpublished(visible: Visible) -> None:
         raise Conflict(detail=_("The results are published: prizes can no longer change."))
 
 
+async def _of_challenge(
+    session: AsyncSession, model: Any, object_id: uuid.UUID | None, challenge_id: uuid.UUID
+) -> Any:
+    if object_id is None:
+        return None
+    return await session.scalar(
+        select(model).where(model.id == object_id, model.challenge_id == challenge_id)
+    )
+
+
 async def _prize_and_team(
     session: AsyncSession, visible: Visible, prize_id: uuid.UUID | None, team_id: uuid.UUID | None
 ) -> tuple[Prize, Team]:
-    prize = await session.scalar(select(Prize).where(Prize.id == prize_id, Prize.challenge_id == visible.challenge.id)) if prize_id else None
+    prize = await _of_challenge(session, Prize, prize_id, visible.challenge.id)
     if prize is None:
         raise InvalidInput({"prize": _("Choose a prize of this challenge.")})
-    team = await session.scalar(select(Team).where(Team.id == team_id, Team.challenge_id == visible.challenge.id)) if team_id else None
+    team = await _of_challenge(session, Team, team_id, visible.challenge.id)
     if team is None:
         raise InvalidInput({"team": _("Choose a team of this challenge.")})
     return prize, team
 
 
 async def award_prize(
-    session: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID | None, team_id: uuid.UUID | None, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    slug: str,
+    prize_id: uuid.UUID | None,
+    team_id: uuid.UUID | None,
+    now: dt.datetime,
 ) -> tuple[Prize, Team, bool]:
     """Give the prize to the team (another winner when it already has one); says whether it was new."""
     visible = await _founders(session, actor, slug, lock=True)
@@ -326,10 +358,18 @@ async def publish_results(session: AsyncSession, actor: Actor, slug: str, now: d
     )
     notified = 0
     for team_id, user_id in members:
-        await notify(session, user_id, "results_published", {"challenge": challenge.title}, f"/teams/{team_id}/feedback")
+        await notify(
+            session,
+            user_id,
+            "results_published",
+            {"challenge": challenge.title},
+            f"/teams/{team_id}/feedback",
+        )
         notified += 1
     awards = await session.scalar(
-        select(func.count()).select_from(PrizeAward).join(Prize, and_(Prize.id == PrizeAward.prize_id, Prize.challenge_id == challenge.id))
+        select(func.count())
+        .select_from(PrizeAward)
+        .join(Prize, and_(Prize.id == PrizeAward.prize_id, Prize.challenge_id == challenge.id))
     )
     await audit.record(
         session, actor, "results:publish", "challenge", challenge.id,

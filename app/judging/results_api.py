@@ -45,7 +45,9 @@ def _shortlist_view(page: shortlist.Shortlist) -> ShortlistView:
     return ShortlistView(
         round_id=page.ctx.round.id,
         method=page.ranking.method,
-        next_round=RoundRef(next_round.id, next_round.name, next_round.opens_at, next_round.deadline) if next_round else None,
+        next_round=RoundRef(next_round.id, next_round.name, next_round.opens_at, next_round.deadline)
+        if next_round
+        else None,
         next_round_closed=page.next_closed,
         entries=[
             ShortlistEntry(
@@ -63,12 +65,16 @@ def _shortlist_view(page: shortlist.Shortlist) -> ShortlistView:
 
 
 @get("/api/v1/rounds/{round_id:uuid}/shortlist", name="shortlist:api_show", **JUDGING_API)
-async def api_show_shortlist(db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID) -> ShortlistView:
+async def api_show_shortlist(
+    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID
+) -> ShortlistView:
     """The round's ranking with, per team, whether it is advanced to the next round (founders)."""
     return _shortlist_view(await shortlist.shortlist_page(db, actor, round_id, now))
 
 
-@post("/api/v1/rounds/{round_id:uuid}/shortlist", name="shortlist:api_advance", status_code=200, **JUDGING_API)
+@post(
+    "/api/v1/rounds/{round_id:uuid}/shortlist", name="shortlist:api_advance", status_code=200, **JUDGING_API
+)
 async def api_advance(
     db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, data: AdvanceRequest
 ) -> AdvanceResult:
@@ -105,10 +111,13 @@ def _results_view(shown: results.Results) -> ResultsView:
             )
             for item in shown.prizes
         ],
-        ranking=[RankView(e.rank or 0, e.team_name, _number(e.score)) for e in shown.ranking] if shown.ranking is not None else None,
+        ranking=[RankView(e.rank or 0, e.team_name, _number(e.score)) for e in shown.ranking]
+        if shown.ranking is not None
+        else None,
         ranking_method=shown.method,
         peoples_choice=[
-            PeoplesChoiceView(c.round.id, c.round.name, [_count(w) for w in c.winners], c.total) for c in shown.peoples_choice
+            PeoplesChoiceView(c.round.id, c.round.name, [_count(w) for w in c.winners], c.total)
+            for c in shown.peoples_choice
         ],
         gallery_url=f"/challenges/{challenge.slug}/gallery",
     )
@@ -125,7 +134,9 @@ async def api_publish_results(db: AsyncSession, actor: Actor, now: dt.datetime, 
     """Publish the results (founders). `published_now` is false when they already were; 409 while the last
     round's judging is open."""
     published = await results.publish_results(db, actor, slug, now)
-    return PublishResult(published_now=published, results=_results_view(await results.public_results(db, actor, slug)))
+    return PublishResult(
+        published_now=published, results=_results_view(await results.public_results(db, actor, slug))
+    )
 
 
 def _vote_view(booth: votes.Booth) -> VoteView:
@@ -155,4 +166,11 @@ async def api_cast_vote(
     return Response(view, status_code=201)
 
 
-ROUTES = [api_show_shortlist, api_advance, api_show_results, api_publish_results, api_show_votes, api_cast_vote]
+ROUTES = [
+    api_show_shortlist,
+    api_advance,
+    api_show_results,
+    api_publish_results,
+    api_show_votes,
+    api_cast_vote,
+]

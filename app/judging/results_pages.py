@@ -55,7 +55,12 @@ def _ids(fields: dict[str, str]) -> tuple[uuid.UUID | None, uuid.UUID | None]:
 
 
 async def _refused(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, exc: Exception
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    exc: Exception,
 ) -> Response[Any]:
     if isinstance(exc, InvalidInput):
         return await _manage_page(request, db, actor, now, slug, errors=exc.errors, status_code=422)
@@ -145,11 +150,21 @@ async def show_results(
 
 
 @get("/teams/{team_id:uuid}/feedback", name="feedback:show", **PAGE)
-async def show_feedback(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, team_id: uuid.UUID) -> Response[Any]:
+async def show_feedback(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, team_id: uuid.UUID
+) -> Response[Any]:
     """The team's feedback for its members; before results are published, when it will be available."""
     shown = await feedback.team_feedback(db, actor, team_id)
     context = {"feedback": shown, "team": shown.ctx.team, "challenge": shown.ctx.challenge}
     return render(request, "judging/feedback.html", context)
 
 
-ROUTES = [manage_results, award_prize, remove_award, set_visibility, publish_results, show_results, show_feedback]
+ROUTES = [
+    manage_results,
+    award_prize,
+    remove_award,
+    set_visibility,
+    publish_results,
+    show_results,
+    show_feedback,
+]

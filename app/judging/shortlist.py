@@ -29,12 +29,12 @@ from sqlalchemy import delete, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert
 
 from app.judging.models import Advancement
-from app.judging.ranking import METHODS, Ranking, RankedEntry, compute_ranking
+from app.judging.ranking import METHODS, RankedEntry, Ranking, compute_ranking
 from app.judging.rounds import RoundContext, load_round
 from app.notifications.services import notify
 from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput
-from app.platform.i18n import get_locale
+from app.platform.i18n import get_locale, ngettext
 from app.platform.i18n import gettext as _
 from app.platform.models import AuditEntry
 from app.teams.models import Submission, TeamMember
@@ -131,7 +131,12 @@ def method_of(ctx: RoundContext) -> Any:
 
 
 async def load_shortlist_round(
-    session: AsyncSession, actor: Actor | None, round_id: uuid.UUID, slug: str | None = None, *, for_update: bool = False
+    session: AsyncSession,
+    actor: Actor | None,
+    round_id: uuid.UUID,
+    slug: str | None = None,
+    *,
+    for_update: bool = False,
 ) -> RoundContext:
     """The round for a founder who may manage its shortlist; 404 when `slug` names another challenge."""
     ctx = await load_round(session, actor, round_id, "shortlist:manage", for_update=for_update)
@@ -140,7 +145,9 @@ async def load_shortlist_round(
     return ctx
 
 
-async def next_round_state(session: AsyncSession, next_round: Round | None) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+async def next_round_state(
+    session: AsyncSession, next_round: Round | None
+) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     """Teams advanced to the next round, and teams with a submission there (one query)."""
     if next_round is None:
         return set(), set()
@@ -167,8 +174,8 @@ async def shortlist_page(
     top: int | None = None,
     selected: Iterable[uuid.UUID] | None = None,
 ) -> Shortlist:
-    """The ranking with the next round's current set. `top` ticks the first N entries (flagging a tie at the
-    cut); `selected` (a refused form) ticks what was sent; otherwise the current set is ticked."""
+    """The ranking with the next round's current set. `top` ticks the first N entries and flags a tie at the
+    cut; `selected` (a refused form) ticks what was sent instead; by default the current set is ticked."""
     ctx = await load_shortlist_round(session, actor, round_id, slug)
     return await _shortlist(session, ctx, now, top=top, selected=selected)
 
@@ -183,13 +190,8 @@ async def _shortlist(
 ) -> Shortlist:
     ranking = await compute_ranking(session, ctx.round.id, method_of(ctx))
     advanced, started = await next_round_state(session, ctx.next_round)
-    tied: set[uuid.UUID] = set()
-    if top is not None:
-        ticked, tied = top_of(ranking.entries, top)
-    elif selected is not None:
-        ticked = set(selected)
-    else:
-        ticked = set(advanced)
+    top_ticked, tied = top_of(ranking.entries, top) if top is not None else (set(advanced), set())
+    ticked = set(selected) if selected is not None else top_ticked
     rows = [
         ShortlistRow(entry, entry.team_id in advanced, entry.team_id in started, entry.team_id in tied)
         for entry in ranking.entries
@@ -207,7 +209,9 @@ def parse_team_ids(values: Iterable[Any]) -> list[uuid.UUID]:
         try:
             ids.append(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
         except ValueError:
-            raise InvalidInput({"teams": _("Choose teams among the entries of this round’s ranking.")}) from None
+            raise InvalidInput(
+                {"teams": _("Choose teams among the entries of this round’s ranking.")}
+            ) from None
     return ids
 
 
@@ -245,7 +249,11 @@ def _check_selection(shortlist: Shortlist, chosen: set[uuid.UUID], reason: str) 
     follows = follows_ranking(shortlist.ranking.entries, chosen)
     if not follows and not reason:
         raise InvalidInput(
-            {"reason": _("Say why: this selection is not the top of the ranking (a team ranked higher is left out, a tie is split or an unscored entry is taken).")}
+            {
+                "reason": _(
+                    "Say why: this selection is not the top of the ranking (a team ranked higher is left out, a tie is split or an unscored entry is taken)."
+                )
+            }
         )
     return follows
 
@@ -274,8 +282,10 @@ async def advance_teams(
     removed = current - chosen
     if removed & started:
         raise Conflict(
-            detail=_(
+            detail=ngettext(
+                "%(teams)s already started a submission to %(round)s, so it stays advanced.",
                 "%(teams)s already started a submission to %(round)s, so they stay advanced.",
+                len(removed & started),
                 teams=_names(shortlist, removed & started),
                 round=next_round.name,
             )
@@ -284,7 +294,9 @@ async def advance_teams(
     await _write(session, actor, next_round, added, removed, reason, now)
     others = set()
     if notify_others:
-        others = {row.entry.team_id for row in shortlist.rows} - chosen - removed - await _told(session, round_id)
+        others = (
+            {row.entry.team_id for row in shortlist.rows} - chosen - removed - await _told(session, round_id)
+        )
     await _notify(session, shortlist, added=added, not_advanced=removed | others)
     result = Advanced(await _shortlist(session, ctx, now), added, removed, others)
     if result.changed:
@@ -327,7 +339,13 @@ async def _write(
             insert(Advancement)
             .values(
                 [
-                    {"round_id": next_round.id, "team_id": team_id, "reason": reason, "decided_by_id": actor.id, "decided_at": now}
+                    {
+                        "round_id": next_round.id,
+                        "team_id": team_id,
+                        "reason": reason,
+                        "decided_by_id": actor.id,
+                        "decided_at": now,
+                    }
                     for team_id in sorted(added)
                 ]
             )
@@ -339,7 +357,9 @@ async def _told(session: AsyncSession, round_id: uuid.UUID) -> set[uuid.UUID]:
     """Teams already told they were not advanced from this round (recorded in the audit log)."""
     details = await session.scalars(
         select(AuditEntry.details).where(
-            AuditEntry.action == AUDIT_ACTION, AuditEntry.object_type == "round", AuditEntry.object_id == str(round_id)
+            AuditEntry.action == AUDIT_ACTION,
+            AuditEntry.object_type == "round",
+            AuditEntry.object_id == str(round_id),
         )
     )
     return {uuid.UUID(team_id) for detail in details for team_id in detail.get("told_not_advanced", [])}
@@ -360,8 +380,14 @@ async def _notify(
         .order_by(TeamMember.team_id, TeamMember.user_id)
     )
     for team_id, user_id in members:
-        params = {"team": names[team_id], "round": next_round.name, "challenge": shortlist.ctx.challenge.title}
+        params = {
+            "team": names[team_id],
+            "round": next_round.name,
+            "challenge": shortlist.ctx.challenge.title,
+        }
         if team_id in added:
-            await notify(session, user_id, "team_advanced", params, f"/teams/{team_id}/rounds/{next_round.id}")
+            await notify(
+                session, user_id, "team_advanced", params, f"/teams/{team_id}/rounds/{next_round.id}"
+            )
         else:
             await notify(session, user_id, "team_not_advanced", params, f"/teams/{team_id}")

@@ -14,8 +14,8 @@ from app.accounts.sessions import Actor
 from app.judging import shortlist
 from app.judging.results import method_label, score_text
 from app.platform.errors import Conflict, InvalidInput
-from app.platform.i18n import ngettext
 from app.platform.i18n import gettext as _
+from app.platform.i18n import ngettext
 from app.web import flash, redirect, render
 
 PAGE = {"include_in_schema": False}
@@ -80,7 +80,12 @@ async def show_shortlist(
 
 @post(BASE, name="judging:advance", **PAGE)
 async def advance(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
 ) -> Response[Any]:
     form = await request.form()
     values = {key: form.get(key, "") for key in ("reason", "top", "notify_others")}
@@ -98,20 +103,27 @@ async def advance(
             notify_others=values["notify_others"] == "1",
             slug=slug,
         )
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:
+        # The page again with what was sent: the boxes ticked, the reason, and the top N's flags.
+        top = int(values["top"]) if str(values["top"]).isdigit() and len(str(values["top"])) < 7 else None
+        errors, error = (exc.errors, None) if isinstance(exc, InvalidInput) else ({}, str(exc.detail))
         return await _page(
-            request, db, actor, now, slug, round_id, selected=selected or [], values=values, errors=exc.errors, status_code=422
-        )
-    except Conflict as exc:
-        return await _page(
-            request, db, actor, now, slug, round_id, selected=selected, values=values, error=str(exc.detail), status_code=409
-        )
+            request, db, actor, now, slug, round_id, top=top, selected=selected or [], values=values,
+            errors=errors, error=error, status_code=exc.status_code,
+        )  # fmt: skip
     next_round = result.shortlist.next_round
     assert next_round is not None
     if result.changed:
         flash(request, "success", _advanced_message(result, next_round.name))
     else:
-        flash(request, "info", _("Nothing changed: these teams were already the ones advanced to %(round)s.", round=next_round.name))
+        flash(
+            request,
+            "info",
+            _(
+                "Nothing changed: these teams were already the ones advanced to %(round)s.",
+                round=next_round.name,
+            ),
+        )
     return redirect(request, f"/challenges/{slug}/rounds/{round_id}/judging/shortlist")
 
 
@@ -125,9 +137,19 @@ def _advanced_message(result: shortlist.Advanced, round_name: str) -> str:
         )
     ]
     if result.added:
-        parts.append(ngettext("%(num)s team added and notified.", "%(num)s teams added and notified.", len(result.added)))
+        parts.append(
+            ngettext(
+                "%(num)s team added and notified.", "%(num)s teams added and notified.", len(result.added)
+            )
+        )
     if result.removed:
-        parts.append(ngettext("%(num)s team removed and notified.", "%(num)s teams removed and notified.", len(result.removed)))
+        parts.append(
+            ngettext(
+                "%(num)s team removed and notified.",
+                "%(num)s teams removed and notified.",
+                len(result.removed),
+            )
+        )
     if result.told_not_advanced:
         parts.append(
             ngettext(

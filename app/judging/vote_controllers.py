@@ -39,14 +39,24 @@ async def _page(
 
 @get(BASE, name="votes:show", **PAGE)
 async def show_vote(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
 ) -> Response[Any]:
     return await _page(request, db, actor, now, slug, round_id)
 
 
 @post(BASE, name="votes:cast", **PAGE)
 async def cast_vote(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
 ) -> Response[Any]:
     chosen = parse_id((await form_fields(request)).get("submission_id"))
     try:
@@ -55,7 +65,9 @@ async def cast_vote(
         )
     except (Conflict, InvalidInput, PermissionDeniedException) as exc:
         message = " ".join(exc.errors.values()) if isinstance(exc, InvalidInput) else str(exc.detail)
-        return await _page(request, db, actor, now, slug, round_id, error=message, status_code=exc.status_code)
+        return await _page(
+            request, db, actor, now, slug, round_id, error=message, status_code=exc.status_code
+        )
     flash(request, "success", _("Your vote for %(team)s is recorded. Thank you!", team=candidate.team_name))
     return redirect(request, f"/challenges/{slug}/rounds/{round_id}/vote")
 

@@ -132,7 +132,10 @@ def _candidates_query(round_id: uuid.UUID) -> Any:
         .outerjoin(Screening, Screening.submission_id == Submission.id)
         .outerjoin(
             SubmissionVersion,
-            and_(SubmissionVersion.submission_id == Submission.id, SubmissionVersion.number == Submission.version),
+            and_(
+                SubmissionVersion.submission_id == Submission.id,
+                SubmissionVersion.number == Submission.version,
+            ),
         )
         .where(_votable(round_id))
         .order_by(func.lower(Team.name), Team.id)
@@ -166,7 +169,9 @@ async def vote_round_ids(session: AsyncSession, challenge_id: uuid.UUID) -> set[
     )
 
 
-async def _mine(session: AsyncSession, actor: Actor | None, ctx: RoundContext) -> tuple[Choice | None, uuid.UUID | None]:
+async def _mine(
+    session: AsyncSession, actor: Actor | None, ctx: RoundContext
+) -> tuple[Choice | None, uuid.UUID | None]:
     """The person's vote in the round and their team in the challenge (one query)."""
     if actor is None:
         return None, None
@@ -200,19 +205,28 @@ def may_see_tally(actor: Actor | None, ctx: RoundContext) -> bool:
 
 
 async def vote_booth(
-    session: AsyncSession, actor: Actor | None, round_id: uuid.UUID, now: dt.datetime, *, slug: str | None = None
+    session: AsyncSession,
+    actor: Actor | None,
+    round_id: uuid.UUID,
+    now: dt.datetime,
+    *,
+    slug: str | None = None,
 ) -> Booth:
     """The round's entries, the person's vote and team, whether the vote is open, and the tally when allowed.
     The same five queries after the round's own, whatever the number of entries or votes."""
     ctx = await load_vote_round(session, actor, round_id, slug)
     candidates = [
         Candidate(submission_id, team_id, name, organization, dict(answers or {}))
-        for submission_id, team_id, name, organization, answers in await session.execute(_candidates_query(round_id))
+        for submission_id, team_id, name, organization, answers in await session.execute(
+            _candidates_query(round_id)
+        )
     ]
     fields = list(
         await session.scalars(
             select(RoundField)
-            .where(RoundField.round_id == round_id, RoundField.retired_at.is_(None), RoundField.kind != "file")
+            .where(
+                RoundField.round_id == round_id, RoundField.retired_at.is_(None), RoundField.kind != "file"
+            )
             .order_by(RoundField.position, RoundField.id)
         )
     )
@@ -239,7 +253,9 @@ async def cast_vote(
         raise Conflict(detail=message)
     row = None
     if submission_id is not None:
-        row = (await session.execute(_candidates_query(round_id).where(Submission.id == submission_id))).one_or_none()
+        row = (
+            await session.execute(_candidates_query(round_id).where(Submission.id == submission_id))
+        ).one_or_none()
     if row is None:
         raise InvalidInput({"submission_id": _("Choose one of the entries of this vote.")})
     candidate = Candidate(row[0], row[1], row[2], row[3], dict(row[4] or {}))
@@ -249,7 +265,9 @@ async def cast_vote(
     if earlier is None:
         inserted = await session.scalar(
             insert(Vote)
-            .values(round_id=round_id, user_id=actor.id, submission_id=candidate.submission_id, created_at=now)
+            .values(
+                round_id=round_id, user_id=actor.id, submission_id=candidate.submission_id, created_at=now
+            )
             .on_conflict_do_nothing(index_elements=["round_id", "user_id"])
             .returning(Vote.submission_id)
         )

@@ -57,7 +57,12 @@ async def give_score(
 
 
 async def judged(
-    db: Any, *, teams: int = 3, rounds: int = 2, scores: Sequence[Sequence[Sequence[int]]] | None = None, **options: Any
+    db: Any,
+    *,
+    teams: int = 3,
+    rounds: int = 2,
+    scores: Sequence[Sequence[Sequence[int]]] | None = None,
+    **options: Any,
 ) -> Any:
     """A judged round with two judges' finalized scores (DEFAULT_SCORES, or the given ones per team and judge),
     a member besides each captain, a judge's user, an outsider and an admin."""
@@ -91,11 +96,17 @@ async def close_judging(db: Any, cast: Any, round_: Any = None) -> None:
 
 
 async def notifications(db: Any, kind: str) -> list[Notification]:
-    return list(await db.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.created_at)))
+    return list(
+        await db.scalars(
+            select(Notification).where(Notification.kind == kind).order_by(Notification.created_at)
+        )
+    )
 
 
 async def audit_entries(db: Any, action: str) -> list[AuditEntry]:
-    return list(await db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+    return list(
+        await db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
+    )
 
 
 async def count(db: Any, model: Any, *where: Any) -> int:

@@ -29,13 +29,28 @@ async def cast(db):
     cast = await judged(db, rounds=1, scores=[])
     first, second = cast.judges
     entry = cast.entries[0]
-    await give_score(db, cast, entry, first, [9, 8], comments=["Zesty pitch.", "Solid data plan."], overall="Keep going!")
-    await give_score(db, cast, entry, second, [6, 7], comments=["apt market study.", ""], overall="Clear and honest.")
+    await give_score(
+        db, cast, entry, first, [9, 8], comments=["Zesty pitch.", "Solid data plan."], overall="Keep going!"
+    )
+    await give_score(
+        db, cast, entry, second, [6, 7], comments=["apt market study.", ""], overall="Clear and honest."
+    )
     conflicted = await _extra_judge(db, cast, "Conrad Conflicted")
-    await give_score(db, cast, entry, conflicted, [0, 0], comments=["Conflicted view."], overall="Should not show.")
-    db.add(Conflict(challenge_id=cast.challenge.id, user_id=conflicted.id, team_id=cast.teams[0].id, reason="Former colleague"))
+    await give_score(
+        db, cast, entry, conflicted, [0, 0], comments=["Conflicted view."], overall="Should not show."
+    )
+    db.add(
+        Conflict(
+            challenge_id=cast.challenge.id,
+            user_id=conflicted.id,
+            team_id=cast.teams[0].id,
+            reason="Former colleague",
+        )
+    )
     drafting = await _extra_judge(db, cast, "Dora Drafting")
-    await give_score(db, cast, entry, drafting, [1, 1], comments=["Draft thought."], overall="Draft.", finalized=False)
+    await give_score(
+        db, cast, entry, drafting, [1, 1], comments=["Draft thought."], overall="Draft.", finalized=False
+    )
     await db.flush()
     cast.extra_judges = [conflicted, drafting]
     return cast
@@ -46,7 +61,15 @@ async def _extra_judge(db, cast, name):
     from tests.factories import make_user
 
     user = await make_user(db, name=name)
-    db.add(Judge(round_id=cast.round.id, challenge_id=cast.challenge.id, email=user.email, user_id=user.id, accepted_at=cast.now))
+    db.add(
+        Judge(
+            round_id=cast.round.id,
+            challenge_id=cast.challenge.id,
+            email=user.email,
+            user_id=user.id,
+            accepted_at=cast.now,
+        )
+    )
     await db.flush()
     return user
 
@@ -59,7 +82,10 @@ async def test_members_read_means_scales_and_every_comment_without_judges(client
     text = text_of(page.text)
     # Totals: (9*1 + 8*2) / 30 = 83.3 and (6 + 14) / 30 = 66.7, mean 75.
     assert "Round 1 Overall: 75 out of 100 · scored by 2 judges" in text
-    assert "Criterion 1 7.5 on a scale from 0 to 10" in text and "Criterion 2 7.5 on a scale from 0 to 10" in text
+    assert (
+        "Criterion 1 7.5 on a scale from 0 to 10" in text
+        and "Criterion 2 7.5 on a scale from 0 to 10" in text
+    )
     criterion_1 = text[text.index("Criterion 1 7.5") : text.index("Criterion 2")]
     assert criterion_1.endswith("apt market study. Zesty pitch. ")  # by text, not by judge
     assert "Overall comments Clear and honest. Keep going!" in text
@@ -82,7 +108,9 @@ async def test_before_the_results_the_page_says_when_feedback_comes(client, db, 
     page = await client.get(url(cast.teams[0]))
     assert page.status_code == 200
     text = text_of(page.text)
-    assert "The judges’ feedback will be available here when the results of the challenge are published." in text
+    assert (
+        "The judges’ feedback will be available here when the results of the challenge are published." in text
+    )
     assert "Zesty pitch." not in text and "Overall:" not in text
 
 
@@ -95,7 +123,15 @@ async def test_a_team_nobody_scored_is_told_so(client, db, cast):
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("captain", 200), ("member", 200), ("founder", 403), ("judge", 404), ("other_team", 404), ("outsider", 404), ("admin", 404)],
+    [
+        ("captain", 200),
+        ("member", 200),
+        ("founder", 403),
+        ("judge", 404),
+        ("other_team", 404),
+        ("outsider", 404),
+        ("admin", 404),
+    ],
 )
 async def test_only_the_teams_members_read_its_feedback(client, db, cast, who, status):
     await publish(db, cast)

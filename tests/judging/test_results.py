@@ -13,7 +13,15 @@ from app.judging.models import JudgingRound, PrizeAward, Vote
 from app.teams.models import TeamMember
 from tests.conftest import text_of
 from tests.factories import make_challenge, make_organization
-from tests.judging.results_support import as_user, audit_entries, close_judging, count, give_score, judged, notifications
+from tests.judging.results_support import (
+    as_user,
+    audit_entries,
+    close_judging,
+    count,
+    give_score,
+    judged,
+    notifications,
+)
 from tests.querycount import counting_statements
 
 
@@ -68,20 +76,30 @@ async def test_founders_award_a_prize_to_one_or_more_teams_and_take_it_back(clie
     await as_user(client, db, cast.founder)
     grand = cast.prizes[0]
     for team in cast.teams[:2]:
-        response = await client.submit(manage(cast) + "/awards", {"prize": str(grand.id), "team": str(team.id)})
+        response = await client.submit(
+            manage(cast) + "/awards", {"prize": str(grand.id), "team": str(team.id)}
+        )
         assert response.status_code == 303
-    again = await client.submit(manage(cast) + "/awards", {"prize": str(grand.id), "team": str(cast.teams[0].id)})
+    again = await client.submit(
+        manage(cast) + "/awards", {"prize": str(grand.id), "team": str(cast.teams[0].id)}
+    )
     assert again.status_code == 303
     assert await count(db, PrizeAward, PrizeAward.prize_id == grand.id) == 2
     page = await client.get(manage(cast))
     text = text_of(page.text)
     assert f"Grand prize — 1000 € {cast.teams[0].name} · Cardio Start" in text
     assert f"{cast.teams[0].name} (rank 1)" in text  # the choice of teams shows the final ranks
-    removed = await client.submit(manage(cast) + "/awards/remove", {"prize": str(grand.id), "team": str(cast.teams[1].id)})
+    removed = await client.submit(
+        manage(cast) + "/awards/remove", {"prize": str(grand.id), "team": str(cast.teams[1].id)}
+    )
     assert removed.status_code == 303
     assert await count(db, PrizeAward, PrizeAward.prize_id == grand.id) == 1
-    assert [e.details["team"] for e in await audit_entries(db, "results:award")] == [str(t.id) for t in cast.teams[:2]]
-    assert [e.details["team"] for e in await audit_entries(db, "results:award_removed")] == [str(cast.teams[1].id)]
+    assert [e.details["team"] for e in await audit_entries(db, "results:award")] == [
+        str(t.id) for t in cast.teams[:2]
+    ]
+    assert [e.details["team"] for e in await audit_entries(db, "results:award_removed")] == [
+        str(cast.teams[1].id)
+    ]
 
 
 async def test_a_prize_or_team_of_another_challenge_is_refused(client, db, cast):
@@ -136,7 +154,9 @@ async def test_publishing_tells_every_team_member_once_and_is_idempotent(client,
     assert response.status_code == 303 and response.headers["location"] == public(cast)
     await db.refresh(cast.challenge)
     assert cast.challenge.results_published_at is not None
-    members = set(await db.scalars(select(TeamMember.user_id).where(TeamMember.challenge_id == cast.challenge.id)))
+    members = set(
+        await db.scalars(select(TeamMember.user_id).where(TeamMember.challenge_id == cast.challenge.id))
+    )
     told = await notifications(db, "results_published")
     assert {n.user_id for n in told} == members and len(told) == len(members) == 6
     assert told[0].link.endswith("/feedback")
@@ -149,7 +169,9 @@ async def test_publishing_tells_every_team_member_once_and_is_idempotent(client,
     assert cast.challenge.results_published_at == first
     assert len(await notifications(db, "results_published")) == 6
     assert len(await audit_entries(db, "results:publish")) == 1
-    late = await client.submit(manage(cast) + "/awards", {"prize": str(cast.prizes[1].id), "team": str(cast.teams[1].id)})
+    late = await client.submit(
+        manage(cast) + "/awards", {"prize": str(cast.prizes[1].id), "team": str(cast.teams[1].id)}
+    )
     assert late.status_code == 409
     assert "prizes can no longer change" in text_of(late.text)
 
@@ -166,7 +188,9 @@ async def test_the_results_are_not_found_before_publication(client, db, cast):
 
 async def test_visitors_see_the_winners_only_by_default(client, db, cast):
     await award(db, cast, cast.prizes[0], cast.teams[0])
-    await give_score(db, cast, cast.entries[0], cast.founder, [1, 1], comments=["Secret remark"], overall="Hidden")
+    await give_score(
+        db, cast, cast.entries[0], cast.founder, [1, 1], comments=["Secret remark"], overall="Hidden"
+    )
     await publish(db, cast)
     await as_user(client, db, None)
     page = await client.get(public(cast))
@@ -204,7 +228,10 @@ async def test_the_peoples_choice_is_shown_apart(client, db, cast):
     db.add(Vote(round_id=cast.round.id, user_id=cast.captains[1].id, submission_id=cast.entries[0].id))
     await publish(db, cast)
     text = text_of((await client.get(public(cast))).text)
-    assert f"People’s choice Chosen by a public vote, apart from the jury’s decisions. Round 1 — {cast.teams[1].name} (3 votes out of 4)" in text
+    assert (
+        f"People’s choice Chosen by a public vote, apart from the jury’s decisions. Round 1 — {cast.teams[1].name} (3 votes out of 4)"
+        in text
+    )
     body = (await client.get(api(cast))).json()
     assert body["peoples_choice"][0]["winners"][0]["team"] == cast.teams[1].name
 
@@ -253,7 +280,12 @@ async def test_the_results_page_costs_the_same_queries_for_3_or_30_teams(client,
 @pytest.mark.parametrize("who", ["judge", "captain", "outsider", "admin"])
 async def test_only_founders_award_and_publish(client, db, cast, who):
     await close_judging(db, cast)
-    person = {"judge": cast.judges[0], "captain": cast.captains[0], "outsider": cast.outsider, "admin": cast.admin}[who]
+    person = {
+        "judge": cast.judges[0],
+        "captain": cast.captains[0],
+        "outsider": cast.outsider,
+        "admin": cast.admin,
+    }[who]
     await as_user(client, db, person)
     assert (await client.get(manage(cast))).status_code == 403
     for path, data in (
@@ -289,3 +321,21 @@ async def test_results_of_an_unknown_challenge_are_not_found(client, db, cast):
     await as_user(client, db, cast.outsider)
     assert (await client.get(f"/challenges/{draft.slug}/results/manage")).status_code == 404
     assert (await client.get(f"/challenges/{draft.slug}/results")).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["visitor", "founder", "judge", "captain", "outsider", "admin"])
+async def test_published_results_are_for_whoever_sees_the_challenge(client, db, cast, who):
+    await award(db, cast, cast.prizes[0], cast.teams[0])
+    await publish(db, cast)
+    person = {
+        "visitor": None,
+        "founder": cast.founder,
+        "judge": cast.judges[0],
+        "captain": cast.captains[0],
+        "outsider": cast.outsider,
+        "admin": cast.admin,
+    }[who]
+    await as_user(client, db, person)
+    page = await client.get(public(cast))
+    assert page.status_code == 200 and cast.teams[0].name in text_of(page.text)
+    assert (await client.get(api(cast))).json()["prizes"][0]["winners"][0]["team"] == cast.teams[0].name

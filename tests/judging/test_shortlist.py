@@ -80,7 +80,12 @@ async def test_advancing_the_top_needs_no_reason_and_tells_the_advanced_teams(cl
     assert set(rows) == {cast.teams[0].id, cast.teams[1].id}
     assert all(row.decided_by_id == cast.founder.id and row.reason == "" for row in rows.values())
     told = await notifications(db, "team_advanced")
-    assert {n.user_id for n in told} == {cast.captains[0].id, cast.members[0].id, cast.captains[1].id, cast.members[1].id}
+    assert {n.user_id for n in told} == {
+        cast.captains[0].id,
+        cast.members[0].id,
+        cast.captains[1].id,
+        cast.members[1].id,
+    }
     assert told[0].params["round"] == "Round 2" and told[0].link.endswith(f"/rounds/{cast.rounds[1].id}")
     assert await notifications(db, "team_not_advanced") == []
     [entry] = await audit_entries(db, "shortlist:advance")
@@ -104,7 +109,9 @@ async def test_a_selection_that_is_not_the_top_needs_a_reason_kept_with_each_adv
     rows = await advanced(db, cast)
     assert {row.reason for row in rows.values()} == {"Team 3 brings a rare skill."}
     [entry] = await audit_entries(db, "shortlist:advance")
-    assert entry.details["follows_ranking"] is False and entry.details["reason"] == "Team 3 brings a rare skill."
+    assert (
+        entry.details["follows_ranking"] is False and entry.details["reason"] == "Team 3 brings a rare skill."
+    )
 
 
 async def test_splitting_a_tie_needs_a_reason(client, db):
@@ -124,7 +131,10 @@ async def test_advancing_again_replaces_the_set_and_tells_removed_teams(client, 
     assert set(await advanced(db, cast)) == {cast.teams[0].id}
     told = await notifications(db, "team_not_advanced")
     assert {n.user_id for n in told} == {cast.captains[1].id, cast.members[1].id}
-    assert [e.details["removed"] for e in await audit_entries(db, "shortlist:advance")] == [[], [str(cast.teams[1].id)]]
+    assert [e.details["removed"] for e in await audit_entries(db, "shortlist:advance")] == [
+        [],
+        [str(cast.teams[1].id)],
+    ]
 
 
 async def test_the_other_teams_are_told_only_when_asked_and_only_once(client, db, cast):
@@ -132,7 +142,12 @@ async def test_the_other_teams_are_told_only_when_asked_and_only_once(client, db
     first = [str(cast.teams[0].id)]
     await client.submit(url(cast), {"team": first, "notify_others": "1"})
     told = await notifications(db, "team_not_advanced")
-    assert {n.user_id for n in told} == {cast.captains[1].id, cast.members[1].id, cast.captains[2].id, cast.members[2].id}
+    assert {n.user_id for n in told} == {
+        cast.captains[1].id,
+        cast.members[1].id,
+        cast.captains[2].id,
+        cast.members[2].id,
+    }
     again = await client.submit(url(cast), {"team": first, "notify_others": "1"})
     assert again.status_code == 303
     assert len(await notifications(db, "team_not_advanced")) == 4
@@ -146,7 +161,9 @@ async def test_a_team_that_started_the_next_round_stays_advanced(client, db, cas
     await db.flush()
     refused = await client.submit(url(cast), {"team": [str(cast.teams[0].id)]})
     assert refused.status_code == 409
-    assert f"{cast.teams[1].name} already started a submission to Round 2, so they stay advanced." in text_of(refused.text)
+    assert f"{cast.teams[1].name} already started a submission to Round 2, so it stays advanced." in text_of(
+        refused.text
+    )
     assert set(await advanced(db, cast)) == {cast.teams[0].id, cast.teams[1].id}
     page = await client.get(url(cast))
     assert "Started Round 2" in text_of(page.text)
@@ -225,7 +242,9 @@ async def test_only_advanced_teams_can_submit_to_the_next_round_page_and_api(cli
         await client.get(api_base + "/submission"),
         await client.put(api_base + "/submission", json={"base_version": 0, "answers": {}}, headers=token),
         await client.post(api_base + "/submit", headers=token),
-        await client.post(api_base + "/files/deck", files={"file": ("a.pdf", b"%PDF-1.7", "application/pdf")}, headers=token),
+        await client.post(
+            api_base + "/files/deck", files={"file": ("a.pdf", b"%PDF-1.7", "application/pdf")}, headers=token
+        ),
     ):
         assert response.status_code == 403, response.text
         assert response.json()["detail"] == "Your team was not advanced to Round 2."
@@ -243,12 +262,18 @@ async def test_the_api_shows_the_shortlist_and_advances(client, db, cast):
     assert shown.status_code == 200
     body = shown.json()
     assert body["method"] == "mean" and body["next_round"]["name"] == "Round 2"
-    assert [(e["rank"], e["score"], e["advanced"]) for e in body["entries"]] == [(1, 85.0, False), (2, 65.0, False), (3, 35.0, False)]
+    assert [(e["rank"], e["score"], e["advanced"]) for e in body["entries"]] == [
+        (1, 85.0, False),
+        (2, 65.0, False),
+        (3, 35.0, False),
+    ]
     token = {"X-CSRF-Token": await client.csrf()}
     refused = await client.post(api(cast), json={"team_ids": [str(cast.teams[2].id)]}, headers=token)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["key"] == "reason"
-    done = await client.post(api(cast), json={"team_ids": [str(cast.teams[0].id)], "notify_others": True}, headers=token)
+    done = await client.post(
+        api(cast), json={"team_ids": [str(cast.teams[0].id)], "notify_others": True}, headers=token
+    )
     assert done.status_code == 200, done.text
     result = done.json()
     assert result["added"] == [str(cast.teams[0].id)] and len(result["told_not_advanced"]) == 2
@@ -260,7 +285,12 @@ async def test_the_api_shows_the_shortlist_and_advances(client, db, cast):
 
 @pytest.mark.parametrize("who", ["judge", "captain", "outsider", "admin"])
 async def test_only_founders_manage_the_shortlist(client, db, cast, who):
-    person = {"judge": cast.judges[0], "captain": cast.captains[0], "outsider": cast.outsider, "admin": cast.admin}[who]
+    person = {
+        "judge": cast.judges[0],
+        "captain": cast.captains[0],
+        "outsider": cast.outsider,
+        "admin": cast.admin,
+    }[who]
     await as_user(client, db, person)
     token = {"X-CSRF-Token": await client.csrf()}
     assert (await client.get(url(cast))).status_code == 403
@@ -279,7 +309,9 @@ async def test_the_shortlist_of_an_unseen_challenge_or_under_another_slug_is_not
     other = await make_challenge(db)
     await make_founder(db, other)
     await as_user(client, db, cast.founder)
-    assert (await client.get(f"/challenges/{other.slug}/rounds/{cast.round.id}/judging/shortlist")).status_code == 404
+    assert (
+        await client.get(f"/challenges/{other.slug}/rounds/{cast.round.id}/judging/shortlist")
+    ).status_code == 404
 
 
 async def test_visitors_are_sent_to_sign_in(client, db, cast):

@@ -10,18 +10,17 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from app.challenges.models import RoundField
-from app.judging.models import JudgingRound, Screening, Vote
-from app.teams.models import SubmissionVersion
 from app.accounts.sessions import actor_from_user
+from app.challenges.models import RoundField
 from app.db import utcnow
 from app.judging import votes
+from app.judging.models import JudgingRound, Screening, Vote
 from app.platform.errors import Conflict
+from app.teams.models import SubmissionVersion
 from tests import scratch
 from tests.conftest import make_client, text_of
 from tests.factories import make_judged_round, make_user, sign_in
 from tests.judging.results_support import as_user, count, judged
-
 
 # Long enough for the other transaction to reach the primary key and wait on it.
 HOLD = 0.3
@@ -81,10 +80,15 @@ async def test_signed_in_people_see_the_opted_in_entries_and_vote_once(client, d
     assert response.status_code == 303
     assert await count(db, Vote, Vote.round_id == cast.round.id, Vote.user_id == cast.outsider.id) == 1
     page = await client.get(url(cast))
-    assert f"You voted for {cast.teams[1].name}." in text_of(page.text) and 'name="submission_id"' not in page.text
+    assert (
+        f"You voted for {cast.teams[1].name}." in text_of(page.text)
+        and 'name="submission_id"' not in page.text
+    )
     again = await vote(client, cast, cast.entries[0])
     assert again.status_code == 409
-    assert f"You already voted for {cast.teams[1].name} in this vote: a vote cannot be changed." in text_of(again.text)
+    assert f"You already voted for {cast.teams[1].name} in this vote: a vote cannot be changed." in text_of(
+        again.text
+    )
     vote_row = await db.scalar(select(Vote).where(Vote.user_id == cast.outsider.id))
     assert vote_row.submission_id == cast.entries[1].id
 
@@ -121,7 +125,9 @@ async def test_the_vote_runs_while_the_round_is_judged(client, db, cast):
     cast.round.deadline = cast.now + dt.timedelta(hours=2)
     await db.flush()
     early = await vote(client, cast, cast.entries[0])
-    assert early.status_code == 409 and "The vote opens when Round 1 closes to submissions" in text_of(early.text)
+    assert early.status_code == 409 and "The vote opens when Round 1 closes to submissions" in text_of(
+        early.text
+    )
     assert await count(db, Vote) == 0
 
 
@@ -144,14 +150,24 @@ async def test_founders_see_the_tally_at_any_time_everyone_once_results_are_out(
 async def test_a_round_without_a_public_vote_or_an_unseen_challenge_has_no_vote_page(client, db, cast):
     other = await make_judged_round(db)
     await as_user(client, db, cast.outsider)
-    assert (await client.get(f"/challenges/{other.challenge.slug}/rounds/{other.round.id}/vote")).status_code == 404
+    assert (
+        await client.get(f"/challenges/{other.challenge.slug}/rounds/{other.round.id}/vote")
+    ).status_code == 404
     assert (await client.get(f"/api/v1/rounds/{other.round.id}/votes")).status_code == 404
-    assert (await client.get(f"/challenges/{other.challenge.slug}/rounds/{cast.round.id}/vote")).status_code == 404
+    assert (
+        await client.get(f"/challenges/{other.challenge.slug}/rounds/{cast.round.id}/vote")
+    ).status_code == 404
     cast.challenge.visibility = "invitation"
     await db.flush()
     assert (await client.get(url(cast))).status_code == 404
     assert (await vote(client, cast, cast.entries[0])).status_code == 404
-    assert (await client.post(api(cast), json={"submission_id": str(cast.entries[0].id)}, headers={"X-CSRF-Token": await client.csrf()})).status_code == 404
+    assert (
+        await client.post(
+            api(cast),
+            json={"submission_id": str(cast.entries[0].id)},
+            headers={"X-CSRF-Token": await client.csrf()},
+        )
+    ).status_code == 404
 
 
 async def test_visitors_are_sent_to_sign_in(client, db, cast):
@@ -175,7 +191,10 @@ async def test_voting_through_the_api(client, db, cast):
     assert done.json()["my_vote"]["team"] == cast.teams[0].name
     again = await client.post(api(cast), json={"submission_id": str(cast.entries[1].id)}, headers=token)
     assert again.status_code == 409
-    assert again.json()["detail"] == f"You already voted for {cast.teams[0].name} in this vote: a vote cannot be changed."
+    assert (
+        again.json()["detail"]
+        == f"You already voted for {cast.teams[0].name} in this vote: a vote cannot be changed."
+    )
     bad = await client.post(api(cast), json={"submission_id": str(cast.entries[2].id)}, headers=token)
     assert bad.status_code == 422 and bad.json()["errors"][0]["key"] == "submission_id"
 
@@ -252,8 +271,27 @@ async def test_a_vote_waiting_on_another_of_the_same_person_is_refused_once_that
         return await cast_one(cast.entries[1], hold=False)
 
     outcomes = await asyncio.gather(cast_one(cast.entries[0], hold=True), second())
-    assert outcomes == ["voted", f"You already voted for {cast.teams[0].name} in this vote: a vote cannot be changed."]
+    assert outcomes == [
+        "voted",
+        f"You already voted for {cast.teams[0].name} in this vote: a vote cannot be changed.",
+    ]
     async with sessions() as session:
-        assert [v.submission_id for v in await session.scalars(select(Vote).where(Vote.user_id == cast.voter.id))] == [
-            cast.entries[0].id
-        ]
+        assert [
+            v.submission_id for v in await session.scalars(select(Vote).where(Vote.user_id == cast.voter.id))
+        ] == [cast.entries[0].id]
+
+
+@pytest.mark.parametrize("who", ["founder", "judge", "captain", "outsider", "admin"])
+async def test_whoever_sees_the_challenge_sees_the_vote_and_votes_for_another_team(client, db, cast, who):
+    person = {
+        "founder": cast.founder,
+        "judge": cast.judges[0],
+        "captain": cast.captains[0],
+        "outsider": cast.outsider,
+        "admin": cast.admin,
+    }[who]
+    await as_user(client, db, person)
+    assert (await client.get(url(cast))).status_code == 200
+    assert (await client.get(api(cast))).status_code == 200
+    assert (await vote(client, cast, cast.entries[1])).status_code == 303
+    assert await count(db, Vote, Vote.user_id == person.id) == 1
