@@ -383,6 +383,9 @@ PUBLIC_ROUTES = {
     "GET /api/v1/challenges/{slug:str}/gallery",
     "GET /files/{file_id:uuid}",
     "GET /api/v1/files/{file_id:uuid}",
+    # Results: public once published, for whoever may see the challenge; 404 before (app.judging.results).
+    "GET /challenges/{slug:str}/results",
+    "GET /api/v1/challenges/{slug:str}/results",
 }
 SAMPLE_PARAMETERS = {"uuid": str(uuid.uuid4()), "str": "sample", "int": "1", "path": "sample"}
 

@@ -35,6 +35,7 @@ from app.challenges.pages import (
     texts,
 )
 from app.challenges.program_controllers import ROUTES as PROGRAM_ROUTES
+from app.judging.votes import vote_round_ids
 from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
@@ -119,6 +120,7 @@ async def _challenge_page(
         "may_review": authz.can(actor, "challenge:view_registrations", page.relations),
         "registered": "registrant" in page.relations,
         "announce": failed or Failed("announce", {}),
+        "vote_rounds": await vote_round_ids(db, page.challenge.id),
         **helpers(),
     }
     return render(

@@ -104,6 +104,19 @@ KINDS: dict[str, Kind] = {
         title=lazy("%(team)s submitted %(round)s of %(challenge)s"),
         body=lazy("Version %(version)s is received. Your e-mail receipt lists each file’s checksum."),
     ),
+    # shortlist and results (issue #5, app.judging.shortlist and app.judging.results)
+    "team_advanced": Kind(
+        title=lazy("%(team)s is advanced to %(round)s of %(challenge)s"),
+        body=lazy("Congratulations! Your team can now prepare its submission to %(round)s."),
+    ),
+    "team_not_advanced": Kind(
+        title=lazy("%(team)s is not advanced to %(round)s of %(challenge)s"),
+        body=lazy("Thank you for taking part. The judges’ feedback on your entry will be available once the results are published."),
+    ),
+    "results_published": Kind(
+        title=lazy("The results of %(challenge)s are published"),
+        body=lazy("See the winners, and the judges’ feedback on your team’s work."),
+    ),
 }
 
 

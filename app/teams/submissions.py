@@ -11,7 +11,8 @@ Invariants kept here:
   noon deadline is accepted, one that arrived at 12:00:00 is refused, whatever the page showed. Uploads
   follow the same rule, with one bound on slow bodies (app.teams.uploads).
 - Only members of a team of the round's challenge change its submission, and only in a round the
-  team may enter (`may_enter_round`). Founders read.
+  team may enter (`may_enter_round`: the first round, or a later one the founders advanced it to).
+  Founders read.
 - Status: a draft until submitted; editing after submitting keeps it submitted (a new version);
   withdrawing is possible until the deadline; saving a withdrawn submission makes it a draft again.
 """
@@ -31,6 +32,7 @@ from app import authz
 from app.accounts.models import User
 from app.challenges import lifecycle
 from app.challenges.models import Challenge, Round, RoundField
+from app.judging.models import Advancement
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import format_datetime, ngettext
 from app.platform.i18n import gettext as _
@@ -105,12 +107,24 @@ class Change:
     file: StoredFile | None = None
 
 
-def may_enter_round(team: Team, round_: Round) -> bool:
-    """Whether the team takes part in the round: every team in the first one; in later ones only the
-    teams the founders advanced, which issue #5 adds (until then, no team enters a later round)."""
-    return round_.position == 1
+async def may_enter_round(session: AsyncSession, team: Team, round_: Round) -> bool:
+    """Whether the team takes part in the round: every team in the first one; in a later one only the teams
+    the founders advanced to it (an `advancements` row, app.judging.shortlist)."""
+    if round_.position == 1:
+        return True
+    return bool(
+        await session.scalar(
+            select(
+                select(Advancement.team_id)
+                .where(Advancement.round_id == round_.id, Advancement.team_id == team.id)
+                .exists()
+            )
+        )
+    )
 
 
+def not_advanced(round_: Round) -> SubmissionRefused:
+    return SubmissionRefused(detail=_("Your team was not advanced to %(round)s.", round=round_.name))
 
 
 def closed_message(round_: Round, now: dt.datetime, timezone: str) -> str | None:
@@ -197,8 +211,8 @@ async def load_scope(
     )
     if round_ is None:
         raise NotFoundException()
-    if not may_enter_round(team, round_):
-        raise SubmissionRefused(detail=_("Your team has not been advanced to this round."))
+    if not await may_enter_round(session, team, round_):
+        raise not_advanced(round_)
     authz.require(actor, action, relations)
     fields = list(
         await session.scalars(
@@ -476,14 +490,14 @@ class RoundEntry:
 async def team_submissions(
     session: AsyncSession, actor: Actor | None, team_id: uuid.UUID
 ) -> tuple[Team, list[RoundEntry]]:
-    """Every round of the team's challenge, in order, with the team's submission to it (two queries)."""
+    """Every round of the team's challenge, in order, with the team's submission to it and whether the team
+    takes part in it (two queries: the first round, or advanced to it, as `may_enter_round` says)."""
     team, challenge, _relations = await _team_for(session, actor, team_id)
+    advanced = select(Advancement.team_id).where(Advancement.round_id == Round.id, Advancement.team_id == team.id)
     rows = await session.execute(
-        select(Round, Submission)
+        select(Round, Submission, (Round.position == 1) | advanced.exists())
         .outerjoin(Submission, (Submission.round_id == Round.id) & (Submission.team_id == team.id))
         .where(Round.challenge_id == challenge.id)
         .order_by(Round.position)
     )
-    return team, [
-        RoundEntry(round_, may_enter_round(team, round_), submission) for round_, submission in rows
-    ]
+    return team, [RoundEntry(round_, bool(may_enter), submission) for round_, submission, may_enter in rows]

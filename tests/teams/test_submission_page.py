@@ -89,7 +89,7 @@ async def test_a_later_round_is_refused_until_the_team_is_advanced(client, db):
     await as_user(client, db, cast.member)
     page = await client.get(f"/teams/{cast.team.id}/rounds/{cast.second_round.id}")
     assert page.status_code == 403
-    assert "Your team has not been advanced to this round." in text_of(page.text)
+    assert "Your team was not advanced to Round 2." in text_of(page.text)
     saved = await client.submit(
         f"/teams/{cast.team.id}/rounds/{cast.second_round.id}/save", form(0, pitch="x")
     )
