@@ -104,6 +104,11 @@ KINDS: dict[str, Kind] = {
         title=lazy("%(team)s submitted %(round)s of %(challenge)s"),
         body=lazy("Version %(version)s is received. Your e-mail receipt lists each file’s checksum."),
     ),
+    # judging (issue #5); `closing` comes written in each language (app.judging.completion).
+    "judging_reminder": Kind(
+        title=lazy("Reminder: your reviews for %(round)s of %(challenge)s are waiting"),
+        body=lazy("Some entries assigned to you have no finalized review yet. %(closing)s"),
+    ),
 }
 
 
