@@ -152,10 +152,18 @@ def format_z(value: Decimal | float | None) -> str:
     return "+0.00" if text in ("-0.00", "+0.00") else text
 
 
+def format_alpha(value: float | None) -> str:
+    """Alpha with three decimals, as Krippendorff reports it."""
+    from babel.numbers import format_decimal
+
+    return "—" if value is None else format_decimal(round(value, 3), "0.000", locale=get_locale())
+
+
 def template_helpers() -> dict[str, object]:
     return {
         "format_total": format_total,
         "format_z": format_z,
+        "format_alpha": format_alpha,
         "needs_discussion": needs_discussion,
         "method_label": method_label,
         "method_explanations": method_explanations,
