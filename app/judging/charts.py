@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Float, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from app.accounts.models import User
 from app.judging.ranking import judge_totals
@@ -77,7 +78,7 @@ async def judge_distributions(session: AsyncSession, round_id: uuid.UUID) -> lis
     """Per judge with counted reviews: count, mean, SD (population), min, quartiles, max; one query."""
     totals = judge_totals(round_id)
     total = cast(totals.c.total, Float)
-    quartiles = func.percentile_cont([0.25, 0.5, 0.75]).within_group(total)
+    quartiles = func.percentile_cont(cast(array([0.25, 0.5, 0.75]), ARRAY(Float))).within_group(total)
     rows = await session.execute(
         select(
             totals.c.judge_id,
