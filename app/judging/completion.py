@@ -149,13 +149,14 @@ async def remind_late_judges(
         _late(round_id),
     ]
     due = or_(Judge.reminded_at.is_(None), Judge.reminded_at <= now - REMIND_AGAIN_AFTER)
-    user_ids = list(
-        await session.scalars(update(Judge).where(*late, due).values(reminded_at=now).returning(Judge.user_id))
-    )
+    # Counted first: the update below makes the judges it reminds "recently reminded" too.
     waiting = await session.execute(
         select(func.count(), func.min(Judge.reminded_at)).select_from(Judge).where(*late, ~due)
     )
     skipped, earliest = waiting.one()
+    user_ids = list(
+        await session.scalars(update(Judge).where(*late, due).values(reminded_at=now).returning(Judge.user_id))
+    )
     if not user_ids:
         raise Conflict(_refusal(context, skipped, earliest))
     params = _reminder_params(context)
