@@ -167,6 +167,15 @@ async def test_discussion_flag_for_high_disagreement(client, db):
 
 
 async def test_entry_shows_only_aggregates_before_judging_closes(client, db, judged):
+    from app.judging.models import Review, Score
+
+    finalized = await db.scalar(
+        select(Review).where(Review.submission_id == judged.entries[2].id, Review.user_id == judged.judges[0].id)
+    )
+    finalized.comment = "Secret overall remark"
+    for score in await db.scalars(select(Score).where(Score.review_id == finalized.id)):
+        score.comment = "Secret criterion remark"
+    await db.flush()
     await sign_in(client, db, judged.founder)
     response = await client.get(f"{base(judged)}/entries/{judged.entries[2].id}")
     assert response.status_code == 200
@@ -174,8 +183,8 @@ async def test_entry_shows_only_aggregates_before_judging_closes(client, db, jud
     assert "shown by name once judging has closed" in text
     for name in (judged.judges[0].name, judged.judges[1].name):
         assert name not in text
-    assert "Secret draft remark" not in text
-    assert "1 review is still a draft" in text
+    assert "Secret" not in response.text
+    assert "1 review is still a draft" in text and "Mean 20.0" in text
 
 
 async def test_entry_shows_each_judge_by_name_after_close(client, db):
