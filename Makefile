@@ -6,7 +6,7 @@ PORT ?= 8000
 DATA_DIR ?= var
 export DATA_DIR PORT
 
-.PHONY: run test setup venv assets chromium migrate demo serve worker lint bench clean
+.PHONY: run test setup venv assets chromium migrate demo serve worker lint bench bench-ranking clean
 
 run: setup
 	$(PY) -m app.cli run --host 127.0.0.1 --port $(PORT)
@@ -44,6 +44,10 @@ worker: setup
 
 demo: setup
 	$(PY) -m app.cli demo
+
+# Times a 2,000-entry round's ranking and alpha in a scratch database next to DATABASE_URL's (dropped after).
+bench-ranking: setup
+	$(PY) bench/ranking.py
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor

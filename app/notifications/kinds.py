@@ -117,6 +117,11 @@ KINDS: dict[str, Kind] = {
         title=lazy("The results of %(challenge)s are published"),
         body=lazy("See the winners, and the judges’ feedback on your team’s work."),
     ),
+    # judging (issue #5); `closing` comes written in each language (app.judging.completion).
+    "judging_reminder": Kind(
+        title=lazy("Reminder: your reviews for %(round)s of %(challenge)s are waiting"),
+        body=lazy("Some entries assigned to you have no finalized review yet. %(closing)s"),
+    ),
 }
 
 

@@ -1,0 +1,175 @@
+"""What founders see of a round's judging results: the ranking with its method, agreement, judges'
+distributions and progress, in a constant number of queries whatever the size of the round.
+
+Entries are flagged for discussion when their judges disagree a lot: a spread (highest minus lowest
+total) of DISCUSS_SPREAD points or more, or a standard deviation of DISCUSS_STDEV points or more, on
+the 0-100 scale. Both are shown on the page so founders know what the flag means.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from app.judging import agreement, charts, completion
+from app.judging.access import founder_round
+from app.judging.ranking import RankedEntry, Ranking, compute_ranking
+from app.judging.rounds import RoundContext, judging_closed, load_round
+from app.platform.i18n import get_locale
+from app.platform.i18n import gettext as _
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.accounts.sessions import Actor
+
+DISCUSS_SPREAD = Decimal(30)
+DISCUSS_STDEV = Decimal(15)
+CHOICES: tuple[str, ...] = ("auto", "mean", "median", "z")
+Choice = Literal["auto", "mean", "median", "z"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RankingPage:
+    context: RoundContext
+    ranking: Ranking
+    requested: str  # the method asked for: auto, mean, median or z
+    agreement: agreement.Agreement
+    chart: charts.BoxChart
+    progress: list[completion.JudgeProgress]
+    closed: bool
+    tied_ranks: frozenset[int]
+
+    @property
+    def late_judges(self) -> int:
+        return sum(1 for judge in self.progress if judge.late)
+
+
+def parse_method(value: str | None, default: str = "auto") -> Choice:
+    """A method from the address; unknown or empty values fall back to the round's default."""
+    chosen = value if value in CHOICES else default
+    return chosen if chosen in CHOICES else "auto"  # type: ignore[return-value]
+
+
+async def ranking_page(
+    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, method: str | None, now: dt.datetime
+) -> RankingPage:
+    """Everything on the ranking page. Queries: the round (load_round), the ranking, the totals for alpha,
+    the judges' distributions and their progress: the same few whatever the number of entries."""
+    context = await founder_round(session, actor, slug, round_id)
+    requested = parse_method(method, context.settings.ranking_method)
+    ranking = await compute_ranking(session, round_id, requested)
+    distributions = await charts.judge_distributions(session, round_id)
+    return RankingPage(
+        context=context,
+        ranking=ranking,
+        requested=requested,
+        agreement=await agreement.round_agreement(session, round_id),
+        chart=charts.box_chart(distributions),
+        progress=await completion.judge_progress(session, round_id),
+        closed=judging_closed(context.settings, context.challenge, now),
+        tied_ranks=tied_ranks(ranking),
+    )
+
+
+async def ranking_table(
+    session: AsyncSession, actor: Actor | None, round_id: uuid.UUID, method: str | None, slug: str | None = None
+) -> tuple[RoundContext, Ranking, str]:
+    """Only the ranking (for the htmx method switch and the API, which names no challenge)."""
+    if slug is None:
+        context = await load_round(session, actor, round_id, "ranking:view")
+    else:
+        context = await founder_round(session, actor, slug, round_id)
+    requested = parse_method(method, context.settings.ranking_method)
+    return context, await compute_ranking(session, round_id, requested), requested
+
+
+def tied_ranks(ranking: Ranking) -> frozenset[int]:
+    """Ranks held by more than one entry."""
+    seen: set[int] = set()
+    tied: set[int] = set()
+    for entry in ranking.entries:
+        if entry.rank is not None:
+            (tied if entry.rank in seen else seen).add(entry.rank)
+    return frozenset(tied)
+
+
+def needs_discussion(entry: RankedEntry) -> bool:
+    if entry.judges < 2 or entry.spread is None or entry.stdev is None:
+        return False
+    return entry.spread >= DISCUSS_SPREAD or entry.stdev >= DISCUSS_STDEV
+
+
+def method_label(method: str) -> str:
+    return {
+        "auto": _("Automatic"),
+        "mean": _("Mean"),
+        "median": _("Median"),
+        "z": _("Z-scores"),
+    }.get(method, method)
+
+
+def method_explanations() -> list[tuple[str, str]]:
+    """(method, plain-words explanation) for every method, in the order of the switch."""
+    return [
+        ("auto", _("Z-scores when judges scored different sets of entries, otherwise the mean.")),
+        ("mean", _("The average of the judges’ totals. Simple and fair when every judge scored every entry.")),
+        ("median", _("The middle total: one unusually generous or severe judge barely moves it.")),
+        (
+            "z",
+            _(
+                "Each judge’s totals are first compared with that judge’s own average and spread, then "
+                "averaged. It removes the effect of lenient or harsh judges, which matters when judges "
+                "scored different entries. Shown in standard deviations: 0 is a judge’s average entry."
+            ),
+        ),
+    ]
+
+
+def auto_reason(ranking: Ranking) -> str:
+    if ranking.subsets_differ:
+        return _("Judges scored different sets of entries, so the automatic choice is z-scores.")
+    return _("Every judge scored every ranked entry, so the automatic choice is the mean.")
+
+
+def format_total(value: Decimal | float | None) -> str:
+    """A 0-100 total with one decimal, in the reader's language ("56.7", "56,7")."""
+    from babel.numbers import format_decimal
+
+    return "—" if value is None else format_decimal(round(Decimal(str(value)), 1), "0.0", locale=get_locale())
+
+
+def format_z(value: Decimal | float | None) -> str:
+    """A z-score with two decimals and its sign ("+1.06", "−0.05")."""
+    from babel.numbers import format_decimal
+
+    if value is None:
+        return "—"
+    text = format_decimal(round(Decimal(str(value)), 2), "+0.00;-0.00", locale=get_locale())
+    return "+0.00" if text in ("-0.00", "+0.00") else text
+
+
+def format_alpha(value: float | None) -> str:
+    """Alpha with three decimals, as Krippendorff reports it."""
+    from babel.numbers import format_decimal
+
+    return "—" if value is None else format_decimal(round(value, 3), "0.000", locale=get_locale())
+
+
+def template_helpers() -> dict[str, object]:
+    return {
+        "format_total": format_total,
+        "format_z": format_z,
+        "format_alpha": format_alpha,
+        "needs_discussion": needs_discussion,
+        "method_label": method_label,
+        "method_explanations": method_explanations,
+        "auto_reason": auto_reason,
+        "discuss_spread": int(DISCUSS_SPREAD),
+        "discuss_stdev": int(DISCUSS_STDEV),
+        "methods": CHOICES,
+    }
+
