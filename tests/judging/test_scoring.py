@@ -77,6 +77,33 @@ async def test_review_page_shows_the_entry_beside_the_rubric(client, db, cast):
     assert "0 of 3 scored" in page and "Entry 1 of 3" in page
 
 
+async def test_the_entrys_files_link_to_downloads_the_judge_may_make(client, db, cast, settings):
+    from app.challenges.models import RoundField
+    from app.teams.models import SubmissionVersion
+    from tests.teams.files_support import PDF, FileStore
+
+    files = FileStore(db, settings)
+    try:
+        stored = await files.add(cast.judged.teams[0], name="deck.pdf")
+        db.add(RoundField(round_id=cast.round.id, key="deck", kind="file", position=1, label="Pitch deck"))
+        version = await db.scalar(select(SubmissionVersion).where(SubmissionVersion.submission_id == cast.entry.id))
+        version.files = {"deck": str(stored.id)}
+        await db.flush()
+        for person, page_status, file_status in ((cast.judge, 200, 200), (cast.conflicted, 404, 404), (cast.unassigned, 404, 404)):
+            await as_user(client, db, person)
+            page = await client.get(cast.page)
+            assert page.status_code == page_status
+            if page_status == 200:
+                assert f'<a href="/files/{stored.id}">deck.pdf</a>' in page.text and "Pitch deck" in page.text
+                assert (await client.get(cast.api)).json()["files"]["deck"]["url"] == f"/files/{stored.id}"
+            download = await client.get(f"/files/{stored.id}")
+            assert download.status_code == file_status
+            if file_status == 200:
+                assert download.content == PDF
+    finally:
+        await files.remove_all()
+
+
 async def test_long_scales_are_typed_with_their_described_levels_shown(client, db, cast):
     criterion = cast.criteria[0]
     criterion.scale_max, criterion.scale_step = 100, 5
