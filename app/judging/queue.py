@@ -20,9 +20,8 @@ from app.challenges.models import Challenge, Round
 from app.judging.conflicts import not_in_conflict
 from app.judging.models import Assignment, Judge, JudgingRound, Review, Score
 from app.judging.rounds import RoundContext, judging_closes_at, load_round
-from app.platform.i18n import format_datetime
+from app.platform.i18n import format_datetime, lazy
 from app.platform.i18n import gettext as _
-from app.platform.i18n import lazy
 from app.teams.models import Submission, Team
 
 if TYPE_CHECKING:

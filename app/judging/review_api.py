@@ -55,10 +55,15 @@ def _review_view(page: reviews.ReviewPage) -> ReviewView:
     scope, review = page.scope, page.review
     criteria = [
         CriterionView(
-            id=c.id, name=c.name, description=c.description, weight=float(c.weight),
-            scale_min=float(c.scale_min), scale_max=float(c.scale_max), scale_step=float(c.scale_step),
+            id=c.id,
+            name=c.name,
+            description=c.description,
+            weight=float(c.weight),
+            scale_min=float(c.scale_min),
+            scale_max=float(c.scale_max),
+            scale_step=float(c.scale_step),
             levels=[LevelView(value=float(level.value), descriptor=level.descriptor) for level in scales.levels(c)],
-        )  # fmt: skip
+        )
         for c in page.criteria
     ]
     return ReviewView(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -112,6 +113,35 @@ def _review_status(saved: scoring.Saved) -> str:
     return "finalized" if saved.review.finalized_at else "draft"
 
 
+async def _autosave(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    submission_id: uuid.UUID,
+    save: Callable[[], Awaitable[scoring.Saved]],
+    *,
+    key: str,
+    target: str,
+    posted: dict[str, Any],
+) -> Response[Any]:
+    """Run one autosave: for htmx, the status fragment (the refusal's reason with its 4xx); without
+    JavaScript, back to the page (with the message beside the field and what was typed, on 422)."""
+    try:
+        saved = await save()
+    except ClientException as exc:
+        if is_htmx(request):
+            return _status(request, target, "error", _refusal_text(exc, key), status_code=exc.status_code)
+        if isinstance(exc, InvalidInput):
+            return await _review_page(request, db, actor, now, submission_id, errors=exc.errors, posted=posted, status_code=422)
+        raise
+    message = _saved_at(saved.at, saved.scope.timezone)
+    if is_htmx(request):
+        return _status(request, target, "saved", message, review_status=_review_status(saved))
+    flash(request, "success", message)
+    return redirect(request, f"{entry_path(submission_id)}#{posted['anchor']}")
+
+
 @post(ENTRY + "/scores/{criterion_id:uuid}", name="judging:save_score", **PAGE)
 async def save_score(
     request: Request[Any, Any, Any],
@@ -124,22 +154,12 @@ async def save_score(
     """One criterion's value and comment: a status fragment for htmx, a redirect back to the page otherwise."""
     form = await form_fields(request)
     given = scoring.ScoreInput(form.get("value"), form.get("comment", ""))
-    key = scoring.score_key(criterion_id)
-    target = f"status-{criterion_id}"
-    try:
-        saved = await scoring.save_score(db, actor, submission_id, criterion_id, given, now)
-    except ClientException as exc:
-        if is_htmx(request):
-            return _status(request, target, "error", _refusal_text(exc, key), status_code=exc.status_code)
-        if isinstance(exc, InvalidInput):
-            posted = {"criterion": criterion_id, "value": given.value, "comment": given.comment}
-            return await _review_page(request, db, actor, now, submission_id, errors=exc.errors, posted=posted, status_code=422)
-        raise
-    message = _saved_at(saved.at, saved.scope.timezone)
-    if is_htmx(request):
-        return _status(request, target, "saved", message, review_status=_review_status(saved))
-    flash(request, "success", message)
-    return redirect(request, f"{entry_path(submission_id)}#criterion-{criterion_id}")
+    posted = {"criterion": criterion_id, "value": given.value, "comment": given.comment, "anchor": f"criterion-{criterion_id}"}
+    return await _autosave(
+        request, db, actor, now, submission_id,
+        lambda: scoring.save_score(db, actor, submission_id, criterion_id, given, now),
+        key=scoring.score_key(criterion_id), target=f"status-{criterion_id}", posted=posted,
+    )  # fmt: skip
 
 
 @post(ENTRY + "/comment", name="judging:save_comment", **PAGE)
@@ -147,22 +167,12 @@ async def save_comment(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID
 ) -> Response[Any]:
     """The overall comment: same answers as a criterion's autosave."""
-    form = await form_fields(request)
-    comment = form.get("comment", "")
-    try:
-        saved = await scoring.save_comment(db, actor, submission_id, comment, now)
-    except ClientException as exc:
-        if is_htmx(request):
-            return _status(request, "status-comment", "error", _refusal_text(exc, "comment"), status_code=exc.status_code)
-        if isinstance(exc, InvalidInput):
-            posted = {"overall_comment": comment}
-            return await _review_page(request, db, actor, now, submission_id, errors=exc.errors, posted=posted, status_code=422)
-        raise
-    message = _saved_at(saved.at, saved.scope.timezone)
-    if is_htmx(request):
-        return _status(request, "status-comment", "saved", message, review_status=_review_status(saved))
-    flash(request, "success", message)
-    return redirect(request, f"{entry_path(submission_id)}#overall-comment")
+    comment = (await form_fields(request)).get("comment", "")
+    return await _autosave(
+        request, db, actor, now, submission_id,
+        lambda: scoring.save_comment(db, actor, submission_id, comment, now),
+        key="comment", target="status-comment", posted={"overall_comment": comment, "anchor": "overall-comment"},
+    )  # fmt: skip
 
 
 @post(ENTRY + "/finalize", name="judging:finalize", **PAGE)

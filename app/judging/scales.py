@@ -110,15 +110,20 @@ def checked_value(criterion: Criterion, raw: Any) -> Decimal | None:
         raise BadValue(
             _(
                 "%(value)s is outside the scale: choose a value from %(min)s to %(max)s.",
-                value=number(value), min=number(low), max=number(high),
-            )  # fmt: skip
+                value=number(value),
+                min=number(low),
+                max=number(high),
+            )
         )
     if (value - low) % step != 0:
         raise BadValue(
             _(
                 "%(value)s is not a level of the scale: choose from %(min)s to %(max)s in steps of %(step)s.",
-                value=number(value), min=number(low), max=number(high), step=number(step),
-            )  # fmt: skip
+                value=number(value),
+                min=number(low),
+                max=number(high),
+                step=number(step),
+            )
         )
     return value
 

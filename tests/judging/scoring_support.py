@@ -21,6 +21,22 @@ from tests.factories import make_judged_round, make_user, sign_in
 PITCH = "We listen to hearts with a stethoscope that never forgets."
 
 
+# Who reaches an entry's review (page, fragments, API): its assigned judge only. Judges without the entry, or in
+# conflict with its team, and people who cannot see the entry get 404; founders and the team, who see the
+# entry, 403; visitors are sent to sign in (pages) or get 401 (API).
+ENTRY_ROLES = [
+    ("judge", 200),
+    ("unassigned", 404),
+    ("conflicted", 404),
+    ("founder", 403),
+    ("member", 403),
+    ("outsider", 404),
+    ("admin", 404),
+]
+PAGE_ROLES = [*ENTRY_ROLES, ("visitor", 303)]
+API_ROLES = [*ENTRY_ROLES, ("visitor", 401)]
+
+
 @dataclasses.dataclass
 class Cast:
     judged: Any  # the make_judged_round namespace
@@ -138,5 +154,5 @@ async def set_clock(db: Any, cast: Cast, *, deadline: dt.datetime | None = None,
     await db.flush()
 
 
-def value(number: float | int) -> Decimal:
+def value(number: float) -> Decimal:
     return Decimal(str(number))

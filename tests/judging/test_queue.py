@@ -56,7 +56,7 @@ async def test_my_judging_lists_each_round_with_progress_and_closing_time(client
     assert "0 of 0 scored" in page  # the second: on the panel, nothing assigned yet
     assert "Judging is open until" in page
     assert f'href="/judge/rounds/{cast.round.id}"' in response.text
-    assert f'<progress value="1" max="3"' in response.text
+    assert '<progress value="1" max="3"' in response.text
 
 
 async def test_my_judging_counts_only_entries_free_of_conflict(client, db, cast):
@@ -77,6 +77,17 @@ async def test_my_judging_leaves_out_removed_and_pending_seats(client, db, cast)
         response = await client.get("/judge")
         assert response.status_code == 200
         assert "You are not judging any round." in text_of(response.text)
+
+
+@pytest.mark.parametrize(
+    ("role", "rounds"),
+    [("judge", 1), ("unassigned", 1), ("conflicted", 1), ("founder", 0), ("member", 0), ("outsider", 0), ("admin", 0)],
+)
+async def test_my_judging_shows_each_person_only_their_own_rounds(client, db, cast, role, rounds):
+    await as_user(client, db, cast.role(role))
+    response = await client.get("/judge")
+    assert response.status_code == 200
+    assert response.text.count(f'href="/judge/rounds/{cast.round.id}"') == rounds
 
 
 async def test_my_judging_needs_signing_in(client):
@@ -110,7 +121,7 @@ async def test_judging_link_costs_no_query(client, db, connection, cast):
 
 
 async def test_queue_lists_assigned_entries_with_status_and_progress(client, db, cast):
-    first, second, third = cast.judged.entries
+    first, second, _third = cast.judged.entries
     await finalize_by_hand(db, cast.judge, first)
     db.add(Review(submission_id=second.id, user_id=cast.judge.id, round_id=cast.round.id))
     await db.flush()

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.judging.models import Criterion, Review, Score
 from app.platform.models import AuditEntry
 from tests.conftest import text_of
-from tests.judging.scoring_support import PITCH, as_user, make_cast, set_clock, value
+from tests.judging.scoring_support import PAGE_ROLES, PITCH, as_user, make_cast, set_clock, value
 from tests.querycount import counting_statements
 
 SECRET = "Otto thinks the business model is shaky"
@@ -71,7 +71,7 @@ async def test_review_page_shows_the_entry_beside_the_rubric(client, db, cast):
     assert "Criterion 1" in page and "weight 1 · from 0 to 10" in page and "weight 2 · from 0 to 10" in page
     assert "<strong>real</strong>" in html
     assert "Not at all" in page and "Completely" in page
-    assert len(re.findall(rf'name="value" value="[\d.]+"', html)) == 22  # 11 levels per criterion
+    assert len(re.findall(r'name="value" value="[\d.]+"', html)) == 22  # 11 levels per criterion
     assert 'hx-post="' + score_url(cast, criterion) + '"' in html
     assert "Overall comment" in page and "Finalize this review" in page
     assert "0 of 3 scored" in page and "Entry 1 of 3" in page
@@ -218,7 +218,7 @@ async def test_without_javascript_a_refused_value_shows_beside_its_criterion_and
     response = await client.submit(score_url(cast, criterion), {"value": "12", "comment": "My long thought"})
     assert response.status_code == 422
     html = response.text
-    status = re.search(rf'<p id="status-{criterion.id}"[^>]*>(.*?)</p>', html, re.S)
+    status = re.search(rf'<p id="status-{criterion.id}"[^>]*>(.*?)</p>', html, re.DOTALL)
     assert status and "12 is outside the scale" in text_of(status.group(1))
     assert "My long thought</textarea>" in html
 
@@ -372,19 +372,7 @@ async def test_judge_cannot_see_other_judges_scores_on_page_fragment_or_api(clie
 
 # --- who may reach each route ---------------------------------------------------------------------------------
 
-ROLES = [
-    ("judge", 200),
-    ("unassigned", 404),
-    ("conflicted", 404),
-    ("founder", 403),
-    ("member", 403),
-    ("outsider", 404),
-    ("admin", 404),
-    ("visitor", 303),
-]
-
-
-@pytest.mark.parametrize(("role", "expected"), ROLES)
+@pytest.mark.parametrize(("role", "expected"), PAGE_ROLES)
 async def test_review_page_permissions(client, db, cast, role, expected):
     await as_user(client, db, cast.role(role))
     response = await client.get(cast.page)
@@ -393,7 +381,7 @@ async def test_review_page_permissions(client, db, cast, role, expected):
         assert PITCH not in response.text
 
 
-@pytest.mark.parametrize(("role", "expected"), ROLES)
+@pytest.mark.parametrize(("role", "expected"), PAGE_ROLES)
 async def test_scoring_permissions_for_fragment_and_form(client, db, cast, role, expected):
     await as_user(client, db, cast.role(role))
     criterion = cast.criteria[0]
@@ -444,3 +432,18 @@ async def test_review_page_costs_the_same_queries_whatever_the_rubric_and_queue(
         criteria_count = await db.scalar(select(func.count()).select_from(Criterion).where(Criterion.round_id == judged.round.id))
         assert criteria_count == criteria
     assert counts[:2] == counts[2:]
+
+
+async def test_a_french_judge_reads_french_and_decimal_commas(client, db, cast):
+    cast.judge.locale = "fr"
+    criterion = cast.criteria[0]
+    criterion.scale_step = value(0.5)
+    await db.flush()
+    await as_user(client, db, cast.judge)
+    page = text_of((await client.get(cast.page)).text)
+    assert "Mes notes" in page and "Finaliser cette évaluation" in page and "0 sur 3 notés" in page
+    refused = await client.htmx("POST", score_url(cast, criterion), data={"value": "7,25"})
+    assert refused.status_code == 422
+    assert "7,25 n’est pas un niveau de l’échelle : choisissez de 0 à 10 par pas de 0,5." in text_of(refused.text)
+    saved = await client.htmx("POST", score_url(cast, criterion), data={"value": "7,5"})
+    assert saved.status_code == 200 and "Enregistré à" in text_of(saved.text)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.judging.models import Review, Score
-from tests.judging.scoring_support import PITCH, as_user, make_cast, set_clock, value
+from tests.judging.scoring_support import API_ROLES, PITCH, as_user, make_cast, set_clock, value
 
 
 @pytest.fixture
@@ -149,19 +149,7 @@ async def test_writes_before_the_deadline_are_refused_with_409(client, db, cast)
     assert (await client.get(cast.api)).json()["judging"]["state"] == "not_open"
 
 
-@pytest.mark.parametrize(
-    ("role", "expected"),
-    [
-        ("judge", 200),
-        ("unassigned", 404),
-        ("conflicted", 404),
-        ("founder", 403),
-        ("member", 403),
-        ("outsider", 404),
-        ("admin", 404),
-        ("visitor", 401),
-    ],
-)
+@pytest.mark.parametrize(("role", "expected"), API_ROLES)
 async def test_api_permissions(client, db, cast, role, expected):
     await as_user(client, db, cast.role(role))
     get = await client.get(cast.api)

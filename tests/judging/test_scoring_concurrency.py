@@ -11,7 +11,6 @@ asyncio.gather.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from decimal import Decimal
 
 import pytest
@@ -21,8 +20,7 @@ from app.judging.models import Review, Score
 from app.judging.ranking import compute_ranking
 from app.platform.models import AuditEntry
 from tests import scratch
-from tests.conftest import make_client
-from tests.factories import make_judged_round, sign_in
+from tests.factories import make_judged_round
 
 JUDGES = 50
 ENTRIES = 2
@@ -42,18 +40,6 @@ def scratch_database(servers):
 async def sessions(scratch_database):
     async with scratch.scratch_sessions(scratch_database, pool_size=POOL, max_overflow=0, pool_timeout=60) as sessions:
         yield sessions
-
-
-@contextlib.asynccontextmanager
-async def browsers(app, sessions, people):
-    """One signed-in browser per person (the same person may appear more than once: one tab each)."""
-    async with contextlib.AsyncExitStack() as stack:
-        clients = [await stack.enter_async_context(make_client(app)) for _ in people]
-        async with sessions() as session:
-            for client, person in zip(clients, people, strict=True):
-                await sign_in(client, session, person)
-            await session.commit()
-        yield clients
 
 
 def given(judge: int, entry: int, criterion: int) -> int:
@@ -97,7 +83,7 @@ async def test_fifty_judges_finalizing_at_once_save_every_score_once_and_rank_co
     async with sessions() as session:
         judged = await make_judged_round(session, teams=ENTRIES, judges=JUDGES, criteria=CRITERIA)
         await session.commit()
-    async with scratch.app_on(app, sessions), browsers(app, sessions, judged.judges) as clients:
+    async with scratch.app_on(app, sessions), scratch.browsers(app, sessions, judged.judges) as clients:
         outcomes = await asyncio.gather(*(judge_everything(client, i, judged) for i, client in enumerate(clients)))
     assert all(code == 200 for codes in outcomes for code in codes), outcomes
     async with sessions() as session:
@@ -134,7 +120,7 @@ async def test_one_judges_racing_autosaves_of_one_criterion_leave_one_review_and
         await session.commit()
     entry, (first, second) = judged.entries[0], judged.criteria
     tabs = 20
-    async with scratch.app_on(app, sessions), browsers(app, sessions, judged.judges * tabs) as clients:
+    async with scratch.app_on(app, sessions), scratch.browsers(app, sessions, judged.judges * tabs) as clients:
         answers = await asyncio.gather(
             *(
                 client.htmx("POST", f"/judge/entries/{entry.id}/scores/{first.id}", data={"value": str(i % 11), "comment": f"take {i}"})
