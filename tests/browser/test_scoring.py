@@ -1,6 +1,6 @@
 """A judge in Chromium: from the header's Judging link to their queue, the entry beside the rubric, each
 criterion saved as it is chosen (the visible "Saved" is awaited before going on), a comment, finalizing,
-and the progress "1 of 2 scored"; the review page stacks its two columns on a phone-sized screen."""
+and the progress "1 of 2 scored"; read-only once judging closes; the review page stacks its two columns on a phone-sized screen."""
 
 from __future__ import annotations
 
@@ -47,6 +47,22 @@ async def judged_round(live_server):
         await engine.dispose()
 
 
+async def close_judging(live_server, judged) -> None:
+    from sqlalchemy import update
+
+    from app.db import utcnow
+    from app.judging.models import JudgingRound
+
+    engine = create_async_engine(async_url(live_server.settings.database_url))
+    try:
+        async with make_session_maker(engine)() as session:
+            closed = update(JudgingRound).where(JudgingRound.round_id == judged.round.id).values(closes_at=utcnow())
+            await session.execute(closed)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
 async def test_a_judge_scores_an_entry_with_autosave_and_finalizes(page, live_server, browser):
     judged, email = await judged_round(live_server)
     await page.goto("/login")
@@ -77,7 +93,10 @@ async def test_a_judge_scores_an_entry_with_autosave_and_finalizes(page, live_se
     await impact.get_by_role("radio", name="7", exact=True).check()
     await expect(page.locator(f"#status-{judged.criteria[0].id}")).to_have_text(SAVED)
     await expect(page.locator("#review-status")).to_have_text("Draft")
-    await impact.get_by_label("Comment on “Impact”").fill("Clear benefit for heart-failure patients.")
+    # The status already reads "Saved": wait for the comment's own save to answer before going on.
+    async with page.expect_response(lambda r: f"/scores/{judged.criteria[0].id}" in r.url) as comment_saved:
+        await impact.get_by_label("Comment on “Impact”").fill("Clear benefit for heart-failure patients.")
+    assert (await comment_saved.value).status == 200
     await expect(page.locator(f"#status-{judged.criteria[0].id}")).to_have_text(SAVED)
     feasibility = page.get_by_role("group", name=re.compile("^Feasibility"))
     await feasibility.get_by_role("radio", name="4 Credible plan").check()
@@ -92,12 +111,21 @@ async def test_a_judge_scores_an_entry_with_autosave_and_finalizes(page, live_se
     # The saved choices came back with the page.
     await expect(page.get_by_role("group", name=re.compile("^Impact")).get_by_role("radio", name="7", exact=True)).to_be_checked()
     await expect(page.get_by_label("Overall comment")).to_have_value("A careful team; the pilot plan is credible.")
+    await expect(page.get_by_label("Comment on “Impact”")).to_have_value("Clear benefit for heart-failure patients.")
     await page.shoot("finalized")
 
     await page.get_by_role("link", name="My queue", exact=True).click()
     await expect(page.get_by_text("1 of 2 scored")).to_be_visible()
     await expect(page.get_by_role("row", name=re.compile("Alpha Cardio")).get_by_text("Finalized")).to_be_visible()
     await page.shoot("queue-after")
+
+    # Once judging has closed, the review reads the same and nothing can change.
+    await close_judging(live_server, judged)
+    await page.goto(f"/judge/entries/{judged.entries[0].id}")
+    await expect(page.get_by_text("This page is read-only.")).to_be_visible()
+    await expect(page.get_by_role("radio", name="7", exact=True)).to_be_disabled()
+    await expect(page.get_by_role("button", name="Finalize this review")).to_have_count(0)
+    await page.shoot("closed")
 
     # On a phone the entry and the rubric stack.
     phone = await browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 390, "height": 844})
