@@ -83,6 +83,7 @@ def base_context(ctx: RequestContext) -> dict[str, Any]:
         "request_id": ctx.request_id,
         "current_path": ctx.path,
         "unread_count": ctx.unread_count,
+        "judges": ctx.judges,
     }
 
 

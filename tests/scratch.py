@@ -46,3 +46,21 @@ async def app_on(app: Any, sessions: async_sessionmaker[AsyncSession]) -> AsyncI
         yield app
     finally:
         services.session_maker = previous
+
+
+@contextlib.asynccontextmanager
+async def browsers(app: Any, sessions: async_sessionmaker[AsyncSession], people: list[Any]) -> AsyncIterator[list[Any]]:
+    """One signed-in test client per person, sessions committed (the same person may appear more than
+    once: one tab each). Each client has its CSRF token ready."""
+    from tests.conftest import make_client
+    from tests.factories import sign_in
+
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(make_client(app)) for _ in people]
+        async with sessions() as session:
+            for client, person in zip(clients, people, strict=True):
+                await sign_in(client, session, person)
+            await session.commit()
+        for client in clients:
+            await client.csrf()
+        yield clients

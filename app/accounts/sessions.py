@@ -68,7 +68,7 @@ async def load_actor(ctx: RequestContext, token: str) -> Actor | None:
     session_id = hash_token(token)
     row = (
         await session.execute(
-            select(UserSession.created_at, UserSession.last_seen_at, User, _unread_count())
+            select(UserSession.created_at, UserSession.last_seen_at, User, _unread_count(), _judges())
             .join(User, User.id == UserSession.user_id)
             .where(UserSession.id == session_id)
         )
@@ -76,7 +76,7 @@ async def load_actor(ctx: RequestContext, token: str) -> Actor | None:
     if row is None:
         ctx.set_cookie = ""
         return None
-    created_at, last_seen_at, user, ctx.unread_count = row
+    created_at, last_seen_at, user, ctx.unread_count, ctx.judges = row
     now = utcnow()
     settings = ctx.settings
     expired = (
@@ -102,6 +102,17 @@ def _unread_count():
         select(func.count())
         .where(Notification.user_id == UserSession.user_id, Notification.read_at.is_(None))
         .scalar_subquery()
+    )
+
+
+def _judges():
+    # Whether the person sits on a judging panel somewhere (the header's "Judging" link), in the same query.
+    from app.judging.models import Judge
+
+    return (
+        select(Judge.id)
+        .where(Judge.user_id == UserSession.user_id, Judge.accepted_at.is_not(None), Judge.removed_at.is_(None))
+        .exists()
     )
 
 

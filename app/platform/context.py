@@ -61,6 +61,8 @@ class RequestContext:
     locale: str = "en"
     path: str = "/"
     unread_count: int = 0
+    # The signed-in person is an accepted, current judge of some round (loaded with the session).
+    judges: bool = False
     flash_in: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     flash_out: list[tuple[str, str]] | None = None
 

@@ -8,7 +8,6 @@ HTTP requests to the app, sent at once with asyncio.gather.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 
 import pytest
@@ -18,8 +17,7 @@ from app.db import utcnow
 from app.teams.invitations import invitation_path
 from app.teams.models import JoinRequest, Team, TeamInvitation, TeamMember
 from tests import scratch
-from tests.conftest import make_client
-from tests.factories import make_challenge, make_registration, make_team, make_user, sign_in
+from tests.factories import make_challenge, make_registration, make_team, make_user
 
 JOINERS = 20
 
@@ -36,20 +34,6 @@ async def sessions(scratch_database):
     # Room for every request at once, so that they really meet at the team's row.
     async with scratch.scratch_sessions(scratch_database, pool_size=JOINERS + 5, max_overflow=0) as sessions:
         yield sessions
-
-
-@contextlib.asynccontextmanager
-async def browsers(app, sessions, people):
-    """One signed-in browser per person (the same person may appear more than once: one tab each)."""
-    async with contextlib.AsyncExitStack() as stack:
-        clients = [await stack.enter_async_context(make_client(app)) for _ in people]
-        async with sessions() as session:
-            for client, person in zip(clients, people, strict=True):
-                await sign_in(client, session, person)
-            await session.commit()
-        for client in clients:
-            await client.csrf()
-        yield clients
 
 
 async def registered_people(session, challenge, count, prefix):
@@ -81,7 +65,7 @@ async def test_twenty_approvals_into_a_team_with_room_for_three_seat_exactly_thr
         requests = [JoinRequest(team_id=team.id, user_id=person.id) for person in joiners]
         session.add_all(requests)
         await session.commit()
-    async with scratch.app_on(app, sessions), browsers(app, sessions, [captain] * JOINERS) as clients:
+    async with scratch.app_on(app, sessions), scratch.browsers(app, sessions, [captain] * JOINERS) as clients:
         answers = await asyncio.gather(
             *(
                 client.submit(
@@ -119,7 +103,7 @@ async def test_twenty_invitees_accepting_at_once_fill_the_three_seats_left(app, 
         ]
         session.add_all(invitations)
         await session.commit()
-    async with scratch.app_on(app, sessions), browsers(app, sessions, invitees) as clients:
+    async with scratch.app_on(app, sessions), scratch.browsers(app, sessions, invitees) as clients:
         answers = await asyncio.gather(
             *(
                 client.submit(invitation_path(settings, invitation.id))
@@ -152,7 +136,7 @@ async def test_one_person_approved_into_two_teams_at_once_joins_exactly_one(app,
         ]
         session.add_all(requests)
         await session.commit()
-    async with scratch.app_on(app, sessions), browsers(app, sessions, [first_captain, second_captain]) as clients:
+    async with scratch.app_on(app, sessions), scratch.browsers(app, sessions, [first_captain, second_captain]) as clients:
         answers = await asyncio.gather(
             *(
                 client.submit(
@@ -193,7 +177,7 @@ async def test_one_person_accepting_two_invitations_at_once_joins_exactly_one(ap
         ]
         session.add_all(invitations)
         await session.commit()
-    async with scratch.app_on(app, sessions), browsers(app, sessions, [person, person]) as clients:
+    async with scratch.app_on(app, sessions), scratch.browsers(app, sessions, [person, person]) as clients:
         answers = await asyncio.gather(
             *(
                 client.submit(invitation_path(settings, invitation.id))

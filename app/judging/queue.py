@@ -1,0 +1,232 @@
+"""A judge's work: the rounds they judge (/judge) and their queue in one round, each in one query.
+
+A judge's queue is the set of entries `authz.assigned_to` gives them: assigned, in a round where they
+are an accepted, current judge, and not in conflict with the team (declared or automatic). An entry
+they are in conflict with is never listed, so it cannot be counted, opened or scored. "Scored" means
+finalized: a draft review is work in progress.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Any, Literal
+
+from litestar.exceptions import NotFoundException
+from sqlalchemy import and_, func, select
+
+from app.challenges.models import Challenge, Round
+from app.judging.conflicts import not_in_conflict
+from app.judging.models import Assignment, Judge, JudgingRound, Review, Score
+from app.judging.rounds import RoundContext, judging_closes_at, load_round
+from app.platform.i18n import format_datetime, lazy
+from app.platform.i18n import gettext as _
+from app.teams.models import Submission, Team
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.accounts.sessions import Actor
+
+ClockState = Literal["not_open", "open", "closed"]
+ReviewStatus = Literal["not_started", "draft", "finalized"]
+STATUS_LABELS = {"not_started": lazy("Not started"), "draft": lazy("Draft"), "finalized": lazy("Finalized")}
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS.get(status, status))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Clock:
+    """The judging clock of a round as of the request: judges score from `opens_at` (the round's deadline)
+    until `closes_at` (none: until the founders close it), half-open like every deadline."""
+
+    opens_at: dt.datetime
+    closes_at: dt.datetime | None
+    now: dt.datetime
+
+    @property
+    def state(self) -> ClockState:
+        if self.now < self.opens_at:
+            return "not_open"
+        if self.closes_at is not None and self.now >= self.closes_at:
+            return "closed"
+        return "open"
+
+    @property
+    def open(self) -> bool:
+        return self.state == "open"
+
+    def message(self, timezone: str) -> str:
+        """What the judge reads about the clock: open until when, closed since when, opening when."""
+        if self.state == "not_open":
+            return _("Judging opens on %(date)s.", date=format_datetime(self.opens_at, timezone))
+        if self.state == "closed":
+            assert self.closes_at is not None
+            return _("Judging closed on %(date)s.", date=format_datetime(self.closes_at, timezone))
+        if self.closes_at is None:
+            return _("Judging is open until the founders close it.")
+        return _("Judging is open until %(date)s.", date=format_datetime(self.closes_at, timezone))
+
+    def refusal(self, timezone: str) -> str | None:
+        """Why scores cannot change now (409 for writes), or None while judging is open."""
+        if self.state == "not_open":
+            return _(
+                "Judging of this round opens on %(date)s: nothing can be scored yet.",
+                date=format_datetime(self.opens_at, timezone),
+            )
+        if self.state == "closed":
+            assert self.closes_at is not None
+            return _(
+                "Judging of this round closed on %(date)s: scores and comments can no longer change.",
+                date=format_datetime(self.closes_at, timezone),
+            )
+        return None
+
+
+def round_clock(round_: Round, settings: JudgingRound, challenge: Challenge, now: dt.datetime) -> Clock:
+    return Clock(round_.deadline, judging_closes_at(settings, challenge), now)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Progress:
+    scored: int
+    total: int
+
+    @property
+    def text(self) -> str:
+        return _("%(scored)s of %(total)s scored", scored=self.scored, total=self.total)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class JudgedRound:
+    """One row of /judge: a round the person judges, with their progress and the clock."""
+
+    challenge: Challenge
+    round: Round
+    clock: Clock
+    progress: Progress
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QueueEntry:
+    submission_id: uuid.UUID
+    team_name: str
+    status: ReviewStatus
+    scored_criteria: int
+    updated_at: dt.datetime | None
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Queue:
+    context: RoundContext
+    clock: Clock
+    entries: list[QueueEntry]
+
+    @property
+    def progress(self) -> Progress:
+        return progress_of(self.entries)
+
+
+def progress_of(entries: list[QueueEntry]) -> Progress:
+    return Progress(sum(entry.status == "finalized" for entry in entries), len(entries))
+
+
+def _queue_of(user_id: Any, round_id: Any) -> list[Any]:
+    """Conditions on Assignment (joined to Submission) for the judge's non-conflicted entries of a round."""
+    return [
+        Assignment.user_id == user_id,
+        Assignment.round_id == round_id,
+        Submission.id == Assignment.submission_id,
+        not_in_conflict(user_id, Submission.team_id),
+    ]
+
+
+async def judged_rounds(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[JudgedRound]:
+    """Every round where `actor` is an accepted, current judge, across challenges, with their progress.
+
+    One query: the counts are correlated subqueries. Open rounds come first, then the ones not yet
+    open, then closed ones; within each, the soonest closing first.
+    """
+    total = (
+        select(func.count()).select_from(Assignment).join(Submission, Submission.id == Assignment.submission_id)
+        .where(*_queue_of(actor.id, Judge.round_id))
+        .scalar_subquery()
+    )  # fmt: skip
+    scored = (
+        select(func.count())
+        .select_from(Assignment)
+        .join(Submission, Submission.id == Assignment.submission_id)
+        .join(Review, and_(Review.submission_id == Assignment.submission_id, Review.user_id == actor.id))
+        .where(*_queue_of(actor.id, Judge.round_id), Review.finalized_at.is_not(None))
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(Round, Challenge, JudgingRound.closes_at, total, scored)
+        .select_from(Judge)
+        .join(Round, Round.id == Judge.round_id)
+        .join(Challenge, Challenge.id == Round.challenge_id)
+        .outerjoin(JudgingRound, JudgingRound.round_id == Round.id)
+        .where(Judge.user_id == actor.id, Judge.accepted_at.is_not(None), Judge.removed_at.is_(None))
+    )
+    found = [
+        JudgedRound(challenge, round_, Clock(round_.deadline, closes_at or challenge.judging_ends_at, now), Progress(done, count))
+        for round_, challenge, closes_at, count, done in rows
+    ]
+    order = {"open": 0, "not_open": 1, "closed": 2}
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(found, key=lambda r: (order[r.clock.state], r.clock.closes_at or far, r.challenge.title, r.round.position))
+
+
+async def queue_entries(session: AsyncSession, user_id: uuid.UUID, round_id: uuid.UUID) -> list[QueueEntry]:
+    """The judge's entries of the round in queue order (team name), each with the state of their review."""
+    scored_criteria = func.count(Score.value)
+    rows = await session.execute(
+        select(Submission.id, Team.name, Review.id, Review.finalized_at, Review.updated_at, scored_criteria)
+        .select_from(Assignment)
+        .join(Submission, Submission.id == Assignment.submission_id)
+        .join(Team, Team.id == Submission.team_id)
+        .outerjoin(Review, and_(Review.submission_id == Submission.id, Review.user_id == user_id))
+        .outerjoin(Score, Score.review_id == Review.id)
+        .where(*_queue_of(user_id, round_id))
+        .group_by(Submission.id, Team.name, Review.id)
+        .order_by(func.lower(Team.name), Submission.id)
+    )
+    return [
+        QueueEntry(
+            submission_id=submission_id,
+            team_name=name,
+            status="not_started" if review_id is None else "finalized" if finalized_at else "draft",
+            scored_criteria=count,
+            updated_at=updated_at,
+        )
+        for submission_id, name, review_id, finalized_at, updated_at, count in rows
+    ]
+
+
+async def round_queue(session: AsyncSession, actor: Actor, round_id: uuid.UUID, now: dt.datetime) -> Queue:
+    """The actor's queue in the round: 404 unless they sit on this round's panel (a judge of another round
+    of the same challenge has no queue here), 403 for people who see the challenge but do not judge it."""
+    context = await load_round(session, actor, round_id, "judging:queue")
+    on_panel = await session.scalar(
+        select(
+            select(Judge.id)
+            .where(
+                Judge.round_id == round_id,
+                Judge.user_id == actor.id,
+                Judge.accepted_at.is_not(None),
+                Judge.removed_at.is_(None),
+            )
+            .exists()
+        )
+    )
+    if not on_panel:
+        raise NotFoundException()
+    clock = round_clock(context.round, context.settings, context.challenge, now)
+    return Queue(context, clock, await queue_entries(session, actor.id, round_id))
