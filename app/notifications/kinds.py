@@ -104,6 +104,11 @@ KINDS: dict[str, Kind] = {
         title=lazy("%(team)s submitted %(round)s of %(challenge)s"),
         body=lazy("Version %(version)s is received. Your e-mail receipt lists each file’s checksum."),
     ),
+    # judging panels (issue #5)
+    "judge_invitation": Kind(
+        title=lazy("%(inviter)s invited you to judge %(challenge)s"),
+        body=lazy("On the panel of %(round)s. Open the invitation to accept it."),
+    ),
 }
 
 
