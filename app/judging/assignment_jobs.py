@@ -41,7 +41,9 @@ async def assign_round(ctx: dict[str, Any], session: AsyncSession, job_id: str) 
         return
     round_, challenge = (
         await session.execute(
-            select(Round, Challenge).join(Challenge, Challenge.id == Round.challenge_id).where(Round.id == job.round_id)
+            select(Round, Challenge)
+            .join(Challenge, Challenge.id == Round.challenge_id)
+            .where(Round.id == job.round_id)
         )
     ).one()
     settings = await judging_settings(session, round_, for_update=True)
@@ -62,7 +64,11 @@ async def assign_round(ctx: dict[str, Any], session: AsyncSession, job_id: str) 
         update(JudgingJob)
         .where(JudgingJob.id == job_uuid)
         .values(
-            status="done", done=summary.entries, total=summary.entries, finished_at=utcnow(), error=None,
+            status="done",
+            done=summary.entries,
+            total=summary.entries,
+            finished_at=utcnow(),
+            error=None,
             params={**dataclasses.asdict(params), "result": summary.as_json()},
         )
     )

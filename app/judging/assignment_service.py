@@ -1,4 +1,5 @@
-"""Assigning a round's judges to its entries: running the policy, by hand, inline or as an arq job.
+"""Assigning a round's judges to its entries by its policy, inline or as an arq job (changes by hand:
+app.judging.assignment_manual).
 
 Only eligible entries (submitted, screened eligible) and accepted, current judges take part. The
 algorithm is app.judging.assignment (pure); this module loads its inputs, writes its result and keeps
@@ -25,13 +26,20 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from litestar.exceptions import NotFoundException
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from app.judging import assignment
 from app.judging.conflict_service import automatic_conflicts, panel_user_ids
-from app.judging.models import ASSIGNMENT_POLICIES, Assignment, Conflict, JudgingJob, JudgingRound, Review, Screening
+from app.judging.models import (
+    ASSIGNMENT_POLICIES,
+    Assignment,
+    Conflict,
+    JudgingJob,
+    JudgingRound,
+    Review,
+    Screening,
+)
 from app.judging.rounds import RoundContext, judging_closed, load_round
 from app.platform import audit, outbox
 from app.platform.errors import Conflict as ConflictError
@@ -120,7 +128,11 @@ def eligible_entries(round_id: uuid.UUID) -> Any:
     return (
         select(Submission.id, Submission.team_id)
         .join(Screening, Screening.submission_id == Submission.id)
-        .where(Submission.round_id == round_id, Submission.status == "submitted", Screening.decision == "eligible")
+        .where(
+            Submission.round_id == round_id,
+            Submission.status == "submitted",
+            Screening.decision == "eligible",
+        )
     )
 
 
@@ -143,7 +155,10 @@ class RoundData:
         return {
             pair
             for pair, (manual, reviewed) in self.rows.items()
-            if (manual or reviewed) and pair[0] in judges and pair[1] in self.entries and pair not in self.conflicts
+            if (manual or reviewed)
+            and pair[0] in judges
+            and pair[1] in self.entries
+            and pair not in self.conflicts
         }
 
 
@@ -157,18 +172,28 @@ async def round_data(session: AsyncSession, ctx: RoundContext) -> RoundData:
         by_team[team_id].append(submission_id)
     team_ids = list(by_team)
     conflict_teams = set(
-        (await session.execute(
-            select(Conflict.user_id, Conflict.team_id).where(
-                Conflict.challenge_id == ctx.challenge.id, Conflict.user_id.in_(judges), Conflict.team_id.in_(team_ids)
+        (
+            await session.execute(
+                select(Conflict.user_id, Conflict.team_id).where(
+                    Conflict.challenge_id == ctx.challenge.id,
+                    Conflict.user_id.in_(judges),
+                    Conflict.team_id.in_(team_ids),
+                )
             )
-        )).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     if judges and team_ids:
-        conflict_teams |= {(a.judge_id, a.team_id) for a in await automatic_conflicts(session, team_ids, judges)}
+        conflict_teams |= {
+            (a.judge_id, a.team_id) for a in await automatic_conflicts(session, team_ids, judges)
+        }
     conflicts = {(judge, entry) for judge, team in conflict_teams for entry in by_team[team]}
-    reviewed = select(Review.id).where(
-        Review.submission_id == Assignment.submission_id, Review.user_id == Assignment.user_id
-    ).exists()
+    reviewed = (
+        select(Review.id)
+        .where(Review.submission_id == Assignment.submission_id, Review.user_id == Assignment.user_id)
+        .exists()
+    )
     rows = {
         (user_id, submission_id): (manual, has_review)
         for submission_id, user_id, manual, has_review in await session.execute(
@@ -198,14 +223,22 @@ async def active_job(session: AsyncSession, round_id: uuid.UUID, now: dt.datetim
     )
 
 
-async def _ensure_idle(session: AsyncSession, ctx: RoundContext, now: dt.datetime) -> None:
+async def ensure_idle(session: AsyncSession, ctx: RoundContext, now: dt.datetime) -> None:
     if await active_job(session, ctx.round.id, now) is not None:
-        raise ConflictError(detail=_("An assignment is being computed for this round: wait until it is done."))
+        raise ConflictError(
+            detail=_("An assignment is being computed for this round: wait until it is done.")
+        )
 
 
 async def run_assignment(
-    session: AsyncSession, actor: Actor, round_id: uuid.UUID, now: dt.datetime, *,
-    policy: object = None, k: object = None, seed: object = None,
+    session: AsyncSession,
+    actor: Actor,
+    round_id: uuid.UUID,
+    now: dt.datetime,
+    *,
+    policy: object = None,
+    k: object = None,
+    seed: object = None,
 ) -> RunOutcome:
     """Assign the round by its policy (saved with k and seed as the round's settings): inline for a small
     round, by the worker for a large one. Refused (409) once judging has closed or while a job runs."""
@@ -213,20 +246,30 @@ async def run_assignment(
     params = params_input(policy, k, seed, ctx.settings)
     if judging_closed(ctx.settings, ctx.challenge, now):
         raise ConflictError(detail=_("Judging of this round has closed: assignments no longer change."))
-    await _ensure_idle(session, ctx, now)
-    ctx.settings.policy, ctx.settings.judges_per_entry, ctx.settings.seed = params.policy, params.k, params.seed
+    await ensure_idle(session, ctx, now)
+    ctx.settings.policy, ctx.settings.judges_per_entry, ctx.settings.seed = (
+        params.policy,
+        params.k,
+        params.seed,
+    )
     ctx.settings.updated_at = now
     data = await round_data(session, ctx)
     details = {"challenge": ctx.challenge.slug, **dataclasses.asdict(params)}
     if len(data.entries) * len(data.judges) > ASYNC_THRESHOLD:
         job = JudgingJob(
-            round_id=round_id, kind="assign", params=dataclasses.asdict(params), status="queued",
-            total=len(data.entries), requested_by_id=actor.id,
+            round_id=round_id,
+            kind="assign",
+            params=dataclasses.asdict(params),
+            status="queued",
+            total=len(data.entries),
+            requested_by_id=actor.id,
         )
         session.add(job)
         await session.flush()
         await outbox.enqueue(session, "assign_round", job_id=str(job.id))
-        await audit.record(session, actor, "judging:assign", "round", round_id, details | {"job": str(job.id)})
+        await audit.record(
+            session, actor, "judging:assign", "round", round_id, details | {"job": str(job.id)}
+        )
         return RunOutcome(None, job)
     summary = await write_assignment(session, round_id, params, data)
     await audit.record(session, actor, "judging:assign", "round", round_id, details | _audit_counts(summary))
@@ -235,17 +278,25 @@ async def run_assignment(
 
 def _audit_counts(summary: Summary) -> dict[str, int]:
     return {
-        "entries": summary.entries, "judges": summary.judges, "added": summary.added,
-        "removed": summary.removed, "kept": summary.kept, "short": len(summary.short),
+        "entries": summary.entries,
+        "judges": summary.judges,
+        "added": summary.added,
+        "removed": summary.removed,
+        "kept": summary.kept,
+        "short": len(summary.short),
     }
 
 
 async def write_assignment(
-    session: AsyncSession, round_id: uuid.UUID, params: Params, data: RoundData, progress: Progress | None = None
+    session: AsyncSession,
+    round_id: uuid.UUID,
+    params: Params,
+    data: RoundData,
+    progress: Progress | None = None,
 ) -> Summary:
     """Compute the assignment and write the difference, BATCH entries at a time (progress after each)."""
     kept = data.kept
-    compute = lambda: assignment.assign(  # noqa: E731
+    compute = lambda: assignment.assign(
         data.entries, data.judges, params.k, data.conflicts, params.seed, existing=kept, policy=params.policy
     )
     if len(data.entries) * len(data.judges) > ASYNC_THRESHOLD:
@@ -269,91 +320,40 @@ async def write_assignment(
         if progress is not None:
             await progress(min(start + BATCH, len(entry_ids)), len(entry_ids))
     return Summary(
-        policy=params.policy, k=params.k, seed=params.seed, entries=len(data.entries), judges=len(data.judges),
-        assignments=len(wanted), added=added, removed=removed, kept=len(kept),
-        short=[[str(entry), count] for entry, count in sorted(result.short.items(), key=lambda item: str(item[0]))],
+        policy=params.policy,
+        k=params.k,
+        seed=params.seed,
+        entries=len(data.entries),
+        judges=len(data.judges),
+        assignments=len(wanted),
+        added=added,
+        removed=removed,
+        kept=len(kept),
+        short=[
+            [str(entry), count]
+            for entry, count in sorted(result.short.items(), key=lambda item: str(item[0]))
+        ],
     )
 
 
-async def _delete_pairs(session: AsyncSession, round_id: uuid.UUID, pairs: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+async def _delete_pairs(
+    session: AsyncSession, round_id: uuid.UUID, pairs: list[tuple[uuid.UUID, uuid.UUID]]
+) -> None:
     for start in range(0, len(pairs), 1000):
         chunk = [(entry, judge) for judge, entry in pairs[start : start + 1000]]
         await session.execute(
             delete(Assignment).where(
-                Assignment.round_id == round_id, tuple_(Assignment.submission_id, Assignment.user_id).in_(chunk)
+                Assignment.round_id == round_id,
+                tuple_(Assignment.submission_id, Assignment.user_id).in_(chunk),
             )
         )
 
 
-async def _insert_pairs(session: AsyncSession, round_id: uuid.UUID, pairs: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    for start in range(0, len(pairs), 1000):
-        rows = [{"submission_id": e, "user_id": j, "round_id": round_id} for j, e in pairs[start : start + 1000]]
-        await session.execute(insert(Assignment).values(rows).on_conflict_do_nothing())
-
-
-# --- by hand ---------------------------------------------------------------------------------------------
-
-
-async def _manual_context(session: AsyncSession, actor: Actor, round_id: uuid.UUID, now: dt.datetime) -> RoundContext:
-    ctx = await load_round(session, actor, round_id, "judging:manage", for_update=True)
-    await _ensure_idle(session, ctx, now)
-    return ctx
-
-
-async def add_assignment(
-    session: AsyncSession, actor: Actor, round_id: uuid.UUID, submission_id: object, user_id: object, now: dt.datetime
-) -> Assignment:
-    """Founders assign one judge to one entry by hand. 409 with the reason for an entry that is not
-    eligible, someone not on the panel, a conflict, or a pair already assigned."""
-    ctx = await _manual_context(session, actor, round_id, now)
-    data = await round_data(session, ctx)
-    entry, judge = _uuid(submission_id, "submission_id"), _uuid(user_id, "user_id")
-    if entry not in data.entries:
-        raise ConflictError(detail=_("Only eligible entries of this round can be assigned."))
-    if judge not in data.judges:
-        raise ConflictError(detail=_("Only judges who accepted their seat on this round’s panel can be assigned."))
-    if (judge, entry) in data.conflicts:
-        raise ConflictError(detail=_("This judge is in conflict with this entry’s team."))
-    if (judge, entry) in data.rows:
-        raise ConflictError(detail=_("This judge is already assigned to this entry."))
-    row = Assignment(submission_id=entry, user_id=judge, round_id=round_id, manual=True, created_at=now)
-    session.add(row)
-    await session.flush()
-    await audit.record(
-        session, actor, "assignment:add", "submission", entry,
-        {"challenge": ctx.challenge.slug, "round": str(round_id), "judge_id": str(judge)},
-    )
-    return row
-
-
-async def remove_assignment(
-    session: AsyncSession, actor: Actor, round_id: uuid.UUID, submission_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime
+async def _insert_pairs(
+    session: AsyncSession, round_id: uuid.UUID, pairs: list[tuple[uuid.UUID, uuid.UUID]]
 ) -> None:
-    """Founders take one entry from one judge. A review the judge wrote stays (and is reachable again
-    if the judge is assigned again); 404 for a pair that is not assigned."""
-    ctx = await _manual_context(session, actor, round_id, now)
-    row = await session.scalar(
-        select(Assignment).where(
-            Assignment.round_id == round_id, Assignment.submission_id == submission_id, Assignment.user_id == user_id
-        )
-    )
-    if row is None:
-        raise NotFoundException()
-    had_review = bool(
-        await session.scalar(
-            select(select(Review.id).where(Review.submission_id == submission_id, Review.user_id == user_id).exists())
-        )
-    )
-    await session.delete(row)
-    await session.flush()
-    await audit.record(
-        session, actor, "assignment:remove", "submission", submission_id,
-        {"challenge": ctx.challenge.slug, "round": str(round_id), "judge_id": str(user_id), "had_review": had_review},
-    )
-
-
-def _uuid(value: object, field: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise InvalidInput({field: _("Choose from the list.")}) from None
+    for start in range(0, len(pairs), 1000):
+        rows = [
+            {"submission_id": e, "user_id": j, "round_id": round_id} for j, e in pairs[start : start + 1000]
+        ]
+        await session.execute(insert(Assignment).values(rows).on_conflict_do_nothing())

@@ -66,7 +66,9 @@ async def ensure_not_judging(
             )
         )
     name = await session.scalar(select(User.name).where(User.id == user_id))
-    raise Conflict(detail=_("%(name)s is a judge of this challenge and cannot also compete in it.", name=name))
+    raise Conflict(
+        detail=_("%(name)s is a judge of this challenge and cannot also compete in it.", name=name)
+    )
 
 
 async def ensure_not_competing(session: AsyncSession, challenge_id: uuid.UUID, user_id: uuid.UUID) -> None:

@@ -97,8 +97,12 @@ async def automatic_conflicts(session: AsyncSession, team_ids: Any, user_ids: An
     member = aliased(User)
     with_startup = (
         select(
-            judge.id.label("judge_id"), judge.name.label("judge_name"), Team.id.label("team_id"),
-            Team.name.label("team_name"), literal("startup").label("kind"), Organization.name.label("organization"),
+            judge.id.label("judge_id"),
+            judge.name.label("judge_name"),
+            Team.id.label("team_id"),
+            Team.name.label("team_name"),
+            literal("startup").label("kind"),
+            Organization.name.label("organization"),
             null().label("member"),
         )
         .select_from(judge_org)
@@ -120,7 +124,9 @@ async def automatic_conflicts(session: AsyncSession, team_ids: Any, user_ids: An
     )
     both = union_all(with_startup, with_member).subquery()
     rows = await session.execute(
-        select(both).order_by(both.c.judge_name, both.c.team_name, both.c.kind, both.c.organization, both.c.member)
+        select(both).order_by(
+            both.c.judge_name, both.c.team_name, both.c.kind, both.c.organization, both.c.member
+        )
     )
     return [AutoConflict(*row) for row in rows]
 
@@ -130,16 +136,28 @@ def automatic_reason(kind: str, organization: str, member: str | None, judge: st
     if kind == "startup":
         if judge is None:
             return _("You are a member of the team’s startup, %(organization)s.", organization=organization)
-        return _("%(judge)s is a member of the team’s startup, %(organization)s.", judge=judge, organization=organization)
+        return _(
+            "%(judge)s is a member of the team’s startup, %(organization)s.",
+            judge=judge,
+            organization=organization,
+        )
     if judge is None:
-        return _("You share the organization %(organization)s with the team member %(member)s.", organization=organization, member=member)
+        return _(
+            "You share the organization %(organization)s with the team member %(member)s.",
+            organization=organization,
+            member=member,
+        )
     return _(
         "%(judge)s shares the organization %(organization)s with the team member %(member)s.",
-        judge=judge, organization=organization, member=member,
+        judge=judge,
+        organization=organization,
+        member=member,
     )
 
 
-async def round_conflicts(session: AsyncSession, ctx: RoundContext, user_ids: Any = None) -> list[ConflictRow]:
+async def round_conflicts(
+    session: AsyncSession, ctx: RoundContext, user_ids: Any = None
+) -> list[ConflictRow]:
     """Every conflict between the round's panel (or the judges `user_ids`) and its teams, declared and
     automatic: two queries."""
     round_id = ctx.round.id
@@ -162,8 +180,13 @@ async def round_conflicts(session: AsyncSession, ctx: RoundContext, user_ids: An
     automatic = await automatic_conflicts(session, round_team_ids(round_id), user_ids)
     rows += [
         ConflictRow(
-            a.judge_id, a.judge_name, a.team_id, a.team_name, a.kind,
-            automatic_reason(a.kind, a.organization, a.member, a.judge_name), organization=a.organization,
+            a.judge_id,
+            a.judge_name,
+            a.team_id,
+            a.team_name,
+            a.kind,
+            automatic_reason(a.kind, a.organization, a.member, a.judge_name),
+            organization=a.organization,
             member=a.member,
         )
         for a in automatic
@@ -183,7 +206,9 @@ async def conflicts_for_actor(
     return ctx, await round_conflicts(session, ctx, user_ids=[actor.id])
 
 
-async def judge_page(session: AsyncSession, actor: Actor, round_id: uuid.UUID) -> tuple[RoundContext, list[TeamState]]:
+async def judge_page(
+    session: AsyncSession, actor: Actor, round_id: uuid.UUID
+) -> tuple[RoundContext, list[TeamState]]:
     """The round's teams for a judge, each with the judge's declared and automatic conflicts: three queries."""
     ctx = await load_round(session, actor, round_id, "conflict:declare")
     teams = (
@@ -200,7 +225,9 @@ async def judge_page(session: AsyncSession, actor: Actor, round_id: uuid.UUID) -
     automatic: dict[uuid.UUID, list[AutoConflict]] = {}
     for item in await automatic_conflicts(session, round_team_ids(round_id), [actor.id]):
         automatic.setdefault(item.team_id, []).append(item)
-    return ctx, [TeamState(team_id, name, declared.get(team_id), automatic.get(team_id, [])) for team_id, name in teams]
+    return ctx, [
+        TeamState(team_id, name, declared.get(team_id), automatic.get(team_id, [])) for team_id, name in teams
+    ]
 
 
 def reason_input(reason: object) -> str:
@@ -213,7 +240,12 @@ def reason_input(reason: object) -> str:
 
 
 async def declare_conflict(
-    session: AsyncSession, actor: Actor, round_id: uuid.UUID, team_id: object, reason: object, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    round_id: uuid.UUID,
+    team_id: object,
+    reason: object,
+    now: dt.datetime,
 ) -> ConflictRow:
     """The judge declares a conflict with a team of the challenge (404 for any other team, 409 twice).
 
@@ -221,15 +253,24 @@ async def declare_conflict(
     stays but leaves the ranking. The audit entry records whether a score existed."""
     ctx = await load_round(session, actor, round_id, "conflict:declare")
     team_uuid = parse_id(team_id)
-    team = await session.scalar(
-        select(Team).where(Team.id == team_uuid, Team.challenge_id == ctx.challenge.id)
-    ) if isinstance(team_uuid, uuid.UUID) else None
+    team = (
+        await session.scalar(select(Team).where(Team.id == team_uuid, Team.challenge_id == ctx.challenge.id))
+        if isinstance(team_uuid, uuid.UUID)
+        else None
+    )
     if team is None:
         raise NotFoundException()
     text = reason_input(reason)
     conflict_id = await session.scalar(
         insert(Conflict)
-        .values(id=uuid.uuid4(), challenge_id=ctx.challenge.id, user_id=actor.id, team_id=team.id, reason=text, declared_at=now)
+        .values(
+            id=uuid.uuid4(),
+            challenge_id=ctx.challenge.id,
+            user_id=actor.id,
+            team_id=team.id,
+            reason=text,
+            declared_at=now,
+        )
         .on_conflict_do_nothing(index_elements=["user_id", "team_id"])
         .returning(Conflict.id)
     )
@@ -238,10 +279,18 @@ async def declare_conflict(
     scored, finalized = await _scores_given(session, actor.id, team.id)
     released = await _release_assignments(session, actor.id, team.id)
     await audit.record(
-        session, actor, "conflict:declare", "team", team.id,
+        session,
+        actor,
+        "conflict:declare",
+        "team",
+        team.id,
         {
-            "challenge": ctx.challenge.slug, "team": team.name, "reason": text, "had_score": scored,
-            "had_final_score": finalized, "assignments_released": released,
+            "challenge": ctx.challenge.slug,
+            "team": team.name,
+            "reason": text,
+            "had_score": scored,
+            "had_final_score": finalized,
+            "assignments_released": released,
         },
     )
     return ConflictRow(actor.id, actor.name, team.id, team.name, "declared", text, conflict_id, now)
@@ -254,7 +303,9 @@ async def _scores_given(session: AsyncSession, user_id: uuid.UUID, team_id: uuid
         .join(Submission, Submission.id == Review.submission_id)
         .where(Review.user_id == user_id, Submission.team_id == team_id)
     )
-    scored = reviews.where(select(Score.review_id).where(Score.review_id == Review.id, Score.value.is_not(None)).exists())
+    scored = reviews.where(
+        select(Score.review_id).where(Score.review_id == Review.id, Score.value.is_not(None)).exists()
+    )
     row = (
         await session.execute(
             select(scored.exists(), scored.where(Review.finalized_at.is_not(None)).exists())
@@ -264,7 +315,9 @@ async def _scores_given(session: AsyncSession, user_id: uuid.UUID, team_id: uuid
 
 
 async def _release_assignments(session: AsyncSession, user_id: uuid.UUID, team_id: uuid.UUID) -> int:
-    reviewed = select(Review.id).where(Review.submission_id == Assignment.submission_id, Review.user_id == user_id)
+    reviewed = select(Review.id).where(
+        Review.submission_id == Assignment.submission_id, Review.user_id == user_id
+    )
     entries = select(Submission.id).where(Submission.team_id == team_id)
     result = await session.execute(
         delete(Assignment).where(
@@ -295,7 +348,17 @@ async def remove_conflict(
     await session.delete(conflict)
     await session.flush()
     await audit.record(
-        session, actor, "conflict:remove", "team", conflict.team_id,
-        {"challenge": ctx.challenge.slug, "team": team, "judge": judge, "judge_id": str(conflict.user_id), "reason": conflict.reason},
+        session,
+        actor,
+        "conflict:remove",
+        "team",
+        conflict.team_id,
+        {
+            "challenge": ctx.challenge.slug,
+            "team": team,
+            "judge": judge,
+            "judge_id": str(conflict.user_id),
+            "reason": conflict.reason,
+        },
     )
     return conflict

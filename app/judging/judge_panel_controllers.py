@@ -13,7 +13,7 @@ from litestar.exceptions import PermissionDeniedException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
-from app.judging import conflict_service, panels
+from app.judging import conflict_service, panel_links
 from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
@@ -38,16 +38,18 @@ async def _invitation_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response[Any]:
-    detail = await panels.invitation_detail(db, actor, get_context(request.scope).settings, token)
+    detail = await panel_links.invitation_detail(db, actor, get_context(request.scope).settings, token)
     competing = None
     if "invitee" in detail.relations and detail.state == "open" and actor is not None:
-        competing = await panels.competing_team(db, detail.challenge.id, actor.id)
+        competing = await panel_links.competing_team(db, detail.challenge.id, actor.id)
     back = urlencode({"next": request.url.path})
     context = {
         "detail": detail,
         "challenge": detail.challenge,
         "round": detail.round,
-        "unavailable": panels.unavailable_message(detail.state) if detail.state not in ("open", "accepted") else None,
+        "unavailable": panel_links.unavailable_message(detail.state)
+        if detail.state not in ("open", "accepted")
+        else None,
         "competing": competing,
         "error": error,
         "login_url": f"/login?{back}",
@@ -70,12 +72,16 @@ async def accept_invitation(
 ) -> Response[Any]:
     settings = get_context(request.scope).settings
     try:
-        judge = await panels.accept_invitation(db, actor, settings, token, now)
-    except (panels.InvitationUnavailable, PermissionDeniedException, Conflict) as exc:
+        judge = await panel_links.accept_invitation(db, actor, settings, token, now)
+    except (panel_links.InvitationUnavailable, PermissionDeniedException, Conflict) as exc:
         # Signed in with another address: the page itself explains it (403).
         error = None if isinstance(exc, PermissionDeniedException) else str(exc.detail)
         return await _invitation_page(request, db, actor, token, error=error, status_code=exc.status_code)
-    flash(request, "success", _("Welcome to the panel. First, tell us about any conflict of interest with the teams."))
+    flash(
+        request,
+        "success",
+        _("Welcome to the panel. First, tell us about any conflict of interest with the teams."),
+    )
     return redirect(request, conflicts_url(judge.round_id))
 
 
@@ -127,7 +133,14 @@ async def declare_conflict(
         errors = exc.errors if isinstance(exc, InvalidInput) else None
         error = None if errors else str(exc.detail)
         return await _conflicts_page(
-            request, db, actor, round_id, values=fields, errors=errors, error=error, status_code=exc.status_code
+            request,
+            db,
+            actor,
+            round_id,
+            values=fields,
+            errors=errors,
+            error=error,
+            status_code=exc.status_code,
         )
     flash(request, "success", _("Your conflict of interest is recorded: you will not review this team."))
     return redirect(request, f"{conflicts_url(round_id)}#team-{conflict.team_id}")

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
 from app.challenges.api import invalid_input
-from app.judging import assignment_service, conflict_service, panel_views, panels
+from app.judging import (
+    assignment_manual,
+    assignment_service,
+    conflict_service,
+    panel_links,
+    panel_views,
+    panels,
+)
 from app.judging.models import Judge, JudgingJob
 from app.judging.panel_schemas import (
     AssignmentList,
@@ -45,15 +52,27 @@ ROUND = "/api/v1/rounds/{round_id:uuid}"
 
 def _judge_view(judge: Judge, name: str | None = None, assigned: int = 0, reviewed: int = 0) -> JudgeView:
     return JudgeView(
-        id=judge.id, email=judge.email, status=panels.status_of(judge), user_id=judge.user_id, name=name,
-        invited_at=judge.created_at, accepted_at=judge.accepted_at, removed_at=judge.removed_at,
-        assigned=assigned, reviewed=reviewed,
+        id=judge.id,
+        email=judge.email,
+        status=panel_links.status_of(judge),
+        user_id=judge.user_id,
+        name=name,
+        invited_at=judge.created_at,
+        accepted_at=judge.accepted_at,
+        removed_at=judge.removed_at,
+        assigned=assigned,
+        reviewed=reviewed,
     )
 
 
 def _job_view(job: JudgingJob) -> JobView:
     return JobView(
-        id=job.id, status=job.status, done=job.done, total=job.total, result=job.params.get("result"), error=job.error
+        id=job.id,
+        status=job.status,
+        done=job.done,
+        total=job.total,
+        result=job.params.get("result"),
+        error=job.error,
     )
 
 
@@ -69,7 +88,12 @@ async def api_list_judges(db: AsyncSession, actor: Actor, round_id: uuid.UUID) -
 
 @post(f"{ROUND}/judges", name="judging:api_invite", **API)
 async def api_invite_judges(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, data: JudgesInvite
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    round_id: uuid.UUID,
+    data: JudgesInvite,
 ) -> Response[InviteResult]:
     """Invite judges by e-mail: each address gets its link by e-mail (never in this answer)."""
     settings = get_context(request.scope).settings
@@ -83,23 +107,34 @@ async def api_invite_judges(
 
 @post(f"{ROUND}/judges/{{judge_id:uuid}}/resend", name="judging:api_resend", status_code=200, **API)
 async def api_resend_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, judge_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    round_id: uuid.UUID,
+    judge_id: uuid.UUID,
 ) -> JudgeView:
     """E-mail a pending invitation again with a fresh link."""
-    judge = await panels.resend_invitation(db, actor, get_context(request.scope).settings, round_id, judge_id, now)
+    judge = await panels.resend_invitation(
+        db, actor, get_context(request.scope).settings, round_id, judge_id, now
+    )
     return _judge_view(judge)
 
 
 @delete(f"{ROUND}/judges/{{judge_id:uuid}}", name="judging:api_remove_judge", **API)
-async def api_remove_judge(db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, judge_id: uuid.UUID) -> None:
+async def api_remove_judge(
+    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, judge_id: uuid.UUID
+) -> None:
     """Take a judge off the panel (or withdraw the invitation); their scores are kept."""
     await panels.remove_judge(db, actor, round_id, judge_id, now)
 
 
 @post("/api/v1/invitations/judge/{token:str}", name="judging:api_accept_invitation", status_code=200, **API)
-async def api_accept_invitation(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, token: str) -> JudgeView:
+async def api_accept_invitation(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, token: str
+) -> JudgeView:
     """Accept a judge invitation with the token of its link (signed in with the invited address)."""
-    judge = await panels.accept_invitation(db, actor, get_context(request.scope).settings, token, now)
+    judge = await panel_links.accept_invitation(db, actor, get_context(request.scope).settings, token, now)
     return _judge_view(judge, actor.name)
 
 
@@ -107,19 +142,32 @@ async def api_accept_invitation(request: Request[Any, Any, Any], db: AsyncSessio
 
 
 @get(f"{ROUND}/assignments", name="judging:api_assignments", **API)
-async def api_list_assignments(db: AsyncSession, actor: Actor, round_id: uuid.UUID, page: PageNumber = 1) -> AssignmentList:
+async def api_list_assignments(
+    db: AsyncSession, actor: Actor, round_id: uuid.UUID, page: PageNumber = 1
+) -> AssignmentList:
     """Eligible entries (50 a page, by team name) with their judges, and every judge's load (founders)."""
     view = await panel_views.assignments_page(db, actor, round_id, page)
     settings = view.ctx.settings
     items = [
-        AssignmentView(entry.submission_id, entry.team_name, s.user_id, s.name, s.manual, s.reviewed, s.current)
+        AssignmentView(
+            entry.submission_id, entry.team_name, s.user_id, s.name, s.manual, s.reviewed, s.current
+        )
         for entry in view.entries.items
         for s in entry.seats
     ]
-    loads = [JudgeLoad(r.judge.user_id, r.name or r.judge.email, r.assigned, r.reviewed, r.finalized) for r in view.judges]  # type: ignore[arg-type]
+    loads = [
+        JudgeLoad(r.judge.user_id, r.name or r.judge.email, r.assigned, r.reviewed, r.finalized)
+        for r in view.judges
+    ]  # type: ignore[arg-type]
     return AssignmentList(
-        policy=settings.policy, judges_per_entry=settings.judges_per_entry, seed=settings.seed, items=items,
-        loads=loads, page=view.entries.number, pages=view.entries.pages, entries=view.entries.total,
+        policy=settings.policy,
+        judges_per_entry=settings.judges_per_entry,
+        seed=settings.seed,
+        items=items,
+        loads=loads,
+        page=view.entries.number,
+        pages=view.entries.pages,
+        entries=view.entries.total,
     )
 
 
@@ -138,27 +186,48 @@ async def api_run_assignment(
 
 
 @get(f"{ROUND}/assignments/jobs/{{job_id:uuid}}", name="judging:api_assignment_job", **API)
-async def api_assignment_job(db: AsyncSession, actor: Actor, round_id: uuid.UUID, job_id: uuid.UUID) -> JobView:
+async def api_assignment_job(
+    db: AsyncSession, actor: Actor, round_id: uuid.UUID, job_id: uuid.UUID
+) -> JobView:
     """Progress of an assignment job, then its summary in `result`."""
     _ctx, job = await panel_views.job_progress(db, actor, round_id, job_id)
     return _job_view(job)
 
 
-@post(f"{ROUND}/assignments/{{submission_id:uuid}}/{{user_id:uuid}}", name="judging:api_add_assignment", **API)
+@post(
+    f"{ROUND}/assignments/{{submission_id:uuid}}/{{user_id:uuid}}", name="judging:api_add_assignment", **API
+)
 async def api_add_assignment(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, submission_id: uuid.UUID, user_id: uuid.UUID
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    round_id: uuid.UUID,
+    submission_id: uuid.UUID,
+    user_id: uuid.UUID,
 ) -> Response[dict[str, Any]]:
     """Assign one judge to one eligible entry by hand (409 for a conflict or someone off the panel)."""
-    row = await assignment_service.add_assignment(db, actor, round_id, submission_id, user_id, now)
-    return Response({"submission_id": str(row.submission_id), "user_id": str(row.user_id), "manual": True}, status_code=201)
+    row = await assignment_manual.add_assignment(db, actor, round_id, submission_id, user_id, now)
+    return Response(
+        {"submission_id": str(row.submission_id), "user_id": str(row.user_id), "manual": True},
+        status_code=201,
+    )
 
 
-@delete(f"{ROUND}/assignments/{{submission_id:uuid}}/{{user_id:uuid}}", name="judging:api_remove_assignment", **API)
+@delete(
+    f"{ROUND}/assignments/{{submission_id:uuid}}/{{user_id:uuid}}",
+    name="judging:api_remove_assignment",
+    **API,
+)
 async def api_remove_assignment(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, submission_id: uuid.UUID, user_id: uuid.UUID
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    round_id: uuid.UUID,
+    submission_id: uuid.UUID,
+    user_id: uuid.UUID,
 ) -> None:
     """Take one entry from one judge; a score already given is kept."""
-    await assignment_service.remove_assignment(db, actor, round_id, submission_id, user_id, now)
+    await assignment_manual.remove_assignment(db, actor, round_id, submission_id, user_id, now)
 
 
 # --- conflicts --------------------------------------------------------------------------------------------
@@ -166,8 +235,14 @@ async def api_remove_assignment(
 
 def _conflict_view(row: conflict_service.ConflictRow) -> ConflictView:
     return ConflictView(
-        judge_id=row.judge_id, judge_name=row.judge_name, team_id=row.team_id, team_name=row.team_name,
-        kind=row.kind, reason=row.reason, id=row.conflict_id, declared_at=row.declared_at,
+        judge_id=row.judge_id,
+        judge_name=row.judge_name,
+        team_id=row.team_id,
+        team_name=row.team_name,
+        kind=row.kind,
+        reason=row.reason,
+        id=row.conflict_id,
+        declared_at=row.declared_at,
     )
 
 
@@ -188,7 +263,9 @@ async def api_declare_conflict(
 
 
 @delete(f"{ROUND}/conflicts/{{conflict_id:uuid}}", name="judging:api_remove_conflict", **API)
-async def api_remove_conflict(db: AsyncSession, actor: Actor, round_id: uuid.UUID, conflict_id: uuid.UUID) -> None:
+async def api_remove_conflict(
+    db: AsyncSession, actor: Actor, round_id: uuid.UUID, conflict_id: uuid.UUID
+) -> None:
     """Founders remove a declared conflict (audited)."""
     await conflict_service.remove_conflict(db, actor, round_id, conflict_id)
 

@@ -14,7 +14,7 @@ from app.challenges.models import Challenge, Round
 from app.judging.assignment_service import eligible_entries
 from app.judging.conflict_service import ConflictRow, panel_user_ids, round_conflicts
 from app.judging.models import Assignment, Judge, JudgingJob, Review
-from app.judging.panels import status_of
+from app.judging.panel_links import status_of
 from app.judging.rounds import RoundContext, load_round
 from app.platform.pagination import Page, paginate
 from app.teams.models import Team
@@ -31,7 +31,9 @@ async def check_round_path(session: AsyncSession, slug: str, round_id: uuid.UUID
     """404 unless the round belongs to the challenge named in the address (before any permission check,
     which load_round makes: a wrong pair says nothing either way)."""
     found = await session.scalar(
-        select(Round.id).join(Challenge, Challenge.id == Round.challenge_id).where(Round.id == round_id, Challenge.slug == slug)
+        select(Round.id)
+        .join(Challenge, Challenge.id == Round.challenge_id)
+        .where(Round.id == round_id, Challenge.slug == slug)
     )
     if found is None:
         raise NotFoundException()
@@ -71,10 +73,15 @@ def _counted(column: Any, *where: Any) -> Any:
 
 async def judge_rows(session: AsyncSession, round_id: uuid.UUID) -> list[JudgeRow]:
     """The round's panel, accepted first then invited then removed, each with their load: one query."""
-    assigned = _counted(Assignment.submission_id, Assignment.round_id == round_id, Assignment.user_id == Judge.user_id)
+    assigned = _counted(
+        Assignment.submission_id, Assignment.round_id == round_id, Assignment.user_id == Judge.user_id
+    )
     reviewed = _counted(Review.id, Review.round_id == round_id, Review.user_id == Judge.user_id)
     finalized = _counted(
-        Review.id, Review.round_id == round_id, Review.user_id == Judge.user_id, Review.finalized_at.is_not(None)
+        Review.id,
+        Review.round_id == round_id,
+        Review.user_id == Judge.user_id,
+        Review.finalized_at.is_not(None),
     )
     rows = await session.execute(
         select(Judge, User.name, assigned, reviewed, finalized)
@@ -91,7 +98,9 @@ async def coverage(session: AsyncSession, ctx: RoundContext) -> Coverage:
         select(entries.c.id, func.count(Assignment.user_id).label("judges"))
         .outerjoin(
             Assignment,
-            and_(Assignment.submission_id == entries.c.id, Assignment.user_id.in_(panel_user_ids(ctx.round.id))),
+            and_(
+                Assignment.submission_id == entries.c.id, Assignment.user_id.in_(panel_user_ids(ctx.round.id))
+            ),
         )
         .group_by(entries.c.id)
         .subquery()
@@ -109,7 +118,9 @@ async def coverage(session: AsyncSession, ctx: RoundContext) -> Coverage:
     return Coverage(*row)
 
 
-async def latest_job(session: AsyncSession, round_id: uuid.UUID, job_id: uuid.UUID | None = None) -> JudgingJob | None:
+async def latest_job(
+    session: AsyncSession, round_id: uuid.UUID, job_id: uuid.UUID | None = None
+) -> JudgingJob | None:
     statement = select(JudgingJob).where(JudgingJob.round_id == round_id, JudgingJob.kind == "assign")
     if job_id is not None:
         statement = statement.where(JudgingJob.id == job_id)
@@ -130,7 +141,9 @@ async def panel_page(session: AsyncSession, actor: Actor, round_id: uuid.UUID) -
     )
 
 
-async def job_progress(session: AsyncSession, actor: Actor, round_id: uuid.UUID, job_id: uuid.UUID) -> tuple[RoundContext, JudgingJob]:
+async def job_progress(
+    session: AsyncSession, actor: Actor, round_id: uuid.UUID, job_id: uuid.UUID
+) -> tuple[RoundContext, JudgingJob]:
     """One assignment job of the round, for the polling fragment; 404 for another round's job."""
     ctx = await load_round(session, actor, round_id, "judging:manage")
     job = await latest_job(session, round_id, job_id)
@@ -167,11 +180,17 @@ class AssignmentsPage:
     options: list[tuple[uuid.UUID, str]]  # every eligible entry, for the form adding an assignment
 
 
-async def assignments_page(session: AsyncSession, actor: Actor, round_id: uuid.UUID, page: int) -> AssignmentsPage:
+async def assignments_page(
+    session: AsyncSession, actor: Actor, round_id: uuid.UUID, page: int
+) -> AssignmentsPage:
     """Eligible entries by team name, PER_PAGE at a time, each with its judges; the judges' loads; six queries."""
     ctx = await load_round(session, actor, round_id, "judging:manage")
     entries = eligible_entries(round_id).subquery()
-    listing = select(entries.c.id, Team.name).join(Team, Team.id == entries.c.team_id).order_by(func.lower(Team.name), entries.c.id)
+    listing = (
+        select(entries.c.id, Team.name)
+        .join(Team, Team.id == entries.c.team_id)
+        .order_by(func.lower(Team.name), entries.c.id)
+    )
     rows = await paginate(session, listing, page, PER_PAGE)
     ids = [row[0] for row in rows.items]
     seats: dict[uuid.UUID, list[Seat]] = {entry: [] for entry in ids}
@@ -190,13 +209,20 @@ def _seats_query(round_id: uuid.UUID, ids: list[uuid.UUID]) -> Any:
         Review.submission_id == Assignment.submission_id, Review.user_id == Assignment.user_id
     )
     current = select(Judge.id).where(
-        Judge.round_id == round_id, Judge.user_id == Assignment.user_id,
-        Judge.accepted_at.is_not(None), Judge.removed_at.is_(None),
+        Judge.round_id == round_id,
+        Judge.user_id == Assignment.user_id,
+        Judge.accepted_at.is_not(None),
+        Judge.removed_at.is_(None),
     )
     return (
         select(
-            Assignment.submission_id, Assignment.user_id, User.name, Assignment.manual, review.exists(),
-            review.where(Review.finalized_at.is_not(None)).exists(), current.exists(),
+            Assignment.submission_id,
+            Assignment.user_id,
+            User.name,
+            Assignment.manual,
+            review.exists(),
+            review.where(Review.finalized_at.is_not(None)).exists(),
+            current.exists(),
         )
         .join(User, User.id == Assignment.user_id)
         .where(Assignment.round_id == round_id, Assignment.submission_id.in_(ids))

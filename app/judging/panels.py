@@ -1,8 +1,7 @@
-"""A round's panel: founders invite judges by e-mail, resend and remove; the invited person accepts by the link.
+"""A round's panel as founders run it: invite judges by e-mail, send an invitation again, remove a judge.
 
-A seat (`judges` row) is an invitation until a signed-in person with the invited address accepts it. The
-link carries the seat's id signed with SECRET_KEY under a salt of its own (no other token of the platform
-passes for it), valid VALID_DAYS from each sending: resending gives a fresh link. Removing a judge is soft
+A seat (`judges` row) is an invitation until a signed-in person with the invited address accepts it by
+the e-mailed link (app.judging.panel_links); resending e-mails a fresh link. Removing a judge is soft
 (`removed_at`): their link stops working, they lose the entries at once (app.authz.assigned_to), and every
 score they gave is kept. Inviting a removed person again gives them a fresh invitation. Every change to a
 panel is audited. Nobody judges a challenge they compete in (app.judging.competing).
@@ -16,16 +15,14 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import NotFoundException
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import authz
 from app.accounts.models import User
 from app.challenges.models import Challenge, Round
-from app.judging.competing import ensure_not_competing
 from app.judging.models import Assignment, Judge, Review
+from app.judging.panel_links import VALID_DAYS, invitation_path, status_of
 from app.judging.rounds import load_round
 from app.notifications.models import Notification
 from app.notifications.services import notify, queue_mail
@@ -33,7 +30,7 @@ from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.i18n import in_locale
-from app.teams.models import Team, TeamMember
+from app.teams.models import TeamMember
 from app.teams.schemas import email_input
 
 if TYPE_CHECKING:
@@ -42,23 +39,8 @@ if TYPE_CHECKING:
     from app.accounts.sessions import Actor
     from app.settings import Settings
 
-SALT = "tremplin.judge-invitation"
-VALID_DAYS = 30
 MAX_ADDRESSES = 50
 _SEPARATORS = re.compile(r"[\s,;]+")
-
-
-class InvitationUnavailable(ClientException):
-    """The link is genuine but can no longer be used: expired, already accepted or withdrawn."""
-
-    status_code = 410
-
-
-def status_of(judge: Judge) -> str:
-    """"removed", "accepted" or "invited"."""
-    if judge.removed_at is not None:
-        return "removed"
-    return "accepted" if judge.accepted_at is not None else "invited"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,48 +48,6 @@ class InviteOutcome:
     invited: list[Judge]
     # (address, why it was not invited)
     skipped: list[tuple[str, str]]
-
-
-# --- the link ---------------------------------------------------------------------------------------------
-
-
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt=SALT)
-
-
-def invitation_path(settings: Settings, judge_id: uuid.UUID) -> str:
-    return f"/invitations/judge/{_serializer(settings).dumps(str(judge_id))}"
-
-
-def _read_token(settings: Settings, token: str) -> tuple[uuid.UUID, bool]:
-    """The seat's id and whether the link is too old; an unsigned or altered token is a 404."""
-    serializer = _serializer(settings)
-    try:
-        value, too_old = serializer.loads(token, max_age=VALID_DAYS * 86400), False
-    except SignatureExpired:
-        value, too_old = serializer.loads(token), True
-    except BadSignature:
-        raise NotFoundException() from None
-    try:
-        return uuid.UUID(str(value)), too_old
-    except ValueError:
-        raise NotFoundException() from None
-
-
-def link_state(judge: Judge, too_old: bool) -> str:
-    """"open", "accepted", "removed" or "expired"."""
-    status = status_of(judge)
-    if status != "invited":
-        return status
-    return "expired" if too_old else "open"
-
-
-def unavailable_message(state: str) -> str:
-    return {
-        "accepted": _("This invitation has already been accepted."),
-        "removed": _("This invitation was withdrawn by the organizers."),
-        "expired": _("This invitation has expired. Ask the organizers to send it again."),
-    }[state]
 
 
 # --- the founders' side -----------------------------------------------------------------------------------
@@ -132,12 +72,19 @@ def parse_addresses(text: object) -> list[str]:
         if address not in addresses:
             addresses.append(address)
     if bad:
-        raise InvalidInput({"emails": _("These are not valid e-mail addresses: %(list)s", list=", ".join(bad))})
+        raise InvalidInput(
+            {"emails": _("These are not valid e-mail addresses: %(list)s", list=", ".join(bad))}
+        )
     return addresses
 
 
 async def invite_judges(
-    session: AsyncSession, actor: Actor, settings: Settings, round_id: uuid.UUID, emails: object, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    round_id: uuid.UUID,
+    emails: object,
+    now: dt.datetime,
 ) -> InviteOutcome:
     """Invite each address to the round's panel and e-mail it the link. Addresses already on the panel
     and members of a team of the challenge are skipped, with the reason; a removed judge is invited anew."""
@@ -146,7 +93,9 @@ async def invite_judges(
     existing = {
         judge.email.lower(): judge
         for judge in await session.scalars(
-            select(Judge).where(Judge.round_id == round_id, func.lower(Judge.email).in_(addresses)).with_for_update()
+            select(Judge)
+            .where(Judge.round_id == round_id, func.lower(Judge.email).in_(addresses))
+            .with_for_update()
         )
     }
     competing = set(
@@ -169,7 +118,11 @@ async def invite_judges(
         await _send(session, actor, settings, ctx.challenge, ctx.round, judge, now)
     if outcome.invited:
         await audit.record(
-            session, actor, "judging:invite_judges", "round", round_id,
+            session,
+            actor,
+            "judging:invite_judges",
+            "round",
+            round_id,
             {"challenge": ctx.challenge.slug, "emails": [j.email for j in outcome.invited]},
         )
     return outcome
@@ -180,7 +133,11 @@ async def _seat(
 ) -> Judge:
     if judge is None:
         judge = Judge(
-            round_id=round_.id, challenge_id=round_.challenge_id, email=address, invited_by_id=actor.id, created_at=now
+            round_id=round_.id,
+            challenge_id=round_.challenge_id,
+            email=address,
+            invited_by_id=actor.id,
+            created_at=now,
         )
         try:
             async with session.begin_nested():
@@ -227,7 +184,13 @@ async def _send(
             days=VALID_DAYS,
             email=judge.email,
         )
-    await queue_mail(session, to=judge.email, subject=subject, body=body, key=f"judge-invitation:{judge.id}:{now.isoformat()}")
+    await queue_mail(
+        session,
+        to=judge.email,
+        subject=subject,
+        body=body,
+        key=f"judge-invitation:{judge.id}:{now.isoformat()}",
+    )
     if invitee is not None:
         params = {"inviter": actor.name, "round": round_.name, "challenge": challenge.title}
         notification = await notify(session, invitee.id, "judge_invitation", params, link=path)
@@ -246,7 +209,12 @@ async def _panel_seat(session: AsyncSession, round_id: uuid.UUID, judge_id: uuid
 
 
 async def resend_invitation(
-    session: AsyncSession, actor: Actor, settings: Settings, round_id: uuid.UUID, judge_id: uuid.UUID, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    round_id: uuid.UUID,
+    judge_id: uuid.UUID,
+    now: dt.datetime,
 ) -> Judge:
     """E-mail a pending invitation again, with a fresh link; 409 once accepted or removed."""
     ctx = await load_round(session, actor, round_id, "judging:manage")
@@ -281,84 +249,16 @@ async def remove_judge(
         released = result.rowcount or 0  # type: ignore[attr-defined]
     await session.flush()
     await audit.record(
-        session, actor, "judging:remove_judge", "judge", judge.id,
-        {"challenge": ctx.challenge.slug, "round": str(round_id), "email": judge.email, "assignments_released": released},
+        session,
+        actor,
+        "judging:remove_judge",
+        "judge",
+        judge.id,
+        {
+            "challenge": ctx.challenge.slug,
+            "round": str(round_id),
+            "email": judge.email,
+            "assignments_released": released,
+        },
     )
     return judge
-
-
-# --- the invitee's side -----------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class JudgeInvitation:
-    judge: Judge
-    round: Round
-    challenge: Challenge
-    inviter: str
-    state: str  # see link_state
-    relations: frozenset[str]
-
-
-async def _load_link(
-    session: AsyncSession, settings: Settings, token: str, *, lock: bool = False
-) -> tuple[Judge, Round, Challenge, str, bool]:
-    judge_id, too_old = _read_token(settings, token)
-    statement = (
-        select(Judge, Round, Challenge, func.coalesce(User.name, ""))
-        .join(Round, Round.id == Judge.round_id)
-        .join(Challenge, Challenge.id == Judge.challenge_id)
-        .outerjoin(User, User.id == Judge.invited_by_id)
-        .where(Judge.id == judge_id)
-    )
-    if lock:
-        statement = statement.with_for_update(of=Judge)
-    row = (await session.execute(statement)).one_or_none()
-    if row is None:
-        raise NotFoundException()
-    judge, round_, challenge, inviter = row
-    return judge, round_, challenge, inviter, too_old
-
-
-async def invitation_detail(
-    session: AsyncSession, actor: Actor | None, settings: Settings, token: str
-) -> JudgeInvitation:
-    """What the link's holder sees: the challenge, the round, who invited, and whether it is still usable."""
-    judge, round_, challenge, inviter, too_old = await _load_link(session, settings, token)
-    relations = frozenset(authz.relations_to_invitation(actor, judge.email))
-    authz.require(actor, "invitation:view", relations)
-    return JudgeInvitation(judge, round_, challenge, inviter, link_state(judge, too_old), relations)
-
-
-async def accept_invitation(
-    session: AsyncSession, actor: Actor, settings: Settings, token: str, now: dt.datetime
-) -> Judge:
-    """The invited person takes the seat: signed in with the invited address (else 403), while the link is
-    open (else 410), and not a member of a team of the challenge (409). Audited."""
-    judge, round_, challenge, _inviter, too_old = await _load_link(session, settings, token, lock=True)
-    authz.require(actor, "invitation:accept", authz.relations_to_invitation(actor, judge.email))
-    state = link_state(judge, too_old)
-    if state != "open":
-        raise InvitationUnavailable(detail=unavailable_message(state))
-    await ensure_not_competing(session, challenge.id, actor.id)
-    judge.user_id = actor.id
-    judge.accepted_at = now
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(detail=_("You already sit on this round’s panel.")) from None
-    await audit.record(
-        session, actor, "judging:accept_invitation", "judge", judge.id,
-        {"challenge": challenge.slug, "round": str(round_.id), "email": judge.email},
-    )
-    return judge
-
-
-async def competing_team(session: AsyncSession, challenge_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
-    """The name of the person's team in the challenge, to say so on the invitation page before they try."""
-    return await session.scalar(
-        select(Team.name)
-        .join(TeamMember, TeamMember.team_id == Team.id)
-        .where(TeamMember.challenge_id == challenge_id, TeamMember.user_id == user_id)
-    )

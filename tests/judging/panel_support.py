@@ -20,10 +20,19 @@ from tests.factories import make_challenge, make_founder, make_judged_round, mak
 ROLES = ("visitor", "outsider", "captain", "judge", "invitee", "admin", "other_founder", "founder")
 
 
-async def make_panel_cast(db: Any, *, teams: int = 3, judges: int = 2, assign: bool = False) -> SimpleNamespace:
+async def make_panel_cast(
+    db: Any, *, teams: int = 3, judges: int = 2, assign: bool = False
+) -> SimpleNamespace:
     cast = await make_judged_round(db, teams=teams, judges=judges, assign=assign)
     invitee = await make_user(db, name="Ines Invitee")
-    db.add(Judge(round_id=cast.round.id, challenge_id=cast.challenge.id, email=invitee.email, invited_by_id=cast.founder.id))
+    db.add(
+        Judge(
+            round_id=cast.round.id,
+            challenge_id=cast.challenge.id,
+            email=invitee.email,
+            invited_by_id=cast.founder.id,
+        )
+    )
     other = await make_challenge(db, title="Another challenge")
     other_founder = await make_founder(db, other, name="Otto Other")
     outsider = await make_user(db, name="Oscar Outsider")
@@ -55,17 +64,28 @@ async def judge_row(db: Any, round_id: Any, user: Any) -> Judge:
 
 async def assigned_pairs(db: Any, round_id: Any) -> set[tuple[Any, Any]]:
     """(judge, entry) pairs assigned in the round, as the database holds them now."""
-    rows = await db.execute(select(Assignment.user_id, Assignment.submission_id).where(Assignment.round_id == round_id))
+    rows = await db.execute(
+        select(Assignment.user_id, Assignment.submission_id).where(Assignment.round_id == round_id)
+    )
     return set(rows.tuples().all())
 
 
 async def give_review(
-    db: Any, cast: SimpleNamespace, judge: Any, entry: Any, values: list[float], *, final: bool = True, now: Any = None
+    db: Any,
+    cast: SimpleNamespace,
+    judge: Any,
+    entry: Any,
+    values: list[float],
+    *,
+    final: bool = True,
+    now: Any = None,
 ) -> Review:
     """A review by `judge` of `entry` with one score per criterion (finalized unless told)."""
     now = now or cast.now
     review = Review(
-        submission_id=entry.id, user_id=judge.id, round_id=cast.round.id,
+        submission_id=entry.id,
+        user_id=judge.id,
+        round_id=cast.round.id,
         finalized_at=now - dt.timedelta(hours=1) if final else None,
     )
     db.add(review)

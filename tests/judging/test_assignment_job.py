@@ -42,7 +42,13 @@ async def run_worker(settings, sessions, redis) -> None:
     options = worker_options(settings, settings.redis_url)
     options.pop("redis_settings")
     options["cron_jobs"] = []
-    worker = Worker(**options, redis_pool=redis, burst=True, poll_delay=0.05, ctx={"session_maker": sessions, "settings": settings})
+    worker = Worker(
+        **options,
+        redis_pool=redis,
+        burst=True,
+        poll_delay=0.05,
+        ctx={"session_maker": sessions, "settings": settings},
+    )
     await worker.main()
     await worker.close()
 
@@ -66,11 +72,15 @@ async def committed_cast(sessions, **options):
 
 async def pairs_of(sessions, round_id):
     async with sessions() as session:
-        rows = await session.execute(select(Assignment.user_id, Assignment.submission_id).where(Assignment.round_id == round_id))
+        rows = await session.execute(
+            select(Assignment.user_id, Assignment.submission_id).where(Assignment.round_id == round_id)
+        )
         return set(rows.tuples().all())
 
 
-async def test_a_large_round_is_assigned_by_the_worker_with_progress(app, sessions, settings, redis, monkeypatch):
+async def test_a_large_round_is_assigned_by_the_worker_with_progress(
+    app, sessions, settings, redis, monkeypatch
+):
     # A "large" round for the test: 12 entries x 4 judges above a threshold lowered to 20, written 5 at a time.
     monkeypatch.setattr(assignment_service, "ASYNC_THRESHOLD", 20)
     monkeypatch.setattr(assignment_service, "BATCH", 5)
@@ -84,12 +94,23 @@ async def test_a_large_round_is_assigned_by_the_worker_with_progress(app, sessio
     monkeypatch.setattr(assignment_jobs, "report_progress", recording)
     cast = await committed_cast(sessions, teams=12, judges=4)
     async with scratch.app_on(app, sessions), browser(app, sessions, cast.founder) as client:
-        response = await client.submit(f"{cast.base}/assign", {"policy": "k_per_entry", "judges_per_entry": "2", "seed": "9"})
+        response = await client.submit(
+            f"{cast.base}/assign", {"policy": "k_per_entry", "judges_per_entry": "2", "seed": "9"}
+        )
         assert response.status_code == 303
         async with sessions() as session:
             job = await session.scalar(select(JudgingJob).where(JudgingJob.round_id == cast.round.id))
-            outbox = await session.scalar(select(OutboxJob).where(OutboxJob.function == "assign_round", OutboxJob.args["job_id"].astext == str(job.id)))
-        assert (job.status, job.kind, job.total, job.requested_by_id) == ("queued", "assign", 12, cast.founder.id)
+            outbox = await session.scalar(
+                select(OutboxJob).where(
+                    OutboxJob.function == "assign_round", OutboxJob.args["job_id"].astext == str(job.id)
+                )
+            )
+        assert (job.status, job.kind, job.total, job.requested_by_id) == (
+            "queued",
+            "assign",
+            12,
+            cast.founder.id,
+        )
         assert outbox is not None and outbox.done_at is None
         assert await pairs_of(sessions, cast.round.id) == set()
         # The page polls the job's block every second while it waits or runs.
@@ -133,7 +154,9 @@ async def test_the_job_itself_is_safe_to_run_twice(app, sessions, settings, redi
     the job done and leaves the assignment alone."""
     cast = await committed_cast(sessions, teams=3, judges=2)
     async with sessions() as session:
-        job = JudgingJob(round_id=cast.round.id, kind="assign", params={"policy": "all", "k": 1, "seed": 1}, total=3)
+        job = JudgingJob(
+            round_id=cast.round.id, kind="assign", params={"policy": "all", "k": 1, "seed": 1}, total=3
+        )
         session.add(job)
         await session.commit()
     ctx = {"session_maker": sessions}
@@ -146,18 +169,28 @@ async def test_the_job_itself_is_safe_to_run_twice(app, sessions, settings, redi
         assert (await session.get(JudgingJob, job.id)).status == "done"
 
 
-async def test_two_founders_running_the_assignment_at_once_end_with_one_consistent_assignment(app, sessions, redis):
+async def test_two_founders_running_the_assignment_at_once_end_with_one_consistent_assignment(
+    app, sessions, redis
+):
     cast = await committed_cast(sessions, teams=10, judges=6)
     async with sessions() as session:
         second_founder = await _second_founder(session, cast)
         await session.commit()
     entries, judges = [e.id for e in cast.entries], [j.id for j in cast.judges]
     results = {seed: assign(entries, judges, 3, set(), seed=seed).pairs for seed in (1, 2)}
-    async with scratch.app_on(app, sessions), browser(app, sessions, cast.founder) as first, browser(app, sessions, second_founder) as second:
+    async with (
+        scratch.app_on(app, sessions),
+        browser(app, sessions, cast.founder) as first,
+        browser(app, sessions, second_founder) as second,
+    ):
         for _attempt in range(3):
             answers = await asyncio.gather(
-                first.submit(f"{cast.base}/assign", {"policy": "k_per_entry", "judges_per_entry": "3", "seed": "1"}),
-                second.submit(f"{cast.base}/assign", {"policy": "k_per_entry", "judges_per_entry": "3", "seed": "2"}),
+                first.submit(
+                    f"{cast.base}/assign", {"policy": "k_per_entry", "judges_per_entry": "3", "seed": "1"}
+                ),
+                second.submit(
+                    f"{cast.base}/assign", {"policy": "k_per_entry", "judges_per_entry": "3", "seed": "2"}
+                ),
             )
             assert [a.status_code for a in answers] == [303, 303]
             pairs = await pairs_of(sessions, cast.round.id)
@@ -165,7 +198,13 @@ async def test_two_founders_running_the_assignment_at_once_end_with_one_consiste
             assert pairs in (results[1], results[2])
             assert all(len([p for p in pairs if p[1] == entry]) == 3 for entry in entries)
     async with sessions() as session:
-        runs = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "judging:assign", AuditEntry.object_id == str(cast.round.id))))
+        runs = list(
+            await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "judging:assign", AuditEntry.object_id == str(cast.round.id)
+                )
+            )
+        )
     assert len(runs) == 6
 
 

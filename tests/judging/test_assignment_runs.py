@@ -17,7 +17,9 @@ from tests.teams.team_support import as_user, audit_entries, fresh
 
 
 async def run(client, cast, **fields):
-    values = {"policy": "k_per_entry", "judges_per_entry": "2", "seed": "7"} | {k: str(v) for k, v in fields.items()}
+    values = {"policy": "k_per_entry", "judges_per_entry": "2", "seed": "7"} | {
+        k: str(v) for k, v in fields.items()
+    }
     return await client.submit(f"{cast.base}/assign", values)
 
 
@@ -48,7 +50,11 @@ async def test_k_per_entry_gives_each_eligible_entry_k_current_judges_only(clien
         assert len([p for p in pairs if p[1] == entry]) == 2
     loads = [len([p for p in pairs if p[0] == judge]) for judge in current]
     assert max(loads) - min(loads) <= 1
-    settings = await db.scalar(select(JudgingRound).where(JudgingRound.round_id == cast.round.id).execution_options(populate_existing=True))
+    settings = await db.scalar(
+        select(JudgingRound)
+        .where(JudgingRound.round_id == cast.round.id)
+        .execution_options(populate_existing=True)
+    )
     assert (settings.policy, settings.judges_per_entry, settings.seed) == ("k_per_entry", 2, 7)
     [entry] = await audit_entries(db, "judging:assign", cast.round.id)
     assert entry.details["added"] == 10 and entry.details["entries"] == 5 and entry.details["seed"] == 7
@@ -80,12 +86,14 @@ async def test_rerun_keeps_reviewed_and_hand_made_assignments_and_their_scores(c
     await as_user(client, db, cast.founder)
     await run(client, cast, seed=1)
     first = await assigned_pairs(db, cast.round.id)
-    reviewed_judge, reviewed_entry = sorted(first, key=str)[0]
+    reviewed_judge, reviewed_entry = min(first, key=str)
     judge = next(j for j in cast.judges if j.id == reviewed_judge)
     entry = next(e for e in cast.entries if e.id == reviewed_entry)
     review = await give_review(db, cast, judge, entry, [4, 6], final=False)
     by_hand = next((j, e) for j in cast.judges for e in cast.entries if (j.id, e.id) not in first)
-    response = await client.submit(f"{cast.base}/assignments", {"submission_id": str(by_hand[1].id), "user_id": str(by_hand[0].id)})
+    response = await client.submit(
+        f"{cast.base}/assignments", {"submission_id": str(by_hand[1].id), "user_id": str(by_hand[0].id)}
+    )
     assert response.status_code == 303
     for seed in (2, 3, 4):
         await run(client, cast, seed=seed)
@@ -96,7 +104,9 @@ async def test_rerun_keeps_reviewed_and_hand_made_assignments_and_their_scores(c
         # Kept pairs count towards k: every entry still has exactly two judges.
         assert all(len([p for p in pairs if p[1] == e.id]) == 2 for e in cast.entries)
     manual = await db.scalar(
-        select(Assignment.manual).where(Assignment.user_id == by_hand[0].id, Assignment.submission_id == by_hand[1].id)
+        select(Assignment.manual).where(
+            Assignment.user_id == by_hand[0].id, Assignment.submission_id == by_hand[1].id
+        )
     )
     assert manual is True
 
@@ -107,7 +117,9 @@ async def test_policy_all_gives_every_judge_every_entry_but_conflicts(client, db
     await db.flush()
     await as_user(client, db, cast.founder)
     await run(client, cast, policy="all")
-    expected = {(j.id, e.id) for j in cast.judges for e in cast.entries} - {(cast.judges[2].id, cast.entries[1].id)}
+    expected = {(j.id, e.id) for j in cast.judges for e in cast.entries} - {
+        (cast.judges[2].id, cast.entries[1].id)
+    }
     assert await assigned_pairs(db, cast.round.id) == expected
 
 
@@ -171,8 +183,16 @@ async def test_by_hand_refuses_conflicts_strangers_and_ineligible_entries_with_t
 
     cases = [
         (cast.entries[0].id, cast.judge.id, "This judge is in conflict with this entry’s team."),
-        (cast.entries[1].id, cast.invitee.id, "Only judges who accepted their seat on this round’s panel can be assigned."),
-        (cast.entries[1].id, cast.outsider.id, "Only judges who accepted their seat on this round’s panel can be assigned."),
+        (
+            cast.entries[1].id,
+            cast.invitee.id,
+            "Only judges who accepted their seat on this round’s panel can be assigned.",
+        ),
+        (
+            cast.entries[1].id,
+            cast.outsider.id,
+            "Only judges who accepted their seat on this round’s panel can be assigned.",
+        ),
         (cast.entries[2].id, cast.judge.id, "Only eligible entries of this round can be assigned."),
     ]
     for entry, user, message in cases:
@@ -191,7 +211,9 @@ async def test_removing_an_assignment_keeps_the_review(client, db):
     cast = await make_panel_cast(db, assign=True)
     review = await give_review(db, cast, cast.judge, cast.entries[0], [3, 3])
     await as_user(client, db, cast.founder)
-    response = await client.submit(f"{cast.base}/assignments/{cast.entries[0].id}/{cast.judge.id}/remove", {"page": "1"})
+    response = await client.submit(
+        f"{cast.base}/assignments/{cast.entries[0].id}/{cast.judge.id}/remove", {"page": "1"}
+    )
     assert response.status_code == 303 and response.headers["location"].endswith("/assignments?page=1")
     assert (cast.judge.id, cast.entries[0].id) not in await assigned_pairs(db, cast.round.id)
     assert await fresh(db, Review, review.id) is not None
@@ -206,13 +228,23 @@ async def test_assignments_api(client, db):
     await as_user(client, db, cast.founder)
     url = f"/api/v1/rounds/{cast.round.id}/assignments"
     headers = {"X-CSRF-Token": await client.csrf()}
-    ran = await client.post(url, json={"policy": "k_per_entry", "judges_per_entry": 2, "seed": 5}, headers=headers)
+    ran = await client.post(
+        url, json={"policy": "k_per_entry", "judges_per_entry": 2, "seed": 5}, headers=headers
+    )
     assert ran.status_code == 200
     summary = ran.json()["summary"]
     assert (summary["entries"], summary["judges"], summary["assignments"], summary["short"]) == (4, 3, 8, [])
     listing = (await client.get(url)).json()
-    assert (listing["policy"], listing["judges_per_entry"], listing["seed"], listing["entries"]) == ("k_per_entry", 2, 5, 4)
-    assert len(listing["items"]) == 8 and sorted(load["assigned"] for load in listing["loads"]) in ([2, 3, 3], [3, 3, 2])
+    assert (listing["policy"], listing["judges_per_entry"], listing["seed"], listing["entries"]) == (
+        "k_per_entry",
+        2,
+        5,
+        4,
+    )
+    assert len(listing["items"]) == 8 and sorted(load["assigned"] for load in listing["loads"]) in (
+        [2, 3, 3],
+        [3, 3, 2],
+    )
     bad = await client.post(url, json={"judges_per_entry": 99}, headers=headers)
     assert bad.status_code == 422 and bad.json()["errors"][0]["key"] == "judges_per_entry"
     unknown = await client.post(url, json={"k": 2}, headers=headers)
@@ -232,7 +264,9 @@ async def test_judges_api_invites_lists_and_removes(client, db):
     await as_user(client, db, cast.founder)
     url = f"/api/v1/rounds/{cast.round.id}/judges"
     headers = {"X-CSRF-Token": await client.csrf()}
-    invited = await client.post(url, json={"emails": ["api-one@example.org", cast.judge.email]}, headers=headers)
+    invited = await client.post(
+        url, json={"emails": ["api-one@example.org", cast.judge.email]}, headers=headers
+    )
     assert invited.status_code == 201
     body = invited.json()
     assert [j["email"] for j in body["invited"]] == ["api-one@example.org"]
@@ -245,7 +279,9 @@ async def test_judges_api_invites_lists_and_removes(client, db):
     seat = next(j for j in listing if j["email"] == "api-one@example.org")
     assert (await client.delete(f"{url}/{seat['id']}", headers=headers)).status_code == 204
     assert (await client.delete(f"{url}/{seat['id']}", headers=headers)).status_code == 409
-    removed = await db.scalar(select(Judge).where(Judge.id == seat["id"]).execution_options(populate_existing=True))
+    removed = await db.scalar(
+        select(Judge).where(Judge.id == seat["id"]).execution_options(populate_existing=True)
+    )
     assert removed.removed_at is not None
 
 
@@ -255,6 +291,13 @@ async def test_assignment_only_counts_submitted_entries_of_this_round(client, db
     cast_two = await make_panel_cast(db, teams=2, judges=2)
     await as_user(client, db, cast.founder)
     await run(client, cast, policy="all")
-    entries = set(await db.scalars(select(Assignment.submission_id).where(Assignment.round_id == cast.round.id)))
+    entries = set(
+        await db.scalars(select(Assignment.submission_id).where(Assignment.round_id == cast.round.id))
+    )
     assert entries == {e.id for e in cast.entries}
-    assert await db.scalar(select(Submission.id).join(Assignment).where(Assignment.round_id == cast_two.round.id)) is None
+    assert (
+        await db.scalar(
+            select(Submission.id).join(Assignment).where(Assignment.round_id == cast_two.round.id)
+        )
+        is None
+    )

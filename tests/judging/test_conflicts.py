@@ -17,11 +17,15 @@ from tests.teams.team_support import as_user, audit_entries
 
 
 def actor_of(user) -> Actor:
-    return Actor(id=user.id, email=user.email, name=user.name, locale="en", is_admin=False, email_verified=True)
+    return Actor(
+        id=user.id, email=user.email, name=user.name, locale="en", is_admin=False, email_verified=True
+    )
 
 
 async def entry_relations(db, cast, user, index: int = 0) -> set[str]:
-    return await authz.relations_to_entry(db, actor_of(user), cast.entries[index], cast.teams[index], cast.challenge)
+    return await authz.relations_to_entry(
+        db, actor_of(user), cast.entries[index], cast.teams[index], cast.challenge
+    )
 
 
 def conflicts_url(cast) -> str:
@@ -37,17 +41,28 @@ async def test_judge_sees_the_round_s_teams_and_declares_a_conflict_with_a_reaso
     assert all(team.name in text for team in cast.teams)
     assert "entry-" not in page.text  # names only, nothing of the entries themselves
     assert "assigned_judge" in await entry_relations(db, cast, cast.judge)
-    response = await client.submit(conflicts_url(cast), {"team_id": str(cast.teams[0].id), "reason": "My cousin leads it"})
+    response = await client.submit(
+        conflicts_url(cast), {"team_id": str(cast.teams[0].id), "reason": "My cousin leads it"}
+    )
     assert response.status_code == 303
     assert response.headers["location"] == f"{conflicts_url(cast)}#team-{cast.teams[0].id}"
     conflict = await db.scalar(select(Conflict).where(Conflict.user_id == cast.judge.id))
-    assert (conflict.team_id, conflict.reason, conflict.challenge_id) == (cast.teams[0].id, "My cousin leads it", cast.challenge.id)
+    assert (conflict.team_id, conflict.reason, conflict.challenge_id) == (
+        cast.teams[0].id,
+        "My cousin leads it",
+        cast.challenge.id,
+    )
     assert "assigned_judge" not in await entry_relations(db, cast, cast.judge)
     assert "assigned_judge" in await entry_relations(db, cast, cast.judge, 1)
     # The assignment without a review is released; the audit says no score existed.
-    assert await db.scalar(
-        select(Assignment).where(Assignment.user_id == cast.judge.id, Assignment.submission_id == cast.entries[0].id)
-    ) is None
+    assert (
+        await db.scalar(
+            select(Assignment).where(
+                Assignment.user_id == cast.judge.id, Assignment.submission_id == cast.entries[0].id
+            )
+        )
+        is None
+    )
     [entry] = await audit_entries(db, "conflict:declare", cast.teams[0].id)
     assert entry.details["had_score"] is False and entry.details["assignments_released"] == 1
     again = text_of((await client.get(conflicts_url(cast))).text)
@@ -73,9 +88,14 @@ async def test_declaring_after_scoring_removes_the_score_from_the_ranking(client
     [entry] = await audit_entries(db, "conflict:declare", cast.teams[0].id)
     assert entry.details["had_score"] is True and entry.details["had_final_score"] is True
     # The review stays, and so does its (reviewed) assignment: only the ranking and the judge lose it.
-    assert await db.scalar(
-        select(Assignment).where(Assignment.user_id == first.id, Assignment.submission_id == cast.entries[0].id)
-    ) is not None
+    assert (
+        await db.scalar(
+            select(Assignment).where(
+                Assignment.user_id == first.id, Assignment.submission_id == cast.entries[0].id
+            )
+        )
+        is not None
+    )
     assert "assigned_judge" not in await entry_relations(db, cast, first)
 
 
@@ -86,7 +106,9 @@ async def test_a_team_of_another_challenge_or_a_bad_reason_is_refused(client, db
     await as_user(client, db, cast.judge)
     assert (await client.submit(conflicts_url(cast), {"team_id": str(foreign.id)})).status_code == 404
     assert (await client.submit(conflicts_url(cast), {"team_id": "not-an-id"})).status_code == 404
-    too_long = await client.submit(conflicts_url(cast), {"team_id": str(cast.teams[0].id), "reason": "x" * 1001})
+    too_long = await client.submit(
+        conflicts_url(cast), {"team_id": str(cast.teams[0].id), "reason": "x" * 1001}
+    )
     assert too_long.status_code == 422 and "Use at most 1000 characters." in text_of(too_long.text)
     assert await db.scalar(select(Conflict).where(Conflict.user_id == cast.judge.id)) is None
 
@@ -97,7 +119,9 @@ async def test_sharing_an_organization_with_a_member_is_an_automatic_conflict(cl
     cast.teams[1].member_count += 1
     from app.teams.models import TeamMember
 
-    db.add(TeamMember(team_id=cast.teams[1].id, user_id=member.id, challenge_id=cast.challenge.id, role="member"))
+    db.add(
+        TeamMember(team_id=cast.teams[1].id, user_id=member.id, challenge_id=cast.challenge.id, role="member")
+    )
     await make_organization(db, name="CHU Nord", owner=cast.judge, members=(member,))
     assert "assigned_judge" not in await entry_relations(db, cast, cast.judge, 1)
     assert "assigned_judge" in await entry_relations(db, cast, cast.judge, 0)
@@ -119,16 +143,28 @@ async def test_belonging_to_the_team_s_startup_is_an_automatic_conflict(client, 
     panel = text_of((await client.get(cast.base)).text)
     assert f"{cast.judges[1].name} is a member of the team’s startup, Cardio Labs." in panel
     # And running the assignment never gives that judge that entry.
-    response = await client.submit(f"{cast.base}/assign", {"policy": "all", "judges_per_entry": "2", "seed": "1"})
+    response = await client.submit(
+        f"{cast.base}/assign", {"policy": "all", "judges_per_entry": "2", "seed": "1"}
+    )
     assert response.status_code == 303
-    pairs = set((await db.execute(select(Assignment.user_id, Assignment.submission_id).where(Assignment.round_id == cast.round.id))).tuples())
+    pairs = set(
+        (
+            await db.execute(
+                select(Assignment.user_id, Assignment.submission_id).where(
+                    Assignment.round_id == cast.round.id
+                )
+            )
+        ).tuples()
+    )
     assert (cast.judges[1].id, cast.entries[2].id) not in pairs
     assert (cast.judges[0].id, cast.entries[2].id) in pairs
 
 
 async def test_founders_see_declared_conflicts_and_may_remove_one(client, db):
     cast = await make_panel_cast(db, assign=True)
-    conflict = Conflict(challenge_id=cast.challenge.id, user_id=cast.judge.id, team_id=cast.teams[0].id, reason="Investor")
+    conflict = Conflict(
+        challenge_id=cast.challenge.id, user_id=cast.judge.id, team_id=cast.teams[0].id, reason="Investor"
+    )
     db.add(conflict)
     await db.flush()
     assert "assigned_judge" not in await entry_relations(db, cast, cast.judge)
@@ -151,23 +187,42 @@ async def test_founders_see_declared_conflicts_and_may_remove_one(client, db):
 
 async def test_conflicts_api_founders_see_all_judges_their_own(client, db):
     cast = await make_panel_cast(db)
-    db.add(Conflict(challenge_id=cast.challenge.id, user_id=cast.judges[1].id, team_id=cast.teams[1].id, reason="Friend"))
+    db.add(
+        Conflict(
+            challenge_id=cast.challenge.id,
+            user_id=cast.judges[1].id,
+            team_id=cast.teams[1].id,
+            reason="Friend",
+        )
+    )
     await make_organization(db, name="Shared Org", owner=cast.judge, members=(cast.captains[2],))
     url = f"/api/v1/rounds/{cast.round.id}/conflicts"
     await as_user(client, db, cast.judge)
     headers = {"X-CSRF-Token": await client.csrf()}
-    declared = await client.post(url, json={"team_id": str(cast.teams[0].id), "reason": "Former colleague"}, headers=headers)
+    declared = await client.post(
+        url, json={"team_id": str(cast.teams[0].id), "reason": "Former colleague"}, headers=headers
+    )
     assert declared.status_code == 201
     body = declared.json()
-    assert (body["kind"], body["reason"], body["team_name"], body["judge_id"]) == ("declared", "Former colleague", cast.teams[0].name, str(cast.judge.id))
+    assert (body["kind"], body["reason"], body["team_name"], body["judge_id"]) == (
+        "declared",
+        "Former colleague",
+        cast.teams[0].name,
+        str(cast.judge.id),
+    )
     mine = (await client.get(url)).json()
-    assert {(c["kind"], c["team_id"]) for c in mine} == {("declared", str(cast.teams[0].id)), ("member", str(cast.teams[2].id))}
+    assert {(c["kind"], c["team_id"]) for c in mine} == {
+        ("declared", str(cast.teams[0].id)),
+        ("member", str(cast.teams[2].id)),
+    }
     bad = await client.post(url, json={"team_id": str(cast.teams[1].id), "verdict": "x"}, headers=headers)
     assert bad.status_code == 400
     await as_user(client, db, cast.founder)
     everyone = (await client.get(url)).json()
     assert {(c["judge_id"], c["kind"]) for c in everyone} == {
-        (str(cast.judge.id), "declared"), (str(cast.judge.id), "member"), (str(cast.judges[1].id), "declared")
+        (str(cast.judge.id), "declared"),
+        (str(cast.judge.id), "member"),
+        (str(cast.judges[1].id), "declared"),
     }
     automatic = next(c for c in everyone if c["kind"] == "member")
     assert automatic["reason"].endswith("shares the organization Shared Org with the team member Captain 3.")

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from app.judging import panels
+from app.judging import panel_links
 from app.judging.models import Assignment, Judge, Review
 from app.notifications.models import MailMessage
 from app.teams.models import TeamMember
@@ -21,7 +21,11 @@ LINK = re.compile(r"http://testserver\.local(/invitations/judge/[\w.\-]+)")
 
 
 async def mails_to(db, address) -> list[MailMessage]:
-    return list(await db.scalars(select(MailMessage).where(MailMessage.to_address == address).order_by(MailMessage.created_at)))
+    return list(
+        await db.scalars(
+            select(MailMessage).where(MailMessage.to_address == address).order_by(MailMessage.created_at)
+        )
+    )
 
 
 async def link_to(db, address) -> str:
@@ -44,7 +48,11 @@ async def test_founder_invites_several_judges_at_once_and_each_gets_a_link(clien
     assert response.headers["location"].endswith("/judging/panel#judges")
     rows = {j.email: j for j in await db.scalars(select(Judge).where(Judge.round_id == cast.round.id))}
     assert {first, second} <= set(rows)
-    assert rows[first].user_id is None and rows[first].accepted_at is None and rows[first].invited_by_id == cast.founder.id
+    assert (
+        rows[first].user_id is None
+        and rows[first].accepted_at is None
+        and rows[first].invited_by_id == cast.founder.id
+    )
     for address in (first, second):
         [mail] = await mails_to(db, address)
         assert cast.challenge.title in mail.subject
@@ -71,20 +79,26 @@ async def test_account_holders_also_get_a_notification_in_their_language(client,
 async def test_bad_addresses_are_named_beside_the_field(client, db):
     cast = await make_panel_cast(db)
     await as_user(client, db, cast.founder)
-    response = await client.htmx("POST", f"{cast.base}/judges", data={"emails": "good@example.org, not-an-address; @x"})
+    response = await client.htmx(
+        "POST", f"{cast.base}/judges", data={"emails": "good@example.org, not-an-address; @x"}
+    )
     assert response.status_code == 422
     assert 'id="invite_form"' in response.text and "<html" not in response.text
     assert "not valid e-mail addresses: not-an-address, @x" in text_of(response.text)
     assert await db.scalar(select(Judge).where(Judge.email == "good@example.org")) is None
     empty = await client.submit(f"{cast.base}/judges", {"emails": "  "})
     assert empty.status_code == 422 and "Enter at least one e-mail address." in text_of(empty.text)
-    many = await client.submit(f"{cast.base}/judges", {"emails": ",".join(f"p{i}@example.org" for i in range(51))})
+    many = await client.submit(
+        f"{cast.base}/judges", {"emails": ",".join(f"p{i}@example.org" for i in range(51))}
+    )
     assert many.status_code == 422 and "at most 50" in text_of(many.text)
 
 
 async def test_people_already_on_the_panel_or_in_a_team_are_skipped_with_the_reason(client, db):
     cast = await make_panel_cast(db)
-    response = await invite(client, db, cast, f"{cast.judge.email}, {cast.captain.email}, {cast.invitee.email}")
+    response = await invite(
+        client, db, cast, f"{cast.judge.email}, {cast.captain.email}, {cast.invitee.email}"
+    )
     assert response.status_code == 303
     page = text_of((await client.get(cast.base)).text)
     assert f"Not invited: {cast.judge.email} is already on this panel." in page
@@ -108,13 +122,22 @@ async def test_someone_without_an_account_signs_up_through_the_link_and_joins(cl
     assert cast.challenge.title in text and "Round 1" in text and "Fiona Founder" in text
     assert f"/signup?next={path.replace('/', '%2F')}" in page.text
     signed_up = await client.submit(
-        "/signup", {"name": "Nora New", "email": address, "password": "a long and quiet river at dawn", "locale": "en", "next": path}
+        "/signup",
+        {
+            "name": "Nora New",
+            "email": address,
+            "password": "a long and quiet river at dawn",
+            "locale": "en",
+            "next": path,
+        },
     )
     assert signed_up.headers["location"] == path
     accepted = await client.submit(path)
     assert accepted.status_code == 303
     assert accepted.headers["location"] == f"/judge/rounds/{cast.round.id}/conflicts"
-    seat = await db.scalar(select(Judge).where(Judge.email == address).execution_options(populate_existing=True))
+    seat = await db.scalar(
+        select(Judge).where(Judge.email == address).execution_options(populate_existing=True)
+    )
     assert seat.user_id is not None and seat.accepted_at is not None
     [entry] = await audit_entries(db, "judging:accept_invitation", seat.id)
     assert entry.actor_id == seat.user_id
@@ -124,12 +147,16 @@ async def test_someone_without_an_account_signs_up_through_the_link_and_joins(cl
     assert twice.status_code == 410 and "already been accepted" in text_of(twice.text)
 
 
-async def test_accepting_an_invitation_sent_to_another_address_is_refused_with_an_explanation(client, db, settings):
+async def test_accepting_an_invitation_sent_to_another_address_is_refused_with_an_explanation(
+    client, db, settings
+):
     cast = await make_panel_cast(db)
-    path = panels.invitation_path(settings, (await judge_row(db, cast.round.id, cast.invitee)).id)
+    path = panel_links.invitation_path(settings, (await judge_row(db, cast.round.id, cast.invitee)).id)
     await as_user(client, db, cast.outsider)
     page = await client.get(path)
-    explanation = f"This invitation was sent to {cast.invitee.email}, but you are signed in as {cast.outsider.email}."
+    explanation = (
+        f"This invitation was sent to {cast.invitee.email}, but you are signed in as {cast.outsider.email}."
+    )
     assert explanation in text_of(page.text)
     refused = await client.submit(path)
     assert refused.status_code == 403
@@ -147,7 +174,7 @@ async def test_a_forged_or_expired_link_is_not_a_server_error(client, db, settin
     assert (await client.get("/invitations/judge/forged.token")).status_code == 404
     seat = await judge_row(db, cast.round.id, cast.invitee)
     with time_machine.travel(cast.now.timestamp() - 31 * 86400, tick=False):
-        old = panels.invitation_path(settings, seat.id)
+        old = panel_links.invitation_path(settings, seat.id)
     page = await client.get(old)
     assert page.status_code == 200 and "This invitation has expired." in text_of(page.text)
     refused = await client.submit(old)
@@ -167,7 +194,9 @@ async def test_resend_sends_a_fresh_link_only_while_pending(client, db):
     assert (await fresh(db, Judge, seat.id)).reminded_at is not None
     accepted = await judge_row(db, cast.round.id, cast.judge)
     refused = await client.submit(f"{cast.base}/judges/{accepted.id}/resend")
-    assert refused.status_code == 409 and "Only a pending invitation can be sent again." in text_of(refused.text)
+    assert refused.status_code == 409 and "Only a pending invitation can be sent again." in text_of(
+        refused.text
+    )
 
 
 async def test_removing_a_judge_keeps_their_scores_and_frees_unscored_entries(client, db, settings):
@@ -191,7 +220,7 @@ async def test_removing_a_judge_keeps_their_scores_and_frees_unscored_entries(cl
     page = text_of((await client.get(cast.base)).text)
     assert "Removed" in page
     # The link no longer works, and removing twice is refused.
-    link = panels.invitation_path(settings, seat.id)
+    link = panel_links.invitation_path(settings, seat.id)
     await as_user(client, db, cast.judge)
     assert (await client.submit(link)).status_code == 410
     await as_user(client, db, cast.founder)
@@ -228,13 +257,20 @@ async def test_an_unknown_judge_or_a_judge_of_another_round_is_not_found(client,
 
 async def test_a_team_member_cannot_accept_a_seat_on_the_panel(client, db, settings):
     cast = await make_panel_cast(db)
-    seat = Judge(round_id=cast.round.id, challenge_id=cast.challenge.id, email=cast.captain.email, invited_by_id=cast.founder.id)
+    seat = Judge(
+        round_id=cast.round.id,
+        challenge_id=cast.challenge.id,
+        email=cast.captain.email,
+        invited_by_id=cast.founder.id,
+    )
     db.add(seat)
     await db.flush()
-    link = panels.invitation_path(settings, seat.id)
+    link = panel_links.invitation_path(settings, seat.id)
     await as_user(client, db, cast.captain)
     page = await client.get(link)
-    message = f"You are a member of the team {cast.teams[0].name} in this challenge: you cannot also judge it."
+    message = (
+        f"You are a member of the team {cast.teams[0].name} in this challenge: you cannot also judge it."
+    )
     assert message in text_of(page.text)
     refused = await client.submit(link)
     assert refused.status_code == 409
@@ -264,7 +300,12 @@ async def test_a_judge_cannot_join_a_team_by_invitation_or_request(client, db, s
     await make_registration(db, cast.challenge, cast.judge)
     cast.rounds[0].deadline = cast.now.replace(year=cast.now.year + 1)
     team = cast.teams[0]
-    invitation = TeamInvitation(team_id=team.id, email=cast.judge.email, invited_by_id=cast.captain.id, expires_at=cast.now.replace(year=cast.now.year + 1))
+    invitation = TeamInvitation(
+        team_id=team.id,
+        email=cast.judge.email,
+        invited_by_id=cast.captain.id,
+        expires_at=cast.now.replace(year=cast.now.year + 1),
+    )
     db.add(invitation)
     await db.flush()
     await as_user(client, db, cast.judge)
@@ -276,7 +317,9 @@ async def test_a_judge_cannot_join_a_team_by_invitation_or_request(client, db, s
     # A request made before the seat was taken cannot be approved by the captain afterwards.
     request = await join_request(db, cast.teams[1], cast.judge)
     await as_user(client, db, cast.captains[1])
-    approved = await client.submit(f"/teams/{cast.teams[1].id}/join-requests/{request.id}/decision", {"decision": "approve"})
+    approved = await client.submit(
+        f"/teams/{cast.teams[1].id}/join-requests/{request.id}/decision", {"decision": "approve"}
+    )
     assert approved.status_code == 409
     assert "is a judge of this challenge and cannot also compete in it." in text_of(approved.text)
     assert await db.scalar(select(TeamMember).where(TeamMember.user_id == cast.judge.id)) is None
@@ -286,11 +329,16 @@ async def test_judging_one_challenge_and_competing_in_another_is_fine(client, db
     cast = await make_panel_cast(db)
     other = await make_panel_cast(db)
     # The captain of a team in the other challenge judges this one.
-    seat = Judge(round_id=cast.round.id, challenge_id=cast.challenge.id, email=other.captain.email, invited_by_id=cast.founder.id)
+    seat = Judge(
+        round_id=cast.round.id,
+        challenge_id=cast.challenge.id,
+        email=other.captain.email,
+        invited_by_id=cast.founder.id,
+    )
     db.add(seat)
     await db.flush()
     await as_user(client, db, other.captain)
-    assert (await client.submit(panels.invitation_path(settings, seat.id))).status_code == 303
+    assert (await client.submit(panel_links.invitation_path(settings, seat.id))).status_code == 303
     assert (await fresh(db, Judge, seat.id)).user_id == other.captain.id
 
 
@@ -309,7 +357,14 @@ async def test_panel_page_queries_do_not_grow_with_judges_teams_or_conflicts(cli
             await make_organization(db, owner=judge, members=(cast.captains[index % len(cast.captains)],))
             from app.judging.models import Conflict
 
-            db.add(Conflict(challenge_id=cast.challenge.id, user_id=judge.id, team_id=team.id, reason="Former colleague"))
+            db.add(
+                Conflict(
+                    challenge_id=cast.challenge.id,
+                    user_id=judge.id,
+                    team_id=team.id,
+                    reason="Former colleague",
+                )
+            )
         await db.flush()
     counts = []
     for cast in (small, large):

@@ -16,8 +16,12 @@ JUDGES_ONLY = {"judge"}
 async def setup(db):
     cast = await make_panel_cast(db, judges=3)
     second = cast.judges[1]
-    conflict = Conflict(challenge_id=cast.challenge.id, user_id=cast.judges[2].id, team_id=cast.teams[2].id, reason="Cousin")
-    job = JudgingJob(round_id=cast.round.id, kind="assign", status="done", params={"policy": "all", "k": 1, "seed": 1})
+    conflict = Conflict(
+        challenge_id=cast.challenge.id, user_id=cast.judges[2].id, team_id=cast.teams[2].id, reason="Cousin"
+    )
+    job = JudgingJob(
+        round_id=cast.round.id, kind="assign", status="done", params={"policy": "all", "k": 1, "seed": 1}
+    )
     db.add_all([conflict, job])
     await db.flush()
     invitee = await judge_row(db, cast.round.id, cast.invitee)
@@ -31,16 +35,34 @@ async def setup(db):
         (FOUNDERS_ONLY, "GET", f"{base}/assignments", None, 200),
         (FOUNDERS_ONLY, "POST", f"{base}/judges", {"emails": "new.judge@example.org"}, 303),
         (FOUNDERS_ONLY, "POST", f"{base}/judges/{invitee.id}/resend", {}, 303),
-        (FOUNDERS_ONLY, "POST", f"{base}/assignments", {"submission_id": str(entry), "user_id": str(judge)}, 303),
+        (
+            FOUNDERS_ONLY,
+            "POST",
+            f"{base}/assignments",
+            {"submission_id": str(entry), "user_id": str(judge)},
+            303,
+        ),
         (FOUNDERS_ONLY, "POST", f"{base}/assignments/{entry}/{judge}/remove", {}, 303),
         (FOUNDERS_ONLY, "POST", f"{api}/assignments/{entry}/{cast.judges[2].id}", None, 201),
         (FOUNDERS_ONLY, "DELETE", f"{api}/assignments/{entry}/{cast.judges[2].id}", None, 204),
-        (FOUNDERS_ONLY, "POST", f"{base}/assign", {"policy": "k_per_entry", "judges_per_entry": "1", "seed": "2"}, 303),
+        (
+            FOUNDERS_ONLY,
+            "POST",
+            f"{base}/assign",
+            {"policy": "k_per_entry", "judges_per_entry": "1", "seed": "2"},
+            303,
+        ),
         (FOUNDERS_ONLY, "GET", f"{base}/jobs/{job.id}", None, 303),
         (FOUNDERS_ONLY, "POST", f"{base}/conflicts/{conflict.id}/remove", {}, 303),
         (FOUNDERS_ONLY, "POST", f"{base}/judges/{removable.id}/remove", {}, 303),
         (JUDGES_ONLY, "GET", f"/judge/rounds/{cast.round.id}/conflicts", None, 200),
-        (JUDGES_ONLY, "POST", f"/judge/rounds/{cast.round.id}/conflicts", {"team_id": str(cast.teams[1].id)}, 303),
+        (
+            JUDGES_ONLY,
+            "POST",
+            f"/judge/rounds/{cast.round.id}/conflicts",
+            {"team_id": str(cast.teams[1].id)},
+            303,
+        ),
         (FOUNDERS_ONLY, "GET", f"{api}/judges", None, 200),
         (FOUNDERS_ONLY, "POST", f"{api}/judges", {"emails": ["api.judge@example.org"]}, 201),
         (FOUNDERS_ONLY, "POST", f"{api}/judges/{invitee.id}/resend", None, 200),
@@ -48,7 +70,13 @@ async def setup(db):
         (FOUNDERS_ONLY, "POST", f"{api}/assignments", {"policy": "all"}, 200),
         (FOUNDERS_ONLY, "GET", f"{api}/assignments/jobs/{job.id}", None, 200),
         (FOUNDERS_ONLY | JUDGES_ONLY, "GET", f"{api}/conflicts", None, 200),
-        (JUDGES_ONLY, "POST", f"{api}/conflicts", {"team_id": str(cast.teams[0].id), "reason": "Former colleague"}, 201),
+        (
+            JUDGES_ONLY,
+            "POST",
+            f"{api}/conflicts",
+            {"team_id": str(cast.teams[0].id), "reason": "Former colleague"},
+            201,
+        ),
         (FOUNDERS_ONLY, "DELETE", f"{api}/judges/{invitee.id}", None, 204),
     ]
     return cast, routes
@@ -83,11 +111,16 @@ async def test_a_draft_challenge_s_panel_is_not_found_for_others(client, db, rol
             continue
         response = await send(client, method, url, data)
         # Admins see a draft's existence (support): 403; others learn nothing from a 404.
-        assert response.status_code == (403 if role == "admin" else 404), (role, method, url, response.status_code)
+        assert response.status_code == (403 if role == "admin" else 404), (
+            role,
+            method,
+            url,
+            response.status_code,
+        )
 
 
 async def test_the_invitation_link_is_public_but_accepting_needs_to_sign_in(client, db, settings):
-    from app.judging.panels import invitation_path
+    from app.judging.panel_links import invitation_path
 
     cast, _routes = await setup(db)
     link = invitation_path(settings, (await judge_row(db, cast.round.id, cast.invitee)).id)
