@@ -30,11 +30,10 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from app.judging import assignment
-from app.judging.conflict_service import automatic_conflicts, panel_user_ids
+from app.judging.conflict_service import conflicted_pairs, panel_user_ids
 from app.judging.models import (
     ASSIGNMENT_POLICIES,
     Assignment,
-    Conflict,
     JudgingJob,
     JudgingRound,
     Review,
@@ -171,23 +170,7 @@ async def round_data(session: AsyncSession, ctx: RoundContext) -> RoundData:
     for submission_id, team_id in entries.items():
         by_team[team_id].append(submission_id)
     team_ids = list(by_team)
-    conflict_teams = set(
-        (
-            await session.execute(
-                select(Conflict.user_id, Conflict.team_id).where(
-                    Conflict.challenge_id == ctx.challenge.id,
-                    Conflict.user_id.in_(judges),
-                    Conflict.team_id.in_(team_ids),
-                )
-            )
-        )
-        .tuples()
-        .all()
-    )
-    if judges and team_ids:
-        conflict_teams |= {
-            (a.judge_id, a.team_id) for a in await automatic_conflicts(session, team_ids, judges)
-        }
+    conflict_teams = await conflicted_pairs(session, ctx.challenge.id, team_ids, judges)
     conflicts = {(judge, entry) for judge, team in conflict_teams for entry in by_team[team]}
     reviewed = (
         select(Review.id)

@@ -131,6 +131,23 @@ async def automatic_conflicts(session: AsyncSession, team_ids: Any, user_ids: An
     return [AutoConflict(*row) for row in rows]
 
 
+async def conflicted_pairs(
+    session: AsyncSession, challenge_id: uuid.UUID, team_ids: list[uuid.UUID], user_ids: list[uuid.UUID]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """The (judge, team) pairs in conflict, declared or automatic, among these judges and teams: two queries."""
+    if not team_ids or not user_ids:
+        return set()
+    declared = await session.execute(
+        select(Conflict.user_id, Conflict.team_id).where(
+            Conflict.challenge_id == challenge_id,
+            Conflict.user_id.in_(user_ids),
+            Conflict.team_id.in_(team_ids),
+        )
+    )
+    pairs = set(declared.tuples().all())
+    return pairs | {(a.judge_id, a.team_id) for a in await automatic_conflicts(session, team_ids, user_ids)}
+
+
 def automatic_reason(kind: str, organization: str, member: str | None, judge: str | None = None) -> str:
     """Why a conflict was detected, as a sentence about `judge` (or addressed to the judge when None)."""
     if kind == "startup":

@@ -82,8 +82,8 @@ def _job_view(job: JudgingJob) -> JobView:
 @get(f"{ROUND}/judges", name="judging:api_judges", **API)
 async def api_list_judges(db: AsyncSession, actor: Actor, round_id: uuid.UUID) -> list[JudgeView]:
     """The round's panel: invited, accepted and removed judges with their loads (founders)."""
-    page = await panel_views.panel_page(db, actor, round_id)
-    return [_judge_view(r.judge, r.name, r.assigned, r.reviewed) for r in page.judges]
+    rows = await panel_views.list_judges(db, actor, round_id)
+    return [_judge_view(r.judge, r.name, r.assigned, r.reviewed) for r in rows]
 
 
 @post(f"{ROUND}/judges", name="judging:api_invite", **API)

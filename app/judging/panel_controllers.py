@@ -332,7 +332,7 @@ async def add_assignment(
             request, db, actor, slug, round_id, add=(fields, {}), error=message_of(exc), status_code=409
         )
     flash(request, "success", _("The judge is assigned."))
-    return redirect(request, panel_url(slug, round_id, "/assignments"))
+    return redirect(request, panel_url(slug, round_id, _page_query(fields)))
 
 
 @post(
@@ -357,10 +357,13 @@ async def remove_assignment(
     except Conflict as exc:
         return await _assignments(request, db, actor, slug, round_id, error=message_of(exc), status_code=409)
     flash(request, "success", _("The assignment is removed. Any score already given is kept."))
+    return redirect(request, panel_url(slug, round_id, _page_query(fields)))
+
+
+def _page_query(fields: dict[str, str]) -> str:
+    """Back to the page of the assignments list the form was on."""
     page = fields.get("page", "")
-    return redirect(
-        request, panel_url(slug, round_id, "/assignments" + (f"?page={int(page)}" if page.isdigit() else ""))
-    )
+    return "/assignments" + (f"?page={int(page)}" if page.isdigit() and 1 < int(page) <= MAX_PAGE else "")
 
 
 ROUTES: list[Any] = [

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select
 from app.accounts.models import User
 from app.challenges.models import Challenge, Round
 from app.judging.assignment_service import eligible_entries
-from app.judging.conflict_service import ConflictRow, panel_user_ids, round_conflicts
+from app.judging.conflict_service import ConflictRow, conflicted_pairs, panel_user_ids, round_conflicts
 from app.judging.models import Assignment, Judge, JudgingJob, Review
 from app.judging.panel_links import status_of
 from app.judging.rounds import RoundContext, load_round
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from app.accounts.sessions import Actor
 
 PER_PAGE = 50
+# Up to this many judges, the assignments page is a matrix of entries by judges.
+MATRIX_MAX = 15
 
 
 async def check_round_path(session: AsyncSession, slug: str, round_id: uuid.UUID) -> None:
@@ -129,6 +131,12 @@ async def latest_job(
     )
 
 
+async def list_judges(session: AsyncSession, actor: Actor, round_id: uuid.UUID) -> list[JudgeRow]:
+    """The round's panel with each judge's load, for founders."""
+    await load_round(session, actor, round_id, "judging:manage")
+    return await judge_rows(session, round_id)
+
+
 async def panel_page(session: AsyncSession, actor: Actor, round_id: uuid.UUID) -> PanelPage:
     """The founders' panel page: judges with their loads, conflicts, coverage and the last assignment job."""
     ctx = await load_round(session, actor, round_id, "judging:manage")
@@ -170,6 +178,10 @@ class EntryRow:
     submission_id: uuid.UUID
     team_name: str
     seats: list[Seat]
+    conflicted: frozenset[uuid.UUID]  # judges (of the page's columns) in conflict with the team
+
+    def seat_of(self, user_id: uuid.UUID) -> Seat | None:
+        return next((seat for seat in self.seats if seat.user_id == user_id), None)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -179,15 +191,21 @@ class AssignmentsPage:
     judges: list[JudgeRow]  # accepted, current ones, with their loads
     options: list[tuple[uuid.UUID, str]]  # every eligible entry, for the form adding an assignment
 
+    @property
+    def matrix(self) -> bool:
+        """Few enough judges for one column each (else a list of judges per entry)."""
+        return 0 < len(self.judges) <= MATRIX_MAX
+
 
 async def assignments_page(
     session: AsyncSession, actor: Actor, round_id: uuid.UUID, page: int
 ) -> AssignmentsPage:
-    """Eligible entries by team name, PER_PAGE at a time, each with its judges; the judges' loads; six queries."""
+    """Eligible entries by team name, PER_PAGE at a time, each with its judges and conflicts; the judges'
+    loads; the entries for the form: a constant number of queries."""
     ctx = await load_round(session, actor, round_id, "judging:manage")
     entries = eligible_entries(round_id).subquery()
     listing = (
-        select(entries.c.id, Team.name)
+        select(entries.c.id, Team.name, Team.id)
         .join(Team, Team.id == entries.c.team_id)
         .order_by(func.lower(Team.name), entries.c.id)
     )
@@ -199,8 +217,13 @@ async def assignments_page(
             submission_id, *values = seat_row
             seats[submission_id].append(Seat(*values))
     judges = [row for row in await judge_rows(session, round_id) if row.status == "accepted"]
-    options = list((await session.execute(listing)).tuples().all())
-    items = [EntryRow(entry, name, seats[entry]) for entry, name in rows.items]
+    judge_ids = [row.judge.user_id for row in judges if row.judge.user_id is not None]
+    pairs = await conflicted_pairs(session, ctx.challenge.id, list({row[2] for row in rows.items}), judge_ids)
+    options = [(entry, name) for entry, name, _team in (await session.execute(listing)).tuples()]
+    items = [
+        EntryRow(entry, name, seats[entry], frozenset(j for j, t in pairs if t == team))
+        for entry, name, team in rows.items
+    ]
     return AssignmentsPage(ctx, Page(items, rows.number, rows.size, rows.total), judges, options)
 
 

@@ -212,9 +212,9 @@ async def test_removing_an_assignment_keeps_the_review(client, db):
     review = await give_review(db, cast, cast.judge, cast.entries[0], [3, 3])
     await as_user(client, db, cast.founder)
     response = await client.submit(
-        f"{cast.base}/assignments/{cast.entries[0].id}/{cast.judge.id}/remove", {"page": "1"}
+        f"{cast.base}/assignments/{cast.entries[0].id}/{cast.judge.id}/remove", {"page": "2"}
     )
-    assert response.status_code == 303 and response.headers["location"].endswith("/assignments?page=1")
+    assert response.status_code == 303 and response.headers["location"].endswith("/assignments?page=2")
     assert (cast.judge.id, cast.entries[0].id) not in await assigned_pairs(db, cast.round.id)
     assert await fresh(db, Review, review.id) is not None
     [entry] = await audit_entries(db, "assignment:remove", cast.entries[0].id)
@@ -301,3 +301,34 @@ async def test_assignment_only_counts_submitted_entries_of_this_round(client, db
         )
         is None
     )
+
+
+async def test_the_matrix_marks_conflicts_and_offers_each_missing_pair(client, db):
+    cast = await make_panel_cast(db, teams=3, judges=2)
+    db.add(Conflict(challenge_id=cast.challenge.id, user_id=cast.judges[1].id, team_id=cast.teams[2].id))
+    db.add(Assignment(submission_id=cast.entries[0].id, user_id=cast.judge.id, round_id=cast.round.id))
+    await db.flush()
+    await as_user(client, db, cast.founder)
+    page = await client.get(f"{cast.base}/assignments")
+    assert 'class="assignment-matrix"' in page.text
+    team = cast.teams[0].name
+    assert f'aria-label="Remove Judge 1 from {team}"' in page.text
+    assert f'aria-label="Assign Judge 2 to {team}"' in page.text
+    row = page.text.split(f'id="entry-{cast.entries[2].id}"')[1].split("</tr>")[0]
+    assert "conflict" in row and "Assign Judge 2" not in row
+
+
+async def test_assignments_page_queries_do_not_grow_with_the_round(client, db, connection):
+    from tests.querycount import counting_statements
+
+    counts = []
+    for teams, judges in ((2, 2), (9, 6)):
+        cast = await make_panel_cast(db, teams=teams, judges=judges, assign=True)
+        db.add(Conflict(challenge_id=cast.challenge.id, user_id=cast.judge.id, team_id=cast.teams[1].id))
+        await give_review(db, cast, cast.judge, cast.entries[0], [1, 1])
+        await as_user(client, db, cast.founder)
+        with counting_statements(connection) as statements:
+            page = await client.get(f"{cast.base}/assignments")
+        assert page.status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

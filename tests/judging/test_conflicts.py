@@ -66,7 +66,7 @@ async def test_judge_sees_the_round_s_teams_and_declares_a_conflict_with_a_reaso
     [entry] = await audit_entries(db, "conflict:declare", cast.teams[0].id)
     assert entry.details["had_score"] is False and entry.details["assignments_released"] == 1
     again = text_of((await client.get(conflicts_url(cast))).text)
-    assert "Conflict declared" in again and "My cousin leads it" in again
+    assert "Declared on" in again and "My cousin leads it" in again
     # There is no way back for the judge: declaring twice is a 409, and there is no withdrawal route.
     twice = await client.submit(conflicts_url(cast), {"team_id": str(cast.teams[0].id)})
     assert twice.status_code == 409 and "You already declared a conflict with" in text_of(twice.text)
