@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from app.challenges.models import Challenge, Round
 from app.db import utcnow
-from app.judging.assignment_service import Params, RoundData, round_data, write_assignment
+from app.judging.assignment_service import Params, RoundData, notify_judges, round_data, write_assignment
 from app.judging.models import JudgingJob
 from app.judging.rounds import RoundContext, judging_settings
 
@@ -57,6 +57,7 @@ async def assign_round(ctx: dict[str, Any], session: AsyncSession, job_id: str) 
             await report_progress(ctx, job_uuid, done=done, total=total)
 
         summary = await write_assignment(session, round_.id, params, data, progress)
+        await notify_judges(session, challenge, round_, summary)
     except Exception as exc:
         await report_progress(ctx, job_uuid, status="failed", error=repr(exc)[:2000])
         raise

@@ -22,6 +22,7 @@ import asyncio
 import collections
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
+from app.challenges.models import Challenge, Round
 from app.judging import assignment
 from app.judging.conflict_service import conflicted_pairs, panel_user_ids
 from app.judging.models import (
@@ -40,6 +42,7 @@ from app.judging.models import (
     Screening,
 )
 from app.judging.rounds import RoundContext, judging_closed, load_round
+from app.notifications.services import notify
 from app.platform import audit, outbox
 from app.platform.errors import Conflict as ConflictError
 from app.platform.errors import InvalidInput
@@ -84,6 +87,8 @@ class Summary:
     kept: int
     # [submission id, judges it got] for entries below k
     short: list[list[Any]]
+    # judge id -> entries newly assigned to them by this run (they are told)
+    new_by_judge: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -255,6 +260,7 @@ async def run_assignment(
         )
         return RunOutcome(None, job)
     summary = await write_assignment(session, round_id, params, data)
+    await notify_judges(session, ctx.challenge, ctx.round, summary)
     await audit.record(session, actor, "judging:assign", "round", round_id, details | _audit_counts(summary))
     return RunOutcome(summary, None)
 
@@ -279,8 +285,15 @@ async def write_assignment(
 ) -> Summary:
     """Compute the assignment and write the difference, BATCH entries at a time (progress after each)."""
     kept = data.kept
-    compute = lambda: assignment.assign(
-        data.entries, data.judges, params.k, data.conflicts, params.seed, existing=kept, policy=params.policy
+    compute = functools.partial(
+        assignment.assign,
+        data.entries,
+        data.judges,
+        params.k,
+        data.conflicts,
+        params.seed,
+        existing=kept,
+        policy=params.policy,
     )
     if len(data.entries) * len(data.judges) > ASYNC_THRESHOLD:
         result = await asyncio.to_thread(compute)  # keep the worker's event loop (and its heartbeats) free
@@ -316,7 +329,17 @@ async def write_assignment(
             [str(entry), count]
             for entry, count in sorted(result.short.items(), key=lambda item: str(item[0]))
         ],
+        new_by_judge=dict(collections.Counter(str(judge) for judge, _entry in wanted - current)),
     )
+
+
+async def notify_judges(session: AsyncSession, challenge: Challenge, round_: Round, summary: Summary) -> None:
+    """Tell each judge who got new entries to review, with a link to their queue."""
+    for judge_id, count in sorted(summary.new_by_judge.items()):
+        params = {"challenge": challenge.title, "round": round_.name, "count": count}
+        await notify(
+            session, uuid.UUID(judge_id), "new_assignments", params, link=f"/judge/rounds/{round_.id}"
+        )
 
 
 async def _delete_pairs(

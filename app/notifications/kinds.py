@@ -109,6 +109,10 @@ KINDS: dict[str, Kind] = {
         title=lazy("%(inviter)s invited you to judge %(challenge)s"),
         body=lazy("On the panel of %(round)s. Open the invitation to accept it."),
     ),
+    "new_assignments": Kind(
+        title=lazy("New entries to review in %(challenge)s"),
+        body=lazy("Entries newly assigned to you in %(round)s: %(count)s. Open your queue to review them."),
+    ),
 }
 
 

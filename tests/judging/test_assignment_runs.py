@@ -332,3 +332,20 @@ async def test_assignments_page_queries_do_not_grow_with_the_round(client, db, c
         assert page.status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+async def test_judges_are_told_of_their_new_entries(client, db):
+    from app.notifications.models import Notification
+
+    cast = await make_panel_cast(db, teams=4, judges=2)
+    await as_user(client, db, cast.founder)
+    await run(client, cast, judges_per_entry=1, seed=1)
+    notices = list(await db.scalars(select(Notification).where(Notification.kind == "new_assignments")))
+    assert {n.user_id for n in notices} == {j.id for j in cast.judges}
+    assert sorted(n.params["count"] for n in notices) == [2, 2]
+    assert all(n.link == f"/judge/rounds/{cast.round.id}" for n in notices)
+    # Running again with the same seed changes nothing, so nobody is told again.
+    await run(client, cast, judges_per_entry=1, seed=1)
+    assert (
+        len(list(await db.scalars(select(Notification).where(Notification.kind == "new_assignments")))) == 2
+    )
