@@ -251,6 +251,7 @@ async def run_assignment(
             status="queued",
             total=len(data.entries),
             requested_by_id=actor.id,
+            created_at=now,
         )
         session.add(job)
         await session.flush()

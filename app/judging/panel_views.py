@@ -140,12 +140,15 @@ async def list_judges(session: AsyncSession, actor: Actor, round_id: uuid.UUID) 
 async def panel_page(session: AsyncSession, actor: Actor, round_id: uuid.UUID) -> PanelPage:
     """The founders' panel page: judges with their loads, conflicts, coverage and the last assignment job."""
     ctx = await load_round(session, actor, round_id, "judging:manage")
+    job = await latest_job(session, round_id)
+    if job is not None and job.status == "done" and job.created_at < ctx.settings.updated_at:
+        job = None  # a later run (inline) or settings change made its result stale
     return PanelPage(
         ctx,
         await judge_rows(session, round_id),
         await round_conflicts(session, ctx),
         await coverage(session, ctx),
-        await latest_job(session, round_id),
+        job,
     )
 
 

@@ -349,3 +349,27 @@ async def test_judges_are_told_of_their_new_entries(client, db):
     assert (
         len(list(await db.scalars(select(Notification).where(Notification.kind == "new_assignments")))) == 2
     )
+
+
+async def test_the_panel_shows_the_last_job_s_result_until_a_later_run(client, db):
+    from app.judging.models import JudgingJob
+
+    cast = await make_panel_cast(db)
+    result = {"assignments": 6, "entries": 3, "judges": 2, "added": 6, "removed": 0, "kept": 0, "short": []}
+    db.add(
+        JudgingJob(
+            round_id=cast.round.id,
+            kind="assign",
+            status="done",
+            done=3,
+            total=3,
+            finished_at=cast.now,
+            params={"policy": "all", "k": 3, "seed": 1, "result": result},
+        )
+    )
+    await db.flush()
+    await as_user(client, db, cast.founder)
+    assert "Assignment finished" in text_of((await client.get(cast.base)).text)
+    await run(client, cast, policy="all")
+    page = text_of((await client.get(cast.base)).text)
+    assert "Assignment finished" not in page and "Assignment done: 6 assignments for 3 entries." in page
