@@ -364,6 +364,8 @@ PUBLIC_ROUTES = {
     "GET /invitations/organization/{token:str}",
     # Teams: an invitation link shows its team to someone who may have no account yet.
     "GET /invitations/team/{token:str}",
+    # Judging: a judge's invitation link shows the challenge and round to someone who may have no account yet.
+    "GET /invitations/judge/{token:str}",
     # Programs and challenges (core): what a visitor may read; load_challenge 404s the rest.
     "GET /programs",
     "GET /programs/{slug:str}",

@@ -122,6 +122,15 @@ KINDS: dict[str, Kind] = {
         title=lazy("Reminder: your reviews for %(round)s of %(challenge)s are waiting"),
         body=lazy("Some entries assigned to you have no finalized review yet. %(closing)s"),
     ),
+    # judging panels (issue #5)
+    "judge_invitation": Kind(
+        title=lazy("%(inviter)s invited you to judge %(challenge)s"),
+        body=lazy("On the panel of %(round)s. Open the invitation to accept it."),
+    ),
+    "new_assignments": Kind(
+        title=lazy("New entries to review in %(challenge)s"),
+        body=lazy("Entries newly assigned to you in %(round)s: %(count)s. Open your queue to review them."),
+    ),
 }
 
 

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from litestar.exceptions import ClientException, NotFoundException
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -32,6 +31,7 @@ from app.organizations.services import authorized_organization
 from app.platform import audit, i18n
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
+from app.platform.signed_ids import read_id, sign_id
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,31 +59,17 @@ class InvitationDetail:
     relations: frozenset[str]
 
 
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt=SALT)
-
-
 def is_expired(invitation: OrganizationInvitation) -> bool:
     return invitation.created_at < utcnow() - VALID_FOR
 
 
 def invitation_path(settings: Settings, invitation_id: uuid.UUID) -> str:
-    return f"/invitations/organization/{_serializer(settings).dumps(str(invitation_id))}"
+    return f"/invitations/organization/{sign_id(settings.secret_key, SALT, invitation_id)}"
 
 
 def _read_token(settings: Settings, token: str) -> tuple[uuid.UUID, bool]:
     """The invitation id and whether the link has expired; an unsigned or altered token is a 404."""
-    serializer = _serializer(settings)
-    try:
-        value, expired = serializer.loads(token, max_age=int(VALID_FOR.total_seconds())), False
-    except SignatureExpired:
-        value, expired = serializer.loads(token), True
-    except BadSignature:
-        raise NotFoundException() from None
-    try:
-        return uuid.UUID(str(value)), expired
-    except ValueError:
-        raise NotFoundException() from None
+    return read_id(settings.secret_key, SALT, token, VALID_FOR)
 
 
 def _state(invitation: OrganizationInvitation, expired: bool) -> str:

@@ -15,7 +15,6 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from litestar.exceptions import ClientException, NotFoundException
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,7 @@ from app.notifications.services import notify, queue_mail
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.i18n import in_locale
+from app.platform.signed_ids import read_id, sign_id
 from app.teams.membership import take_seat, team_full
 from app.teams.models import Team, TeamInvitation, TeamMember
 from app.teams.schemas import email_input
@@ -81,27 +81,13 @@ class InvitationDetail:
 # --- the link ---------------------------------------------------------------------------------------------
 
 
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt=SALT)
-
-
 def invitation_path(settings: Settings, invitation_id: uuid.UUID) -> str:
-    return f"/invitations/team/{_serializer(settings).dumps(str(invitation_id))}"
+    return f"/invitations/team/{sign_id(settings.secret_key, SALT, invitation_id)}"
 
 
 def _read_token(settings: Settings, token: str) -> tuple[uuid.UUID, bool]:
     """The invitation id and whether the signature is too old; an unsigned or altered token is a 404."""
-    serializer = _serializer(settings)
-    try:
-        value, too_old = serializer.loads(token, max_age=int(VALID_FOR.total_seconds())), False
-    except SignatureExpired:
-        value, too_old = serializer.loads(token), True
-    except BadSignature:
-        raise NotFoundException() from None
-    try:
-        return uuid.UUID(str(value)), too_old
-    except ValueError:
-        raise NotFoundException() from None
+    return read_id(settings.secret_key, SALT, token, VALID_FOR)
 
 
 def state_of(invitation: TeamInvitation, now: dt.datetime, *, too_old: bool = False) -> str:

@@ -11,6 +11,8 @@ Invariants, kept by the database or under the team's row lock, never by a count 
   rule of app.challenges.lifecycle): from that instant only founders change it, with a reason, audited.
 - Every member holds an approved registration and, when the challenge restricts organizations,
   registered for an eligible one; `submit_blocker` says when that or the team's size no longer holds.
+- Nobody judges and competes in the same challenge (app.judging.competing): a judge of the challenge
+  neither creates nor joins a team of it.
 
 Every service changing membership locks the team's row before any other row of it (invitation, join
 request, member): one order for everyone, so concurrent changes wait for each other and never deadlock.
@@ -34,6 +36,7 @@ from app.accounts.models import User
 from app.challenges.eligibility import eligibility_refusal
 from app.challenges.models import Challenge, Registration, Round
 from app.challenges.queries import load_challenge
+from app.judging.competing import ensure_not_judging
 from app.organizations.models import Organization, OrganizationMember
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import format_datetime, get_locale, ngettext
@@ -203,6 +206,7 @@ async def check_may_join(
         refusal = eligibility_refusal(challenge, row.Organization)
         if refusal is not None:
             raise NotParticipant(refusal)
+    await ensure_not_judging(session, challenge.id, user_id, own=own)
 
 
 async def cancel_pending_requests(session: AsyncSession, challenge_id: uuid.UUID, user_id: uuid.UUID) -> None:
@@ -244,6 +248,7 @@ async def new_team_form(session: AsyncSession, actor: Actor, slug: str, now: dt.
     if refusal is None:
         try:
             ensure_open(visible.challenge, visible.rounds, now)
+            await ensure_not_judging(session, visible.challenge.id, actor.id)
         except Conflict as exc:
             refusal = exc
     return NewTeamForm(visible.challenge, await organizations_of(session, actor.id), refusal, my_team_id)
@@ -256,7 +261,7 @@ async def create_team(
 
     Refused once membership is frozen (409), when already in a team (409, also when another request
     made one meanwhile), and on a bad name, a name taken in the challenge (case ignored) or an
-    organization that is not the actor's or not eligible (422).
+    organization that is not the actor's or not eligible (422); refused to a judge of the challenge (409).
     """
     visible = await load_challenge(session, actor, slug)
     require_participant(actor, visible.relations)
@@ -266,6 +271,7 @@ async def create_team(
     await check_organization(session, actor, challenge, data.organization_id)
     if await team_of(session, challenge.id, actor.id):
         raise already_in_team()
+    await ensure_not_judging(session, challenge.id, actor.id)
     team = Team(
         challenge_id=challenge.id,
         name=data.name,
