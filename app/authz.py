@@ -395,9 +395,24 @@ async def relations_to_team(session: AsyncSession, actor: Actor | None, team: An
     return relations
 
 
+def judged_entry() -> list[Any]:
+    """Conditions on `submissions`: the entry is under judgement (submitted and screened eligible). An entry
+    screened out, returned to its team or withdrawn after assignment leaves its judges' hands at once."""
+    from app.judging.models import Screening
+    from app.teams.models import Submission
+
+    return [
+        Submission.status == "submitted",
+        select(Screening.submission_id)
+        .where(Screening.submission_id == Submission.id, Screening.decision == "eligible")
+        .exists(),
+    ]
+
+
 def assigned_to(actor_id: Any, submission_id: Any = None, team_id: Any = None) -> Any:
     """SQL truth value: the actor is an accepted, current judge of the round, assigned to the entry (or to
-    an entry of the team), and not in conflict with its team. The one definition of `assigned_judge`."""
+    an entry of the team) while it is under judgement, and not in conflict with its team. The one
+    definition of `assigned_judge`."""
     from app.judging.conflicts import not_in_conflict
     from app.judging.models import Assignment, Judge
     from app.teams.models import Submission
@@ -410,6 +425,7 @@ def assigned_to(actor_id: Any, submission_id: Any = None, team_id: Any = None) -
         Judge.accepted_at.is_not(None),
         Judge.removed_at.is_(None),
         not_in_conflict(actor_id, Submission.team_id),
+        *judged_entry(),
     ]
     if submission_id is not None:
         where.append(Assignment.submission_id == submission_id)

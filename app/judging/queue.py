@@ -1,7 +1,8 @@
 """A judge's work: the rounds they judge (/judge) and their queue in one round, each in one query.
 
 A judge's queue is the set of entries `authz.assigned_to` gives them: assigned, in a round where they
-are an accepted, current judge, and not in conflict with the team (declared or automatic). An entry
+are an accepted, current judge, still under judgement (submitted, screened eligible), and not in
+conflict with the team (declared or automatic). An entry
 they are in conflict with is never listed, so it cannot be counted, opened or scored. "Scored" means
 finalized: a draft review is work in progress.
 """
@@ -17,6 +18,7 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import and_, func, select
 
 from app.challenges.models import Challenge, Round
+from app.authz import judged_entry
 from app.judging.conflicts import not_in_conflict
 from app.judging.models import Assignment, Judge, JudgingRound, Review, Score
 from app.judging.rounds import RoundContext, judging_closes_at, load_round
@@ -145,6 +147,7 @@ def _queue_of(user_id: Any, round_id: Any) -> list[Any]:
         Assignment.round_id == round_id,
         Submission.id == Assignment.submission_id,
         not_in_conflict(user_id, Submission.team_id),
+        *judged_entry(),
     ]
 
 

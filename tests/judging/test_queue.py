@@ -232,3 +232,20 @@ async def test_queue_costs_the_same_queries_for_3_or_30_entries(client, db, conn
             counts.append(len(statements))
         assert f"1 of {teams} scored" in text_of((await client.get(f"/judge/rounds/{judged.round.id}")).text)
     assert counts[:3] == counts[3:]
+
+
+async def test_an_entry_screened_out_or_withdrawn_after_assignment_leaves_the_queue_and_closes(client, db, cast):
+    from app.judging.models import Screening
+
+    ineligible, withdrawn = cast.judged.entries[0], cast.judged.entries[1]
+    screening = await db.get(Screening, ineligible.id)
+    screening.decision, screening.reason = "ineligible", "Out of scope."
+    withdrawn.status = "withdrawn"
+    await db.flush()
+    await as_user(client, db, cast.judge)
+    page = (await client.get(f"/judge/rounds/{cast.round.id}")).text
+    names = [team for team, _status in queue_rows(page)]
+    assert names == [cast.judged.teams[2].name]
+    for entry in (ineligible, withdrawn):
+        assert (await client.get(f"/judge/entries/{entry.id}")).status_code == 404
+        assert (await client.get(f"/api/v1/entries/{entry.id}/review")).status_code == 404
