@@ -2,7 +2,9 @@
 
 - A round has a vote when its judging settings say so (`judging_rounds.public_vote`); otherwise its vote
   pages do not exist (404).
-- Who votes: any signed-in person who may see the challenge, except for their own team (403).
+- Who votes: any signed-in person who may see the challenge, except for their own team (403). The
+  people's choice is the public's: the challenge's founders and judges do not vote (403, and their
+  page says so).
 - For what: the round's submitted entries whose teams opted into the public gallery (their consent to
   be shown), leaving out entries screened ineligible. Voters read the entries' answers; files stay
   with the team until the gallery opens with the results.
@@ -81,6 +83,8 @@ class Booth:
     closed_message: str | None
     # None when the person may not see it yet.
     tally: list[Count] | None
+    # Whether the vote itself is running (`open` says whether this person may vote now).
+    running: bool = False
 
     @property
     def total(self) -> int:
@@ -200,6 +204,13 @@ async def _mine(
     return choice, row[0]
 
 
+def insider_message(ctx: RoundContext) -> str | None:
+    """Why a founder or judge of the challenge takes no part in its people's choice, or None."""
+    if ctx.relations & {"founder", "judge"}:
+        return _("Organizers and judges of the challenge do not vote in its people’s choice.")
+    return None
+
+
 def may_see_tally(actor: Actor | None, ctx: RoundContext) -> bool:
     return ctx.challenge.results_published_at is not None or ctx.can(actor, "results:publish")
 
@@ -232,8 +243,9 @@ async def vote_booth(
     )
     my_vote, my_team = await _mine(session, actor, ctx)
     counts = (await tally(session, [round_id]))[round_id] if may_see_tally(actor, ctx) else None
-    message = closed_message(ctx, now)
-    return Booth(ctx, candidates, fields, my_vote, my_team, message is None, message, counts)
+    clock = closed_message(ctx, now)
+    message = insider_message(ctx) or clock
+    return Booth(ctx, candidates, fields, my_vote, my_team, message is None, message, counts, running=clock is None)
 
 
 async def cast_vote(
@@ -248,6 +260,8 @@ async def cast_vote(
     """Record the person's one vote in the round for the entry `submission_id` (see the module's rules)."""
     ctx = await load_vote_round(session, actor, round_id, slug)
     authz.require(actor, "vote:cast", ctx.relations)
+    if insider := insider_message(ctx):
+        raise PermissionDeniedException(detail=insider)
     message = closed_message(ctx, now)
     if message:
         raise Conflict(detail=message)

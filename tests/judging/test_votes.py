@@ -281,17 +281,23 @@ async def test_a_vote_waiting_on_another_of_the_same_person_is_refused_once_that
         ] == [cast.entries[0].id]
 
 
-@pytest.mark.parametrize("who", ["founder", "judge", "captain", "outsider", "admin"])
+@pytest.mark.parametrize("who", ["captain", "outsider", "admin"])
 async def test_whoever_sees_the_challenge_sees_the_vote_and_votes_for_another_team(client, db, cast, who):
-    person = {
-        "founder": cast.founder,
-        "judge": cast.judges[0],
-        "captain": cast.captains[0],
-        "outsider": cast.outsider,
-        "admin": cast.admin,
-    }[who]
+    person = {"captain": cast.captains[0], "outsider": cast.outsider, "admin": cast.admin}[who]
     await as_user(client, db, person)
     assert (await client.get(url(cast))).status_code == 200
     assert (await client.get(api(cast))).status_code == 200
     assert (await vote(client, cast, cast.entries[1])).status_code == 303
     assert await count(db, Vote, Vote.user_id == person.id) == 1
+
+
+@pytest.mark.parametrize("who", ["founder", "judge"])
+async def test_founders_and_judges_see_the_vote_but_do_not_vote(client, db, cast, who):
+    person = cast.founder if who == "founder" else cast.judges[0]
+    await as_user(client, db, person)
+    page = await client.get(url(cast))
+    assert page.status_code == 200
+    assert "Organizers and judges of the challenge do not vote" in text_of(page.text)
+    refused = await vote(client, cast, cast.entries[1])
+    assert refused.status_code == 403
+    assert await count(db, Vote, Vote.user_id == person.id) == 0
