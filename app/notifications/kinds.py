@@ -104,6 +104,16 @@ KINDS: dict[str, Kind] = {
         title=lazy("%(team)s submitted %(round)s of %(challenge)s"),
         body=lazy("Version %(version)s is received. Your e-mail receipt lists each file’s checksum."),
     ),
+    # screening (issue #5)
+    "entry_ineligible": Kind(
+        title=lazy("%(team)s: your entry to %(round)s of %(challenge)s is not eligible"),
+        body=lazy("The founders’ reason: %(reason)s"),
+    ),
+    # `deadline` comes written in each language by app.judging.screening.
+    "entry_returned": Kind(
+        title=lazy("%(team)s: your entry to %(round)s of %(challenge)s was returned for changes"),
+        body=lazy("Change it and submit it again before %(deadline)s. The founders’ comment: %(reason)s"),
+    ),
 }
 
 
