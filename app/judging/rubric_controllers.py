@@ -193,7 +193,10 @@ async def copy_rubric(
     try:
         copies = await rubrics.copy_rubric(db, actor, round_id, source, slug=slug)
     except REFUSALS as exc:
-        return await rubric_page(request, db, actor, slug, round_id, failed=failed_form("copy", values, exc))
+        # The reason goes above the list: the copy form is only shown for an empty rubric with rubrics to copy.
+        reasons = list(exc.errors.values()) if isinstance(exc, InvalidInput) else [str(exc.detail)]
+        failed = Failed("list", values, problems=reasons, status=exc.status_code)
+        return await rubric_page(request, db, actor, slug, round_id, failed=failed)
     return await _done(request, db, actor, slug, round_id, _("%(num)s criteria were copied.", num=len(copies)))
 
 

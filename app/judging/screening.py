@@ -299,10 +299,10 @@ async def _tell_team(
 async def mark_unscreened_eligible(
     session: AsyncSession, actor: Actor, round_id: uuid.UUID, now: dt.datetime, *, slug: str | None = None
 ) -> int:
-    """Mark every submitted entry without a decision eligible, in a few statements whatever their number;
-    returns how many. Each gets its audit entry."""
+    """Mark every submitted entry without a decision eligible, in three statements whatever their number;
+    returns how many. Each gets its audit entry; one decided meanwhile by someone else is left alone."""
     ctx = await setup_round(session, actor, round_id, "judging:manage", slug=slug)
-    # Locked like a single decision, so that no entry changes between this and the decisions below.
+    # Locked like a single decision, so that no team resubmits between this and the decisions below.
     unscreened = list(
         await session.scalars(
             select(Submission.id)
@@ -315,23 +315,30 @@ async def mark_unscreened_eligible(
     if not unscreened:
         return 0
     values = {"round_id": round_id, "decision": "eligible", "reason": "", "decided_by_id": actor.id, "decided_at": now}
-    await session.execute(
-        pg_insert(Screening).on_conflict_do_nothing(index_elements=["submission_id"]),
-        [{"submission_id": submission_id, **values} for submission_id in unscreened],
+    # RETURNING names only the rows this statement inserted: a concurrent bulk or single decision that
+    # got there first keeps its own (and its own audit entry).
+    inserted = list(
+        await session.scalars(
+            pg_insert(Screening)
+            .values([{"submission_id": submission_id, **values} for submission_id in unscreened])
+            .on_conflict_do_nothing(index_elements=["submission_id"])
+            .returning(Screening.submission_id)
+        )
     )
-    details = {"challenge": ctx.challenge.slug, "round": str(round_id), "reason": "", "bulk": True}
-    ip = audit.current_ip.get()
-    await session.execute(
-        insert(AuditEntry),
-        [
-            {
-                "actor_id": actor.id, "action": "screening:eligible", "object_type": "submission",
-                "object_id": str(submission_id), "details": details, "ip": ip,
-            }
-            for submission_id in unscreened
-        ],
-    )
-    return len(unscreened)
+    if inserted:
+        details = {"challenge": ctx.challenge.slug, "round": str(round_id), "reason": "", "bulk": True}
+        ip = audit.current_ip.get()
+        await session.execute(
+            insert(AuditEntry),
+            [
+                {
+                    "actor_id": actor.id, "action": "screening:eligible", "object_type": "submission",
+                    "object_id": str(submission_id), "details": details, "ip": ip,
+                }
+                for submission_id in inserted
+            ],
+        )
+    return len(inserted)
 
 
 async def forget_decision(session: AsyncSession, submission_id: uuid.UUID, action: str) -> None:

@@ -138,7 +138,13 @@ async def screen_entry(
             db, actor, round_id, submission_id, values["decision"], values["reason"], now, slug=slug
         )
     except (InvalidInput, Conflict) as exc:
-        failed = failed_form("entry", values, exc, key=submission_id)
+        # A missing reason is shown beside the entry's field; a refused decision above the list (the entry
+        # may not even be listed, e.g. withdrawn meanwhile).
+        if isinstance(exc, InvalidInput) and "reason" in exc.errors:
+            failed = failed_form("entry", values, exc, key=submission_id)
+        else:
+            reasons = list(exc.errors.values()) if isinstance(exc, InvalidInput) else [str(exc.detail)]
+            failed = Failed("list", values, problems=reasons, status=exc.status_code)
         decision, page = text(data, "filter"), _page_number(text(data, "page"))
         decision = decision if decision in screening.FILTERS else ""
         return await screening_page(

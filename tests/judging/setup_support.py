@@ -93,3 +93,18 @@ async def audit_entries(db: Any, action: str, object_id: Any = None) -> list[Aud
     if object_id is not None:
         statement = statement.where(AuditEntry.object_id == str(object_id))
     return list(await db.scalars(statement))
+
+
+async def finalize_a_review(db: Any, cast: SetupCast, at: dt.datetime | None = None) -> Any:
+    """A judge finalizes a review of the first entry: from then on the round's rubric is frozen."""
+    from app.judging.models import Review
+
+    review = Review(
+        submission_id=cast.jr.entries[0].id,
+        user_id=cast.judge.id,
+        round_id=cast.round.id,
+        finalized_at=at or utcnow() - dt.timedelta(hours=1),
+    )
+    db.add(review)
+    await db.flush()
+    return review
