@@ -100,7 +100,12 @@ async def rubric_page(
 
 
 async def _done(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, message: str
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    message: str,
 ) -> Response[Any]:
     """After a change: htmx gets the section back with the message; a plain form, a 303 to the page."""
     if is_htmx(request):
@@ -118,7 +123,12 @@ async def show_rubric(
 
 @post(BASE + "/criteria", name="judging:add_criterion", **PAGE)
 async def add_criterion(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     values = criterion_values(data)
     try:
@@ -183,7 +193,12 @@ async def move_criterion(
 
 @post(BASE + "/copy", name="judging:copy_rubric", **PAGE)
 async def copy_rubric(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, "source_round_id")
     try:
@@ -197,7 +212,9 @@ async def copy_rubric(
         reasons = list(exc.errors.values()) if isinstance(exc, InvalidInput) else [str(exc.detail)]
         failed = Failed("list", values, problems=reasons, status=exc.status_code)
         return await rubric_page(request, db, actor, slug, round_id, failed=failed)
-    return await _done(request, db, actor, slug, round_id, _("%(num)s criteria were copied.", num=len(copies)))
+    return await _done(
+        request, db, actor, slug, round_id, _("%(num)s criteria were copied.", num=len(copies))
+    )
 
 
 def _form_key(value: str) -> str:
@@ -210,7 +227,12 @@ def _form_key(value: str) -> str:
 
 @post(BASE + "/levels", name="judging:criterion_levels", **PAGE)
 async def criterion_levels(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     """The levels of the scale a criterion form holds, to describe them before saving. htmx: the form's
     levels only; a plain form: the page, that form showing what was typed. Saves nothing."""

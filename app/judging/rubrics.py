@@ -123,7 +123,9 @@ def descriptor_texts(descriptors: Sequence[Mapping[str, Any]]) -> dict[str, str]
 # --- input -------------------------------------------------------------------------------------------
 
 
-def _decimal(errors: Errors, name: str, value: Any, message: str, *, low: Decimal, high: Decimal) -> Decimal | None:
+def _decimal(
+    errors: Errors, name: str, value: Any, message: str, *, low: Decimal, high: Decimal
+) -> Decimal | None:
     """A number from a form ("2,5" or "2.5") or JSON, with at most two decimals, within [low, high]."""
     if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
         errors.first(name, message)
@@ -132,7 +134,12 @@ def _decimal(errors: Errors, name: str, value: Any, message: str, *, low: Decima
         number = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
         number = None
-    if number is None or not number.is_finite() or number != number.quantize(CENT) or not low <= number <= high:
+    if (
+        number is None
+        or not number.is_finite()
+        or number != number.quantize(CENT)
+        or not low <= number <= high
+    ):
         errors.first(name, message)
         return None
     return number
@@ -140,12 +147,20 @@ def _decimal(errors: Errors, name: str, value: Any, message: str, *, low: Decima
 
 def _scale(errors: Errors, values: Mapping[str, Any]) -> tuple[Decimal, Decimal, Decimal] | None:
     limits = {"low": -SCALE_LIMIT, "high": SCALE_LIMIT}
-    bound = _("Enter a number between %(low)s and %(high)s, with at most two decimals.", low=-SCALE_LIMIT, high=SCALE_LIMIT)
+    bound = _(
+        "Enter a number between %(low)s and %(high)s, with at most two decimals.",
+        low=-SCALE_LIMIT,
+        high=SCALE_LIMIT,
+    )
     low = _decimal(errors, "scale_min", values.get("scale_min"), bound, **limits)
     high = _decimal(errors, "scale_max", values.get("scale_max"), bound, **limits)
     step = _decimal(
-        errors, "scale_step", values.get("scale_step"),
-        _("Enter a step greater than 0, with at most two decimals."), low=CENT, high=2 * SCALE_LIMIT,
+        errors,
+        "scale_step",
+        values.get("scale_step"),
+        _("Enter a step greater than 0, with at most two decimals."),
+        low=CENT,
+        high=2 * SCALE_LIMIT,
     )
     if low is None or high is None or step is None:
         return None
@@ -157,7 +172,10 @@ def _scale(errors: Errors, values: Mapping[str, Any]) -> tuple[Decimal, Decimal,
             "scale_step",
             _(
                 "Steps of %(step)s from %(low)s do not land on %(high)s: choose a step that divides %(range)s.",
-                step=plain_number(step), low=plain_number(low), high=plain_number(high), range=plain_number(high - low),
+                step=plain_number(step),
+                low=plain_number(low),
+                high=plain_number(high),
+                range=plain_number(high - low),
             ),
         )
         return None
@@ -167,7 +185,8 @@ def _scale(errors: Errors, values: Mapping[str, Any]) -> tuple[Decimal, Decimal,
             "scale_step",
             _(
                 "This scale has %(num)s levels; use at most %(max)s (a larger step or a narrower range).",
-                num=count, max=LEVELS_MAX,
+                num=count,
+                max=LEVELS_MAX,
             ),
         )
         return None
@@ -175,7 +194,11 @@ def _scale(errors: Errors, values: Mapping[str, Any]) -> tuple[Decimal, Decimal,
 
 
 def _descriptors(
-    errors: Errors, values: Mapping[str, Any], scale: tuple[Decimal, Decimal, Decimal], kept: Mapping[str, str], strict: bool
+    errors: Errors,
+    values: Mapping[str, Any],
+    scale: tuple[Decimal, Decimal, Decimal],
+    kept: Mapping[str, str],
+    strict: bool,
 ) -> list[dict[str, Any]]:
     """One {"value", "text"} per level: the text given for it, else the one it had. `strict` (the API)
     refuses texts for values that are not levels; a form's texts for the levels of a scale just changed
@@ -189,7 +212,9 @@ def _descriptors(
         text = " ".join(str(given[key]).split()) if key in given else kept.get(key, "")
         if len(text) > DESCRIPTOR_MAX:
             errors.first(f"level.{key}", _("Use at most %(num)s characters.", num=DESCRIPTOR_MAX))
-        result.append({"value": int(value) if value == value.to_integral_value() else float(value), "text": text})
+        result.append(
+            {"value": int(value) if value == value.to_integral_value() else float(value), "text": text}
+        )
     return result
 
 
@@ -199,23 +224,33 @@ def criterion_input(
     """Checked values of a criterion. With `current` (an update), absent fields keep their value.
 
     `values["descriptors"]` maps a level's value as text ("2.5") to its descriptor."""
-    base: dict[str, Any] = {} if current is None else {
-        "name": current.name,
-        "description": current.description,
-        "weight": current.weight,
-        "scale_min": current.scale_min,
-        "scale_max": current.scale_max,
-        "scale_step": current.scale_step,
-    }
+    base: dict[str, Any] = (
+        {}
+        if current is None
+        else {
+            "name": current.name,
+            "description": current.description,
+            "weight": current.weight,
+            "scale_min": current.scale_min,
+            "scale_max": current.scale_max,
+            "scale_step": current.scale_step,
+        }
+    )
     merged = {**base, **{key: value for key, value in values.items() if key != "descriptors"}}
     errors = Errors()
     data: dict[str, Any] = {
         "name": line(errors, "name", merged.get("name"), maximum=NAME_MAX),
         "description": markdown(errors, "description", merged.get("description"), maximum=DESCRIPTION_MAX),
         "weight": _decimal(
-            errors, "weight", merged.get("weight"),
-            _("Enter a weight greater than 0 and at most %(max)s, with at most two decimals.", max=WEIGHT_MAX),
-            low=CENT, high=WEIGHT_MAX,
+            errors,
+            "weight",
+            merged.get("weight"),
+            _(
+                "Enter a weight greater than 0 and at most %(max)s, with at most two decimals.",
+                max=WEIGHT_MAX,
+            ),
+            low=CENT,
+            high=WEIGHT_MAX,
         ),
     }
     scale = _scale(errors, merged)
@@ -248,7 +283,9 @@ def scale_errors(values: Mapping[str, Any]) -> dict[str, str]:
 async def frozen_since(session: AsyncSession, round_id: uuid.UUID) -> dt.datetime | None:
     """When the round's first review was finalized, or None: the rubric is editable until then."""
     return await session.scalar(
-        select(func.min(Review.finalized_at)).where(Review.round_id == round_id, Review.finalized_at.is_not(None))
+        select(func.min(Review.finalized_at)).where(
+            Review.round_id == round_id, Review.finalized_at.is_not(None)
+        )
     )
 
 
@@ -280,7 +317,12 @@ async def copy_sources(session: AsyncSession, actor: Actor, round_id: uuid.UUID)
 
 
 async def rubric(
-    session: AsyncSession, actor: Actor | None, round_id: uuid.UUID, *, slug: str | None = None, action: str = "rubric:view"
+    session: AsyncSession,
+    actor: Actor | None,
+    round_id: uuid.UUID,
+    *,
+    slug: str | None = None,
+    action: str = "rubric:view",
 ) -> Rubric:
     """The round's criteria in order, whether it is frozen and, for founders, the rubrics they may copy."""
     ctx = await setup_round(session, actor, round_id, action, slug=slug)
@@ -314,8 +356,13 @@ def _find(criteria: Sequence[Criterion], criterion_id: uuid.UUID) -> Criterion:
 
 
 async def add_criterion(
-    session: AsyncSession, actor: Actor, round_id: uuid.UUID, values: Mapping[str, Any], *,
-    slug: str | None = None, strict: bool = False,
+    session: AsyncSession,
+    actor: Actor,
+    round_id: uuid.UUID,
+    values: Mapping[str, Any],
+    *,
+    slug: str | None = None,
+    strict: bool = False,
 ) -> Criterion:
     """Append a criterion after the existing ones (at most CRITERIA_MAX)."""
     _ctx, criteria = await _editable(session, actor, round_id, slug)
@@ -330,8 +377,14 @@ async def add_criterion(
 
 
 async def update_criterion(
-    session: AsyncSession, actor: Actor, round_id: uuid.UUID, criterion_id: uuid.UUID, values: Mapping[str, Any], *,
-    slug: str | None = None, strict: bool = False,
+    session: AsyncSession,
+    actor: Actor,
+    round_id: uuid.UUID,
+    criterion_id: uuid.UUID,
+    values: Mapping[str, Any],
+    *,
+    slug: str | None = None,
+    strict: bool = False,
 ) -> Criterion:
     """Change what is given of a criterion; descriptors follow their level's value through a scale change."""
     _ctx, criteria = await _editable(session, actor, round_id, slug)
@@ -343,7 +396,12 @@ async def update_criterion(
 
 
 async def remove_criterion(
-    session: AsyncSession, actor: Actor, round_id: uuid.UUID, criterion_id: uuid.UUID, *, slug: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    round_id: uuid.UUID,
+    criterion_id: uuid.UUID,
+    *,
+    slug: str | None = None,
 ) -> None:
     """Delete a criterion (draft scores given on it go with it: nothing is final before the freeze)."""
     _ctx, criteria = await _editable(session, actor, round_id, slug)
@@ -354,7 +412,12 @@ async def remove_criterion(
 
 
 async def move_criterion(
-    session: AsyncSession, actor: Actor, round_id: uuid.UUID, criterion_id: uuid.UUID, direction: str, *,
+    session: AsyncSession,
+    actor: Actor,
+    round_id: uuid.UUID,
+    criterion_id: uuid.UUID,
+    direction: str,
+    *,
     slug: str | None = None,
 ) -> None:
     """Move a criterion one place up or down (unchanged at either end)."""
@@ -369,7 +432,11 @@ def _renumber(criteria: Sequence[Criterion]) -> None:
 
 
 async def copy_rubric(
-    session: AsyncSession, actor: Actor, round_id: uuid.UUID, source_round_id: uuid.UUID | None, *,
+    session: AsyncSession,
+    actor: Actor,
+    round_id: uuid.UUID,
+    source_round_id: uuid.UUID | None,
+    *,
     slug: str | None = None,
 ) -> list[Criterion]:
     """Fill an empty rubric with copies of another round's criteria (a round of a challenge the actor founds)."""
@@ -391,15 +458,25 @@ async def copy_rubric(
         raise Conflict(detail=_("%(round)s has no criteria to copy.", round=source.round.name))
     copies = [
         Criterion(
-            round_id=round_id, position=position, name=c.name, description=c.description, weight=c.weight,
-            scale_min=c.scale_min, scale_max=c.scale_max, scale_step=c.scale_step,
+            round_id=round_id,
+            position=position,
+            name=c.name,
+            description=c.description,
+            weight=c.weight,
+            scale_min=c.scale_min,
+            scale_max=c.scale_max,
+            scale_step=c.scale_step,
             descriptors=[dict(item) for item in c.descriptors],
         )
         for position, c in enumerate(originals, 1)
     ]
     session.add_all(copies)
     await audit.record(
-        session, actor, "rubric:copy", "round", ctx.round.id,
+        session,
+        actor,
+        "rubric:copy",
+        "round",
+        ctx.round.id,
         {"challenge": ctx.challenge.slug, "from_round": str(source_round_id), "criteria": len(copies)},
     )
     await session.flush()

@@ -151,7 +151,10 @@ async def screening_list(
     statement = statement.order_by(func.lower(Team.name), Team.id)
     result = await paginate(session, statement, page, PAGE_SIZE)
     rows = Page(
-        items=[EntryRow(*row) for row in result.items], number=result.number, size=result.size, total=result.total
+        items=[EntryRow(*row) for row in result.items],
+        number=result.number,
+        size=result.size,
+        total=result.total,
     )
     label = func.coalesce(Screening.decision, "unscreened")
     counted = await session.execute(
@@ -165,7 +168,9 @@ async def screening_list(
     return ScreeningList(ctx, rows, counts, decision, lifecycle.round_open(ctx.round, now))
 
 
-async def entry(session: AsyncSession, actor: Actor, round_id: uuid.UUID, submission_id: uuid.UUID) -> EntryRow:
+async def entry(
+    session: AsyncSession, actor: Actor, round_id: uuid.UUID, submission_id: uuid.UUID
+) -> EntryRow:
     """One entry of the list, as the list shows it (404 when it is not one the founders screen)."""
     await setup_round(session, actor, round_id, "judging:manage")
     row = (await session.execute(_listing(round_id).where(Submission.id == submission_id))).one_or_none()
@@ -220,13 +225,24 @@ async def decide(
         raise NotFoundException()
     submission, team_name = row
     if submission.status != "submitted":
-        raise Conflict(detail=_("Only a submitted entry can be screened: this one is not submitted (any more)."))
+        raise Conflict(
+            detail=_("Only a submitted entry can be screened: this one is not submitted (any more).")
+        )
     if decision == "returned":
         await _return_for_changes(session, actor, ctx, submission, now)
     screening = await _record(session, actor, submission, decision, text, now)
     await audit.record(
-        session, actor, f"screening:{decision}", "submission", submission.id,
-        {"challenge": ctx.challenge.slug, "round": str(round_id), "team": str(submission.team_id), "reason": text},
+        session,
+        actor,
+        f"screening:{decision}",
+        "submission",
+        submission.id,
+        {
+            "challenge": ctx.challenge.slug,
+            "round": str(round_id),
+            "team": str(submission.team_id),
+            "reason": text,
+        },
     )
     if decision != "eligible":
         await _tell_team(session, ctx, submission, team_name, decision, text)
@@ -275,7 +291,12 @@ async def _return_for_changes(
 
 
 async def _tell_team(
-    session: AsyncSession, ctx: RoundContext, submission: Submission, team_name: str, decision: str, reason: str
+    session: AsyncSession,
+    ctx: RoundContext,
+    submission: Submission,
+    team_name: str,
+    decision: str,
+    reason: str,
 ) -> None:
     params: dict[str, Any] = {
         "team": team_name,
@@ -291,7 +312,9 @@ async def _tell_team(
         params["deadline"] = deadline
     kind = "entry_returned" if decision == "returned" else "entry_ineligible"
     link = f"/teams/{submission.team_id}/rounds/{submission.round_id}"
-    members = await session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == submission.team_id))
+    members = await session.scalars(
+        select(TeamMember.user_id).where(TeamMember.team_id == submission.team_id)
+    )
     for user_id in members.all():
         await notify(session, user_id, kind, params, link=link)
 
@@ -307,14 +330,24 @@ async def mark_unscreened_eligible(
         await session.scalars(
             select(Submission.id)
             .outerjoin(Screening, Screening.submission_id == Submission.id)
-            .where(Submission.round_id == round_id, Submission.status == "submitted", Screening.submission_id.is_(None))
+            .where(
+                Submission.round_id == round_id,
+                Submission.status == "submitted",
+                Screening.submission_id.is_(None),
+            )
             .order_by(Submission.id)
             .with_for_update(of=Submission)
         )
     )
     if not unscreened:
         return 0
-    values = {"round_id": round_id, "decision": "eligible", "reason": "", "decided_by_id": actor.id, "decided_at": now}
+    values = {
+        "round_id": round_id,
+        "decision": "eligible",
+        "reason": "",
+        "decided_by_id": actor.id,
+        "decided_at": now,
+    }
     # RETURNING names only the rows this statement inserted: a concurrent bulk or single decision that
     # got there first keeps its own (and its own audit entry).
     inserted = list(
@@ -332,8 +365,12 @@ async def mark_unscreened_eligible(
             insert(AuditEntry),
             [
                 {
-                    "actor_id": actor.id, "action": "screening:eligible", "object_type": "submission",
-                    "object_id": str(submission_id), "details": details, "ip": ip,
+                    "actor_id": actor.id,
+                    "action": "screening:eligible",
+                    "object_type": "submission",
+                    "object_id": str(submission_id),
+                    "details": details,
+                    "ip": ip,
                 }
                 for submission_id in inserted
             ],

@@ -52,7 +52,9 @@ async def screening_page(
     failed: Failed | None = None,
     notice: str | None = None,
 ) -> Response[str]:
-    listing = await screening.screening_list(db, actor, round_id, now, slug=slug, decision=decision, page=page)
+    listing = await screening.screening_list(
+        db, actor, round_id, now, slug=slug, decision=decision, page=page
+    )
     ctx = listing.ctx
     context = {
         "listing": listing,

@@ -72,7 +72,12 @@ async def settings_page(
 
 @get(BASE, name="judging:settings", **PAGE)
 async def show_settings(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
 ) -> Response[Any]:
     return await settings_page(request, db, actor, now, slug, round_id)
 
@@ -102,13 +107,20 @@ async def save_settings(
 
 @post(BASE + "/close", name="judging:close", **PAGE)
 async def close_judging(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
 ) -> Response[Any]:
     """Close judging now: a plain form, answered with the whole page (its state changes everywhere)."""
     try:
         await settings_service.close_judging(db, actor, round_id, now, slug=slug)
     except Conflict as exc:
-        return await settings_page(request, db, actor, now, slug, round_id, failed=failed_form("close", {}, exc))
+        return await settings_page(
+            request, db, actor, now, slug, round_id, failed=failed_form("close", {}, exc)
+        )
     flash(request, "success", _("Judging is closed: scores can no longer change."))
     return redirect(request, f"/challenges/{slug}/rounds/{round_id}/judging")
 

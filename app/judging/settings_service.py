@@ -107,7 +107,9 @@ async def summary(session: AsyncSession, round_id: uuid.UUID) -> Summary:
                     .where(*submitted, Screening.submission_id.is_(None))
                 ),
                 _count(select(func.count()).select_from(Judge).where(*current)),
-                _count(select(func.count()).select_from(Judge).where(*current, Judge.accepted_at.is_not(None))),
+                _count(
+                    select(func.count()).select_from(Judge).where(*current, Judge.accepted_at.is_not(None))
+                ),
                 _count(select(func.count()).select_from(Assignment).where(Assignment.round_id == round_id)),
                 _count(
                     select(func.count())
@@ -198,8 +200,15 @@ async def update_settings(
         setattr(settings, name, value)
     settings.updated_at = now
     await audit.record(
-        session, actor, "judging:settings", "round", round_id,
-        {"challenge": ctx.challenge.slug, **{k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in changed.items()}},
+        session,
+        actor,
+        "judging:settings",
+        "round",
+        round_id,
+        {
+            "challenge": ctx.challenge.slug,
+            **{k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in changed.items()},
+        },
     )
     await session.flush()
     return ctx
@@ -223,15 +232,23 @@ async def close_judging(
         )
     closes = judging_closes_at(ctx.settings, ctx.challenge)
     if closes is not None and closes <= now:
-        raise Conflict(detail=_("Judging of this round already closed on %(date)s.", date=when(closes, timezone)))
+        raise Conflict(
+            detail=_("Judging of this round already closed on %(date)s.", date=when(closes, timezone))
+        )
     previous = ctx.settings.closes_at
     ctx.settings.closes_at = now
     ctx.settings.updated_at = now
     await audit.record(
-        session, actor, "judging:close", "round", round_id,
-        {"challenge": ctx.challenge.slug, "planned": closes.isoformat() if closes else None,
-         "previous": previous.isoformat() if previous else None},
+        session,
+        actor,
+        "judging:close",
+        "round",
+        round_id,
+        {
+            "challenge": ctx.challenge.slug,
+            "planned": closes.isoformat() if closes else None,
+            "previous": previous.isoformat() if previous else None,
+        },
     )
     await session.flush()
     return ctx
-

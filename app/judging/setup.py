@@ -41,9 +41,8 @@ def base_path(ctx: RoundContext) -> str:
     return f"/challenges/{ctx.challenge.slug}/rounds/{ctx.round.id}/judging"
 
 
-def plain_number(value: Decimal | int | float) -> str:
+def plain_number(value: Decimal | float) -> str:
     """A number as typed in forms and JSON keys: no trailing zeros, no exponent ("2.5", "10", "-1")."""
     number = Decimal(str(value)).normalize()
     text = format(number, "f")
     return "0" if text in ("-0", "") else text
-

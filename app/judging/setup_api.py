@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from litestar import Response, delete, get, patch, post
+from litestar import delete, get, patch, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,7 +81,9 @@ def _values(body: CriterionCreate | CriterionUpdate) -> dict[str, Any]:
     return values
 
 
-async def _criterion_view(db: AsyncSession, actor: Actor, round_id: uuid.UUID, criterion_id: uuid.UUID) -> CriterionView:
+async def _criterion_view(
+    db: AsyncSession, actor: Actor, round_id: uuid.UUID, criterion_id: uuid.UUID
+) -> CriterionView:
     page = await rubrics.rubric(db, actor, round_id)
     return _criterion(page, next(c for c in page.criteria if c.id == criterion_id))
 
@@ -93,7 +95,9 @@ async def api_show_rubric(db: AsyncSession, actor: Actor, round_id: uuid.UUID) -
 
 
 @post(BASE + "/rubric/criteria", name="judging:api_add_criterion", status_code=201, **API)
-async def api_add_criterion(db: AsyncSession, actor: Actor, round_id: uuid.UUID, data: CriterionCreate) -> CriterionView:
+async def api_add_criterion(
+    db: AsyncSession, actor: Actor, round_id: uuid.UUID, data: CriterionCreate
+) -> CriterionView:
     """Append a criterion; 409 once the rubric is frozen (a review of the round was finalized)."""
     criterion = await rubrics.add_criterion(db, actor, round_id, _values(data), strict=True)
     return await _criterion_view(db, actor, round_id, criterion.id)
@@ -109,7 +113,9 @@ async def api_update_criterion(
 
 
 @delete(CRITERION, name="judging:api_remove_criterion", **API)
-async def api_remove_criterion(db: AsyncSession, actor: Actor, round_id: uuid.UUID, criterion_id: uuid.UUID) -> None:
+async def api_remove_criterion(
+    db: AsyncSession, actor: Actor, round_id: uuid.UUID, criterion_id: uuid.UUID
+) -> None:
     await rubrics.remove_criterion(db, actor, round_id, criterion_id)
 
 
@@ -123,7 +129,9 @@ async def api_move_criterion(
 
 
 @post(BASE + "/rubric/copy", name="judging:api_copy_rubric", status_code=200, **API)
-async def api_copy_rubric(db: AsyncSession, actor: Actor, round_id: uuid.UUID, data: CopyRequest) -> RubricView:
+async def api_copy_rubric(
+    db: AsyncSession, actor: Actor, round_id: uuid.UUID, data: CopyRequest
+) -> RubricView:
     """Fill this empty rubric with a copy of another round's (of a challenge the caller organizes); 409
     when this rubric already has criteria."""
     await rubrics.copy_rubric(db, actor, round_id, data.source_round_id)
@@ -153,7 +161,12 @@ def _entry(row: screening.EntryRow) -> ScreeningEntryView:
 
 @get(BASE + "/screening", name="judging:api_screening", **API)
 async def api_list_screening(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, decision: DecisionFilter = "", page: PageNumber = 1
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    round_id: uuid.UUID,
+    decision: DecisionFilter = "",
+    page: PageNumber = 1,
 ) -> ScreeningListView:
     """The round's submitted entries (and returned ones being changed) by team, with their decision."""
     listing = await screening.screening_list(db, actor, round_id, now, decision=decision, page=page)
@@ -180,7 +193,9 @@ async def api_screen_entry(
 
 
 @post(BASE + "/screening/eligible", name="judging:api_screen_all_eligible", status_code=200, **API)
-async def api_screen_all_eligible(db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID) -> BulkScreeningView:
+async def api_screen_all_eligible(
+    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID
+) -> BulkScreeningView:
     """Mark every submitted entry still to screen eligible."""
     return BulkScreeningView(marked=await screening.mark_unscreened_eligible(db, actor, round_id, now))
 
@@ -188,7 +203,9 @@ async def api_screen_all_eligible(db: AsyncSession, actor: Actor, now: dt.dateti
 # --- settings -----------------------------------------------------------------------------------------------
 
 
-async def _settings(db: AsyncSession, actor: Actor, round_id: uuid.UUID, now: dt.datetime) -> JudgingSettingsView:
+async def _settings(
+    db: AsyncSession, actor: Actor, round_id: uuid.UUID, now: dt.datetime
+) -> JudgingSettingsView:
     page = await settings_service.settings_page(db, actor, round_id, now)
     settings, summary = page.ctx.settings, page.summary
     return JudgingSettingsView(
@@ -217,7 +234,9 @@ async def _settings(db: AsyncSession, actor: Actor, round_id: uuid.UUID, now: dt
 
 
 @get(BASE + "/judging", name="judging:api_settings", **API)
-async def api_show_settings(db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID) -> JudgingSettingsView:
+async def api_show_settings(
+    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID
+) -> JudgingSettingsView:
     """The round's judging settings and where it stands (entries, screening, judges, reviews)."""
     return await _settings(db, actor, round_id, now)
 
@@ -233,7 +252,9 @@ async def api_update_settings(
 
 
 @post(BASE + "/judging/close", name="judging:api_close", status_code=200, **API)
-async def api_close_judging(db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID) -> JudgingSettingsView:
+async def api_close_judging(
+    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID
+) -> JudgingSettingsView:
     """Close judging now (audited); 409 before the round's deadline or when already closed."""
     await settings_service.close_judging(db, actor, round_id, now)
     return await _settings(db, actor, round_id, now)

@@ -64,7 +64,9 @@ async def make_setup_cast(db: Any, **options: Any) -> SetupCast:
     from app.teams.models import TeamMember
 
     if jr.teams:
-        db.add(TeamMember(team_id=jr.teams[0].id, user_id=member.id, challenge_id=jr.challenge.id, role="member"))
+        db.add(
+            TeamMember(team_id=jr.teams[0].id, user_id=member.id, challenge_id=jr.challenge.id, role="member")
+        )
         jr.teams[0].member_count += 1
     else:
         await make_team(db, jr.challenge, member, name="Solo")

@@ -37,8 +37,14 @@ def local(value: dt.datetime, zone: str = "Europe/Paris") -> str:
 
 async def test_the_page_shows_where_the_round_stands(cast, client, db):
     db.add(Judge(round_id=cast.round.id, challenge_id=cast.challenge.id, email="pending@example.org"))
-    db.add(Review(submission_id=cast.jr.entries[0].id, user_id=cast.judge.id, round_id=cast.round.id,
-                  finalized_at=utcnow()))
+    db.add(
+        Review(
+            submission_id=cast.jr.entries[0].id,
+            user_id=cast.judge.id,
+            round_id=cast.round.id,
+            finalized_at=utcnow(),
+        )
+    )
     await db.flush()
     await as_user(client, db, cast.founder)
     response = await client.get(cast.page)
@@ -81,18 +87,39 @@ async def test_times_are_shown_and_read_in_the_challenges_time_zone(cast, client
 
 async def test_founders_choose_the_policy_the_vote_and_the_method(cast, client, db):
     await as_user(client, db, cast.founder)
-    form = {**FORM, "policy": "k_per_entry", "judges_per_entry": "2", "seed": "42", "public_vote": "1",
-            "ranking_method": "median", "closes_at": local((await settings_of(db, cast)).closes_at)}
+    form = {
+        **FORM,
+        "policy": "k_per_entry",
+        "judges_per_entry": "2",
+        "seed": "42",
+        "public_vote": "1",
+        "ranking_method": "median",
+        "closes_at": local((await settings_of(db, cast)).closes_at),
+    }
     response = await client.submit(cast.page, form)
     assert response.status_code == 303
     settings = await settings_of(db, cast)
-    assert (settings.policy, settings.judges_per_entry, settings.seed, settings.public_vote, settings.ranking_method) == (
-        "k_per_entry", 2, 42, True, "median",
+    assert (
+        settings.policy,
+        settings.judges_per_entry,
+        settings.seed,
+        settings.public_vote,
+        settings.ranking_method,
+    ) == (
+        "k_per_entry",
+        2,
+        42,
+        True,
+        "median",
     )
     [entry] = await audit_entries(db, "judging:settings", cast.round.id)
     assert entry.details == {
-        "challenge": cast.challenge.slug, "policy": "k_per_entry", "judges_per_entry": 2, "seed": 42,
-        "public_vote": True, "ranking_method": "median",
+        "challenge": cast.challenge.slug,
+        "policy": "k_per_entry",
+        "judges_per_entry": 2,
+        "seed": 42,
+        "public_vote": True,
+        "ranking_method": "median",
     }
     assert "The judging settings were saved." in text_of((await client.get(cast.page)).text)
     # Saving the same values again changes nothing and records nothing.
@@ -148,7 +175,9 @@ async def test_judging_closes_after_the_deadline_and_not_in_the_past(cast, clien
     past = local(utcnow() - dt.timedelta(hours=2))
     response = await client.submit(cast.page, {**FORM, "closes_at": past})
     assert response.status_code == 422
-    assert "Choose a time that is not already past; to close judging now, use the button." in text_of(response.text)
+    assert "Choose a time that is not already past; to close judging now, use the button." in text_of(
+        response.text
+    )
 
 
 async def test_closing_judging_now_is_audited_and_happens_once(cast, client, db):
@@ -203,7 +232,11 @@ async def test_the_api_reads_and_changes_the_settings(cast, client, db):
         headers=h,
     )
     assert patched.status_code == 200, patched.text
-    assert (patched.json()["policy"], patched.json()["judges_per_entry"], patched.json()["seed"]) == ("k_per_entry", 1, 1)
+    assert (patched.json()["policy"], patched.json()["judges_per_entry"], patched.json()["seed"]) == (
+        "k_per_entry",
+        1,
+        1,
+    )
     assert dt.datetime.fromisoformat(patched.json()["closes_at"]) == later
     refused = await client.patch(cast.api + "/judging", json={"judges_per_entry": 0}, headers=h)
     assert refused.status_code == 422
@@ -247,7 +280,11 @@ async def test_a_founder_reaches_every_settings_route(cast, client, db):
 
 
 async def test_visitors_are_sent_to_sign_in_and_strangers_see_nothing(cast, client, db):
-    for response in (await client.get(cast.page), await client.submit(cast.page, FORM), await client.submit(cast.page + "/close")):
+    for response in (
+        await client.get(cast.page),
+        await client.submit(cast.page, FORM),
+        await client.submit(cast.page + "/close"),
+    ):
         assert response.status_code == 303 and response.headers["location"].startswith("/login?next=")
     assert (await client.get(cast.api + "/judging")).status_code == 401
     cast.challenge.published_at = None

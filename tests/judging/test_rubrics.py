@@ -49,13 +49,25 @@ def criterion_form(**values: str) -> dict[str, str]:
 
 async def test_a_founder_defines_a_criterion_with_a_descriptor_per_level(empty, client, db):
     await as_user(client, db, empty.founder)
-    form = criterion_form(**{"level.1": "No evidence", "level.3": "Some evidence", "level.5": "Trial results"})
+    form = criterion_form(
+        **{"level.1": "No evidence", "level.3": "Some evidence", "level.5": "Trial results"}
+    )
     response = await client.submit(empty.page + "/rubric/criteria", form)
     assert response.status_code == 303
     assert response.headers["location"].endswith("/judging/rubric#rubric")
     [criterion] = await criteria_of(db, empty.round)
-    assert (criterion.name, criterion.weight, criterion.scale_min, criterion.scale_max, criterion.scale_step) == (
-        "Clinical value", Decimal(2), Decimal(1), Decimal(5), Decimal(1),
+    assert (
+        criterion.name,
+        criterion.weight,
+        criterion.scale_min,
+        criterion.scale_max,
+        criterion.scale_step,
+    ) == (
+        "Clinical value",
+        Decimal(2),
+        Decimal(1),
+        Decimal(5),
+        Decimal(1),
     )
     assert criterion.descriptors == [
         {"value": 1, "text": "No evidence"},
@@ -82,7 +94,9 @@ async def test_weights_are_shown_as_shares_of_the_total(cast, client, db):
 
 async def test_decimal_scales_and_commas_are_understood(empty, client, db):
     await as_user(client, db, empty.founder)
-    form = criterion_form(weight="1,5", scale_min="0", scale_max="2", scale_step="0.5", **{"level.1.5": "Good"})
+    form = criterion_form(
+        weight="1,5", scale_min="0", scale_max="2", scale_step="0.5", **{"level.1.5": "Good"}
+    )
     assert (await client.submit(empty.page + "/rubric/criteria", form)).status_code == 303
     [criterion] = await criteria_of(db, empty.round)
     assert criterion.weight == Decimal("1.5")
@@ -94,18 +108,36 @@ async def test_decimal_scales_and_commas_are_understood(empty, client, db):
     ("changes", "field", "message"),
     [
         ({"name": " "}, "name", "This field is required."),
-        ({"weight": "0"}, "weight", "Enter a weight greater than 0 and at most 1000, with at most two decimals."),
+        (
+            {"weight": "0"},
+            "weight",
+            "Enter a weight greater than 0 and at most 1000, with at most two decimals.",
+        ),
         ({"weight": "-1"}, "weight", "Enter a weight greater than 0"),
         ({"weight": "heavy"}, "weight", "Enter a weight greater than 0"),
         ({"weight": "1.234"}, "weight", "with at most two decimals"),
-        ({"scale_min": "5", "scale_max": "5"}, "scale_max", "The highest value must be above the lowest one."),
-        ({"scale_min": "5", "scale_max": "1"}, "scale_max", "The highest value must be above the lowest one."),
+        (
+            {"scale_min": "5", "scale_max": "5"},
+            "scale_max",
+            "The highest value must be above the lowest one.",
+        ),
+        (
+            {"scale_min": "5", "scale_max": "1"},
+            "scale_max",
+            "The highest value must be above the lowest one.",
+        ),
         ({"scale_step": "0"}, "scale_step", "Enter a step greater than 0, with at most two decimals."),
         ({"scale_step": "-1"}, "scale_step", "Enter a step greater than 0"),
-        ({"scale_max": "10", "scale_step": "4"}, "scale_step",
-         "Steps of 4 from 1 do not land on 10: choose a step that divides 9."),
-        ({"scale_min": "0", "scale_max": "100"}, "scale_step",
-         "This scale has 101 levels; use at most 21 (a larger step or a narrower range)."),
+        (
+            {"scale_max": "10", "scale_step": "4"},
+            "scale_step",
+            "Steps of 4 from 1 do not land on 10: choose a step that divides 9.",
+        ),
+        (
+            {"scale_min": "0", "scale_max": "100"},
+            "scale_step",
+            "This scale has 101 levels; use at most 21 (a larger step or a narrower range).",
+        ),
         ({"scale_max": "NaN"}, "scale_max", "Enter a number between -10000 and 10000"),
         ({"scale_max": "1e9"}, "scale_max", "Enter a number between -10000 and 10000"),
         ({"level.3": "x" * 501}, "level.3", "Use at most 500 characters."),
@@ -152,7 +184,9 @@ async def test_htmx_answers_a_change_with_the_section(empty, client, db):
 
 async def test_the_levels_follow_the_scale_typed(empty, client, db):
     await as_user(client, db, empty.founder)
-    form = criterion_form(scale_min="0", scale_max="4", scale_step="2", form_key="new", **{"level.2": "Middle"})
+    form = criterion_form(
+        scale_min="0", scale_max="4", scale_step="2", form_key="new", **{"level.2": "Middle"}
+    )
     fragment = await client.htmx("POST", empty.page + "/rubric/levels", data=form)
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<fieldset id="criterion-new-levels"')
@@ -174,7 +208,13 @@ async def test_editing_keeps_descriptors_on_the_levels_that_remain(empty, client
     await client.submit(empty.page + "/rubric/criteria", form)
     [criterion] = await criteria_of(db, empty.round)
     # The edit form posts the levels it showed (1..5); the new scale 1..9 by 2 keeps 1 and 5 and adds 7, 9.
-    edit = {**form, "name": "Clinical benefit", "scale_max": "9", "scale_step": "2", "level.5": "Strong, proven"}
+    edit = {
+        **form,
+        "name": "Clinical benefit",
+        "scale_max": "9",
+        "scale_step": "2",
+        "level.5": "Strong, proven",
+    }
     response = await client.submit(f"{empty.page}/rubric/criteria/{criterion.id}", edit)
     assert response.status_code == 303
     [criterion] = await criteria_of(db, empty.round)
@@ -197,7 +237,10 @@ async def test_criteria_move_up_and_down_and_are_removed(cast, client, db):
     await client.submit(f"{cast.page}/rubric/criteria/{second.id}/move", {"direction": "up"})
     assert [c.name for c in await criteria_of(db, cast.round)] == ["Criterion 2", "Criterion 1"]
     await client.submit(f"{cast.page}/rubric/criteria/{second.id}/move", {"direction": "down"})
-    assert [(c.name, c.position) for c in await criteria_of(db, cast.round)] == [("Criterion 1", 1), ("Criterion 2", 2)]
+    assert [(c.name, c.position) for c in await criteria_of(db, cast.round)] == [
+        ("Criterion 1", 1),
+        ("Criterion 2", 2),
+    ]
     bad = await client.submit(f"{cast.page}/rubric/criteria/{second.id}/move", {"direction": "sideways"})
     assert bad.status_code == 400
     response = await client.submit(f"{cast.page}/rubric/criteria/{first.id}/remove")
@@ -260,7 +303,9 @@ async def test_a_rubric_is_copied_from_another_challenge_the_founder_runs(empty,
     from app.challenges.models import ChallengeOrganizer, Round
     from app.organizations.models import OrganizationMember
 
-    membership = await db.scalar(select(OrganizationMember).where(OrganizationMember.user_id == empty.founder.id))
+    membership = await db.scalar(
+        select(OrganizationMember).where(OrganizationMember.user_id == empty.founder.id)
+    )
     db.add(ChallengeOrganizer(challenge_id=other.id, organization_id=membership.organization_id))
     other_round = await db.scalar(select(Round).where(Round.challenge_id == other.id))
     db.add(Criterion(round_id=other_round.id, position=1, name="Feasibility", weight=3))
@@ -372,7 +417,12 @@ async def test_judges_read_the_rubric_through_the_api(cast, client, db):
     body = response.json()
     assert (body["frozen"], body["total_weight"]) == (False, 3.0)
     first = body["criteria"][0]
-    assert (first["name"], first["weight"], first["share"], first["scale_max"]) == ("Criterion 1", 1.0, 33.3, 10.0)
+    assert (first["name"], first["weight"], first["share"], first["scale_max"]) == (
+        "Criterion 1",
+        1.0,
+        33.3,
+        10.0,
+    )
     assert len(first["levels"]) == 11 and first["levels"][-1] == {"value": 10.0, "text": "Outstanding"}
 
 
@@ -382,14 +432,23 @@ async def test_founders_change_the_rubric_through_the_api(empty, client, db):
     api = empty.api + "/rubric/criteria"
     created = await client.post(
         api,
-        json={"name": "Impact", "weight": 2.5, "scale_min": 0, "scale_max": 3, "descriptors": [{"value": 3, "text": "Big"}]},
+        json={
+            "name": "Impact",
+            "weight": 2.5,
+            "scale_min": 0,
+            "scale_max": 3,
+            "descriptors": [{"value": 3, "text": "Big"}],
+        },
         headers=h,
     )
     assert created.status_code == 201, created.text
     body = created.json()
     assert (body["name"], body["weight"], body["share"]) == ("Impact", 2.5, 100.0)
     assert body["levels"] == [
-        {"value": 0.0, "text": ""}, {"value": 1.0, "text": ""}, {"value": 2.0, "text": ""}, {"value": 3.0, "text": "Big"},
+        {"value": 0.0, "text": ""},
+        {"value": 1.0, "text": ""},
+        {"value": 2.0, "text": ""},
+        {"value": 3.0, "text": "Big"},
     ]
     second = (await client.post(api, json={"name": "Team"}, headers=h)).json()
     assert (second["scale_min"], second["scale_max"], second["weight"]) == (1.0, 5.0, 1.0)
@@ -406,15 +465,27 @@ async def test_the_api_refuses_bad_criteria_with_problem_details(empty, client, 
     await as_user(client, db, empty.founder)
     h = await headers(client)
     api = empty.api + "/rubric/criteria"
-    response = await client.post(api, json={"name": "X", "scale_min": 0, "scale_max": 10, "scale_step": 3}, headers=h)
+    response = await client.post(
+        api, json={"name": "X", "scale_min": 0, "scale_max": 10, "scale_step": 3}, headers=h
+    )
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["errors"] == [
-        {"key": "scale_step", "message": "Steps of 3 from 0 do not land on 10: choose a step that divides 10.", "source": "body"}
+        {
+            "key": "scale_step",
+            "message": "Steps of 3 from 0 do not land on 10: choose a step that divides 10.",
+            "source": "body",
+        }
     ]
-    off_scale = await client.post(api, json={"name": "X", "descriptors": [{"value": 7, "text": "?"}]}, headers=h)
+    off_scale = await client.post(
+        api, json={"name": "X", "descriptors": [{"value": 7, "text": "?"}]}, headers=h
+    )
     assert off_scale.status_code == 422
-    assert off_scale.json()["errors"][0] == {"key": "descriptors", "message": "7 is not a level of this scale.", "source": "body"}
+    assert off_scale.json()["errors"][0] == {
+        "key": "descriptors",
+        "message": "7 is not a level of this scale.",
+        "source": "body",
+    }
     unknown = await client.post(api, json={"name": "X", "position": 1}, headers=h)
     assert unknown.status_code == 400
     typed = await client.post(api, json={"name": "X", "weight": "heavy"}, headers=h)
@@ -466,8 +537,12 @@ async def test_a_founder_allowed_on_every_rubric_page(cast, client, db):
     await as_user(client, db, cast.founder)
     assert (await client.get(cast.page + "/rubric")).status_code == 200
     assert (await client.submit(cast.page + "/rubric/levels", criterion_form())).status_code == 200
-    assert (await client.submit(f"{cast.page}/rubric/criteria/{first.id}", criterion_form())).status_code == 303
-    assert (await client.submit(f"{cast.page}/rubric/criteria/{first.id}/move", {"direction": "down"})).status_code == 303
+    assert (
+        await client.submit(f"{cast.page}/rubric/criteria/{first.id}", criterion_form())
+    ).status_code == 303
+    assert (
+        await client.submit(f"{cast.page}/rubric/criteria/{first.id}/move", {"direction": "down"})
+    ).status_code == 303
     assert (await client.submit(f"{cast.page}/rubric/criteria/{first.id}/remove")).status_code == 303
     assert (await client.submit(f"{cast.page}/rubric/criteria/{second.id}/remove")).status_code == 303
     assert (await client.submit(cast.page + "/rubric/criteria", criterion_form())).status_code == 303
@@ -484,7 +559,13 @@ async def test_an_unpublished_challenges_rubric_is_not_found_for_others(db, clie
 
 @pytest.mark.parametrize(
     ("role", "read", "write"),
-    [("founder", 200, 201), ("judge", 200, 403), ("team_member", 403, 403), ("outsider", 403, 403), ("admin", 403, 403)],
+    [
+        ("founder", 200, 201),
+        ("judge", 200, 403),
+        ("team_member", 403, 403),
+        ("outsider", 403, 403),
+        ("admin", 403, 403),
+    ],
 )
 async def test_api_permissions_per_role(cast, client, db, role, read, write):
     criterion = (await criteria_of(db, cast.round))[0]

@@ -17,9 +17,11 @@ from app.judging import screening
 from app.judging.models import Screening
 from app.notifications.kinds import render
 from app.notifications.models import Notification
+from app.organizations.models import OrganizationMember
 from app.teams.models import Submission, SubmissionVersion
 from tests import scratch
 from tests.conftest import make_client, text_of
+from tests.factories import make_user, sign_in
 from tests.judging.setup_support import as_user, audit_entries, headers, make_setup_cast, open_round
 from tests.querycount import counting_statements
 
@@ -45,7 +47,9 @@ async def fresh_submission(db, entry) -> Submission:
 
 
 async def notifications(db, kind: str) -> list[Notification]:
-    return list(await db.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.user_id)))
+    return list(
+        await db.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.user_id))
+    )
 
 
 def team_rows(html: str) -> list[str]:
@@ -56,9 +60,16 @@ def team_rows(html: str) -> list[str]:
 
 
 async def test_founders_see_every_submitted_entry_with_its_decision(cast, client, db):
-    first, second, third = cast.jr.entries
-    db.add(Screening(submission_id=second.id, round_id=cast.round.id, decision="ineligible", reason="Out of scope",
-                     decided_by_id=cast.founder.id))
+    _first, second, third = cast.jr.entries
+    db.add(
+        Screening(
+            submission_id=second.id,
+            round_id=cast.round.id,
+            decision="ineligible",
+            reason="Out of scope",
+            decided_by_id=cast.founder.id,
+        )
+    )
     draft_team_entry = third
     draft_team_entry.status = "draft"
     await db.flush()
@@ -70,7 +81,9 @@ async def test_founders_see_every_submitted_entry_with_its_decision(cast, client
     # Drafts are not entries yet.
     assert team_rows(response.text) == [cast.jr.teams[0].name, cast.jr.teams[1].name]
     assert "To screen" in page and "Ineligible Out of scope by Fiona Founder" in page
-    assert "All (2)" in page and "To screen (1)" in page and "Ineligible (1)" in page and "Eligible (0)" in page
+    assert (
+        "All (2)" in page and "To screen (1)" in page and "Ineligible (1)" in page and "Eligible (0)" in page
+    )
     only = await client.get(cast.page + "/screening?decision=ineligible")
     assert team_rows(only.text) == [cast.jr.teams[1].name]
     to_screen = await client.htmx("GET", cast.page + "/screening?decision=unscreened")
@@ -85,8 +98,14 @@ async def test_the_list_costs_the_same_queries_for_3_or_30_entries(db, client, c
         cast = await make_setup_cast(db, teams=teams, screen=False, assign=False)
         for index, entry in enumerate(cast.jr.entries):
             if index % 3 == 0:
-                db.add(Screening(submission_id=entry.id, round_id=cast.round.id, decision="eligible",
-                                 decided_by_id=cast.founder.id))
+                db.add(
+                    Screening(
+                        submission_id=entry.id,
+                        round_id=cast.round.id,
+                        decision="eligible",
+                        decided_by_id=cast.founder.id,
+                    )
+                )
         await db.flush()
         await as_user(client, db, cast.founder)
         with counting_statements(connection) as page:
@@ -112,7 +131,9 @@ async def test_marking_an_entry_eligible_is_audited_and_tells_nobody(cast, clien
     assert (decided.decision, decided.decided_by_id, decided.reason) == ("eligible", cast.founder.id, "")
     [entry_audit] = await audit_entries(db, "screening:eligible", entry.id)
     assert entry_audit.actor_id == cast.founder.id and entry_audit.details["team"] == str(cast.jr.teams[0].id)
-    assert await notifications(db, "entry_ineligible") == [] and await notifications(db, "entry_returned") == []
+    assert (
+        await notifications(db, "entry_ineligible") == [] and await notifications(db, "entry_returned") == []
+    )
     page = text_of((await client.get(cast.page + "/screening")).text)
     assert f"{cast.jr.teams[0].name} is marked eligible." in page
 
@@ -120,12 +141,16 @@ async def test_marking_an_entry_eligible_is_audited_and_tells_nobody(cast, clien
 async def test_an_ineligible_entry_needs_a_reason_and_its_team_is_told(cast, client, db):
     entry = cast.jr.entries[0]
     await as_user(client, db, cast.founder)
-    refused = await client.htmx("POST", entry_url(cast, entry), data={"decision": "ineligible", "reason": "  "})
+    refused = await client.htmx(
+        "POST", entry_url(cast, entry), data={"decision": "ineligible", "reason": "  "}
+    )
     assert refused.status_code == 422
     assert "Give the reason: the team will read it." in text_of(refused.text)
-    assert f'<details open>' in refused.text
+    assert "<details open>" in refused.text
     assert await decision_of(db, entry) is None
-    done = await client.htmx("POST", entry_url(cast, entry), data={"decision": "ineligible", "reason": "No health focus."})
+    done = await client.htmx(
+        "POST", entry_url(cast, entry), data={"decision": "ineligible", "reason": "No health focus."}
+    )
     assert done.status_code == 200
     assert done.text.lstrip().startswith('<section id="screening_list"')
     assert "is marked ineligible; its team was told why." in text_of(done.text)
@@ -134,7 +159,10 @@ async def test_an_ineligible_entry_needs_a_reason_and_its_team_is_told(cast, cli
     assert sorted(n.user_id for n in told) == sorted([cast.jr.captains[0].id, cast.member.id])
     assert told[0].link == f"/teams/{cast.jr.teams[0].id}/rounds/{cast.round.id}"
     text = render("entry_ineligible", told[0].params)
-    assert text.title == f"{cast.jr.teams[0].name}: your entry to Round 1 of {cast.challenge.title} is not eligible"
+    assert (
+        text.title
+        == f"{cast.jr.teams[0].name}: your entry to Round 1 of {cast.challenge.title} is not eligible"
+    )
     assert text.body == "The founders’ reason: No health focus."
     [entry_audit] = await audit_entries(db, "screening:ineligible", entry.id)
     assert entry_audit.details["reason"] == "No health focus."
@@ -153,9 +181,13 @@ async def test_a_decision_can_change_and_each_change_is_audited(cast, client, db
 async def test_returning_is_refused_once_the_round_is_closed(cast, client, db):
     entry = cast.jr.entries[0]
     await as_user(client, db, cast.founder)
-    response = await client.submit(entry_url(cast, entry), {"decision": "returned", "reason": "Add the budget."})
+    response = await client.submit(
+        entry_url(cast, entry), {"decision": "returned", "reason": "Add the budget."}
+    )
     assert response.status_code == 409
-    assert "An entry can be returned for changes only while Round 1 takes submissions" in text_of(response.text)
+    assert "An entry can be returned for changes only while Round 1 takes submissions" in text_of(
+        response.text
+    )
     assert (await fresh_submission(db, entry)).status == "submitted"
     assert await decision_of(db, entry) is None
     assert await notifications(db, "entry_returned") == []
@@ -170,19 +202,25 @@ async def test_a_returned_entry_goes_back_to_draft_and_its_team_is_told(cast, cl
     await as_user(client, db, cast.founder)
     refused = await client.submit(entry_url(cast, entry), {"decision": "returned", "reason": ""})
     assert refused.status_code == 422 and "Say what the team should change" in text_of(refused.text)
-    response = await client.submit(entry_url(cast, entry), {"decision": "returned", "reason": "Add the budget."})
+    response = await client.submit(
+        entry_url(cast, entry), {"decision": "returned", "reason": "Add the budget."}
+    )
     assert response.status_code == 303
     submission = await fresh_submission(db, entry)
     assert (submission.status, submission.version, submission.updated_by_id) == ("draft", 2, cast.founder.id)
     version = await db.scalar(
-        select(SubmissionVersion).where(SubmissionVersion.submission_id == entry.id, SubmissionVersion.number == 2)
+        select(SubmissionVersion).where(
+            SubmissionVersion.submission_id == entry.id, SubmissionVersion.number == 2
+        )
     )
     assert (version.action, version.created_by_id) == ("return", cast.founder.id)
     assert (await decision_of(db, entry)).decision == "returned"
     told = await notifications(db, "entry_returned")
     assert len(told) == 2
     body = render("entry_returned", told[0].params).body
-    assert body.startswith("Change it and submit it again before ") and body.endswith("The founders’ comment: Add the budget.")
+    assert body.startswith("Change it and submit it again before ") and body.endswith(
+        "The founders’ comment: Add the budget."
+    )
     assert len(await audit_entries(db, "screening:returned", entry.id)) == 1
     page = text_of((await client.get(cast.page + "/screening")).text)
     assert "Returned for changes Add the budget." in page and "Waiting for the team to submit again." in page
@@ -200,7 +238,9 @@ async def test_a_resubmitted_entry_needs_screening_again(cast, client, db):
     # While the team works on it, a save keeps "returned".
     await as_user(client, db, captain)
     api = f"/api/v1/teams/{team.id}/rounds/{cast.round.id}"
-    saved = await client.put(api + "/submission", json={"base_version": 2, "answers": {}}, headers=await headers(client))
+    saved = await client.put(
+        api + "/submission", json={"base_version": 2, "answers": {}}, headers=await headers(client)
+    )
     assert saved.status_code == 200, saved.text
     assert (await decision_of(db, entry)).decision == "returned"
     submitted = await client.post(api + "/submit", json={}, headers=await headers(client))
@@ -219,7 +259,9 @@ async def test_a_change_after_screening_clears_the_decision(cast, client, db):
     await client.submit(entry_url(cast, entry), {"decision": "eligible"})
     await as_user(client, db, cast.jr.captains[0])
     api = f"/api/v1/teams/{team.id}/rounds/{cast.round.id}"
-    saved = await client.put(api + "/submission", json={"base_version": 1, "answers": {}}, headers=await headers(client))
+    saved = await client.put(
+        api + "/submission", json={"base_version": 1, "answers": {}}, headers=await headers(client)
+    )
     assert saved.status_code == 200
     # Same answers: no new version, the decision stands.
     assert (await decision_of(db, entry)).decision == "eligible"
@@ -238,15 +280,24 @@ async def test_only_submitted_entries_of_the_round_are_screened(cast, client, db
     assert response.status_code == 409
     assert "Only a submitted entry can be screened" in text_of(response.text)
     # An entry of another round, behind this round's URL: not found.
-    assert (await client.submit(entry_url(cast, other.jr.entries[0]), {"decision": "eligible"})).status_code == 404
+    assert (
+        await client.submit(entry_url(cast, other.jr.entries[0]), {"decision": "eligible"})
+    ).status_code == 404
     bad = await client.submit(entry_url(cast, cast.jr.entries[1]), {"decision": "maybe"})
     assert bad.status_code == 422 and "Choose a decision from the list." in text_of(bad.text)
 
 
 async def test_every_entry_still_to_screen_is_marked_eligible_at_once(cast, client, db):
     first, second, third = cast.jr.entries
-    db.add(Screening(submission_id=first.id, round_id=cast.round.id, decision="ineligible", reason="Spam",
-                     decided_by_id=cast.founder.id))
+    db.add(
+        Screening(
+            submission_id=first.id,
+            round_id=cast.round.id,
+            decision="ineligible",
+            reason="Spam",
+            decided_by_id=cast.founder.id,
+        )
+    )
     third.status = "draft"
     await db.flush()
     await as_user(client, db, cast.founder)
@@ -283,15 +334,22 @@ async def test_the_api_lists_and_decides(cast, client, db):
     listed = (await client.get(cast.api + "/screening")).json()
     assert (listed["total"], listed["counts"]["unscreened"], listed["can_return"]) == (3, 3, True)
     decided = await client.post(
-        cast.api + "/screening", json={"submission_id": str(entry.id), "decision": "returned", "reason": "Budget?"}, headers=h
+        cast.api + "/screening",
+        json={"submission_id": str(entry.id), "decision": "returned", "reason": "Budget?"},
+        headers=h,
     )
     assert decided.status_code == 200
     body = decided.json()
     assert (body["decision"], body["reason"], body["status"], body["decided_by"]) == (
-        "returned", "Budget?", "draft", "Fiona Founder",
+        "returned",
+        "Budget?",
+        "draft",
+        "Fiona Founder",
     )
     refused = await client.post(
-        cast.api + "/screening", json={"submission_id": str(cast.jr.entries[1].id), "decision": "ineligible"}, headers=h
+        cast.api + "/screening",
+        json={"submission_id": str(cast.jr.entries[1].id), "decision": "ineligible"},
+        headers=h,
     )
     assert refused.status_code == 422
     assert refused.json()["errors"] == [
@@ -335,8 +393,14 @@ async def test_founders_of_another_challenge_do_not_screen_here(cast, client, db
 
 
 async def test_visitors_are_sent_to_sign_in(cast, client, db):
-    for url in (cast.page + "/screening", entry_url(cast, cast.jr.entries[0]), cast.page + "/screening/eligible"):
-        response = await (client.get(url) if url.endswith("/screening") else client.submit(url, {"decision": "eligible"}))
+    for url in (
+        cast.page + "/screening",
+        entry_url(cast, cast.jr.entries[0]),
+        cast.page + "/screening/eligible",
+    ):
+        response = await (
+            client.get(url) if url.endswith("/screening") else client.submit(url, {"decision": "eligible"})
+        )
         assert response.status_code == 303 and response.headers["location"].startswith("/login?next="), url
     assert (await client.get(cast.api + "/screening")).status_code == 401
 
@@ -345,7 +409,9 @@ async def test_a_founder_reaches_every_screening_route(cast, client, db):
     await as_user(client, db, cast.founder)
     h = await headers(client)
     assert (await client.get(cast.page + "/screening")).status_code == 200
-    assert (await client.submit(entry_url(cast, cast.jr.entries[0]), {"decision": "eligible"})).status_code == 303
+    assert (
+        await client.submit(entry_url(cast, cast.jr.entries[0]), {"decision": "eligible"})
+    ).status_code == 303
     assert (await client.submit(cast.page + "/screening/eligible")).status_code == 303
     assert (await client.get(cast.api + "/screening")).status_code == 200
     body = {"submission_id": str(cast.jr.entries[1].id), "decision": "ineligible", "reason": "Spam"}
@@ -366,16 +432,15 @@ async def test_two_founders_marking_everything_at_once_decide_each_entry_once(ap
     async with scratch.scratch_sessions(scratch_database) as sessions:
         async with sessions() as session:
             cast = await make_setup_cast(session, teams=12, screen=False, assign=False)
-            from tests.factories import make_user
-            from app.judging.models import Judge  # noqa: F401
-
             second_founder = await make_user(session, name="Sam Second")
-            from app.organizations.models import OrganizationMember
-
             membership = await session.scalar(
                 select(OrganizationMember).where(OrganizationMember.user_id == cast.founder.id)
             )
-            session.add(OrganizationMember(organization_id=membership.organization_id, user_id=second_founder.id, role="member"))
+            session.add(
+                OrganizationMember(
+                    organization_id=membership.organization_id, user_id=second_founder.id, role="member"
+                )
+            )
             await session.commit()
 
         async def mark(person) -> int:
@@ -390,12 +455,16 @@ async def test_two_founders_marking_everything_at_once_decide_each_entry_once(ap
         counts = await asyncio.gather(mark(cast.founder), mark(second_founder))
         assert sorted(counts) == [0, 12]
         async with sessions() as session:
-            decided = await session.scalar(select(func.count()).select_from(Screening).where(Screening.round_id == cast.round.id))
+            decided = await session.scalar(
+                select(func.count()).select_from(Screening).where(Screening.round_id == cast.round.id)
+            )
             audited = len(await audit_entries(session, "screening:eligible"))
         assert (decided, audited) == (12, 12)
 
 
-async def test_a_decision_and_a_resubmission_at_once_never_leave_a_stale_decision(app, redis, scratch_database):
+async def test_a_decision_and_a_resubmission_at_once_never_leave_a_stale_decision(
+    app, redis, scratch_database
+):
     """The founder marks an entry eligible while its team submits a new version: whichever commits last,
     the entry is never "eligible" for content nobody screened."""
     async with scratch.scratch_sessions(scratch_database) as sessions:
@@ -404,23 +473,30 @@ async def test_a_decision_and_a_resubmission_at_once_never_leave_a_stale_decisio
             cast.round.deadline = utcnow() + dt.timedelta(days=2)
             await session.commit()
         entry, team, captain = cast.jr.entries[0], cast.jr.teams[0], cast.jr.captains[0]
-        async with scratch.app_on(app, sessions), make_client(app) as founder, make_client(app) as team_browser:
+        async with (
+            scratch.app_on(app, sessions),
+            make_client(app) as founder,
+            make_client(app) as team_browser,
+        ):
             async with sessions() as session:
-                from tests.factories import sign_in
-
                 await sign_in(founder, session, cast.founder)
                 await sign_in(team_browser, session, captain)
                 await session.commit()
             api = f"/api/v1/teams/{team.id}/rounds/{cast.round.id}"
             decided, resubmitted = await asyncio.gather(
-                founder.post(cast.api + "/screening", json={"submission_id": str(entry.id), "decision": "eligible"},
-                             headers=await headers(founder)),
+                founder.post(
+                    cast.api + "/screening",
+                    json={"submission_id": str(entry.id), "decision": "eligible"},
+                    headers=await headers(founder),
+                ),
                 team_browser.post(api + "/submit", json={}, headers=await headers(team_browser)),
             )
         assert decided.status_code == 200 and resubmitted.status_code == 200
         async with sessions() as session:
             version = await session.scalar(select(Submission.version).where(Submission.id == entry.id))
-            decision = await session.scalar(select(Screening.decision).where(Screening.submission_id == entry.id))
+            decision = await session.scalar(
+                select(Screening.decision).where(Screening.submission_id == entry.id)
+            )
             audit = await audit_entries(session, "screening:eligible", entry.id)
         # Either the decision came after the new version (and holds), or before it (and was cleared).
         assert version == 2
