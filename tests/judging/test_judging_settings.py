@@ -51,9 +51,9 @@ async def test_the_page_shows_where_the_round_stands(cast, client, db):
     assert response.status_code == 200
     page = text_of(response.text)
     assert "Judging is open until" in page
-    assert "Entries 3 To screen: 0 Eligible: 3 Ineligible: 0 Returned for changes: 0" in page
-    assert "Judges 2 3 invited 2 accepted" in page
-    assert "Reviews 1 1 review finalized 6 assignments" in page
+    assert "Entries submitted 3 To screen: 0 Eligible: 3 Ineligible: 0 Returned for changes: 0" in page
+    assert "Judges who accepted 2 Invited in all: 3" in page
+    assert "Reviews finalized 1 Out of 6 assignments" in page
     assert "Close judging now" in page
 
 
@@ -63,7 +63,7 @@ async def test_the_summary_costs_the_same_queries_for_3_or_30_entries(db, client
         await as_user(client, db, cast.founder)
         with counting_statements(connection) as page:
             response = await client.get(cast.page)
-        assert f"Entries {teams}" in text_of(response.text)
+        assert f"Entries submitted {teams}" in text_of(response.text)
         with counting_statements(connection) as api:
             assert (await client.get(cast.api + "/judging")).json()["summary"]["assignments"] == teams * 3
         return len(page), len(api)
