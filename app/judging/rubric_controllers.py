@@ -9,6 +9,7 @@ in place: 200 with a confirmation, 422 with the messages beside the fields, 409 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from babel import numbers
@@ -23,7 +24,7 @@ from app.judging.settings_controllers import ROUTES as SETTINGS_ROUTES
 from app.judging.setup import base_path, plain_number
 from app.judging.setup_api import ROUTES as API_ROUTES
 from app.platform.errors import Conflict, InvalidInput
-from app.platform.i18n import get_locale
+from app.platform.i18n import get_locale, ngettext
 from app.platform.i18n import gettext as _
 from app.web import flash, is_htmx, redirect, render
 
@@ -114,6 +115,23 @@ async def _done(
     return redirect(request, f"/challenges/{slug}/rounds/{round_id}/judging/rubric#rubric")
 
 
+async def _list_change(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    change: Awaitable[Any],
+    message: str,
+) -> Response[Any]:
+    """A change of the list (order, removal): refused with its reason above the list, e.g. once frozen."""
+    try:
+        await change
+    except Conflict as exc:
+        return await rubric_page(request, db, actor, slug, round_id, failed=failed_form("list", {}, exc))
+    return await _done(request, db, actor, slug, round_id, message)
+
+
 @get(BASE, name="judging:rubric", **PAGE)
 async def show_rubric(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID
@@ -167,11 +185,8 @@ async def remove_criterion(
     round_id: uuid.UUID,
     criterion_id: uuid.UUID,
 ) -> Response[Any]:
-    try:
-        await rubrics.remove_criterion(db, actor, round_id, criterion_id, slug=slug)
-    except Conflict as exc:
-        return await rubric_page(request, db, actor, slug, round_id, failed=failed_form("list", {}, exc))
-    return await _done(request, db, actor, slug, round_id, _("The criterion was removed."))
+    change = rubrics.remove_criterion(db, actor, round_id, criterion_id, slug=slug)
+    return await _list_change(request, db, actor, slug, round_id, change, _("The criterion was removed."))
 
 
 @post(CRITERION + "/move", name="judging:move_criterion", **PAGE)
@@ -184,11 +199,8 @@ async def move_criterion(
     criterion_id: uuid.UUID,
     data: Form,
 ) -> Response[Any]:
-    try:
-        await rubrics.move_criterion(db, actor, round_id, criterion_id, text(data, "direction"), slug=slug)
-    except Conflict as exc:
-        return await rubric_page(request, db, actor, slug, round_id, failed=failed_form("list", {}, exc))
-    return await _done(request, db, actor, slug, round_id, _("The order was saved."))
+    change = rubrics.move_criterion(db, actor, round_id, criterion_id, text(data, "direction"), slug=slug)
+    return await _list_change(request, db, actor, slug, round_id, change, _("The order was saved."))
 
 
 @post(BASE + "/copy", name="judging:copy_rubric", **PAGE)
@@ -212,9 +224,8 @@ async def copy_rubric(
         reasons = list(exc.errors.values()) if isinstance(exc, InvalidInput) else [str(exc.detail)]
         failed = Failed("list", values, problems=reasons, status=exc.status_code)
         return await rubric_page(request, db, actor, slug, round_id, failed=failed)
-    return await _done(
-        request, db, actor, slug, round_id, _("%(num)s criteria were copied.", num=len(copies))
-    )
+    message = ngettext("%(num)s criterion was copied.", "%(num)s criteria were copied.", len(copies))
+    return await _done(request, db, actor, slug, round_id, message)
 
 
 def _form_key(value: str) -> str:

@@ -107,9 +107,7 @@ async def _answer(
     anchor: str = "",
 ) -> Response[Any]:
     """After a decision: htmx gets the list back (same filter and page) with the message; a plain form a 303."""
-    decision, page = text(data, "filter"), _page_number(text(data, "page"))
-    if decision not in screening.FILTERS:
-        decision = ""
+    decision, page = _list_position(data)
     if is_htmx(request):
         return await screening_page(
             request, db, actor, now, slug, round_id, decision=decision, page=page, notice=message
@@ -119,8 +117,13 @@ async def _answer(
     return redirect(request, url + (f"#{anchor}" if anchor else ""))
 
 
-def _page_number(value: str) -> int:
-    return int(value) if value.isdigit() and 1 <= int(value) <= MAX_PAGE else 1
+def _list_position(data: dict[str, Any]) -> tuple[str, int]:
+    """The filter and page the form was posted from (hidden fields), to answer with the same list."""
+    decision, page = text(data, "filter"), text(data, "page")
+    return (
+        decision if decision in screening.FILTERS else "",
+        int(page) if page.isdigit() and 1 <= int(page) <= MAX_PAGE else 1,
+    )
 
 
 @post(BASE + "/{submission_id:uuid}", name="judging:screen_entry", **PAGE)
@@ -147,8 +150,7 @@ async def screen_entry(
         else:
             reasons = list(exc.errors.values()) if isinstance(exc, InvalidInput) else [str(exc.detail)]
             failed = Failed("list", values, problems=reasons, status=exc.status_code)
-        decision, page = text(data, "filter"), _page_number(text(data, "page"))
-        decision = decision if decision in screening.FILTERS else ""
+        decision, page = _list_position(data)
         return await screening_page(
             request, db, actor, now, slug, round_id, decision=decision, page=page, failed=failed
         )
