@@ -24,18 +24,23 @@ async def committed_cast(live_server):
     return cast, engine
 
 
-async def add_criterion(page, name: str, weight: str, high: str, levels: dict[str, str]) -> None:
-    form = page.locator("section.new-criterion form")
+async def add_criterion(
+    page, name: str, weight: str, high: str, levels: dict[str, str], *, button: bool = False
+) -> None:
+    form = page.locator("article.new-criterion form")
     await form.get_by_label("Name").fill(name)
     await form.get_by_label("Weight").fill(weight)
     await form.get_by_label("Highest value").fill(high)
-    # The levels follow the scale typed (htmx), before anything is saved.
-    await form.get_by_label("Highest value").blur()
+    # The levels follow the scale typed (htmx), before anything is saved: on leaving the field, or on request.
+    if button:
+        await form.get_by_role("button", name="Update the levels to this scale").click()
+    else:
+        await form.get_by_label("Highest value").blur()
     await expect(form.get_by_role("group", name="What each level means (optional)").get_by_role("textbox")).to_have_count(
         int(high)
     )
     for value, text in levels.items():
-        await form.get_by_label(value, exact=True).fill(text)
+        await form.get_by_label(f"Level {value}", exact=True).fill(text)
     await form.get_by_role("button", name="Add the criterion").click()
     await expect(page.get_by_text(f"{name} was added.")).to_be_visible()
 
@@ -59,11 +64,11 @@ async def test_a_founder_defines_a_rubric_and_screens_the_entries(live_server, p
             page, "Clinical value", "2", "4",
             {"1": "No clinical rationale", "4": "Evidence from a clinical study"},
         )  # fmt: skip
-        await add_criterion(page, "Feasibility", "1", "5", {"5": "Ready to pilot in a hospital"})
+        await add_criterion(page, "Feasibility", "1", "3", {"3": "Ready to pilot in a hospital"}, button=True)
         criteria = page.locator("ol.criteria > li")
         await expect(criteria).to_have_count(2)
         await expect(criteria.first).to_contain_text("Weight 2: 66.7% of the total")
-        await expect(criteria.nth(1)).to_contain_text("Scale from 1 to 5 by 1")
+        await expect(criteria.nth(1)).to_contain_text("Scale from 1 to 3 by 1")
         # Feasibility first: one click up.
         await page.get_by_role("button", name="Move Feasibility up").click()
         await expect(criteria.first).to_contain_text("Feasibility")
