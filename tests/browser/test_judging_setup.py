@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import async_url, make_session_maker
 from tests.factories import DEFAULT_PASSWORD
-from tests.judging.setup_support import make_setup_cast, open_round
+from tests.judging.setup_support import finalize_a_review, make_setup_cast, open_round
 
 
 async def committed_cast(live_server):
@@ -21,7 +21,7 @@ async def committed_cast(live_server):
         cast = await make_setup_cast(session, teams=4, criteria=0, screen=False, assign=False)
         open_round(cast)
         await session.commit()
-    return cast, engine
+    return cast, sessions, engine
 
 
 async def add_criterion(
@@ -36,9 +36,9 @@ async def add_criterion(
         await form.get_by_role("button", name="Update the levels to this scale").click()
     else:
         await form.get_by_label("Highest value").blur()
-    await expect(form.get_by_role("group", name="What each level means (optional)").get_by_role("textbox")).to_have_count(
-        int(high)
-    )
+    await expect(
+        form.get_by_role("group", name="What each level means (optional)").get_by_role("textbox")
+    ).to_have_count(int(high))
     for value, text in levels.items():
         await form.get_by_label(f"Level {value}", exact=True).fill(text)
     await form.get_by_role("button", name="Add the criterion").click()
@@ -46,7 +46,7 @@ async def add_criterion(
 
 
 async def test_a_founder_defines_a_rubric_and_screens_the_entries(live_server, page):
-    cast, engine = await committed_cast(live_server)
+    cast, sessions, engine = await committed_cast(live_server)
     try:
         await page.goto("/login")
         await page.get_by_label("E-mail address").fill(cast.founder.email)
@@ -58,7 +58,11 @@ async def test_a_founder_defines_a_rubric_and_screens_the_entries(live_server, p
         await page.get_by_role("link", name="Judging of Round 1").click()
         await expect(page.get_by_role("heading", name="Judging of Round 1")).to_be_visible()
 
-        await page.get_by_role("navigation", name="Judging of Round 1").get_by_role("link", name="Rubric").click()
+        await (
+            page.get_by_role("navigation", name="Judging of Round 1")
+            .get_by_role("link", name="Rubric")
+            .click()
+        )
         await expect(page.get_by_text("No criterion yet.")).to_be_visible()
         await add_criterion(
             page, "Clinical value", "2", "4",
@@ -103,5 +107,19 @@ async def test_a_founder_defines_a_rubric_and_screens_the_entries(live_server, p
         await expect(page.get_by_text("The judging settings were saved.")).to_be_visible()
         await page.reload()
         await page.shoot("settings-saved")
+
+        # A judge finalizes a review: the rubric page says why it no longer changes, in French too.
+        async with sessions() as session:
+            await finalize_a_review(session, cast)
+            await session.commit()
+        await page.goto(f"{cast.page}/rubric")
+        await expect(page.get_by_text("This rubric can no longer change.")).to_be_visible()
+        await expect(page.get_by_role("button", name="Add the criterion")).to_have_count(0)
+        await page.shoot("rubric-frozen")
+        await page.get_by_label("Site language").select_option("fr")
+        await expect(page.get_by_text("Cette grille d’évaluation ne peut plus changer.")).to_be_visible()
+        await page.goto(f"{cast.page}/screening")
+        await expect(page.get_by_role("heading", name="Recevabilité de Round 1")).to_be_visible()
+        await page.shoot("screening-fr")
     finally:
         await engine.dispose()

@@ -82,7 +82,10 @@ async def test_founders_see_every_submitted_entry_with_its_decision(cast, client
     assert team_rows(response.text) == [cast.jr.teams[0].name, cast.jr.teams[1].name]
     assert "To screen" in page and "Ineligible Out of scope by Fiona Founder" in page
     assert (
-        "All (2)" in page and "To screen (1)" in page and "Ineligible (1)" in page and "Eligible (0)" in page
+        "All entries (2)" in page
+        and "To screen (1)" in page
+        and "Ineligible (1)" in page
+        and "Eligible (0)" in page
     )
     only = await client.get(cast.page + "/screening?decision=ineligible")
     assert team_rows(only.text) == [cast.jr.teams[1].name]
