@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
 from app.challenges.pages import PAGE, Failed, Form, failed_form, state_of, text, texts
-from app.judging import rubrics
+from app.judging import rubric_input, rubrics
 from app.judging.screening_controllers import ROUTES as SCREENING_ROUTES
 from app.judging.settings_controllers import ROUTES as SETTINGS_ROUTES
 from app.judging.setup import base_path, plain_number
@@ -58,19 +58,19 @@ def saved_values(criterion: Any) -> dict[str, Any]:
         "scale_min": plain_number(criterion.scale_min),
         "scale_max": plain_number(criterion.scale_max),
         "scale_step": plain_number(criterion.scale_step),
-        "descriptors": rubrics.descriptor_texts(criterion.descriptors),
+        "descriptors": rubric_input.descriptor_texts(criterion.descriptors),
     }
 
 
 def _helpers() -> dict[str, Any]:
     return {
-        "levels": rubrics.levels,
-        "form_levels": rubrics.form_levels,
+        "levels": rubric_input.levels,
+        "form_levels": rubric_input.form_levels,
         "saved_values": saved_values,
         "plain": plain_number,
         "percent": percent,
-        "new_values": {**rubrics.DEFAULT_SCALE, "descriptors": {}},
-        "descriptor_max": rubrics.DESCRIPTOR_MAX,
+        "new_values": {**rubric_input.DEFAULT_SCALE, "descriptors": {}},
+        "descriptor_max": rubric_input.DESCRIPTOR_MAX,
     }
 
 
@@ -254,7 +254,7 @@ async def criterion_levels(
         await rubrics.rubric(db, actor, round_id, slug=slug, action="rubric:edit")
         context = {"prefix": f"criterion-{key}", "values": values, **_helpers()}
         return render(request, "judging/_levels.html", context)
-    failed = Failed("criterion", values, rubrics.scale_errors(values), key=key, status=200)
+    failed = Failed("criterion", values, rubric_input.scale_errors(values), key=key, status=200)
     return await rubric_page(request, db, actor, slug, round_id, failed=failed)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.sessions import Actor
 from app.challenges.api import API
 from app.challenges.schemas import body_values
-from app.judging import rubrics, screening, settings_service
+from app.judging import rubric_input, rubrics, screening, settings_service
 from app.judging.rubrics import Rubric
 from app.judging.setup import plain_number
 from app.judging.setup_schemas import (
@@ -57,7 +57,7 @@ def _criterion(page: Rubric, criterion: Any) -> CriterionView:
         scale_min=float(criterion.scale_min),
         scale_max=float(criterion.scale_max),
         scale_step=float(criterion.scale_step),
-        levels=[LevelView(value=float(level.value), text=level.text) for level in rubrics.levels(criterion)],
+        levels=[LevelView(value=float(level.value), text=level.text) for level in rubric_input.levels(criterion)],
     )
 
 
