@@ -131,6 +131,16 @@ KINDS: dict[str, Kind] = {
         title=lazy("New entries to review in %(challenge)s"),
         body=lazy("Entries newly assigned to you in %(round)s: %(count)s. Open your queue to review them."),
     ),
+    # screening (issue #5)
+    "entry_ineligible": Kind(
+        title=lazy("%(team)s: your entry to %(round)s of %(challenge)s is not eligible"),
+        body=lazy("The founders’ reason: %(reason)s"),
+    ),
+    # `deadline` comes written in each language by app.judging.screening.
+    "entry_returned": Kind(
+        title=lazy("%(team)s: your entry to %(round)s of %(challenge)s was returned for changes"),
+        body=lazy("Change it and submit it again before %(deadline)s. The founders’ comment: %(reason)s"),
+    ),
 }
 
 

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "submit": lazy("submitted"),
     "withdraw": lazy("withdrew the submission"),
     "restore": lazy("restored an earlier version"),
+    "return": lazy("returned the submission for changes"),
 }
 
 

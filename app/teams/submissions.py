@@ -15,6 +15,8 @@ Invariants kept here:
   Founders read.
 - Status: a draft until submitted; editing after submitting keeps it submitted (a new version);
   withdrawing is possible until the deadline; saving a withdrawn submission makes it a draft again.
+  Founders may return a submitted entry for changes while the round is open (app.judging.screening):
+  a new version by them, action "return", and a draft again until the team submits anew.
 """
 
 from __future__ import annotations
@@ -361,10 +363,15 @@ async def add_version(
         submission.submitted_at = at
     elif action == "withdraw":
         submission.status = "withdrawn"
-    elif submission.status == "withdrawn":
-        # Working on it again after withdrawing: a draft until submitted anew.
+    elif action == "return" or submission.status == "withdrawn":
+        # Returned by the founders for changes, or worked on again after withdrawing: a draft until
+        # submitted anew.
         submission.status = "draft"
     await session.flush()
+    # What the founders screened is no longer what is there (app.judging.screening).
+    from app.judging.screening import forget_decision
+
+    await forget_decision(session, submission.id, action)
     return version
 
 
