@@ -24,8 +24,9 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from app.judging.models import Criterion, Review, Score
+from app.judging.models import Criterion, JudgingRound, Review, Score
 from app.judging.reviews import EntryScope, load_entry, round_criteria
+from app.judging.rounds import judging_settings
 from app.judging.scales import OVERALL_COMMENT_MAX, BadValue, checked_comment, checked_value, number
 from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput
@@ -226,6 +227,12 @@ async def finalize(session: AsyncSession, actor: Actor, submission_id: uuid.UUID
     Audited. Finalizing a finalized review changes nothing. The review's lock makes a concurrent
     autosave wait, so the check sees every value saved before it."""
     scope = await open_entry(session, actor, submission_id, now)
+    # A share lock on the round's settings row, which rubric changes lock for update: a finalize and a
+    # rubric edit racing each other are serialized, so no criterion changes under a final review.
+    await judging_settings(session, scope.round)
+    await session.execute(
+        select(JudgingRound.round_id).where(JudgingRound.round_id == scope.round.id).with_for_update(read=True)
+    )
     criteria = await round_criteria(session, scope.round.id)
     if not criteria:
         raise Conflict(detail=_("This round’s rubric has no criteria yet: there is nothing to finalize."))
