@@ -389,3 +389,16 @@ async def forget_decision(session: AsyncSession, submission_id: uuid.UUID, actio
     if action not in ("submit", "withdraw"):
         statement = statement.where(Screening.decision != "returned")
     await session.execute(statement)
+
+
+async def word_to_team(session: AsyncSession, submission_id: uuid.UUID) -> tuple[str, str] | None:
+    """(decision, reason) when the founders screened the entry out or returned it for changes: what the team's
+    submission page says, besides the notification. None for an eligible or unscreened entry."""
+    row = (
+        await session.execute(
+            select(Screening.decision, Screening.reason).where(
+                Screening.submission_id == submission_id, Screening.decision.in_(("ineligible", "returned"))
+            )
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else None

@@ -100,6 +100,8 @@ class SubmissionPage:
     # A member of the team, while the round is open.
     can_edit: bool
     blocker: str | None
+    # The founders' screening when it concerns the team: ("returned" | "ineligible", their words), or None.
+    screening: tuple[str, str] | None = None
 
     @property
     def status(self) -> str:
@@ -132,6 +134,8 @@ async def submission_page(
     history_page: int = 1,
 ) -> SubmissionPage:
     """Everything the submission page shows, in a bounded number of queries whatever the versions."""
+    from app.judging.screening import word_to_team
+
     scope = await load_scope(session, actor, team_id, round_id, "submission:view")
     submission, current, updated_by = await latest(session, scope)
     timezone = scope.challenge.timezone
@@ -147,6 +151,7 @@ async def submission_page(
         countdown=countdown(scope.round, now, timezone),
         can_edit=closed is None and scope.can(actor, "submission:edit"),
         blocker=await submit_blocker(session, scope.team, scope.challenge),
+        screening=await word_to_team(session, submission.id) if submission is not None else None,
     )
 
 

@@ -231,6 +231,7 @@ async def test_a_returned_entry_goes_back_to_draft_and_its_team_is_told(cast, cl
     await as_user(client, db, cast.jr.captains[0])
     team_page = text_of((await client.get(f"/teams/{cast.jr.teams[0].id}/rounds/{cast.round.id}")).text)
     assert "returned the submission for changes" in team_page
+    assert "The organizers returned this entry for changes. Add the budget." in team_page
 
 
 async def test_a_resubmitted_entry_needs_screening_again(cast, client, db):
