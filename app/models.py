@@ -4,6 +4,7 @@
 def import_all_models() -> None:
     import app.accounts.models
     import app.challenges.models
+    import app.data_sharing.models
     import app.judging.models
     import app.notifications.models
     import app.organizations.models
