@@ -40,6 +40,14 @@ Why the table looks like this:
   team's files. Rankings, other judges' scores and the shortlist are the founders' alone; admins do
   not see scores (confidential like unpublished submissions). Time rules (scoring only while judging
   is open, feedback only once results are published, votes while a vote is open) are the services'.
+- Data sharing: every signed-in person sees the catalogue of datasets (descriptions, never content), and
+  may register a dataset for an organization they belong to. A dataset's stewards (`steward`) run it:
+  details, files, agreement versions, offerings, decisions on requests, grants, the access log. A
+  challenge's founders ask for datasets and agree to offers (`offering:ask`) and see which grants the
+  teams hold, never the data. A team's captain drafts and submits requests; its members read them,
+  accept the agreement themselves and access the data; `data:access` only opens the door to the access
+  rule (app.data_sharing), which decides at every request: an active grant naming them, still in the
+  team, agreement version in force accepted. Admins get nothing here beyond the catalogue.
 - Admins read everything for support, but act only through the actions listed for them: being an
   operator does not make someone an owner, founder, judge or steward.
 """
@@ -124,6 +132,21 @@ ACTIONS: frozenset[str] = frozenset(
         "results:publish",  # award prizes, publish results
         "feedback:view",  # a team's own aggregated scores and anonymous comments once results are out
         "vote:cast",
+        # governed data sharing (issue #6)
+        "dataset:create",  # for an organization one belongs to (the steward organization)
+        "dataset:view",  # the catalogue: descriptions, never content
+        "dataset:manage",  # details, files, agreement versions, stewards, offering to challenges, agreeing
+        "offering:ask",  # a founder asks for a dataset for their challenge, or agrees to an offer
+        "access_request:create",
+        "access_request:view",
+        "access_request:edit",  # draft, name members, submit, resubmit, withdraw, ask to add a member
+        "access_request:decide",  # approve (creating the grant), reject, return; internal comments
+        "agreement:accept",  # a named member accepts the agreement version in force, themselves
+        "grant:view",
+        "grant:manage",  # revoke, remove a member
+        "data:access",  # download files / read workspace instructions: the access rule decides on top
+        "access_log:view",
+        "steward:board",  # one's own steward board (lists scoped to one's datasets)
     }
 )
 
@@ -145,6 +168,7 @@ ROLES: tuple[str, ...] = (
     "gallery_file",
     "judge",
     "assigned_judge",
+    "steward",
 )
 # Relations that describe the object rather than the person: they count for visitors too.
 STATE_RELATIONS = frozenset({"listed", "gallery_file"})
@@ -162,8 +186,10 @@ _USER = _VISITOR | {
     "founder:dashboard",
     "participant:dashboard",
     "vote:cast",
+    "dataset:view",
+    "steward:board",
 }
-_MEMBER = _USER | {"organization:view_members", "organization:leave"}
+_MEMBER = _USER | {"organization:view_members", "organization:leave", "dataset:create"}
 _OWNER = _MEMBER | {"organization:edit", "organization:invite", "organization:manage_members"}
 _INVITEE = _USER | {"invitation:accept"}
 _ADMIN = _USER | {
@@ -189,8 +215,18 @@ _TEAM_MEMBER = {
     "submission:submit",
     "file:download",
     "feedback:view",
+    "access_request:view",
+    "agreement:accept",
+    "grant:view",
+    "data:access",
 }
-_CAPTAIN = _TEAM_MEMBER | {"team:edit", "team:invite", "team:manage_members"}
+_CAPTAIN = _TEAM_MEMBER | {
+    "team:edit",
+    "team:invite",
+    "team:manage_members",
+    "access_request:create",
+    "access_request:edit",
+}
 _FOUNDER = {
     "challenge:view",
     "challenge:edit",
@@ -212,10 +248,20 @@ _FOUNDER |= {
     "ranking:view",
     "shortlist:manage",
     "results:publish",
+    "offering:ask",
+    "grant:view",
 }
 _PROGRAM_FOUNDER = {"program:edit"}
 _JUDGE = {"challenge:view", "rubric:view", "judging:queue", "conflict:declare"}
 _ASSIGNED_JUDGE = {"submission:review", "file:download"}
+_STEWARD = {
+    "dataset:manage",
+    "access_request:view",
+    "access_request:decide",
+    "grant:view",
+    "grant:manage",
+    "access_log:view",
+}
 _GALLERY_FILE = {"file:download"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -236,6 +282,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "gallery_file": frozenset(_GALLERY_FILE),
     "judge": frozenset(_JUDGE),
     "assigned_judge": frozenset(_ASSIGNED_JUDGE),
+    "steward": frozenset(_STEWARD),
 }
 
 # For require(): which action means "may see this object at all".
@@ -262,6 +309,14 @@ VIEW_ACTION = {
     "results": "challenge:view",
     "feedback": "team:view",
     "vote": "challenge:view",
+    "dataset": "dataset:view",
+    "offering": "challenge:view",
+    "access_request": "access_request:view",
+    "agreement": "access_request:view",
+    "grant": "grant:view",
+    "data": "grant:view",
+    "access_log": "access_log:view",
+    "steward": "steward:board",
 }
 
 
@@ -478,6 +533,31 @@ async def relations_to_file(session: AsyncSession, actor: Actor | None, stored_f
     ):
         relations.add("gallery_file")
     return relations
+
+
+async def relations_to_dataset(session: AsyncSession, actor: Actor | None, dataset_id: uuid.UUID) -> set[str]:
+    """`steward` when the actor is named steward of the dataset (a member of its steward organization)."""
+    from app.data_sharing.models import DatasetSteward
+
+    if actor is None:
+        return set()
+    named = await session.scalar(
+        select(
+            select(DatasetSteward.user_id)
+            .where(DatasetSteward.dataset_id == dataset_id, DatasetSteward.user_id == actor.id)
+            .exists()
+        )
+    )
+    return {"steward"} if named else set()
+
+
+async def relations_to_team_data(
+    session: AsyncSession, actor: Actor | None, team: Any, challenge: Any, dataset_id: uuid.UUID
+) -> set[str]:
+    """For a team's access request or grant on a dataset: the team relations (team_member, captain, founder
+    of its challenge, ...) plus `steward` of the dataset."""
+    relations = await relations_to_team(session, actor, team, challenge)
+    return relations | await relations_to_dataset(session, actor, dataset_id)
 
 
 async def relations_to_program(session: AsyncSession, actor: Actor | None, program_id: uuid.UUID) -> set[str]:

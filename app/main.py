@@ -130,6 +130,9 @@ def route_handlers() -> list[Any]:
     from app.challenges.catalogue_controllers import ROUTES as catalogue_routes
     from app.challenges.controllers import ROUTES as challenge_routes
     from app.challenges.registration_controllers import ROUTES as registration_routes
+    from app.data_sharing.access_controllers import ROUTES as access_routes
+    from app.data_sharing.dataset_controllers import ROUTES as dataset_routes
+    from app.data_sharing.request_controllers import ROUTES as request_routes
     from app.judging.panel_controllers import ROUTES as panel_routes
     from app.judging.ranking_controllers import ROUTES as ranking_routes
     from app.judging.results_controllers import ROUTES as results_routes
@@ -158,6 +161,9 @@ def route_handlers() -> list[Any]:
         *review_routes,
         *ranking_routes,
         *results_routes,
+        *dataset_routes,
+        *request_routes,
+        *access_routes,
         *file_routes,
     ]
 

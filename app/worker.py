@@ -23,11 +23,13 @@ SHUTDOWN_WAIT = 20
 
 def register_jobs() -> None:
     """Fill the outbox registry: job name -> async def fn(ctx, session, **args)."""
+    from app.data_sharing import jobs as data_jobs
     from app.judging import jobs as judging_jobs
     from app.notifications import jobs as notification_jobs
 
     outbox.REGISTRY.update(notification_jobs.JOBS)
     outbox.REGISTRY.update(judging_jobs.JOBS)
+    outbox.REGISTRY.update(data_jobs.JOBS)
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -40,9 +42,11 @@ def redis_settings(url: str) -> RedisSettings:
 
 def cron_jobs() -> list[Any]:
     from app.challenges import jobs as challenge_jobs
+    from app.data_sharing import jobs as data_jobs
     from app.notifications import jobs as notification_jobs
 
     return [
+        *data_jobs.cron_jobs(),
         cron(outbox.reconcile_outbox, second={0}, run_at_startup=True, unique=True, timeout=60),
         cron(notification_jobs.send_daily_digests, hour={6}, minute={0}, second={0}, unique=True, timeout=600),
         # Every quarter of an hour: a 24 h reminder arrives between 24 h and 23 h 45 before its deadline.

@@ -266,3 +266,118 @@ async def make_judged_round(
         challenge=challenge, round=first, rounds=all_rounds, founder=founder, teams=team_rows, captains=captains,
         entries=entries, judges=judge_users, criteria=criteria_rows, now=now,
     )
+
+
+async def make_dataset(
+    db: AsyncSession,
+    *,
+    steward: User | None = None,
+    sensitivity: str = "sensitive",
+    access_mode: str = "files",
+    max_grant_days: int = 90,
+    agreement: str = "Use the data only for the challenge. Never try to re-identify anyone.",
+    **fields: Any,
+) -> Any:
+    """A dataset of a new steward organization, with `steward` (made when missing) named steward and
+    agreement version 1."""
+    from app.data_sharing.models import AgreementVersion, Dataset, DatasetSteward
+
+    steward = steward or await make_user(db, name="Sam Steward")
+    organization = await make_organization(db, kind="hospital", owner=steward, verified=True)
+    suffix = uuid.uuid4().hex[:8]
+    dataset = Dataset(
+        slug=f"dataset-{suffix}",
+        title=f"Dataset {suffix}",
+        description="Pseudonymised echocardiography reports.",
+        steward_organization_id=organization.id,
+        sensitivity=sensitivity,
+        access_mode=access_mode,
+        max_grant_days=max_grant_days,
+        workspace_instructions="Connect to https://workspace.example with your hospital account." if access_mode == "workspace" else "",
+        created_by_id=steward.id,
+        **fields,
+    )
+    db.add(dataset)
+    await db.flush()
+    db.add(DatasetSteward(dataset_id=dataset.id, user_id=steward.id))
+    db.add(AgreementVersion(dataset_id=dataset.id, version=1, text=agreement, created_by_id=steward.id))
+    await db.flush()
+    return dataset
+
+
+async def make_offering(db: AsyncSession, dataset: Any, challenge: Any, *, agreed: bool = True, **fields: Any) -> Any:
+    """`dataset` offered to `challenge`, agreed by both sides unless `agreed` is False."""
+    from app.data_sharing.models import FIVE_SAFES, Offering
+
+    now = utcnow()
+    offering = Offering(
+        dataset_id=dataset.id,
+        challenge_id=challenge.id,
+        founder_agreed_at=now if agreed else None,
+        steward_agreed_at=now if agreed else None,
+        five_safes={safe: f"The {safe} are safe." for safe in FIVE_SAFES},
+        **fields,
+    )
+    db.add(offering)
+    await db.flush()
+    return offering
+
+
+async def make_grant(
+    db: AsyncSession,
+    offering: Any,
+    team: Any,
+    members: tuple[User, ...],
+    *,
+    starts_at: Any = None,
+    expires_at: Any = None,
+    accept: bool = True,
+    steward: User | None = None,
+) -> Any:
+    """An approved request of `team` for the offering naming `members`, its history (created, submitted,
+    approved) and its grant, active from a day ago for 30 days by default; each member accepted
+    agreement version 1 unless `accept` is False."""
+    import datetime as dt
+
+    from app.data_sharing.models import (
+        AccessRequest,
+        AccessRequestEvent,
+        AccessRequestMember,
+        AgreementAcceptance,
+        Grant,
+        GrantMember,
+    )
+
+    now = utcnow()
+    starts_at = starts_at or now - dt.timedelta(days=1)
+    expires_at = expires_at or now + dt.timedelta(days=30)
+    request = AccessRequest(
+        offering_id=offering.id, dataset_id=offering.dataset_id, challenge_id=offering.challenge_id, team_id=team.id,
+        purpose="Train and validate a model of decompensation.", created_by_id=team.captain_id,
+    )  # fmt: skip
+    db.add(request)
+    await db.flush()
+    for member in members:
+        db.add(AccessRequestMember(request_id=request.id, user_id=member.id))
+        if accept:
+            db.add(AgreementAcceptance(dataset_id=offering.dataset_id, user_id=member.id, version=1))
+    for seq, (kind, before, after, actor) in enumerate(
+        (
+            ("created", None, "draft", team.captain_id),
+            ("submitted", "draft", "submitted", team.captain_id),
+            ("approved", "submitted", "approved", steward.id if steward else None),
+        ),
+        start=1,
+    ):
+        db.add(AccessRequestEvent(request_id=request.id, seq=seq, kind=kind, from_state=before, to_state=after, actor_id=actor))
+        await db.flush()
+    grant = Grant(
+        request_id=request.id, team_id=team.id, dataset_id=offering.dataset_id, challenge_id=offering.challenge_id,
+        starts_at=starts_at, expires_at=expires_at, created_by_id=steward.id if steward else None,
+    )  # fmt: skip
+    db.add(grant)
+    await db.flush()
+    for member in members:
+        db.add(GrantMember(grant_id=grant.id, user_id=member.id))
+    await db.flush()
+    return grant

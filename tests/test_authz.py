@@ -148,6 +148,7 @@ CHALLENGE_ROLES = (
     "gallery_file",
     "judge",
     "assigned_judge",
+    "steward",
 )
 GLOBAL = ("visitor", "user", "admin")
 
@@ -242,6 +243,26 @@ CHALLENGE_MATRIX = [
     *_rows("submission:review", HIDE, assigned_judge=ALLOW, team_member=FORBID, captain=FORBID, founder=FORBID),
     *_rows("feedback:view", HIDE, team_member=ALLOW, captain=ALLOW, founder=FORBID),
     *_rows("vote:cast", ALLOW, visitor=HIDE),
+    # Data sharing (issue #6). The catalogue is for everyone signed in; a dataset's stewards run it; a team's
+    # members read its requests and grants and access the data under the access rule; founders see grants.
+    *_rows("dataset:view", ALLOW, visitor=HIDE),
+    *_rows("steward:board", ALLOW, visitor=HIDE),
+    *_rows("dataset:create", FORBID, visitor=HIDE, org_member=ALLOW, org_owner=ALLOW),
+    *_rows("dataset:manage", FORBID, visitor=HIDE, steward=ALLOW),
+    *_rows("offering:ask", HIDE, founder=ALLOW, listed=FORBID, challenge_invitee=FORBID, admin=FORBID, judge=FORBID),
+    *_rows("access_request:view", HIDE, team_member=ALLOW, captain=ALLOW, steward=ALLOW),
+    *[
+        row
+        for action in ("access_request:create", "access_request:edit")
+        for row in _rows(action, HIDE, captain=ALLOW, team_member=FORBID, steward=FORBID)
+    ],
+    *_rows("access_request:decide", HIDE, steward=ALLOW, team_member=FORBID, captain=FORBID),
+    *_rows("agreement:accept", HIDE, team_member=ALLOW, captain=ALLOW, steward=FORBID),
+    *_rows("grant:view", HIDE, team_member=ALLOW, captain=ALLOW, founder=ALLOW, steward=ALLOW),
+    *_rows("grant:manage", HIDE, steward=ALLOW, team_member=FORBID, captain=FORBID, founder=FORBID),
+    # The door to the access rule only: the rule itself (grant, naming, membership, agreement) is the services'.
+    *_rows("data:access", HIDE, team_member=ALLOW, captain=ALLOW, founder=FORBID, steward=FORBID),
+    *_rows("access_log:view", HIDE, steward=ALLOW),
 ]
 
 # A link to a challenge or program says nothing about organizations or administration: for those
