@@ -23,6 +23,7 @@ import psutil
 import pytest
 from redis import Redis
 
+from app.demo import PEOPLE
 from app.platform import embedded
 from tests.conftest import ROOT
 
@@ -187,7 +188,7 @@ def test_run_on_empty_folder_serves_stops_cleanly_and_keeps_data_across_restarts
     second = Tremplin(env, tmp_path)
     second.wait_ready()
     pids = server_pids(data_dir)
-    assert count_users(data_dir) == {"demo": 9, "ops": 1}
+    assert count_users(data_dir) == {"demo": len(PEOPLE), "ops": 1}
     assert "Demo data loaded." not in second.output()
     assert second.stop() == 0, second.output()
     assert_nothing_left(data_dir, pids)
