@@ -148,8 +148,12 @@ def format_z(value: Decimal | float | None) -> str:
 
     if value is None:
         return "—"
-    text = format_decimal(round(Decimal(str(value)), 2), "+0.00;-0.00", locale=get_locale())
-    return "+0.00" if text in ("-0.00", "+0.00") else text
+    rounded = round(Decimal(str(value)), 2)
+    text = format_decimal(abs(rounded), "0.00", locale=get_locale())
+    if rounded == 0:
+        return "+" + text
+    # The minus sign, not a hyphen: it reads as negative in every language and aligns with "+".
+    return ("+" if rounded > 0 else "\u2212") + text
 
 
 def format_alpha(value: float | None) -> str:

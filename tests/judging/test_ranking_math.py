@@ -150,3 +150,15 @@ async def test_large_weights_do_not_overflow(db):
     await score_all(db, judged, {0: [(10, 0), (0, 10)]})
     ranking = await compute_ranking(db, judged.round.id, "mean")
     assert [float(row.mean) for row in ranking.entries] == [50, 50]
+
+
+def test_z_scores_are_shown_with_their_sign_in_the_reader_language():
+    from app.judging.ranking_views import format_z
+    from app.platform import i18n
+
+    assert [format_z(v) for v in (1.056, -0.05, -0.001, 0, None)] == ["+1.06", "\u22120.05", "+0.00", "+0.00", "—"]
+    token = i18n.set_locale("fr")
+    try:
+        assert format_z(-1.5) == "\u22121,50"
+    finally:
+        i18n.reset_locale(token)

@@ -88,7 +88,11 @@ async def test_founders_award_a_prize_to_one_or_more_teams_and_take_it_back(clie
     page = await client.get(manage(cast))
     text = text_of(page.text)
     assert f"Grand prize — 1000 € {cast.teams[0].name} · Cardio Start" in text
-    assert f"{cast.teams[0].name} (rank 1)" in text  # the choice of teams shows the final ranks
+    assert f"{cast.teams[2].name} (rank 3)" in text  # the choice of teams shows the final ranks
+    # ... and no longer offers the prize to the teams that have it.
+    select_html = page.text.split(f'id="award-{grand.id}"', 1)[1].split("</select>", 1)[0]
+    assert str(cast.teams[2].id) in select_html
+    assert str(cast.teams[0].id) not in select_html and str(cast.teams[1].id) not in select_html
     removed = await client.submit(
         manage(cast) + "/awards/remove", {"prize": str(grand.id), "team": str(cast.teams[1].id)}
     )
