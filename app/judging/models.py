@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -156,6 +157,10 @@ class Review(IdMixin, Base):
     comment: Mapped[str] = mapped_column(Text, server_default="")
     finalized_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    # The judge's weighted total on 0-100, kept by the database (triggers of migration 0004) whenever the
+    # review is finalized or its scores or the round's criteria change; NULL while a draft. Rankings read
+    # it instead of re-adding 8 scores per review (app.judging.ranking).
+    total: Mapped[float | None] = mapped_column(Double, server_default=None)
 
 
 class Score(Base):

@@ -1,6 +1,7 @@
 """The ranking of a round, computed by PostgreSQL in one query (window functions), never by loading scores.
 
-For each finalized review (one judge, one entry) the judge's weighted total is put on a 0-100 scale:
+For each finalized review (one judge, one entry) the judge's weighted total is put on a 0-100 scale (kept
+on the review by the database, `reviews.total`):
 each criterion's value is first placed on 0-1 within its own scale ((value - min) / (max - min)), then
 weighted, and the weighted sum divided by the sum of weights. Per entry we then give:
 
@@ -27,10 +28,10 @@ import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import CTE, Float, Numeric, Select, case, cast, exists, func, literal, select
+from sqlalchemy import CTE, Numeric, Select, case, cast, exists, func, literal, select
 
 from app.judging.conflicts import not_in_conflict
-from app.judging.models import Criterion, Review, Score, Screening
+from app.judging.models import Review, Screening
 from app.teams.models import Submission, Team
 
 if TYPE_CHECKING:
@@ -70,46 +71,27 @@ def eligible_entries(round_id: uuid.UUID) -> list[Any]:
     return [Submission.round_id == round_id, Submission.status == "submitted", eligible]
 
 
-def criterion_factors(round_id: uuid.UUID) -> Any:
-    """Subquery: per criterion of the round, its scale minimum and the factor turning (value - minimum) into
-    its share of a 0-100 total: 100 x weight / ((maximum - minimum) x sum of the round's weights)."""
-    factor = (
-        literal(100.0)
-        * cast(Criterion.weight, Float)
-        / (cast(Criterion.scale_max - Criterion.scale_min, Float) * func.sum(cast(Criterion.weight, Float)).over())
-    )
-    return (
-        select(Criterion.id, cast(Criterion.scale_min, Float).label("minimum"), factor.label("factor"))
-        .where(Criterion.round_id == round_id)
-        .subquery("factors")
-    )
-
-
 def judge_totals(round_id: uuid.UUID) -> CTE:
     """One row per counted review (finalized, of an eligible entry, judge not in conflict) with its 0-100
-    weighted total. A CTE: PostgreSQL computes it once however many times the ranking reads it. Totals are
-    double precision: exact to far more digits than the 6 decimals ties are decided on, and several
-    times faster than numeric over 80,000 scores (bench/ranking.py)."""
-    factors = criterion_factors(round_id)
-    share = (cast(Score.value, Float) - factors.c.minimum) * factors.c.factor
+    weighted total. The total is kept on the review by the database (`reviews.total`, triggers of
+    migration 0004: each criterion's value placed on 0-1 within its scale, weighted, divided by the sum
+    of the round's weights), so a ranking reads one row per review instead of adding up its scores.
+    A CTE: PostgreSQL computes it once however many times the ranking reads it."""
     return (
         select(
             Review.id.label("review_id"),
             Review.submission_id.label("submission_id"),
             Review.user_id.label("judge_id"),
-            func.sum(share).label("total"),
+            Review.total.label("total"),
         )
         .join(Submission, Submission.id == Review.submission_id)
-        .join(Score, Score.review_id == Review.id)
-        .join(factors, factors.c.id == Score.criterion_id)
         .where(
             Review.round_id == round_id,
             Review.finalized_at.is_not(None),
-            Score.value.is_not(None),
+            Review.total.is_not(None),
             *eligible_entries(round_id),
             not_in_conflict(Review.user_id, Submission.team_id),
         )
-        .group_by(Review.id)
         .cte("totals")
     )
 

@@ -154,6 +154,7 @@ def upgrade() -> None:
     sa.Column('comment', sa.Text(), server_default='', nullable=False),
     sa.Column('finalized_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('total', sa.Double(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_reviews_round_id_rounds'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_reviews_submission_id_submissions'), ondelete='CASCADE'),
@@ -200,8 +201,71 @@ def upgrade() -> None:
     op.create_index(op.f('ix_scores_criterion_id'), 'scores', ['criterion_id'], unique=False)
     op.add_column('challenges', sa.Column('results_visibility', sa.String(length=10), server_default='winners', nullable=False))
 
+    # A finalized review's 0-100 weighted total, kept by the database itself, whatever writes the scores.
+    op.execute(
+        """
+        CREATE FUNCTION review_total(review_id uuid, round_id uuid) RETURNS double precision
+        LANGUAGE sql STABLE AS $$
+            SELECT 100 * sum(c.weight::float8 * (s.value - c.scale_min)::float8 / (c.scale_max - c.scale_min)::float8)
+                   / nullif((SELECT sum(w.weight)::float8 FROM criteria w WHERE w.round_id = $2), 0)
+            FROM scores s JOIN criteria c ON c.id = s.criterion_id
+            WHERE s.review_id = $1 AND s.value IS NOT NULL
+        $$
+        """
+    )
+    op.execute(
+        """
+        CREATE FUNCTION reviews_set_total() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.total := CASE WHEN NEW.finalized_at IS NULL THEN NULL ELSE review_total(NEW.id, NEW.round_id) END;
+            RETURN NEW;
+        END;
+        $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER reviews_total BEFORE INSERT OR UPDATE OF finalized_at, round_id ON reviews "
+        "FOR EACH ROW EXECUTE FUNCTION reviews_set_total()"
+    )
+    op.execute(
+        """
+        CREATE FUNCTION scores_refresh_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE reviews r SET total = review_total(r.id, r.round_id)
+            WHERE r.finalized_at IS NOT NULL AND r.id IN (SELECT review_id FROM changed);
+            RETURN NULL;
+        END;
+        $$
+        """
+    )
+    op.execute(
+        """
+        CREATE FUNCTION criteria_refresh_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE reviews r SET total = review_total(r.id, r.round_id)
+            WHERE r.finalized_at IS NOT NULL AND r.round_id IN (SELECT round_id FROM changed);
+            RETURN NULL;
+        END;
+        $$
+        """
+    )
+    for table, function in (("scores", "scores_refresh_totals"), ("criteria", "criteria_refresh_totals")):
+        for event, transition in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            op.execute(
+                f"CREATE TRIGGER {table}_totals_{event.lower()} AFTER {event} ON {table} "
+                f"REFERENCING {transition} TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+            )
+
 
 def downgrade() -> None:
+    for table in ("scores", "criteria"):
+        for event in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER {table}_totals_{event} ON {table}")
+    op.execute("DROP FUNCTION criteria_refresh_totals()")
+    op.execute("DROP FUNCTION scores_refresh_totals()")
+    op.execute("DROP TRIGGER reviews_total ON reviews")
+    op.execute("DROP FUNCTION reviews_set_total()")
+    op.execute("DROP FUNCTION review_total(uuid, uuid)")
     op.drop_column('challenges', 'results_visibility')
     op.drop_index(op.f('ix_scores_criterion_id'), table_name='scores')
     op.drop_table('scores')

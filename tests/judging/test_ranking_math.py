@@ -162,3 +162,29 @@ def test_z_scores_are_shown_with_their_sign_in_the_reader_language():
         assert format_z(-1.5) == "\u22121,50"
     finally:
         i18n.reset_locale(token)
+
+
+async def test_the_database_keeps_each_final_review_total_whatever_writes_the_scores(db):
+    from sqlalchemy import update
+
+    from app.judging.models import Criterion, Review, Score
+    from tests.factories import make_judged_round
+
+    judged = await make_judged_round(db, teams=1, judges=1, criteria=2)  # weights 1 and 2, scales 0-10
+    review = Review(submission_id=judged.entries[0].id, user_id=judged.judges[0].id, round_id=judged.round.id)
+    db.add(review)
+    await db.flush()
+    db.add_all([Score(review_id=review.id, criterion_id=judged.criteria[0].id, value=10),
+                Score(review_id=review.id, criterion_id=judged.criteria[1].id, value=4)])  # fmt: skip
+    await db.flush()
+
+    async def total():
+        return await db.scalar(select(Review.total).where(Review.id == review.id))
+
+    assert await total() is None  # a draft has no total
+    await db.execute(update(Review).where(Review.id == review.id).values(finalized_at=judged.now))
+    assert await total() == pytest.approx(100 * (1 * 1.0 + 2 * 0.4) / 3)
+    await db.execute(update(Score).where(Score.criterion_id == judged.criteria[1].id).values(value=10))
+    assert await total() == pytest.approx(100.0)
+    await db.execute(update(Criterion).where(Criterion.id == judged.criteria[0].id).values(scale_max=20))
+    assert await total() == pytest.approx(100 * (1 * 0.5 + 2 * 1.0) / 3)
