@@ -19,6 +19,7 @@ from app.accounts.sessions import Actor
 from app.data_sharing import approvals, history, requests
 from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
+from app.platform.i18n import gettext as _
 from app.web import problem
 
 PRIVATE = CacheControlHeader(no_store=True)
@@ -30,6 +31,8 @@ class RequestCreate(msgspec.Struct, forbid_unknown_fields=True):
     offering_id: uuid.UUID
     purpose: str
     members: list[uuid.UUID]
+    # Set to ask that the one member in `members` be added to this active grant of the team.
+    amends_grant_id: uuid.UUID | None = None
 
 
 class RequestUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -99,10 +102,16 @@ async def api_list(db: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
 
 @post("/api/v1/data-requests", name="data_sharing:api_create", status_code=201, **API)
 async def api_create(db: AsyncSession, actor: Actor, now: dt.datetime, data: RequestCreate) -> Response[Any]:
-    """The captain drafts a request for an offering of the team's challenge."""
+    """The captain drafts a request for an offering of the team's challenge, or (with `amends_grant_id`) one
+    asking to add one member to an active grant."""
     form = await history.new_request(db, actor, data.offering_id)
     try:
-        created = await requests.create(db, actor, form.team.id, data.offering_id, data.purpose, data.members, now)
+        if data.amends_grant_id is not None:
+            if len(data.members) != 1:
+                raise InvalidInput({"members": _("A request to add a member names exactly one new member.")})
+            created = await approvals.ask_to_add_member(db, actor, data.amends_grant_id, data.members[0], data.purpose, now)
+        else:
+            created = await requests.create(db, actor, form.team.id, data.offering_id, data.purpose, data.members, now)
     except (InvalidInput, Conflict) as exc:
         return _refused(exc)
     return await _view(db, actor, created.id, status=201)

@@ -111,3 +111,20 @@ async def test_the_grace_period_is_a_setting():
 
     assert Settings.from_env({"GRANT_GRACE_DAYS": "12", "SECRET_KEY": "x" * 40}).grant_grace_days == 12
     assert Settings.from_env({"SECRET_KEY": "x" * 40}).grant_grace_days == 30
+
+
+async def test_the_api_asks_to_add_a_member_to_the_grant(db, client):
+    from tests.factories import sign_in
+
+    cast = await make_cast(db)
+    request = await submitted(db, cast)
+    now = utcnow()
+    grant = await approvals.approve(db, act(cast.steward), request.id, now + 30 * DAY, now, grace_days=30)
+    await sign_in(client, db, cast.captain)
+    headers = {"X-CSRF-Token": await client.csrf()}
+    body = {"offering_id": str(cast.offering.id), "purpose": "Olga joins.", "amends_grant_id": str(grant.id)}
+    two = await client.post("/api/v1/data-requests", headers=headers,
+                            json=body | {"members": [str(cast.other_member.id), str(cast.captain.id)]})  # fmt: skip
+    assert two.status_code == 422
+    one = await client.post("/api/v1/data-requests", headers=headers, json=body | {"members": [str(cast.other_member.id)]})
+    assert one.status_code == 201 and one.json()["amends_grant_id"] == str(grant.id)
