@@ -87,9 +87,9 @@ async def approve(
     """Approve a submitted request and make (or amend) its grant; refuse an expiry past the limits."""
     ctx = await requests.load(session, actor, request_id, "access_request:decide", lock=True)
     if ctx.request.state != "submitted":
-        raise requests._state_conflict(ctx.request.state)
+        raise requests.state_conflict(ctx.request.state)
     starts_at = starts_at or now
-    text = requests._text(comment, "comment")
+    text = requests.clean_text(comment, "comment")
     members = list(
         await session.scalars(select(AccessRequestMember.user_id).where(AccessRequestMember.request_id == request_id))
     )

@@ -103,7 +103,7 @@ async def load(
     return RequestContext(request, team, challenge, dataset, relations)
 
 
-def _text(value: str, field: str, required: str | None = None) -> str:
+def clean_text(value: str, field: str, required: str | None = None) -> str:
     cleaned = value.replace("\x00", "").replace("\r\n", "\n").strip()
     if required and not cleaned:
         raise InvalidInput({field: required})
@@ -182,7 +182,7 @@ async def create(
     relations = await authz.relations_to_team_data(session, actor, team, challenge, offering_row.dataset_id)
     authz.require(actor, "access_request:create", relations)
     offering = await _offering(session, offering_id, team)
-    text = _text(purpose, "purpose", _("Say what the data is for: the stewards decide on it."))
+    text = clean_text(purpose, "purpose", _("Say what the data is for: the stewards decide on it."))
     members = await _named_members(session, team.id, member_ids)
     request = AccessRequest(
         offering_id=offering.id, dataset_id=offering.dataset_id, challenge_id=team.challenge_id, team_id=team.id,
@@ -208,8 +208,8 @@ async def edit(
     """The captain changes the purpose and named members of a draft or returned request."""
     ctx = await load(session, actor, request_id, "access_request:edit", lock=True)
     if ctx.request.state not in EDITABLE:
-        raise _state_conflict(ctx.request.state)
-    text = _text(purpose, "purpose", _("Say what the data is for: the stewards decide on it."))
+        raise state_conflict(ctx.request.state)
+    text = clean_text(purpose, "purpose", _("Say what the data is for: the stewards decide on it."))
     members = await _named_members(session, ctx.team.id, member_ids)
     if ctx.request.amends_grant_id is not None and len(members) != 1:
         raise InvalidInput({"members": _("A request to add a member names exactly one new member.")})
@@ -270,7 +270,7 @@ async def named_members(session: AsyncSession, ctx: RequestContext) -> list[Name
 # --- transitions ------------------------------------------------------------------------------------------
 
 
-def _state_conflict(state: str) -> Conflict:
+def state_conflict(state: str) -> Conflict:
     conflict = Conflict(
         detail=_("This request is now %(state)s: it cannot be changed that way.", state=state_label(state))
     )
@@ -318,7 +318,7 @@ async def transition(
     """One step of the request (its row already locked by `load(lock=True)`), audited and notified."""
     before = ctx.request.state
     if before not in allowed_from:
-        raise _state_conflict(before)
+        raise state_conflict(before)
     event = await _event(session, actor, ctx.request, kind, before, to_state, comment, now)
     await audit.record(session, actor, f"access_request:{kind}", "access_request", ctx.request.id,
                        {"from": before, "to": to_state, "comment": comment, "team": str(ctx.team.id),
@@ -332,7 +332,7 @@ async def submit(session: AsyncSession, actor: Actor, request_id: uuid.UUID, now
     agreement version in force; otherwise 422 naming who has not."""
     ctx = await load(session, actor, request_id, "access_request:edit", lock=True)
     if ctx.request.state not in EDITABLE:
-        raise _state_conflict(ctx.request.state)
+        raise state_conflict(ctx.request.state)
     version = await current_version(session, ctx.dataset.id)
     members = await named_members(session, ctx)
     gone = [m.name for m in members if not m.in_team]
@@ -358,7 +358,7 @@ async def reject(
     session: AsyncSession, actor: Actor, request_id: uuid.UUID, reason: str, now: dt.datetime
 ) -> RequestContext:
     ctx = await load(session, actor, request_id, "access_request:decide", lock=True)
-    text = _text(reason, "reason", _("Give the reason: the team will read it."))
+    text = clean_text(reason, "reason", _("Give the reason: the team will read it."))
     await transition(session, actor, ctx, "rejected", ("submitted",), "rejected", text, now)
     return ctx
 
@@ -367,7 +367,7 @@ async def return_for_changes(
     session: AsyncSession, actor: Actor, request_id: uuid.UUID, comment: str, now: dt.datetime
 ) -> RequestContext:
     ctx = await load(session, actor, request_id, "access_request:decide", lock=True)
-    text = _text(comment, "comment", _("Say what the team should change: they will read it."))
+    text = clean_text(comment, "comment", _("Say what the team should change: they will read it."))
     await transition(session, actor, ctx, "returned", ("submitted",), "returned", text, now)
     return ctx
 
@@ -381,7 +381,7 @@ async def add_comment(
         authz.require(actor, "access_request:decide", ctx.relations)
     elif not (ctx.steward or "team_member" in ctx.relations):
         authz.require(actor, "access_request:edit", ctx.relations)
-    text = _text(comment, "comment", _("Write your comment."))
+    text = clean_text(comment, "comment", _("Write your comment."))
     kind = "internal_comment" if internal else "comment"
     event = await _event(session, actor, ctx.request, kind, None, None, text, now, internal=internal)
     await audit.record(session, actor, f"access_request:{kind}", "access_request", request_id, {"internal": internal})
