@@ -53,6 +53,8 @@ class Settings:
     redis_prefix: str = "tremplin"
     # When true the arq worker runs inside the web process (the embedded default).
     worker_in_process: bool = False
+    # Days after a challenge's end until which a data access grant may run (app.data_sharing.approvals).
+    grant_grace_days: int = 30
 
     @property
     def https(self) -> bool:
@@ -119,6 +121,7 @@ class Settings:
             log_level=reader.choice("LOG_LEVEL", LOG_LEVELS, "INFO", normalize=str.upper),
             port=port,
             redis_prefix=reader.text("REDIS_PREFIX", "tremplin"),
+            grant_grace_days=reader.integer("GRANT_GRACE_DAYS", 30, 0, maximum=3650),
             worker_in_process=reader.boolean("WORKER_IN_PROCESS", reader.text("REDIS_URL", "") == ""),
         )
         if problems:

@@ -141,6 +141,36 @@ KINDS: dict[str, Kind] = {
         title=lazy("%(team)s: your entry to %(round)s of %(challenge)s was returned for changes"),
         body=lazy("Change it and submit it again before %(deadline)s. The founders’ comment: %(reason)s"),
     ),
+    # Access requests (app.data_sharing.requests): the comment is the steward's or the team's own words.
+    "access_request_submitted": Kind(
+        title=lazy("%(team)s requests access to %(dataset)s"),
+        body=lazy("Review the request and decide."),
+    ),
+    "access_request_resubmitted": Kind(
+        title=lazy("%(team)s changed and resubmitted its request for %(dataset)s"),
+        body=lazy("Review the request and decide."),
+    ),
+    "access_request_withdrawn": Kind(title=lazy("%(team)s withdrew its request for %(dataset)s")),
+    "access_request_approved": Kind(
+        title=lazy("Your request for %(dataset)s was approved"),
+        body=lazy("The named members may access the data during the grant. %(comment)s"),
+    ),
+    "access_request_rejected": Kind(
+        title=lazy("Your request for %(dataset)s was rejected"),
+        body=lazy("The stewards’ reason: %(comment)s"),
+    ),
+    "access_request_returned": Kind(
+        title=lazy("Your request for %(dataset)s was returned for changes"),
+        body=lazy("Change it and submit it again. The stewards’ comment: %(comment)s"),
+    ),
+    "access_request_comment": Kind(
+        title=lazy("New comment on the request of %(team)s for %(dataset)s"),
+        body=lazy("%(comment)s"),
+    ),
+    "access_request_internal_comment": Kind(
+        title=lazy("Internal note on the request of %(team)s for %(dataset)s"),
+        body=lazy("%(comment)s"),
+    ),
 }
 
 

@@ -69,6 +69,7 @@ ENVIRONMENT = {
     "PORT": ("8123", "port", 8123),
     "REDIS_PREFIX": ("staging", "redis_prefix", "staging"),
     "WORKER_IN_PROCESS": ("no", "worker_in_process", False),
+    "GRANT_GRACE_DAYS": ("14", "grant_grace_days", 14),
 }
 
 
