@@ -6,18 +6,24 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
+import datetime as dt
+
 from litestar import Request, Response, get, post
+from litestar.exceptions import ClientException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
 from app.challenges.pages import PAGE, Failed, Form, failed_form, state_of, text, texts
 from app.challenges.services import organizations_of
-from app.data_sharing import agreements, datasets
+from app.data_sharing import agreements, dataset_files, datasets
 from app.data_sharing.models import ACCESS_MODES, SENSITIVITIES
+from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.markdown import render as markdown
+from app.teams.submission_controllers import file_size
+from app.teams.uploads import IncomingBody
 from app.web import flash, redirect, render
 
 Short = Annotated[str, Parameter(max_length=200)]
@@ -162,7 +168,50 @@ async def new_agreement(request: Request[Any, Any, Any], db: AsyncSession, actor
     return redirect(request, f"/datasets/{slug}#agreement")
 
 
+# --- files ---------------------------------------------------------------------------------------------
+
+
+async def _files_page(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, problem: str = "", status: int = 200
+) -> Response[str]:
+    dataset, files = await dataset_files.files_of(db, actor, slug)
+    context = {"dataset": dataset, "files": files, "problem": problem, "file_size": file_size, "max_mb": dataset_files.MAX_FILE_MB}
+    return render(request, "data_sharing/files.html", context, status_code=status)
+
+
+@get("/datasets/{slug:str}/files", name="datasets:files", **PAGE)
+async def show_files(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
+    return await _files_page(request, db, actor, slug)
+
+
+@post("/datasets/{slug:str}/files", name="datasets:upload", request_max_body_size=None, **PAGE)
+async def upload_file(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[Any]:
+    """Upload a file (multipart; the CSRF token in the header or the `_csrf` query parameter)."""
+    body = IncomingBody.of(request.headers, request.stream())
+    try:
+        row = await dataset_files.upload(db, actor, get_context(request.scope).settings, slug, body)
+    except ClientException as exc:
+        if exc.status_code in (401, 403, 404):
+            raise
+        await db.rollback()
+        return await _files_page(request, db, actor, slug, str(exc.detail), exc.status_code)
+    flash(request, "success", _("%(name)s is uploaded.", name=row.name))
+    return redirect(request, f"/datasets/{slug}/files")
+
+
+@post("/datasets/{slug:str}/files/{file_id:uuid}/remove", name="datasets:remove_file", **PAGE)
+async def remove_file(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, file_id: uuid.UUID
+) -> Response[Any]:
+    row = await dataset_files.remove(db, actor, slug, file_id, now)
+    flash(request, "success", _("%(name)s is removed from the dataset.", name=row.name))
+    return redirect(request, f"/datasets/{slug}/files")
+
+
 ROUTES: list[Any] = [
+    show_files,
+    upload_file,
+    remove_file,
     show_catalogue,
     new_dataset,
     create_dataset,
