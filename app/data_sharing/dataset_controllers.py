@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.sessions import Actor
 from app.challenges.pages import PAGE, Failed, Form, failed_form, state_of, text, texts
 from app.challenges.services import organizations_of
-from app.data_sharing import agreements, dataset_files, datasets
+from app.data_sharing import agreements, dataset_files, datasets, offering_views, offerings
+from app.data_sharing.offering_controllers import ROUTES as OFFERING_ROUTES
 from app.data_sharing.models import ACCESS_MODES, SENSITIVITIES
 from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
@@ -83,17 +84,18 @@ async def create_dataset(request: Request[Any, Any, Any], db: AsyncSession, acto
     return redirect(request, f"/datasets/{dataset.slug}")
 
 
-async def _dataset_page(
+async def dataset_page_response(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, failed: Failed | None = None
 ) -> Response[str]:
     page = await datasets.dataset_page(db, actor, slug)
-    context = {"page": page, "dataset": page.dataset, "state": state_of(failed), **_helpers()}
+    founded = await offering_views.founded_challenges(db, actor, page.dataset.id)
+    context = {"page": page, "dataset": page.dataset, "founded": founded, "state": state_of(failed), **_helpers()}
     return render(request, "data_sharing/show.html", context, status_code=failed.status if failed else 200)
 
 
 @get("/datasets/{slug:str}", name="datasets:show", **PAGE)
 async def show_dataset(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
-    return await _dataset_page(request, db, actor, slug)
+    return await dataset_page_response(request, db, actor, slug)
 
 
 async def _edit_page(
@@ -134,7 +136,7 @@ async def add_steward(request: Request[Any, Any, Any], db: AsyncSession, actor: 
     try:
         member = await agreements.add_steward(db, actor, slug, user_id)
     except InvalidInput as exc:
-        return await _dataset_page(request, db, actor, slug, failed_form("steward", {"user": raw}, exc))
+        return await dataset_page_response(request, db, actor, slug, failed_form("steward", {"user": raw}, exc))
     flash(request, "success", _("%(name)s is now a steward of this dataset.", name=member.name))
     return redirect(request, f"/datasets/{slug}#stewards")
 
@@ -146,7 +148,7 @@ async def remove_steward(
     try:
         user = await agreements.remove_steward(db, actor, slug, user_id)
     except Conflict as exc:
-        return await _dataset_page(request, db, actor, slug, failed_form("steward", {}, exc))
+        return await dataset_page_response(request, db, actor, slug, failed_form("steward", {}, exc))
     flash(request, "success", _("%(name)s is no longer a steward of this dataset.", name=user.name))
     if user.id == actor.id:
         return redirect(request, f"/datasets/{slug}")
@@ -159,13 +161,29 @@ async def new_agreement(request: Request[Any, Any, Any], db: AsyncSession, actor
     try:
         version = await agreements.publish_agreement(db, actor, slug, values["agreement"])
     except InvalidInput as exc:
-        return await _dataset_page(request, db, actor, slug, failed_form("agreement", values, exc))
+        return await dataset_page_response(request, db, actor, slug, failed_form("agreement", values, exc))
     flash(
         request,
         "success",
         _("Version %(num)s of the agreement is in force. Every grantee must accept it before their next access.", num=version.version),
     )
     return redirect(request, f"/datasets/{slug}#agreement")
+
+
+@post("/datasets/{slug:str}/ask", name="offerings:ask_from_dataset", **PAGE)
+async def ask_for_dataset(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, data: Form
+) -> Response[Any]:
+    """A founder asks for the dataset for one of their challenges, from the dataset's page."""
+    values = texts(data, "challenge", "from_round")
+    try:
+        if not values["challenge"]:
+            raise InvalidInput({"challenge": _("Choose one of your challenges.")})
+        scope = await offerings.ask(db, actor, slug, values["challenge"], values["from_round"], now)
+    except (InvalidInput, Conflict) as exc:
+        return await dataset_page_response(request, db, actor, slug, failed_form("ask", values, exc))
+    flash(request, "success", _("You asked for %(dataset)s. Its stewards were told.", dataset=scope.dataset.title))
+    return redirect(request, f"/challenges/{scope.challenge.slug}/data")
 
 
 # --- files ---------------------------------------------------------------------------------------------
@@ -209,6 +227,8 @@ async def remove_file(
 
 
 ROUTES: list[Any] = [
+    *OFFERING_ROUTES,
+    ask_for_dataset,
     show_files,
     upload_file,
     remove_file,
