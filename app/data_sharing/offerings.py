@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import NotFoundException
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app import authz
 from app.challenges.models import Challenge, ChallengeOrganizer, Round
@@ -136,7 +137,12 @@ async def _row(session: AsyncSession, dataset: Dataset, challenge: Challenge, fr
         raise Conflict(_("This dataset is already offered to this challenge, or asked for."))
     if offering is None:
         offering = Offering(dataset_id=dataset.id, challenge_id=challenge.id)
-        session.add(offering)
+        try:
+            async with session.begin_nested():  # the other side may be creating it at this very moment
+                session.add(offering)
+                await session.flush()
+        except IntegrityError:
+            raise Conflict(_("This dataset is already offered to this challenge, or asked for.")) from None
     offering.withdrawn_at = None
     offering.founder_agreed_at = offering.founder_agreed_by_id = None
     offering.steward_agreed_at = offering.steward_agreed_by_id = None
