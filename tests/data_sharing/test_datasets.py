@@ -239,3 +239,10 @@ async def test_unknown_dataset_is_404(client, db, cast):
     await as_role(client, db, cast, "steward")
     assert (await client.get("/datasets/nothing-here")).status_code == 404
     assert (await client.submit("/datasets/nothing-here/agreement", {"agreement": "x"})).status_code == 404
+
+
+async def test_catalogue_filters_refresh_the_results_alone(client, db, cast):
+    await as_role(client, db, cast, "other")
+    response = await client.htmx("GET", "/datasets?sensitivity=sensitive")
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="results"') and cast.dataset.title in response.text
