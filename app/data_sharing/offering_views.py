@@ -76,8 +76,8 @@ async def challenge_data(session: AsyncSession, actor: Actor, slug: str) -> Chal
     criteria = [Offering.challenge_id == challenge.id, Offering.withdrawn_at.is_(None)]
     items = await _items(session, *criteria)
     available = [item for item in items if is_available(item.offering)]
-    await _with_agreements(session, available)
     pending = [item for item in items if not is_available(item.offering)] if founder else []
+    await _with_agreements(session, available + pending)
     datasets: list[Dataset] = []
     rounds: list[Round] = []
     if founder:

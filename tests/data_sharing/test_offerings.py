@@ -84,6 +84,7 @@ async def test_a_steward_offers_and_the_founder_agrees_then_teams_read_it(client
     await as_role(client, db, cast, "founder")
     pending = text_of((await client.get(data)).text)
     assert "Awaiting the founders" in pending and "Our people answer." in pending
+    assert "Never try to re-identify anyone." in pending
     assert (await client.submit(f"/offerings/{offering.id}/agree")).status_code == 303
     assert (await offering_of(db, cast)).founder_agreed_at is not None
     assert await notified(db, "offering_agreed") == {cast.steward.id}
