@@ -171,6 +171,23 @@ KINDS: dict[str, Kind] = {
         title=lazy("Internal note on the request of %(team)s for %(dataset)s"),
         body=lazy("%(comment)s"),
     ),
+    # offerings of datasets to challenges (issue #6)
+    "offering_asked": Kind(
+        title=lazy("%(challenge)s asks for %(dataset)s"),
+        body=lazy("Its founders would like to offer the dataset to their teams. Fill in the Five Safes and agree, or decline."),
+    ),
+    "offering_offered": Kind(
+        title=lazy("%(dataset)s is offered to %(challenge)s"),
+        body=lazy("Its stewards offer the dataset to your challenge's teams. Read their Five Safes, then agree or decline."),
+    ),
+    "offering_agreed": Kind(
+        title=lazy("%(dataset)s is now available to %(challenge)s"),
+        body=lazy("Both sides agreed: the challenge's teams can request access to the dataset."),
+    ),
+    "offering_withdrawn": Kind(
+        title=lazy("%(dataset)s is no longer offered to %(challenge)s"),
+        body=lazy("The other side withdrew or declined the offering."),
+    ),
 }
 
 
