@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
 from app.data_sharing import links
+from app.data_sharing.access_api import ROUTES as API_ROUTES
 from app.data_sharing.board_controllers import ROUTES as BOARD_ROUTES
 from app.data_sharing.grant_controllers import ROUTES as GRANT_ROUTES
 from app.platform.context import get_context
@@ -64,4 +65,4 @@ async def workspace(
     return render(request, "data_sharing/workspace.html", {"dataset": dataset, "decision": decision})
 
 
-ROUTES: list[Any] = [issue_link, download, workspace, *GRANT_ROUTES, *BOARD_ROUTES]
+ROUTES: list[Any] = [issue_link, download, workspace, *GRANT_ROUTES, *BOARD_ROUTES, *API_ROUTES]

@@ -145,3 +145,31 @@ def status_of(grant: Grant, now: dt.datetime) -> str:
     if now < grant.starts_at:
         return "scheduled"
     return "active" if now < grant.expires_at else "expired"
+
+
+def visible_grants(actor: Actor) -> Any:
+    """The grants the actor may see, in SQL: on datasets they steward, of teams they are in, of challenges
+    they found (the same relations as the grant page)."""
+    from app.challenges.models import ChallengeOrganizer
+    from app.organizations.models import OrganizationMember
+
+    founded = select(ChallengeOrganizer.challenge_id).join(
+        OrganizationMember, OrganizationMember.organization_id == ChallengeOrganizer.organization_id
+    ).where(OrganizationMember.user_id == actor.id)
+    return (
+        Grant.dataset_id.in_(select(DatasetSteward.dataset_id).where(DatasetSteward.user_id == actor.id))
+        | Grant.team_id.in_(select(TeamMember.team_id).where(TeamMember.user_id == actor.id))
+        | Grant.challenge_id.in_(founded)
+    )
+
+
+async def list_grants(session: AsyncSession, actor: Actor, limit: int = 500) -> list[tuple[Grant, str, str]]:
+    rows = await session.execute(
+        select(Grant, Team.name, Dataset.title)
+        .join(Team, Team.id == Grant.team_id)
+        .join(Dataset, Dataset.id == Grant.dataset_id)
+        .where(visible_grants(actor))
+        .order_by(Grant.expires_at.desc())
+        .limit(limit)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]

@@ -150,6 +150,12 @@ async def board(session: AsyncSession, actor: Actor, filters: LogFilters, now: d
     return Board(list(datasets), list(teams), list(pending), list(grants), list(log))
 
 
+async def access_log(session: AsyncSession, actor: Actor, filters: LogFilters, limit: int = LOG_LIMIT) -> list[Any]:
+    """The newest entries of the actor's datasets' access log matching the filters."""
+    authz.require(actor, "steward:board")
+    return list((await session.execute(log_query(actor, filters).limit(limit))).all())
+
+
 CSV_HEADER = ("at", "person", "email", "dataset", "team", "file_id", "action", "outcome", "reason", "ip")
 
 
