@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
 from app.data_sharing import boards, steward_board
+from app.data_sharing.access import REASONS
 from app.db import utcnow
 from app.platform.errors import InvalidInput
 from app.web import NO_STORE, render
@@ -50,7 +51,7 @@ async def show_steward_board(request: Request[Any, Any, Any], db: AsyncSession, 
     except InvalidInput as exc:
         errors, filters = exc.errors, steward_board.LogFilters()  # type: ignore[assignment]
     result = await steward_board.board(db, actor, filters, now)
-    context = {"board": result, "values": values, "errors": errors, "now": now, "waited": waited, "export": filters.query()}
+    context = {"board": result, "values": values, "errors": errors, "now": now, "waited": waited, "export": filters.query(), "reasons": REASONS}
     return render(request, "data_sharing/steward_board.html", context, block="access_log", status_code=422 if errors else 200)
 
 

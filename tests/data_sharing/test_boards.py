@@ -27,7 +27,7 @@ async def test_the_team_board_says_member_by_member_who_may_access_and_until_whe
     page = await client.get(f"/teams/{cast.team.id}/data")
     assert page.status_code == 200
     text = text_of(page.text)
-    assert cast.dataset.title in text and "Grant: Active" in text
+    assert cast.dataset.title in text and "Grant: In force" in text
     assert "Max Member Yes Yes Yes, until" in text
     assert "Cleo Captain No Yes No A steward removed you" in text
     assert "Olive Unnamed No No No You are not named" in text
@@ -124,7 +124,7 @@ async def test_founders_see_which_grants_teams_hold_never_the_data(client, db, s
     page = await client.get(f"/challenges/{cast.challenge.slug}/data/grants")
     assert page.status_code == status
     if status == 200:
-        assert cast.team.name in page.text and cast.dataset.title in page.text and "Active" in page.text
+        assert cast.team.name in page.text and cast.dataset.title in page.text and "In force" in page.text
         assert (await client.submit(f"/data/files/{cast.file.id}/link")).status_code == 403
 
 
