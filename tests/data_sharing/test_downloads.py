@@ -14,7 +14,7 @@ from app.teams.models import TeamMember
 from tests.conftest import SECRET
 from tests.data_sharing.access_support import CONTENT, log_rows, make_cast
 from tests.conftest import make_client
-from tests.factories import sign_in
+from tests.factories import make_user, sign_in
 
 
 async def _link(client, cast) -> str:
@@ -42,7 +42,9 @@ async def test_a_named_member_downloads_through_a_link_and_both_steps_are_logged
 
 async def test_refused_link_requests_are_403_and_stay_in_the_log(client, db, settings):
     cast = await make_cast(db, settings)
-    for user, reason in ((cast.unnamed, "not_named"), (cast.outsider, "no_grant"), (cast.founder, "no_grant"), (cast.steward, "no_grant")):
+    admin = await make_user(db, admin=True)
+    cast_of = ((cast.unnamed, "not_named"), (cast.outsider, "no_grant"), (cast.founder, "no_grant"), (cast.steward, "no_grant"), (admin, "no_grant"))
+    for user, reason in cast_of:
         await sign_in(client, db, user)
         response = await client.submit(f"/data/files/{cast.file.id}/link")
         assert response.status_code == 403
@@ -104,6 +106,9 @@ async def test_a_forged_token_or_unknown_file_is_404(client, db, settings):
 
 async def test_visitors_are_sent_to_sign_in(client, db, settings):
     cast = await make_cast(db, settings)
+    assert (await client.submit(f"/data/files/{cast.file.id}/link")).status_code in (303, 401)
+    assert (await client.post(f"/api/v1/data/files/{cast.file.id}/link")).status_code in (401, 403)
+    assert (await log_rows(db, cast.dataset.id)) == []
     response = await client.get(f"/data/download/{links.sign(SECRET, cast.file.id, cast.member.id, utcnow())}")
     assert response.status_code in (303, 401)
     assert (await client.get(f"/datasets/{cast.dataset.slug}/workspace")).status_code in (303, 401)
