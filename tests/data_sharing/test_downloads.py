@@ -128,3 +128,31 @@ async def test_workspace_instructions_only_for_entitled_members_and_each_view_lo
     ]
     # files of a workspace dataset are never served through links
     assert (await client.submit(f"/data/files/{cast.file.id}/link")).status_code == 404
+
+
+class _PresigningStorage:
+    """Stands for S3Storage: it can presign, so the download answers with a redirect."""
+
+    def __init__(self) -> None:
+        self.signed: list[str] = []
+
+    async def signed_url(self, key, expires_in):
+        self.signed.append(key)
+        assert expires_in <= dt.timedelta(minutes=5)
+        return f"https://bucket.example/{key}?X-Amz-Signature=abc"
+
+
+async def test_with_s3_storage_the_download_redirects_to_a_presigned_url_after_the_same_checks(client, db, settings, monkeypatch):
+    from app.data_sharing import access_controllers
+
+    storage = _PresigningStorage()
+    monkeypatch.setattr(access_controllers, "storage_for", lambda _settings: storage)
+    cast = await make_cast(db, settings)
+    await sign_in(client, db, cast.member)
+    url = await _link(client, cast)
+    response = await client.get(url)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(f"https://bucket.example/{cast.file.storage_key}?")
+    await db.execute(update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Breach"))
+    assert (await client.get(url)).status_code == 403
+    assert storage.signed == [cast.file.storage_key]
