@@ -188,6 +188,23 @@ KINDS: dict[str, Kind] = {
         title=lazy("%(dataset)s is no longer offered to %(challenge)s"),
         body=lazy("The other side withdrew or declined the offering."),
     ),
+    # grants on datasets (issue #6, app.data_sharing.grants and app.data_sharing.jobs)
+    "grant_revoked": Kind(
+        title=lazy("Access to %(dataset)s was revoked for %(team)s"),
+        body=lazy("A data steward revoked the grant. Reason: %(reason)s"),
+    ),
+    "grant_member_removed": Kind(
+        title=lazy("You no longer have access to %(dataset)s"),
+        body=lazy("A data steward removed you from the grant of %(team)s. Reason: %(reason)s"),
+    ),
+    "grant_expiring": Kind(
+        title=lazy("Access to %(dataset)s ends on %(expires_at)s"),
+        body=lazy("The grant of %(team)s for %(challenge)s expires in a week or less."),
+    ),
+    "grant_expired": Kind(
+        title=lazy("Access to %(dataset)s has ended"),
+        body=lazy("The grant of %(team)s for %(challenge)s expired."),
+    ),
 }
 
 

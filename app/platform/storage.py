@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import functools
 import hashlib
 import os
@@ -173,6 +174,12 @@ class S3Storage:
         import obstore
 
         await obstore.delete_async(self.store, key)
+
+    async def signed_url(self, key: str, expires_in: dt.timedelta) -> str:
+        """A presigned GET URL valid for `expires_in`, for callers that checked who may read the object."""
+        import obstore
+
+        return str(await obstore.sign_async(self.store, "GET", key, expires_in))
 
 
 # --- configuration -----------------------------------------------------------------------------------

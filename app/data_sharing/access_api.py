@@ -1,0 +1,82 @@
+"""JSON API of grants, download links and the access log, under /api/v1: the same services and permissions as
+the pages; refusals are problem+json (403 for the access rule, logged like on the pages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from litestar import Request, delete, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.sessions import Actor
+from app.challenges.api import API
+from app.data_sharing import grants, links, steward_board
+from app.data_sharing.access_schemas import AccessLogView, GrantMemberView, GrantView, LinkView, ReasonBody
+from app.platform.context import get_context
+
+BASE = "/api/v1/grants"
+
+
+def _grant(grant: Any, team: str, dataset: str, now: dt.datetime, members: list[Any] | None = None) -> GrantView:
+    return GrantView(
+        id=grant.id, team_id=grant.team_id, team=team, dataset_id=grant.dataset_id, dataset=dataset,
+        challenge_id=grant.challenge_id, starts_at=grant.starts_at, expires_at=grant.expires_at,
+        status=grants.status_of(grant, now), revoked_at=grant.revoked_at, revoke_reason=grant.revoke_reason,
+        members=[GrantMemberView(m.user_id, m.name, m.removed_at, m.removed_reason) for m in members] if members is not None else None,
+    )  # fmt: skip
+
+
+async def _one(db: AsyncSession, actor: Actor, grant_id: uuid.UUID, now: dt.datetime) -> GrantView:
+    ctx, members = await grants.grant_page(db, actor, grant_id)
+    return _grant(ctx.grant, ctx.team.name, ctx.dataset.title, now, members)
+
+
+@get(BASE, name="grants:api_list", **API)
+async def api_grants(db: AsyncSession, actor: Actor, now: dt.datetime) -> list[GrantView]:
+    """Grants on datasets you steward, of your teams, and of challenges you found."""
+    return [_grant(grant, team, dataset, now) for grant, team, dataset in await grants.list_grants(db, actor)]
+
+
+@get(BASE + "/{grant_id:uuid}", name="grants:api_show", **API)
+async def api_grant(db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID) -> GrantView:
+    return await _one(db, actor, grant_id, now)
+
+
+@post(BASE + "/{grant_id:uuid}/revoke", name="grants:api_revoke", status_code=200, **API)
+async def api_revoke(db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID, data: ReasonBody) -> GrantView:
+    """Stewards: end the grant now for the whole team (reason required)."""
+    await grants.revoke(db, actor, grant_id, data.reason, now)
+    return await _one(db, actor, grant_id, now)
+
+
+@delete(BASE + "/{grant_id:uuid}/members/{user_id:uuid}", name="grants:api_remove_member", status_code=200, **API)
+async def api_remove_member(
+    db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID, user_id: uuid.UUID, reason: str = ""
+) -> GrantView:
+    """Stewards: take one member off the grant now (`?reason=`, required)."""
+    await grants.remove_member(db, actor, grant_id, user_id, reason[:2001], now)
+    return await _one(db, actor, grant_id, now)
+
+
+@post("/api/v1/data/files/{file_id:uuid}/link", name="data:api_link", status_code=201, **API)
+async def api_link(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, file_id: uuid.UUID) -> LinkView:
+    """A five-minute download link for you alone, after the access rule (every attempt is in the access log)."""
+    link = await links.issue(db, actor, get_context(request.scope).settings.secret_key, file_id, now)
+    return LinkView(link.url, link.expires_at, link.file.id, link.file.name, link.file.size, link.file.sha256)
+
+
+@get("/api/v1/access-log", name="data:api_access_log", **API)
+async def api_access_log(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> list[AccessLogView]:
+    """The access log of the datasets you steward, newest first (filters: dataset, team, member, since, until, outcome)."""
+    values = {name: request.query_params.get(name, "")[:200] for name in ("dataset", "team", "member", "since", "until", "outcome")}
+    entries = await steward_board.access_log(db, actor, steward_board.parse_filters(values), limit=500)
+    return [
+        AccessLogView(e.id, e.at, e.user_id, name, e.dataset_id, dataset, e.team_id, team, e.file_id, e.action, e.outcome, e.reason,
+                      str(e.ip) if e.ip else None)
+        for e, name, _email, dataset, team in entries
+    ]  # fmt: skip
+
+
+ROUTES: list[Any] = [api_grants, api_grant, api_revoke, api_remove_member, api_link, api_access_log]

@@ -1,0 +1,72 @@
+"""Board pages: the team's data board, the steward's board with its access log filters and CSV export, and the
+founders' list of the grants teams hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.response import Stream
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.sessions import Actor
+from app.data_sharing import boards, steward_board
+from app.data_sharing.access import REASONS
+from app.db import utcnow
+from app.platform.errors import InvalidInput
+from app.web import NO_STORE, render
+
+PAGE = {"include_in_schema": False}
+FILTER_NAMES = ("dataset", "team", "member", "since", "until", "outcome")
+
+
+def _filter_values(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {name: request.query_params.get(name, "")[:200] for name in FILTER_NAMES}
+
+
+def waited(since: dt.datetime | None, now: dt.datetime) -> tuple[int, int]:
+    """Days and hours a request has waited since it was (re)submitted."""
+    if since is None:
+        return 0, 0
+    hours = int((now - since).total_seconds() // 3600)
+    return hours // 24, hours % 24
+
+
+@get("/teams/{team_id:uuid}/data", name="data:team_board", **PAGE)
+async def team_board(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
+) -> Response[str]:
+    team, challenge, lines = await boards.team_board(db, actor, team_id, now)
+    return render(request, "data_sharing/team_board.html", {"team": team, "challenge": challenge, "lines": lines})
+
+
+@get("/steward", name="data:steward_board", **PAGE)
+async def show_steward_board(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime) -> Response[str]:
+    values = _filter_values(request)
+    errors: dict[str, str] = {}
+    try:
+        filters = steward_board.parse_filters(values)
+    except InvalidInput as exc:
+        errors, filters = exc.errors, steward_board.LogFilters()  # type: ignore[assignment]
+    result = await steward_board.board(db, actor, filters, now)
+    context = {"board": result, "values": values, "errors": errors, "now": now, "waited": waited, "export": filters.query(), "reasons": REASONS}
+    return render(request, "data_sharing/steward_board.html", context, block="access_log", status_code=422 if errors else 200)
+
+
+@get("/steward/access-log.csv", name="data:access_log_csv", **PAGE)
+async def export_access_log(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> Stream:
+    filters = steward_board.parse_filters(_filter_values(request))
+    rows = await steward_board.log_csv(db, actor, filters)
+    headers = {**NO_STORE, "content-disposition": f'attachment; filename="tremplin-access-log-{utcnow():%Y%m%d-%H%M%S}.csv"'}
+    return Stream(rows, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@get("/challenges/{slug:str}/data/grants", name="data:founder_grants", **PAGE)
+async def founder_grants(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str) -> Response[str]:
+    challenge, rows = await boards.founder_grants(db, actor, slug, now)
+    return render(request, "data_sharing/founder_grants.html", {"challenge": challenge, "rows": rows})
+
+
+ROUTES: list[Any] = [team_board, show_steward_board, export_access_log, founder_grants]

@@ -1,0 +1,134 @@
+"""Boards: the team's data board member by member, the steward's board scoped to their datasets with a
+bounded number of queries (10 vs 1,000 grants), its access log filters and CSV export, the founders' list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import insert, update
+
+from app.data_sharing.models import AccessLogEntry, AccessRequest, AgreementVersion, Grant, GrantMember
+from app.db import utcnow
+from tests.conftest import text_of
+from tests.data_sharing.access_support import make_cast
+from tests.factories import make_user, sign_in
+from tests.querycount import counting_statements
+
+
+async def test_the_team_board_says_member_by_member_who_may_access_and_until_when(client, db, settings):
+    cast = await make_cast(db, settings)
+    await db.execute(
+        update(GrantMember).where(GrantMember.grant_id == cast.grant.id, GrantMember.user_id == cast.captain.id)
+        .values(removed_at=utcnow(), removed_reason="Moved on")
+    )  # fmt: skip
+    await sign_in(client, db, cast.member)
+    page = await client.get(f"/teams/{cast.team.id}/data")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert cast.dataset.title in text and "Grant: In force" in text
+    assert "Max Member Yes Yes Yes, until" in text
+    assert "Cleo Captain No Yes No A steward removed you" in text
+    assert "Olive Unnamed No No No You are not named" in text
+    db.add(AgreementVersion(dataset_id=cast.dataset.id, version=2, text="v2"))
+    await db.flush()
+    text = text_of((await client.get(f"/teams/{cast.team.id}/data")).text)
+    assert "Max Member Yes No No Accept the current version" in text
+
+
+@pytest.mark.parametrize("who, status", [
+    ("captain", 200), ("member", 200), ("unnamed", 200), ("founder", 404), ("steward", 404), ("outsider", 404), ("admin", 404),
+])  # fmt: skip
+async def test_team_board_permissions(client, db, settings, who, status):
+    cast = await make_cast(db, settings)
+    await sign_in(client, db, await make_user(db, admin=True) if who == "admin" else getattr(cast, who))
+    assert (await client.get(f"/teams/{cast.team.id}/data")).status_code == status
+
+
+async def _many_grants(db, cast, count: int) -> None:
+    """`count` more grants (with their requests) and access log rows on the cast's dataset."""
+    now = utcnow()
+    ids = [uuid.uuid4() for _ in range(count)]
+    await db.execute(insert(AccessRequest), [
+        {"id": i, "offering_id": cast.offering.id, "dataset_id": cast.dataset.id, "challenge_id": cast.challenge.id,
+         "team_id": cast.team.id} for i in ids
+    ])  # fmt: skip
+    await db.execute(insert(Grant), [
+        {"request_id": i, "team_id": cast.team.id, "dataset_id": cast.dataset.id, "challenge_id": cast.challenge.id,
+         "starts_at": now - dt.timedelta(days=1), "expires_at": now + dt.timedelta(days=n % 50 + 1)} for n, i in enumerate(ids)
+    ])  # fmt: skip
+    await db.execute(insert(AccessLogEntry), [
+        {"user_id": cast.member.id, "dataset_id": cast.dataset.id, "file_id": cast.file.id, "team_id": cast.team.id,
+         "action": "download", "outcome": "allowed" if n % 2 else "refused", "reason": "" if n % 2 else "expired"}
+        for n in range(count)
+    ])  # fmt: skip
+
+
+async def _board_queries(client, db, connection, settings, count: int) -> int:
+    cast = await make_cast(db, settings)
+    await _many_grants(db, cast, count)
+    await sign_in(client, db, cast.steward)
+    with counting_statements(connection) as statements:
+        response = await client.get("/steward")
+    assert response.status_code == 200
+    return len(statements)
+
+
+async def test_the_steward_board_costs_the_same_with_10_and_1000_grants(client, db, connection, settings):
+    small = await _board_queries(client, db, connection, settings, 10)
+    large = await _board_queries(client, db, connection, settings, 1000)
+    assert small == large <= 12
+
+
+async def test_the_steward_board_shows_only_their_datasets_and_filters_the_log(client, db, settings):
+    mine = await make_cast(db, settings)
+    other = await make_cast(db, settings)
+    for cast in (mine, other):
+        db.add(AccessLogEntry(user_id=cast.member.id, dataset_id=cast.dataset.id, team_id=cast.team.id, action="download", outcome="allowed"))
+        db.add(AccessLogEntry(user_id=cast.unnamed.id, dataset_id=cast.dataset.id, team_id=cast.team.id, action="link", outcome="refused", reason="not_named"))
+    await db.flush()
+    await sign_in(client, db, mine.steward)
+    text = text_of((await client.get("/steward")).text)
+    assert mine.dataset.title in text and other.dataset.title not in text
+    assert mine.team.name in text and other.team.name not in text
+    filtered = await client.get("/steward", params={"outcome": "refused"}, headers={"HX-Request": "true"})
+    assert filtered.status_code == 200 and "Olive Unnamed" in filtered.text and "Max Member" not in filtered.text
+    assert "Max Member" in (await client.get("/steward", params={"member": "max"})).text
+    assert "Olive Unnamed" not in (await client.get("/steward", params={"member": "max"})).text
+    tomorrow = (utcnow() + dt.timedelta(days=1)).date().isoformat()
+    assert "No access matches." in (await client.get("/steward", params={"since": tomorrow})).text
+    assert (await client.get("/steward", params={"since": "yesterday"})).status_code == 422
+    assert (await client.get("/steward", params={"outcome": "maybe"})).status_code == 422
+    csv = await client.get("/steward/access-log.csv", params={"outcome": "refused"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    body = csv.content.decode("utf-8-sig")
+    assert body.splitlines()[0].startswith("at,person,email,dataset")
+    assert "Olive Unnamed" in body and "Max Member" not in body and other.dataset.title not in body
+
+
+async def test_anyone_signed_in_has_an_empty_steward_board(client, db, settings):
+    cast = await make_cast(db, settings)
+    await sign_in(client, db, cast.outsider)
+    page = await client.get("/steward")
+    assert page.status_code == 200 and cast.dataset.title not in page.text
+    assert cast.team.name not in (await client.get("/steward/access-log.csv")).text
+
+
+@pytest.mark.parametrize("who, status", [
+    ("founder", 200), ("captain", 404), ("member", 404), ("steward", 404), ("outsider", 404), ("admin", 404),
+])  # fmt: skip
+async def test_founders_see_which_grants_teams_hold_never_the_data(client, db, settings, who, status):
+    cast = await make_cast(db, settings)
+    await sign_in(client, db, await make_user(db, admin=True) if who == "admin" else getattr(cast, who))
+    page = await client.get(f"/challenges/{cast.challenge.slug}/data/grants")
+    assert page.status_code == status
+    if status == 200:
+        assert cast.team.name in page.text and cast.dataset.title in page.text and "In force" in page.text
+        assert (await client.submit(f"/data/files/{cast.file.id}/link")).status_code == 403
+
+
+async def test_visitors_are_sent_to_sign_in_for_boards(client, db, settings):
+    cast = await make_cast(db, settings)
+    for url in (f"/teams/{cast.team.id}/data", "/steward", "/steward/access-log.csv", f"/challenges/{cast.challenge.slug}/data/grants"):
+        assert (await client.get(url)).status_code in (303, 401)
