@@ -235,7 +235,7 @@ def command_demo(args: argparse.Namespace, settings: Settings) -> None:
             f"Demo loaded: {result.organizations} organizations, {result.people} people, "
             f"{result.memberships} memberships, {result.programs} programs, {result.challenges} challenges, "
             f"{result.registrations} registrations, {result.teams} teams, {result.submissions} submissions, "
-            f"{result.judged_rounds} judged rounds added."
+            f"{result.judged_rounds} judged rounds, {result.datasets} datasets added."
         )
     else:
         print("The demo data is already there; nothing added.")

@@ -1,7 +1,8 @@
 """Demo content in French and English: an organization of each kind, a person for each role, and
 a cardiovascular program with challenges in every phase (app.challenges.demo), and teams with
 submissions in several states in those that have started (app.teams.demo), then a round being judged
-and a challenge with published results (app.judging.demo).
+and a challenge with published results (app.judging.demo), then datasets offered to challenges with
+pending, active, expired and revoked grants (app.data_sharing.demo).
 
 Loading is idempotent: organizations are found by slug, people by e-mail, memberships by their
 pair, and whatever already exists is left as it is (a demo password changed since stays changed).
@@ -19,6 +20,7 @@ from app.accounts.models import User
 from app.accounts.passwords import hash_password
 from app.challenges.demo import load_challenges
 from app.db import utcnow
+from app.data_sharing.demo import load_data_sharing
 from app.judging.demo import load_judging
 from app.organizations.models import Organization, OrganizationMember
 from app.platform import audit
@@ -112,6 +114,7 @@ class DemoResult:
     teams: int = 0
     submissions: int = 0
     judged_rounds: int = 0
+    datasets: int = 0
 
     @property
     def created(self) -> int:
@@ -150,6 +153,7 @@ async def load_demo(session: AsyncSession, settings: Settings, now: dt.datetime 
     )
     result.teams, result.submissions = teams.teams, teams.submissions
     result.judged_rounds = await load_judging(session, people, now)
+    result.datasets = await load_data_sharing(session, settings, people, organizations, now)
     if result.created:
         await audit.record(session, None, "demo:load", "demo", details=dataclasses.asdict(result))
     return result
