@@ -55,7 +55,9 @@ def run_async(coroutine_factory: Any) -> Any:
 def worker_id() -> str:
     """Names this test process's database and data folder: per xdist worker and per checkout."""
     checkout = hashlib.sha1(str(ROOT).encode()).hexdigest()[:6]
-    return f"{checkout}_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}"
+    # A run without xdist is "solo": never the name of a worker of a full run going on in the same checkout,
+    # whose database it would otherwise drop when it starts.
+    return f"{checkout}_{os.environ.get('PYTEST_XDIST_WORKER', 'solo')}"
 
 
 @pytest.fixture(scope="session")
