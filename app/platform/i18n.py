@@ -107,9 +107,19 @@ def negotiate(accept_language: str | None, default: str) -> str:
 
 
 def format_datetime(value: dt.datetime | None, tz: str = "Europe/Paris", fmt: str = "medium") -> str:
+    """A moment in the given time zone; "medium" is the locale's medium date with its short time (no seconds:
+    nobody plans a deadline to the second, and seconds on every page read as noise)."""
     if value is None:
         return ""
-    return dates.format_datetime(value, fmt, tzinfo=dates.get_timezone(tz), locale=get_locale())
+    zone = dates.get_timezone(tz)
+    locale = get_locale()
+    if fmt != "medium":
+        return dates.format_datetime(value, fmt, tzinfo=zone, locale=locale)
+    local = value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=dt.UTC).astimezone(zone)
+    day = dates.format_date(local, "medium", locale=locale)
+    time = dates.format_time(local, "short", tzinfo=zone, locale=locale)
+    combine = Locale.parse(locale).datetime_formats["medium"]
+    return str(combine).replace("{1}", day).replace("{0}", time)
 
 
 def format_date(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:

@@ -71,12 +71,12 @@ async def test_registration_close_moves_later_and_everyone_registered_is_told(db
     assert render(note.kind, note.params).title == "Heart Challenge: a deadline has been extended"
     assert (
         plain(render(note.kind, note.params).body)
-        == "New closing time for registration: Mar 18, 2027, 10:00:00 AM (Europe/Paris)."
+        == "New closing time for registration: Mar 18, 2027, 10:00 AM (Europe/Paris)."
     )
     with in_locale("fr"):
         assert (
             plain(render(note.kind, note.params).body)
-            == "Nouvelle heure de clôture pour les inscriptions : 18 mars 2027, 10:00:00 (Europe/Paris)."
+            == "Nouvelle heure de clôture pour les inscriptions : 18 mars 2027, 10:00 (Europe/Paris)."
         )
     [entry] = await audit_entries(db, "challenge:extend_deadline", challenge.id)
     assert entry.actor_id == founder.id
