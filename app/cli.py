@@ -263,11 +263,16 @@ def command_backup(args: argparse.Namespace, settings: Settings) -> None:
 
     destination = Path(args.destination).expanduser()
     with services(settings, redis=False) as settings:
-        summary = asyncio.run(create_backup(settings, destination, allow_missing_files=args.allow_missing_files))
+        try:
+            summary = asyncio.run(
+                create_backup(settings, destination, allow_missing_files=args.allow_missing_files)
+            )
+        except OSError as exc:  # a full disk, a folder we may not write to
+            raise CommandError(f"The backup failed, and nothing was kept: {exc}") from exc
     print(f"Backup written to {summary.path}: {summary.describe()}.")
     missing = summary.manifest["missing_files"]
     if missing:
-        print(f"{len(missing)} file(s) the database refers to were already lost; see missing_files in the manifest.")
+        print(f"{len(missing)} file(s) the database refers to were already lost: see manifest.json.")
 
 
 def command_restore(args: argparse.Namespace, settings: Settings) -> None:
@@ -275,14 +280,17 @@ def command_restore(args: argparse.Namespace, settings: Settings) -> None:
     from app.platform.restore import restore_backup
 
     with services(settings, redis=False) as settings:
-        summary = asyncio.run(restore_backup(settings, Path(args.archive).expanduser()))
+        try:
+            summary = asyncio.run(restore_backup(settings, Path(args.archive).expanduser()))
+        except OSError as exc:
+            raise CommandError(f"The restore failed: {exc}") from exc
     manifest = summary.manifest
     print(
         f"Restored {summary.path} (Tremplin {manifest['app_version']}, {manifest['created_at']}): "
         f"{summary.describe()}. Row counts and checksums match the manifest."
     )
     if manifest["alembic_revision"] != head_revision():
-        print("The database is at an older revision than this version of Tremplin: run `tremplin db upgrade`.")
+        print("The database is older than this version of Tremplin: run `tremplin db upgrade`.")
 
 
 # --- demo and admin ---------------------------------------------------------------------------------

@@ -8,8 +8,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -31,6 +29,12 @@ from tests.conftest import (
     _with_database,
     run_async,
     worker_id,
+)
+from tests.platform.test_cli import tremplin
+from tests.platform.test_storage import (  # noqa: F401  (fixtures, used by name)
+    BUCKET,
+    s3_client,
+    s3_server,
 )
 from tests.scratch import scratch_database, scratch_sessions
 
@@ -173,18 +177,6 @@ async def test_the_manifest_holds_versions_counts_and_checksums(source, archive)
     assert {entry["key"]: entry["sha256"] for entry in manifest["files"]} == await stored_checksums(source)
     for entry in manifest["files"]:
         assert archive_path(archive, entry["key"]).stat().st_size == entry["size"]
-
-
-def tremplin(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def command_env(settings: Settings) -> dict[str, str]:
@@ -342,17 +334,6 @@ async def test_a_file_lost_before_the_backup_fails_it_unless_allowed(source, tmp
 # --- S3 ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def s3_credentials(monkeypatch) -> None:
     for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):
@@ -366,17 +347,9 @@ async def copy_store(source: Settings, destination: Settings) -> None:
         await writer.put_stream(key, reader.read(key), max_bytes=1 << 30)
 
 
-async def test_backup_and_restore_with_files_in_s3(source, target, s3_endpoint, s3_credentials, tmp_path):
-    import boto3
-
-    boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="eu-west-3",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    ).create_bucket(Bucket="tremplin-backup", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
-    bucket = f"s3://tremplin-backup/{{}}?endpoint={s3_endpoint}&region=eu-west-3"
+@pytest.mark.usefixtures("s3_client", "s3_credentials")  # the bucket, and the keys obstore reads
+async def test_backup_and_restore_with_files_in_s3(source, target, s3_server, tmp_path):  # noqa: F811
+    bucket = f"s3://{BUCKET}/{{}}?endpoint={s3_server}&region=eu-west-3"
     on_s3 = source.replace(storage_url=bucket.format("source"))
     await copy_store(source, on_s3)
     assert isinstance(storage_from_url(on_s3.storage_url, on_s3.data_dir), S3Storage)
