@@ -60,30 +60,25 @@ async def restore_backup(settings: Settings, source: Path) -> Summary:
             pg_restore = pgtools.find("pg_restore", major)
             await _check_readable(pg_restore, folder / DUMP, manifest["database"])
             await _copy_in(storage, folder, manifest["files"])
-            options, env = pgtools.connection(settings.database_url)
-            try:
-                await pgtools.run(
-                    pg_restore,
-                    [
-                        "--no-owner",
-                        "--no-privileges",
-                        "--single-transaction",
-                        "--exit-on-error",
-                        *options,
-                        str(folder / DUMP),
-                    ],
-                    env,
-                )
-            except CommandError as exc:
-                raise CommandError(
-                    f"{exc}\nThe database was left empty, but the files are already in the store: "
-                    "empty it before trying again."
-                ) from exc
+            await _restore_dump(pg_restore, folder / DUMP, settings.database_url)
             counts = await count_rows(connection)
         finally:
             await connection.close()
     _compare_counts(manifest["tables"], counts)
     return Summary(source, manifest)
+
+
+async def _restore_dump(pg_restore: Path, dump: Path, database_url: str) -> None:
+    """All of the dump or nothing: one transaction, stopped at the first error."""
+    options, env = pgtools.connection(database_url)
+    arguments = ["--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", *options]
+    try:
+        await pgtools.run(pg_restore, [*arguments, str(dump)], env)
+    except CommandError as exc:
+        raise CommandError(
+            f"{exc}\nThe database was left empty, but the files are already in the store: "
+            "empty it before trying again."
+        ) from exc
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

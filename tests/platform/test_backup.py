@@ -257,6 +257,18 @@ async def test_a_manifest_naming_a_file_outside_the_archive_is_refused(archive, 
     assert await table_count(target.database_url) == 0
 
 
+async def test_a_backup_from_a_newer_version_is_refused(archive, target, tmp_path):
+    copy = copy_of(archive, tmp_path)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["alembic_revision"] = "9999_from_the_future"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(CommandError, match="does not know"):
+        await restore_backup(target, copy)
+    assert await table_count(target.database_url) == 0
+    assert await stored_checksums(target) == {}
+
+
 async def test_the_command_refuses_a_tampered_archive_with_a_message_and_an_error_code(
     archive, target, tmp_path
 ):
