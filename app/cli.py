@@ -1,4 +1,4 @@
-"""The `tremplin` command for operators: run, serve, worker, db, create-admin and demo.
+"""The `tremplin` command for operators: run, serve, worker, db, create-admin, demo, backup and restore.
 
 Exit codes: 0 done, 1 something failed while running (a server would not start, the database is
 unreachable), 2 the configuration or the command line needs fixing (the message says how).
@@ -11,6 +11,7 @@ import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.platform.operations import (
@@ -92,6 +93,21 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="load the demo data (adds only what is missing)").set_defaults(
         handler=command_demo
     )
+
+    backup = commands.add_parser(
+        "backup", help="write the database and the file store, with checksums, into a new archive"
+    )
+    backup.add_argument("destination", help="a new folder, or a file name ending in .tar")
+    backup.add_argument(
+        "--allow-missing-files",
+        action="store_true",
+        help="back up even if files the database refers to are already lost (listed in the manifest)",
+    )
+    backup.set_defaults(handler=command_backup)
+
+    restore = commands.add_parser("restore", help="restore an archive into an empty installation")
+    restore.add_argument("archive", help="a folder or .tar file written by `tremplin backup`")
+    restore.set_defaults(handler=command_restore)
     return root
 
 
@@ -240,6 +256,41 @@ def command_demo(args: argparse.Namespace, settings: Settings) -> None:
     else:
         print("The demo data is already there; nothing added.")
     _print_accounts()
+
+
+def command_backup(args: argparse.Namespace, settings: Settings) -> None:
+    from app.platform.backup import create_backup
+
+    destination = Path(args.destination).expanduser()
+    with services(settings, redis=False) as settings:
+        try:
+            summary = asyncio.run(
+                create_backup(settings, destination, allow_missing_files=args.allow_missing_files)
+            )
+        except OSError as exc:  # a full disk, a folder we may not write to
+            raise CommandError(f"The backup failed, and nothing was kept: {exc}") from exc
+    print(f"Backup written to {summary.path}: {summary.describe()}.")
+    missing = summary.manifest["missing_files"]
+    if missing:
+        print(f"{len(missing)} file(s) the database refers to were already lost: see manifest.json.")
+
+
+def command_restore(args: argparse.Namespace, settings: Settings) -> None:
+    from app.platform.migrations import head_revision
+    from app.platform.restore import restore_backup
+
+    with services(settings, redis=False) as settings:
+        try:
+            summary = asyncio.run(restore_backup(settings, Path(args.archive).expanduser()))
+        except OSError as exc:
+            raise CommandError(f"The restore failed: {exc}") from exc
+    manifest = summary.manifest
+    print(
+        f"Restored {summary.path} (Tremplin {manifest['app_version']}, {manifest['created_at']}): "
+        f"{summary.describe()}. Row counts and checksums match the manifest."
+    )
+    if manifest["alembic_revision"] != head_revision():
+        print("The database is older than this version of Tremplin: run `tremplin db upgrade`.")
 
 
 # --- demo and admin ---------------------------------------------------------------------------------

@@ -67,6 +67,10 @@ class Storage(Protocol):
         """Remove what is stored under `key`, if anything."""
         ...
 
+    def iter_keys(self) -> AsyncIterator[str]:
+        """Every complete object's key, in no promised order (for backups)."""
+        ...
+
 
 def new_key(prefix: str) -> str:
     """A storage key nobody can choose or guess: `<prefix>/<uuid>`."""
@@ -131,6 +135,13 @@ class LocalStorage:
     async def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    async def iter_keys(self) -> AsyncIterator[str]:  # type: ignore[override]
+        for folder, _, names in os.walk(self.root):
+            for name in sorted(names):
+                # A `.part` file is an upload still streaming (or one a killed process left): not an object.
+                if not name.endswith(".part"):
+                    yield (Path(folder) / name).relative_to(self.root).as_posix()
+
 
 class S3Storage:
     """Objects in an S3-compatible bucket, through obstore.
@@ -174,6 +185,14 @@ class S3Storage:
         import obstore
 
         await obstore.delete_async(self.store, key)
+
+    async def iter_keys(self) -> AsyncIterator[str]:  # type: ignore[override]
+        import obstore
+
+        # Multipart uploads in progress are not listed: only completed objects are.
+        async for batch in obstore.list(self.store):
+            for meta in batch:
+                yield meta["path"]
 
     async def signed_url(self, key: str, expires_in: dt.timedelta) -> str:
         """A presigned GET URL valid for `expires_in`, for callers that checked who may read the object."""
