@@ -22,7 +22,6 @@ from app.challenges.models import Challenge
 from app.challenges.queries import load_challenge
 from app.data_sharing.access import REASONS, _first_failure
 from app.data_sharing.grants import status_of
-from app.data_sharing.requests import open_to_team
 from app.data_sharing.models import (
     AccessRequest,
     AgreementAcceptance,
@@ -32,6 +31,7 @@ from app.data_sharing.models import (
     GrantMember,
     Offering,
 )
+from app.data_sharing.requests import open_to_team
 from app.teams.models import Team, TeamMember
 
 # A request in one of these states is under way: the captain follows it rather than starting another.
