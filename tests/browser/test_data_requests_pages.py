@@ -34,7 +34,7 @@ async def committed_cast(live_server):
 
 
 async def test_the_captain_requests_and_asks_to_add_a_member(live_server, page):
-    steward, captain, member, newcomer, challenge, team, grant, granted, offered = await committed_cast(live_server)
+    steward, captain, member, _newcomer, challenge, team, grant, _granted, offered = await committed_cast(live_server)
     await sign_in(page, member.email)
     await page.goto(f"/teams/{team.id}/data")
     await expect(page.get_by_text("Your team's captain makes the requests for access.")).to_be_visible()
