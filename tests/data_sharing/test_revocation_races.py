@@ -42,6 +42,8 @@ ROUNDS = 6
 # Accesses start at random over this many seconds, about as long as a revocation takes, so that some
 # of them are decided while it is under way.
 SPREAD = 0.15
+# Long enough for the other transaction to reach the lock and wait on it.
+HOLD = 0.3
 
 
 @pytest.fixture(scope="module")
@@ -199,16 +201,19 @@ async def test_a_download_during_an_uncommitted_revocation_waits_for_it_and_is_r
         await grants.revoke(session, act(cast.steward), cast.grant.id, "Protocol breach.", utcnow())
         return "revoked"
 
+    waited_from: list[float] = []
+
     async def download():
         await started.wait()
+        waited_from.append(time.monotonic())
         return await _holding(sessions, lambda s: links.redeem(s, act(cast.member), SECRET, token, utcnow()), None, 0)
 
-    (revoked, revoke_done), (downloaded, download_done) = await asyncio.gather(
-        _holding(sessions, revoke, started, 0.3), download()
+    (revoked, _revoke_done), (downloaded, download_done) = await asyncio.gather(
+        _holding(sessions, revoke, started, HOLD), download()
     )
     assert revoked == "revoked"
     assert downloaded == "403 " + str(access.REASONS["revoked"])
-    assert download_done >= revoke_done - 0.01, "the download waited for the revocation"
+    assert download_done - waited_from[0] >= HOLD - 0.05, "the download waited for the revocation to commit"
     rows = await _log(sessions, grant_id=cast.grant.id)
     assert [(row.action, row.outcome, row.reason) for row in rows] == [
         ("link", "allowed", ""), ("download", "refused", "revoked")
@@ -231,11 +236,11 @@ async def test_a_revocation_waits_for_the_download_decided_before_it(sessions, s
         return await _holding(sessions, work, None, 0)
 
     began = time.monotonic()
-    (downloaded, download_done), (revoked, revoke_done) = await asyncio.gather(
-        _holding(sessions, download, started, 0.3), revoke()
+    (downloaded, _download_done), (revoked, revoke_done) = await asyncio.gather(
+        _holding(sessions, download, started, HOLD), revoke()
     )
     assert downloaded == cast.file.id and revoked == "revoked"
-    assert revoke_done >= download_done and revoke_done - began >= 0.3, "the revocation waited for the download"
+    assert revoke_done - began >= HOLD, "the revocation waited for the download to commit"
     rows = await _log(sessions, grant_id=cast.grant.id)
     assert [(row.action, row.outcome) for row in rows] == [("link", "allowed"), ("download", "allowed")]
     async with sessions() as session:
@@ -339,7 +344,7 @@ async def test_an_amendment_and_a_revocation_serialize_on_the_grant(sessions, se
         return await _holding(sessions, works[second_name], None, 0)
 
     (first_result, _t1), (second_result, _t2) = await asyncio.gather(
-        _holding(sessions, works[first], started, 0.3), second()
+        _holding(sessions, works[first], started, HOLD), second()
     )
     results = {first: first_result, second_name: second_result}
     assert isinstance(results["revoke"], Grant)
