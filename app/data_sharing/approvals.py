@@ -191,11 +191,8 @@ async def _asked_for(session: AsyncSession, grant_id: uuid.UUID) -> list[uuid.UU
     return list(await session.scalars(
         select(AccessRequestMember.user_id)
         .join(AccessRequest, AccessRequest.id == AccessRequestMember.request_id)
-        .where(AccessRequest.amends_grant_id == grant_id, AccessRequest.state.in_(UNDER_WAY))
+        .where(AccessRequest.amends_grant_id == grant_id, AccessRequest.state.in_(requests.UNDER_WAY))
     ))  # fmt: skip
-
-
-UNDER_WAY = ("draft", "submitted", "returned")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -232,7 +229,7 @@ async def amendments(session: AsyncSession, actor: Actor, ctx: GrantContext, now
         select(AccessRequest.id, AccessRequest.state, User.id, User.name, accepted)
         .join(AccessRequestMember, AccessRequestMember.request_id == AccessRequest.id)
         .join(User, User.id == AccessRequestMember.user_id)
-        .where(AccessRequest.amends_grant_id == ctx.grant.id, AccessRequest.state.in_(UNDER_WAY))
+        .where(AccessRequest.amends_grant_id == ctx.grant.id, AccessRequest.state.in_(requests.UNDER_WAY))
         .order_by(AccessRequest.created_at, User.name)
     )
     pending, asked = [], set()

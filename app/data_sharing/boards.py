@@ -31,11 +31,8 @@ from app.data_sharing.models import (
     GrantMember,
     Offering,
 )
-from app.data_sharing.requests import open_to_team
+from app.data_sharing.requests import UNDER_WAY, open_to_team
 from app.teams.models import Team, TeamMember
-
-# A request in one of these states is under way: the captain follows it rather than starting another.
-UNDER_WAY = ("draft", "submitted", "returned")
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

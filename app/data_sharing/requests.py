@@ -57,6 +57,8 @@ STATE_LABELS = {
     "withdrawn": lazy("Withdrawn"),
 }
 EDITABLE = ("draft", "returned")
+# A request in one of these states is under way: the captain follows it rather than starting another.
+UNDER_WAY = ("draft", "submitted", "returned")
 
 
 def state_label(state: str) -> str:
@@ -189,7 +191,7 @@ async def requestable(
         return set()
     busy = set(await session.scalars(
         select(AccessRequest.dataset_id)
-        .where(AccessRequest.team_id == team_id, AccessRequest.state.in_(EDITABLE + ("submitted",)))
+        .where(AccessRequest.team_id == team_id, AccessRequest.state.in_(UNDER_WAY))
         .union(select(Grant.dataset_id).where(Grant.team_id == team_id, Grant.revoked_at.is_(None), Grant.expires_at > now))
     ))  # fmt: skip
     return {o.id for o in offerings if o.id in open_ids and o.dataset_id not in busy}
