@@ -66,6 +66,7 @@ class DatasetLine:
     # The captain may start a request: the offering is open to the team's round, and the team has no
     # request under way nor a grant in force or to come on the dataset.
     may_request: bool = False
+    closed_to_team: bool = False  # offered only from a round the team has not entered
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -162,6 +163,7 @@ async def team_board(session: AsyncSession, actor: Actor, team_id: uuid.UUID, no
         lines.append(DatasetLine(
             dataset, offering, request, grant, grant_status,
             [_member_line(m, grant, named, accepted, dataset.id, now) for m in members], may_request,
+            is_captain and offering.id not in open_offerings,
         ))  # fmt: skip
     return TeamBoard(team, challenge, lines, is_captain)
 

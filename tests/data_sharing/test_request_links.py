@@ -75,6 +75,7 @@ async def test_an_offering_from_a_later_round_is_requestable_only_once_the_team_
     await sign_in(client, db, cast.captain)
     for page in await _pages(client, cast):
         assert _link(cast.offering) not in page
+    assert "Offered only to teams of a later round than yours." in text_of((await _pages(client, cast))[0])
     refused = await client.submit("/data-requests", {"offering": str(cast.offering.id), "purpose": "A model.", "members": [str(cast.member.id)]})
     assert refused.status_code == 409 and "offered only to teams taking part in" in text_of(refused.text)
     db.add(Advancement(round_id=second.id, team_id=cast.team.id, reason="Finalist"))
