@@ -38,8 +38,9 @@ def waited(since: dt.datetime | None, now: dt.datetime) -> tuple[int, int]:
 async def team_board(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[str]:
-    team, challenge, lines = await boards.team_board(db, actor, team_id, now)
-    return render(request, "data_sharing/team_board.html", {"team": team, "challenge": challenge, "lines": lines})
+    board = await boards.team_board(db, actor, team_id, now)
+    context = {"team": board.team, "challenge": board.challenge, "lines": board.lines, "is_captain": board.is_captain}
+    return render(request, "data_sharing/team_board.html", context)
 
 
 @get("/steward", name="data:steward_board", **PAGE)
