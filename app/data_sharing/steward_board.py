@@ -18,7 +18,14 @@ from sqlalchemy import Select, and_, func, select
 
 from app import authz
 from app.accounts.models import User
-from app.data_sharing.models import AccessLogEntry, AccessRequest, AccessRequestEvent, Dataset, DatasetSteward, Grant
+from app.data_sharing.models import (
+    AccessLogEntry,
+    AccessRequest,
+    AccessRequestEvent,
+    Dataset,
+    DatasetSteward,
+    Grant,
+)
 from app.platform.csv import BOM, csv_lines
 from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, exists, func, or_, select, update
 
 from app.accounts.models import User
+from app.judging.access import founder_round
 from app.judging.conflicts import not_in_conflict
 from app.judging.models import Assignment, Judge, Review, Score
 from app.judging.ranking import eligible_entries
-from app.judging.access import founder_round
 from app.judging.rounds import RoundContext, judging_closes_at
 from app.notifications.services import notify
 from app.platform import audit

@@ -21,10 +21,10 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.judging.access import founder_round
 from app.judging.conflicts import in_conflict
 from app.judging.models import Criterion, Review, Score, Screening
 from app.judging.ranking import judge_totals
-from app.judging.access import founder_round
 from app.judging.rounds import RoundContext, judging_closed
 from app.teams.models import Submission, Team
 

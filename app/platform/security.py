@@ -103,7 +103,7 @@ async def presented_csrf_token(scope: Scope, receive: Receive) -> tuple[str | No
 
 def client_ip(scope: Scope, settings: Settings) -> str:
     """The peer address, or the right-most untrusted X-Forwarded-For entry when the peer is a trusted proxy."""
-    peer = (scope.get("client") or ("0.0.0.0", 0))[0]
+    peer = (scope.get("client") or ("0.0.0.0", 0))[0]  # noqa: S104 (an unknown peer, never trusted)
     if not settings.trusted_proxies or not _trusted(peer, settings):
         return peer
     forwarded = dict(scope["headers"]).get(b"x-forwarded-for", b"").decode("latin-1")
