@@ -27,7 +27,7 @@ from app.settings import LOCALES
 from app.web import flash, form_fields, redirect, render
 
 PUBLIC = {"public": True}
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 
 
 
@@ -337,7 +337,7 @@ async def password_form(
 @post("/account/password", name="accounts:change_password", **PAGE)
 async def change_password(request: Request[Any, Any, Any], actor: Actor | None) -> Response[Any]:
     fields = await form_fields(request)
-    page = ("accounts/change_password.html", "password_form", {})
+    page: tuple[str, str, dict[str, Any]] = ("accounts/change_password.html", "password_form", {})
     try:
         await services.change_password(
             get_context(request.scope),

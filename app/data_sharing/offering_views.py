@@ -18,6 +18,7 @@ from app.data_sharing.offerings import _challenge, is_available
 from app.organizations.models import OrganizationMember
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -42,7 +43,7 @@ class ChallengeData:
     rounds: list[Round]
 
 
-async def _items(session: AsyncSession, *criteria: object) -> list[Item]:
+async def _items(session: AsyncSession, *criteria: ColumnElement[bool]) -> list[Item]:
     rows = await session.execute(
         select(Offering, Dataset, Challenge, Round.name)
         .join(Dataset, Dataset.id == Offering.dataset_id)

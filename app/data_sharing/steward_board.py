@@ -98,7 +98,7 @@ def _waiting_since() -> Any:
     )
 
 
-def log_query(actor: Actor, filters: LogFilters) -> Select[Any]:
+def log_query(actor: Actor, filters: LogFilters) -> Select[*tuple[Any, ...]]:
     """The access log of the actor's datasets, newest first, with the names a reader needs."""
     query = (
         select(AccessLogEntry, User.name, User.email, Dataset.title, Team.name)

@@ -116,7 +116,7 @@ async def entry_scores(
         closed=closed,
         criteria=[_summary(criterion, scores) for criterion in criteria],
         judges=len(values),
-        mean=sum(values) / len(values) if values else None,  # type: ignore[assignment]
+        mean=sum(values, Decimal(0)) / len(values) if values else None,
         median=Decimal(str(statistics.median(values))) if values else None,
         spread=max(values) - min(values) if values else None,
         reviews=[_review(row, criteria, scores, totals) for row in counted] if closed else [],
@@ -143,20 +143,20 @@ async def _totals(session: AsyncSession, round_id: uuid.UUID, submission_id: uui
 
 def _summary(criterion: Criterion, scores: dict[uuid.UUID, dict[uuid.UUID, Score]]) -> CriterionSummary:
     values = [
-        by_criterion[criterion.id].value
+        value
         for by_criterion in scores.values()
-        if criterion.id in by_criterion and by_criterion[criterion.id].value is not None
+        if criterion.id in by_criterion and (value := by_criterion[criterion.id].value) is not None
     ]
     return CriterionSummary(
         criterion=criterion,
         count=len(values),
-        mean=sum(values) / len(values) if values else None,  # type: ignore[arg-type, operator]
-        low=min(values) if values else None,  # type: ignore[type-var]
-        high=max(values) if values else None,  # type: ignore[type-var]
+        mean=sum(values, Decimal(0)) / len(values) if values else None,
+        low=min(values) if values else None,
+        high=max(values) if values else None,
     )
 
 
-def _review(row, criteria: list[Criterion], scores, totals) -> JudgeReview:  # type: ignore[no-untyped-def]
+def _review(row, criteria: list[Criterion], scores, totals) -> JudgeReview:
     review: Review = row.Review
     given = scores.get(review.id, {})
     return JudgeReview(

@@ -113,7 +113,7 @@ def _screened_entries(round_id: uuid.UUID) -> Any:
     )
 
 
-def _listing(round_id: uuid.UUID) -> Select[Any]:
+def _listing(round_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
     returned_before = (
         select(SubmissionVersion.id)
         .where(SubmissionVersion.submission_id == Submission.id, SubmissionVersion.action == "return")

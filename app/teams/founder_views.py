@@ -158,7 +158,7 @@ async def founder_round(
 # --- submissions per round --------------------------------------------------------------------------
 
 
-def _submissions(visible: Visible, round_: Round) -> Select[Any]:
+def _submissions(visible: Visible, round_: Round) -> Select[*tuple[Any, ...]]:
     changer = aliased(User)
     return (
         select(Team, Organization.name, Submission, changer.name)
