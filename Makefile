@@ -17,11 +17,12 @@ test: setup chromium lint
 setup: $(VENV)/.installed assets
 
 # Exactly the audited versions of requirements.lock (app + test + dev extras, every file checked against its
-# hash, setuptools included so the editable install builds from it too), then the app itself without deps;
-# `pip check` fails when pyproject.toml asks for something the lock lacks (run `make lock`).
+# hash, setuptools included so the editable install builds from it too), then the app itself without deps.
+# check_lock.py fails when pyproject.toml asks for something the lock lacks (run `make lock`).
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) scripts/check_lock.py
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	touch $@
