@@ -38,7 +38,7 @@ lock:
 # Static checks; `make test` runs them first. mypy keeps its cache in .mypy_cache.
 lint: setup
 	$(VENV)/bin/ruff check app tests bench scripts migrations
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy app
 	$(VENV)/bin/bandit --quiet --recursive app --severity-level high
 	$(PY) scripts/audit.py
 
