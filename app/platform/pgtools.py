@@ -88,7 +88,7 @@ def _candidates(program: str) -> list[Path]:
 def tool_major(path: Path) -> int | None:
     """The major version a PostgreSQL program reports ("pg_dump (PostgreSQL) 15.20" → 15)."""
     try:
-        output = subprocess.run(
+        output = subprocess.run(  # noqa: S603 (a PostgreSQL program found on disk, no user input)
             [str(path), "--version"], check=False, capture_output=True, text=True, timeout=10
         ).stdout
     except (OSError, subprocess.SubprocessError):

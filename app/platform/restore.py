@@ -181,7 +181,7 @@ async def _require_empty(connection: asyncpg.Connection, storage: Storage, setti
     assert settings.database_url
     user_schemas = f"n.nspname NOT IN {SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%'"
     objects = await connection.fetchval(
-        "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "  # noqa: S608 (constants)
         f"        WHERE {user_schemas} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')) "
         "     + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
         f"        WHERE {user_schemas})"

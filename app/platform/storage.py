@@ -135,7 +135,7 @@ class LocalStorage:
     async def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    async def iter_keys(self) -> AsyncIterator[str]:  # type: ignore[override]
+    async def iter_keys(self) -> AsyncIterator[str]:
         for folder, _, names in os.walk(self.root):
             for name in sorted(names):
                 # A `.part` file is an upload still streaming (or one a killed process left): not an object.
@@ -186,7 +186,7 @@ class S3Storage:
 
         await obstore.delete_async(self.store, key)
 
-    async def iter_keys(self) -> AsyncIterator[str]:  # type: ignore[override]
+    async def iter_keys(self) -> AsyncIterator[str]:
         import obstore
 
         # Multipart uploads in progress are not listed: only completed objects are.

@@ -105,7 +105,7 @@ async def fingerprints(url: str) -> dict[str, tuple[int, str]]:
         result = {}
         for table, rows in counts.items():
             digest = await connection.fetchval(
-                f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"
+                f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"  # noqa: S608 (catalog names)
             )
             result[table] = (rows, digest)
         return result
