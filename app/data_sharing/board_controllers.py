@@ -16,6 +16,7 @@ from app.data_sharing import boards, steward_board
 from app.data_sharing.access import REASONS
 from app.db import utcnow
 from app.platform.errors import InvalidInput
+from app.teams.submission_controllers import file_size
 from app.web import NO_STORE, render
 
 PAGE = {"include_in_schema": False}
@@ -39,7 +40,8 @@ async def team_board(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[str]:
     team, challenge, lines = await boards.team_board(db, actor, team_id, now)
-    return render(request, "data_sharing/team_board.html", {"team": team, "challenge": challenge, "lines": lines})
+    context = {"team": team, "challenge": challenge, "lines": lines, "file_size": file_size}
+    return render(request, "data_sharing/team_board.html", context)
 
 
 @get("/steward", name="data:steward_board", **PAGE)

@@ -194,6 +194,8 @@ async def create(
     await _event(session, actor, request, "created", None, "draft", "", now)
     await audit.record(session, actor, "access_request:create", "access_request", request.id,
                        {"team": str(team.id), "dataset": str(offering.dataset_id), "members": [str(m) for m in members]})  # fmt: skip
+    dataset = await session.get(Dataset, offering.dataset_id)
+    await tell_named(session, actor, request.id, team.name, dataset.title if dataset else "", members)
     return request
 
 
@@ -224,6 +226,7 @@ async def edit(
     await session.flush()
     await audit.record(session, actor, "access_request:edit", "access_request", request_id,
                        {"members": [str(m) for m in members]})  # fmt: skip
+    await tell_named(session, actor, request_id, ctx.team.name, ctx.dataset.title, [u for u in members if u not in existing])
     return ctx
 
 
@@ -410,3 +413,13 @@ async def tell(session: AsyncSession, actor: Actor | None, ctx: RequestContext, 
     params = {"team": ctx.team.name, "dataset": ctx.dataset.title, "comment": comment}
     for user_id in sorted(readers - {actor.id if actor else None}, key=str):
         await notify(session, user_id, kind, params, link=f"/data-requests/{ctx.request.id}")
+
+
+async def tell_named(
+    session: AsyncSession, actor: Actor, request_id: uuid.UUID, team: str, dataset: str, user_ids: Iterable[uuid.UUID]
+) -> None:
+    """Members newly named on a request must accept the agreement themselves before the captain can submit:
+    each is told, with the request's page to do it on."""
+    params = {"team": team, "dataset": dataset, "comment": ""}
+    for user_id in sorted(set(user_ids) - {actor.id}, key=str):
+        await notify(session, user_id, "access_request_named", params, link=f"/data-requests/{request_id}")

@@ -37,6 +37,23 @@ async def test_the_team_board_says_member_by_member_who_may_access_and_until_whe
     assert "Max Member Yes No No Accept the current version" in text
 
 
+async def test_the_team_board_offers_the_files_to_the_members_who_may_download_them_now(client, db, settings):
+    cast = await make_cast(db, settings)
+    await sign_in(client, db, cast.member)
+    page = await client.get(f"/teams/{cast.team.id}/data")
+    assert f'action="/data/files/{cast.file.id}/link"' in page.text and "echo.csv" in page.text
+    assert f'href="/data-requests/{cast.grant.request_id}"' in page.text
+    client.cookies.clear()
+    await sign_in(client, db, cast.unnamed)  # in the team, not named on the grant: no button, the reason instead
+    page = await client.get(f"/teams/{cast.team.id}/data")
+    assert "/data/files/" not in page.text and "echo.csv" not in page.text
+    await db.execute(update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Misuse"))
+    client.cookies.clear()
+    await sign_in(client, db, cast.member)
+    page = await client.get(f"/teams/{cast.team.id}/data")
+    assert "/data/files/" not in page.text and "The grant on this dataset was revoked." in text_of(page.text)
+
+
 @pytest.mark.parametrize("who, status", [
     ("captain", 200), ("member", 200), ("unnamed", 200), ("founder", 404), ("steward", 404), ("outsider", 404), ("admin", 404),
 ])  # fmt: skip
