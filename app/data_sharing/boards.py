@@ -32,6 +32,7 @@ from app.data_sharing.models import (
     GrantMember,
     Offering,
 )
+from app.platform.i18n import gettext
 from app.teams.models import Team, TeamMember
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class MemberAccess:
 
     @property
     def reason_text(self) -> str:
-        return str(REASONS[self.reason]) if self.reason else ""
+        return gettext(REASONS[self.reason]) if self.reason in REASONS else ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -251,6 +251,7 @@ class NamedMember:
     name: str
     accepted_version: int | None
     in_team: bool
+    accepted_at: dt.datetime | None = None  # when the latest version they accepted was accepted
 
 
 async def named_members(session: AsyncSession, ctx: RequestContext) -> list[NamedMember]:
@@ -260,9 +261,14 @@ async def named_members(session: AsyncSession, ctx: RequestContext) -> list[Name
         .where(AgreementAcceptance.dataset_id == ctx.dataset.id, AgreementAcceptance.user_id == User.id)
         .scalar_subquery()
     )
+    accepted_at = (
+        select(AgreementAcceptance.accepted_at)
+        .where(AgreementAcceptance.dataset_id == ctx.dataset.id, AgreementAcceptance.user_id == User.id)
+        .order_by(AgreementAcceptance.version.desc()).limit(1).scalar_subquery()
+    )  # fmt: skip
     in_team = select(TeamMember.user_id).where(TeamMember.team_id == ctx.team.id, TeamMember.user_id == User.id).exists()
     rows = await session.execute(
-        select(User.id, User.name, accepted, in_team)
+        select(User.id, User.name, accepted, in_team, accepted_at)
         .join(AccessRequestMember, AccessRequestMember.user_id == User.id)
         .where(AccessRequestMember.request_id == ctx.request.id)
         .order_by(func.lower(User.name), User.id)

@@ -227,7 +227,7 @@ async def boards_in_french(page, live_server, cast, title: str) -> None:
     phrases = english_phrases()
     await page.goto("/steward")
     await page.get_by_label("Site language").select_option("fr")
-    await expect(page.get_by_role("heading", name="Tableau de bord des responsables de données")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Tableau de bord du responsable des données")).to_be_visible()
     await assert_french(page, phrases)
     await page.shoot("steward-board-fr")
 
@@ -235,7 +235,8 @@ async def boards_in_french(page, live_server, cast, title: str) -> None:
     await ada.goto(f"/teams/{cast.team.id}/data")
     await ada.get_by_label("Site language").select_option("fr")
     await expect(ada.get_by_role("heading", name=f"Données de {cast.team.name}")).to_be_visible()
-    await expect(ada.get_by_text("Révoquée")).to_be_visible()
+    await expect(ada.get_by_role("link", name=re.compile("Autorisation : Révoquée, jusqu’au"))).to_be_visible()
+    await expect(ada.get_by_role("row", name=re.compile("Ada Member"))).to_contain_text("L’autorisation sur ce jeu de données a été révoquée.")
     await assert_french(ada, phrases)
     await shoot(ada, page, "team-board-fr")
     await ada.context.close()
@@ -261,6 +262,9 @@ async def test_a_dataset_from_registration_to_revoked_access(live_server, page, 
     await expect(history).to_contain_text("Approved")
     await expect(history).to_contain_text("Approved for the challenge's duration.")
     await shoot(captain, page, "captain-history")
+    await captain.get_by_role("link", name="See the grant").click()
+    await expect(captain.get_by_role("heading", name=f"Grant: {title} for {cast.team.name}")).to_be_visible()
+    await expect(captain.get_by_role("row", name=re.compile("Ben Member"))).to_contain_text("Yes")
     await captain.context.close()
 
     ada, link = await ada_downloads(page, live_server, cast, title, until)
