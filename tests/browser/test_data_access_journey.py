@@ -108,6 +108,7 @@ async def members_accept(page, live_server, cast, title: str) -> None:
     """Ada follows her notification; Ben goes by his team's page and data board. Each accepts for themselves."""
     ada = await browser_of(page, live_server, cast.ada.email)
     await open_notification(ada, f"{cast.team.name} named you on its request for {title}")
+    await expect(ada.get_by_text("Never try to re-identify anyone.")).to_be_visible()  # open for her to read
     await ada.get_by_role("button", name="I accept version 1 of the agreement").click()
     await expect(ada.get_by_text("You accepted the agreement.")).to_be_visible()
     await expect(ada.get_by_role("row", name=re.compile("Ada Member"))).to_contain_text("Accepted version 1")
@@ -235,7 +236,7 @@ async def boards_in_french(page, live_server, cast, title: str) -> None:
     await ada.goto(f"/teams/{cast.team.id}/data")
     await ada.get_by_label("Site language").select_option("fr")
     await expect(ada.get_by_role("heading", name=f"Données de {cast.team.name}")).to_be_visible()
-    await expect(ada.get_by_role("link", name=re.compile("Autorisation : Révoquée, jusqu’au"))).to_be_visible()
+    await expect(ada.get_by_role("link", name=re.compile("Autorisation : révoquée le"))).to_be_visible()
     await expect(ada.get_by_role("row", name=re.compile("Ada Member"))).to_contain_text("L’autorisation sur ce jeu de données a été révoquée.")
     await assert_french(ada, phrases)
     await shoot(ada, page, "team-board-fr")
