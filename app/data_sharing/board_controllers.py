@@ -40,7 +40,8 @@ async def team_board(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[str]:
     team, challenge, lines = await boards.team_board(db, actor, team_id, now)
-    context = {"team": team, "challenge": challenge, "lines": lines, "file_size": file_size}
+    readable = await boards.readable_files(db, actor, lines)
+    context = {"team": team, "challenge": challenge, "lines": lines, "readable": readable, "file_size": file_size}
     return render(request, "data_sharing/team_board.html", context)
 
 

@@ -64,8 +64,6 @@ class DatasetLine:
     grant: Grant | None
     grant_status: str
     members: list[MemberAccess]
-    viewer: MemberAccess | None  # the reader's own line
-    files: list[DatasetFile]  # listed only while the reader may access the data
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -139,30 +137,14 @@ async def team_board(session: AsyncSession, actor: Actor, team_id: uuid.UUID, no
     grant_ids = [grant.id for grant in grants.values()]
     named = {(m.grant_id, m.user_id): m for m in await session.scalars(select(GrantMember).where(GrantMember.grant_id.in_(grant_ids)))}
     _in_force, accepted = await _acceptance(session, [d.id for _o, d in offered], [m.id for m in members])
-    files = await _files_by_dataset(session, [d.id for _o, d in offered if d.access_mode == "files"])
     lines = []
     for offering, dataset in offered:
         grant = grants.get(dataset.id)
-        access = [_member_line(m, grant, named, accepted, dataset.id, now) for m in members]
-        viewer = next((line for line in access if line.user_id == actor.id), None)
         lines.append(DatasetLine(
-            dataset, offering, requests.get(dataset.id), grant, status_of(grant, now) if grant else "", access,
-            viewer, files.get(dataset.id, []) if viewer is not None and viewer.allowed else [],
+            dataset, offering, requests.get(dataset.id), grant, status_of(grant, now) if grant else "",
+            [_member_line(m, grant, named, accepted, dataset.id, now) for m in members],
         ))  # fmt: skip
     return team, challenge, lines
-
-
-async def _files_by_dataset(session: AsyncSession, dataset_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[DatasetFile]]:
-    """The current files of files-mode datasets (names and sizes: what a download button needs)."""
-    by_dataset: dict[uuid.UUID, list[DatasetFile]] = {}
-    if dataset_ids:
-        rows = await session.scalars(
-            select(DatasetFile).where(DatasetFile.dataset_id.in_(dataset_ids), DatasetFile.removed_at.is_(None))
-            .order_by(DatasetFile.name, DatasetFile.created_at)
-        )  # fmt: skip
-        for file in rows:
-            by_dataset.setdefault(file.dataset_id, []).append(file)
-    return by_dataset
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -189,3 +171,22 @@ async def founder_grants(session: AsyncSession, actor: Actor, slug: str, now: dt
         .order_by(Team.name, Dataset.title, Grant.expires_at.desc())
     )
     return visible.challenge, [FounderGrant(t, d, g, status_of(g, now), n) for t, d, g, n in rows]
+
+
+async def readable_files(session: AsyncSession, actor: Actor, lines: list[DatasetLine]) -> dict[uuid.UUID, list[DatasetFile]]:
+    """What the team board offers the reader to open: for each dataset the reader may access now (their own
+    line of the board), its current files (none for a workspace dataset, whose instructions are opened
+    instead). The download itself runs the access rule again. One query at most."""
+    readable = [
+        line.dataset for line in lines if any(m.user_id == actor.id and m.allowed for m in line.members)
+    ]  # fmt: skip
+    by_dataset: dict[uuid.UUID, list[DatasetFile]] = {dataset.id: [] for dataset in readable}
+    with_files = [dataset.id for dataset in readable if dataset.access_mode == "files"]
+    if with_files:
+        rows = await session.scalars(
+            select(DatasetFile).where(DatasetFile.dataset_id.in_(with_files), DatasetFile.removed_at.is_(None))
+            .order_by(DatasetFile.name, DatasetFile.created_at)
+        )  # fmt: skip
+        for file in rows:
+            by_dataset[file.dataset_id].append(file)
+    return by_dataset

@@ -194,8 +194,9 @@ async def create(
     await _event(session, actor, request, "created", None, "draft", "", now)
     await audit.record(session, actor, "access_request:create", "access_request", request.id,
                        {"team": str(team.id), "dataset": str(offering.dataset_id), "members": [str(m) for m in members]})  # fmt: skip
-    dataset = await session.get(Dataset, offering.dataset_id)
-    await tell_named(session, actor, request.id, team.name, dataset.title if dataset else "", members)
+    if amends_grant_id is None:  # a request to add a member tells the member itself (app.data_sharing.approvals)
+        dataset = await session.get(Dataset, offering.dataset_id)
+        await tell_named(session, actor, request.id, team.name, dataset.title if dataset else "", members)
     return request
 
 
@@ -226,7 +227,8 @@ async def edit(
     await session.flush()
     await audit.record(session, actor, "access_request:edit", "access_request", request_id,
                        {"members": [str(m) for m in members]})  # fmt: skip
-    await tell_named(session, actor, request_id, ctx.team.name, ctx.dataset.title, [u for u in members if u not in existing])
+    if ctx.request.amends_grant_id is None:
+        await tell_named(session, actor, request_id, ctx.team.name, ctx.dataset.title, [u for u in members if u not in existing])
     return ctx
 
 

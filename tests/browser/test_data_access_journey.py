@@ -15,11 +15,11 @@ import uuid
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from babel import dates
 from playwright.async_api import expect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import async_url, make_session_maker, utcnow
+from app.platform.i18n import format_datetime, in_locale
 from tests.browser.judging_journey_support import person, shoot
 from tests.browser.judging_journey_support import sign_in as sign_in_here
 from tests.browser.test_datasets import CONTENT, SAFES, offer, register_with_a_file, sign_in
@@ -147,7 +147,8 @@ async def steward_approves(page, cast) -> str:
         await expect(history.nth(step)).to_contain_text(who)
         await expect(history.nth(step)).to_contain_text(text)
     await page.shoot("approved")
-    return dates.format_datetime(expiry, "medium", tzinfo=expiry.tzinfo, locale="en")
+    with in_locale("en"):
+        return format_datetime(expiry, cast.challenge.timezone)  # as the pages write it
 
 
 async def ada_downloads(page, live_server, cast, title: str, until: str):

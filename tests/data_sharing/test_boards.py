@@ -54,6 +54,16 @@ async def test_the_team_board_offers_the_files_to_the_members_who_may_download_t
     assert "/data/files/" not in page.text and "The grant on this dataset was revoked." in text_of(page.text)
 
 
+async def test_the_team_board_opens_a_workspace_dataset_to_the_members_who_may_access_it(client, db, settings):
+    cast = await make_cast(db, settings, access_mode="workspace")
+    for person, offered in ((cast.member, True), (cast.unnamed, False)):
+        client.cookies.clear()
+        await sign_in(client, db, person)
+        page = await client.get(f"/teams/{cast.team.id}/data")
+        assert (f'href="/datasets/{cast.dataset.slug}/workspace"' in page.text) is offered
+        assert "/data/files/" not in page.text
+
+
 @pytest.mark.parametrize("who, status", [
     ("captain", 200), ("member", 200), ("unnamed", 200), ("founder", 404), ("steward", 404), ("outsider", 404), ("admin", 404),
 ])  # fmt: skip
