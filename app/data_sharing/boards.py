@@ -20,7 +20,7 @@ from app import authz
 from app.accounts.models import User
 from app.challenges.models import Challenge
 from app.challenges.queries import load_challenge
-from app.data_sharing.access import REASONS, _first_failure
+from app.data_sharing.access import _first_failure
 from app.data_sharing.grants import status_of
 from app.data_sharing.models import (
     AccessRequest,
@@ -32,7 +32,6 @@ from app.data_sharing.models import (
     GrantMember,
     Offering,
 )
-from app.platform.i18n import gettext
 from app.teams.models import Team, TeamMember
 
 if TYPE_CHECKING:
@@ -49,11 +48,7 @@ class MemberAccess:
     accepted: bool
     allowed: bool
     reason: str
-    until: dt.datetime | None
-
-    @property
-    def reason_text(self) -> str:
-        return gettext(REASONS[self.reason]) if self.reason in REASONS else ""
+    until: dt.datetime | None  # while allowed; `reason` (a code of app.data_sharing.access.REASONS) otherwise
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -161,7 +161,7 @@ async def ada_downloads(page, live_server, cast, title: str, until: str):
     rows = {name: board.get_by_role("row", name=re.compile(name)) for name in ("Ada Member", "Ben Member", "Cleo Captain")}
     await expect(rows["Ada Member"]).to_contain_text(re.compile(rf"Yes\s+Yes\s+Yes, until {until}"))
     await expect(rows["Ben Member"]).to_contain_text(re.compile(rf"Yes\s+Yes\s+Yes, until {until}"))
-    await expect(rows["Cleo Captain"]).to_contain_text(re.compile(r"No\s+No\s+No\s+You are not named"))
+    await expect(rows["Cleo Captain"]).to_contain_text(re.compile(r"No\s+No\s+No\s+Not named on the grant."))
     await shoot(ada, page, "team-board")
     async with ada.expect_download() as info:
         await board.get_by_role("button", name="Download reports.csv").click()
@@ -238,7 +238,7 @@ async def boards_in_french(page, live_server, cast, title: str) -> None:
     await ada.get_by_label("Site language").select_option("fr")
     await expect(ada.get_by_role("heading", name=f"Données de {cast.team.name}")).to_be_visible()
     await expect(ada.get_by_role("link", name=re.compile("Autorisation : révoquée le"))).to_be_visible()
-    await expect(ada.get_by_role("row", name=re.compile("Ada Member"))).to_contain_text("L’autorisation sur ce jeu de données a été révoquée.")
+    await expect(ada.get_by_role("row", name=re.compile("Ada Member"))).to_contain_text("L’autorisation a été révoquée.")
     await assert_french(ada, phrases)
     await shoot(ada, page, "team-board-fr")
     await ada.context.close()

@@ -96,7 +96,7 @@ async def test_refusals_are_explained_in_the_readers_language(client, db, settin
     for response in (await client.get(url), await client.submit(f"/data/files/{cast.file.id}/link")):
         assert response.status_code == 403 and revoked in response.text
     board = await client.get(f"/teams/{cast.team.id}/data")
-    assert revoked in board.text and "The grant on this dataset was revoked." not in board.text
+    assert "L’autorisation a été révoquée." in board.text and "was revoked" not in board.text
     client.cookies.clear()
     cast.steward.locale = "fr"
     await sign_in(client, db, cast.steward)
