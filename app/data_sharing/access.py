@@ -11,6 +11,12 @@ refusal reason of the grant that came closest, so the person and the steward lea
 Time is `now`, the request's arrival: a grant is refused at its expiry instant even if the expiry job has
 not run yet (`expired_at` is bookkeeping only).
 
+A decision and a steward's revocation (or removal of a member) never overlap: the rule first takes a key-share
+lock on the grants that concern the person, which the steward's `FOR UPDATE` conflicts with, then reads
+the conditions in a fresh statement. So a decision made while a revocation is being committed waits for
+it and is refused, and a revocation waits for the decisions under way, whose log rows commit first: once
+a revocation is committed, no further access to the grant is ever allowed or logged as allowed.
+
 Every access and every refused attempt goes to the append-only access log. A refusal answers with 403,
 and the request middleware rolls back everything of a request answered with a status of 400 or more; so
 `refuse()` commits the log row before raising. Nothing else is written on those paths before the rule
@@ -107,8 +113,25 @@ def _candidates(user_id: uuid.UUID, dataset_id: uuid.UUID):
     )
 
 
-async def decide(session: AsyncSession, user_id: uuid.UUID, dataset_id: uuid.UUID, now: dt.datetime) -> Decision:
-    """Whether the person may access the dataset's content at `now`, and if not, precisely why."""
+async def _lock_grants(session: AsyncSession, user_id: uuid.UUID, dataset_id: uuid.UUID) -> None:
+    """Key-share locks on the dataset's grants naming the person or held by their teams, until the request
+    commits: a revocation or member removal under way is waited for, and waits for this decision."""
+    named = select(GrantMember.grant_id).where(GrantMember.user_id == user_id)
+    teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
+    await session.execute(
+        select(Grant.id)
+        .where(Grant.dataset_id == dataset_id, Grant.id.in_(named) | Grant.team_id.in_(teams))
+        .with_for_update(read=True, key_share=True)
+    )
+
+
+async def decide(
+    session: AsyncSession, user_id: uuid.UUID, dataset_id: uuid.UUID, now: dt.datetime, *, lock: bool = False
+) -> Decision:
+    """Whether the person may access the dataset's content at `now`, and if not, precisely why. With `lock`
+    (an access about to happen), serialized with revocations and member removals of the grants concerned."""
+    if lock:
+        await _lock_grants(session, user_id, dataset_id)
     rows = (await session.execute(_candidates(user_id, dataset_id))).all()
     closest: tuple[int, Decision] | None = None
     for row in rows:
@@ -156,7 +179,7 @@ async def require_access(
     file_id: uuid.UUID | None = None,
 ) -> Decision:  # fmt: skip
     """The rule, logged either way: the decision when allowed, 403 (logged as refused) otherwise."""
-    decision = await decide(session, actor.id, dataset_id, now)
+    decision = await decide(session, actor.id, dataset_id, now, lock=True)
     if not decision.allowed:
         await refuse(session, actor, dataset_id, decision, action, now, file_id)
     await log_allowed(session, actor, dataset_id, decision, action, now, file_id)

@@ -11,6 +11,7 @@ withdrawn request (the other gets 409 with the current state).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
@@ -20,7 +21,17 @@ from sqlalchemy import func, select
 from app.challenges.choices import when
 from app.challenges.models import Challenge, Round
 from app.data_sharing import requests
-from app.data_sharing.models import AccessRequestMember, Grant, GrantMember
+from app.data_sharing.grants import GrantContext
+from app.data_sharing.models import (
+    AccessRequest,
+    AccessRequestMember,
+    AgreementAcceptance,
+    AgreementVersion,
+    Dataset,
+    Grant,
+    GrantMember,
+)
+from app.notifications.services import notify
 from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
@@ -140,7 +151,8 @@ async def ask_to_add_member(
     purpose: str,
     now: dt.datetime,
 ) -> requests.AccessRequest:
-    """The captain drafts a small request naming one more member of an active grant of the team."""
+    """The captain drafts a small request naming one more member of an active grant of the team; the member
+    is told to accept the agreement on it. One request under way per member and grant."""
     from litestar.exceptions import NotFoundException
 
     from app import authz
@@ -157,11 +169,82 @@ async def ask_to_add_member(
     assert source is not None
     if grant.revoked_at is not None or grant.expires_at <= now:
         raise Conflict(detail=_("The grant this request amends is no longer active."))
+    if not str(member_id or "").strip():
+        raise InvalidInput({"members": _("Choose the member to add.")})
     named = set(await session.scalars(
         select(GrantMember.user_id).where(GrantMember.grant_id == grant.id, GrantMember.removed_at.is_(None))
     ))  # fmt: skip
     if str(member_id) in {str(u) for u in named}:
         raise InvalidInput({"members": _("This member is already named on the grant.")})
-    return await requests.create(
+    if str(member_id) in {str(u) for u in await _asked_for(session, grant.id)}:
+        raise Conflict(detail=_("A request to add this member is already under way."))
+    request = await requests.create(
         session, actor, grant.team_id, source.offering_id, purpose, [member_id], now, amends_grant_id=grant.id
     )
+    params = {"team": team.name, "dataset": (await session.get_one(Dataset, grant.dataset_id)).title}
+    await notify(session, uuid.UUID(str(member_id)), "grant_member_asked", params, link=f"/data-requests/{request.id}")
+    return request
+
+
+async def _asked_for(session: AsyncSession, grant_id: uuid.UUID) -> list[uuid.UUID]:
+    """The members named on the requests under way that amend the grant."""
+    return list(await session.scalars(
+        select(AccessRequestMember.user_id)
+        .join(AccessRequest, AccessRequest.id == AccessRequestMember.request_id)
+        .where(AccessRequest.amends_grant_id == grant_id, AccessRequest.state.in_(requests.UNDER_WAY))
+    ))  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Amendment:
+    request_id: uuid.UUID
+    state: str
+    member: str
+    accepted: bool  # the member accepted the agreement in force
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Amendments:
+    pending: list[Amendment]
+    # (user id, name) of the team's members the captain may ask to add; empty for everyone else.
+    addable: list[tuple[uuid.UUID, str]]
+    may_ask: bool
+
+
+async def amendments(session: AsyncSession, actor: Actor, ctx: GrantContext, now: dt.datetime) -> Amendments:
+    """The requests under way to add a member to the grant (for the grant page), and for the team's captain
+    while the grant is in force or to come, the members they may still ask to add (two queries)."""
+    from app import authz
+    from app.accounts.models import User
+    from app.teams.models import TeamMember
+
+    in_force = select(func.max(AgreementVersion.version)).where(AgreementVersion.dataset_id == ctx.dataset.id)
+    accepted = (
+        select(AgreementAcceptance.user_id)
+        .where(AgreementAcceptance.dataset_id == ctx.dataset.id, AgreementAcceptance.user_id == User.id,
+               AgreementAcceptance.version >= in_force.scalar_subquery())
+        .exists()
+    )  # fmt: skip
+    rows = await session.execute(
+        select(AccessRequest.id, AccessRequest.state, User.id, User.name, accepted)
+        .join(AccessRequestMember, AccessRequestMember.request_id == AccessRequest.id)
+        .join(User, User.id == AccessRequestMember.user_id)
+        .where(AccessRequest.amends_grant_id == ctx.grant.id, AccessRequest.state.in_(requests.UNDER_WAY))
+        .order_by(AccessRequest.created_at, User.name)
+    )
+    pending, asked = [], set()
+    for request_id, state, user_id, name, has_accepted in rows:
+        pending.append(Amendment(request_id, state, name, bool(has_accepted)))
+        asked.add(user_id)
+    active = ctx.grant.revoked_at is None and now < ctx.grant.expires_at
+    may_ask = active and authz.can(actor, "access_request:create", ctx.relations)
+    addable: list[tuple[uuid.UUID, str]] = []
+    if may_ask:
+        on_grant = select(GrantMember.user_id).where(GrantMember.grant_id == ctx.grant.id, GrantMember.removed_at.is_(None))
+        members = await session.execute(
+            select(User.id, User.name).join(TeamMember, TeamMember.user_id == User.id)
+            .where(TeamMember.team_id == ctx.team.id, User.id.not_in(on_grant))
+            .order_by(func.lower(User.name))
+        )  # fmt: skip
+        addable = [(user_id, name) for user_id, name in members if user_id not in asked]
+    return Amendments(pending, addable, may_ask)

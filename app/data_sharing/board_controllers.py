@@ -39,9 +39,12 @@ def waited(since: dt.datetime | None, now: dt.datetime) -> tuple[int, int]:
 async def team_board(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[str]:
-    team, challenge, lines = await boards.team_board(db, actor, team_id, now)
-    readable = await boards.readable_files(db, actor, lines)
-    context = {"team": team, "challenge": challenge, "lines": lines, "readable": readable, "file_size": file_size}
+    board = await boards.team_board(db, actor, team_id, now)
+    readable = await boards.readable_files(db, actor, board.lines)
+    context = {
+        "team": board.team, "challenge": board.challenge, "lines": board.lines, "is_captain": board.is_captain,
+        "readable": readable, "file_size": file_size,
+    }  # fmt: skip
     return render(request, "data_sharing/team_board.html", context)
 
 

@@ -32,6 +32,7 @@ from app.data_sharing.models import (
     GrantMember,
     Offering,
 )
+from app.data_sharing.requests import UNDER_WAY, open_to_team
 from app.teams.models import Team, TeamMember
 
 if TYPE_CHECKING:
@@ -59,6 +60,18 @@ class DatasetLine:
     grant: Grant | None
     grant_status: str
     members: list[MemberAccess]
+    # The captain may start a request: the offering is open to the team's round, and the team has no
+    # request under way nor a grant in force or to come on the dataset.
+    may_request: bool = False
+    closed_to_team: bool = False  # offered only from a round the team has not entered
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TeamBoard:
+    team: Team
+    challenge: Challenge
+    lines: list[DatasetLine]
+    is_captain: bool  # may request access (otherwise the page says the captain does)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -110,13 +123,15 @@ def _member_line(member: Any, grant: Grant | None, named: dict, accepted: set, d
                         grant.expires_at if not reason else None)  # fmt: skip
 
 
-async def team_board(session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime) -> tuple[Team, Challenge, list[DatasetLine]]:
+async def team_board(session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime) -> TeamBoard:
     """The team's board, for its members (404 for anyone else)."""
     row = (await session.execute(select(Team, Challenge).join(Challenge, Challenge.id == Team.challenge_id).where(Team.id == team_id))).first()
     if row is None:
         raise NotFoundException()
     team, challenge = row
-    authz.require(actor, "access_request:view", await authz.relations_to_team(session, actor, team, challenge))
+    relations = await authz.relations_to_team(session, actor, team, challenge)
+    authz.require(actor, "access_request:view", relations)
+    is_captain = authz.can(actor, "access_request:create", relations)
     offered = (await session.execute(
         select(Offering, Dataset).join(Dataset, Dataset.id == Offering.dataset_id)
         .where(Offering.challenge_id == challenge.id, Offering.withdrawn_at.is_(None),
@@ -132,14 +147,22 @@ async def team_board(session: AsyncSession, actor: Actor, team_id: uuid.UUID, no
     grant_ids = [grant.id for grant in grants.values()]
     named = {(m.grant_id, m.user_id): m for m in await session.scalars(select(GrantMember).where(GrantMember.grant_id.in_(grant_ids)))}
     _in_force, accepted = await _acceptance(session, [d.id for _o, d in offered], [m.id for m in members])
+    open_offerings = await open_to_team(session, team.id, [o for o, _d in offered]) if is_captain else set()
     lines = []
     for offering, dataset in offered:
         grant = grants.get(dataset.id)
+        request, grant_status = requests.get(dataset.id), status_of(grant, now) if grant else ""
+        may_request = (
+            offering.id in open_offerings
+            and (request is None or request.state not in UNDER_WAY)
+            and grant_status not in ("active", "scheduled")
+        )
         lines.append(DatasetLine(
-            dataset, offering, requests.get(dataset.id), grant, status_of(grant, now) if grant else "",
-            [_member_line(m, grant, named, accepted, dataset.id, now) for m in members],
+            dataset, offering, request, grant, grant_status,
+            [_member_line(m, grant, named, accepted, dataset.id, now) for m in members], may_request,
+            is_captain and offering.id not in open_offerings,
         ))  # fmt: skip
-    return team, challenge, lines
+    return TeamBoard(team, challenge, lines, is_captain)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """The grant page (its team, the challenge's founders, the dataset's stewards) and the stewards' forms that
-end access early: revoking the grant, removing one member. Both need a reason."""
+end access early: revoking the grant, removing one member. Both need a reason. The team's captain asks
+there to add a member (a small amended request, then accepted by the member and decided by a steward)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import authz
 from app.accounts.sessions import Actor
 from app.challenges.pages import Failed, failed_form, state_of, text
-from app.data_sharing import grants
+from app.data_sharing import approvals, grants, requests
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.web import flash, redirect, render
@@ -30,6 +31,9 @@ async def grant_page(
     context = {
         "ctx": ctx, "grant": ctx.grant, "members": members, "status": grants.status_of(ctx.grant, now),
         "can_manage": authz.can(actor, "grant:manage", ctx.relations), "state": state_of(failed),
+        "amendments": await approvals.amendments(db, actor, ctx, now),
+        "can_view_requests": authz.can(actor, "access_request:view", ctx.relations),
+        "request_label": requests.state_label,
     }  # fmt: skip
     return render(request, "data_sharing/grant.html", context, status_code=failed.status if failed else 200)
 
@@ -68,4 +72,19 @@ async def remove_member(
     return redirect(request, f"/grants/{grant_id}")
 
 
-ROUTES: list[Any] = [show_grant, revoke_grant, remove_member]
+@post(f"{BASE}/members", name="grants:ask_member", **PAGE)
+async def ask_member(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID
+) -> Response[Any]:
+    """The captain asks to add a member: a draft amended request, which the member accepts on its page."""
+    data = dict(await request.form())
+    values = {"members": text(data, "members"), "purpose": text(data, "purpose")}
+    try:
+        created = await approvals.ask_to_add_member(db, actor, grant_id, values["members"], values["purpose"], now)
+    except (InvalidInput, Conflict) as exc:
+        return await grant_page(request, db, actor, now, grant_id, failed_form("add", values, exc))
+    flash(request, "success", _("The request to add a member is saved as a draft. The member accepts the agreement on it, then you submit it to the stewards."))
+    return redirect(request, f"/data-requests/{created.id}")
+
+
+ROUTES: list[Any] = [show_grant, revoke_grant, remove_member, ask_member]

@@ -5,6 +5,7 @@ offerings (for its stewards). A fixed number of statements whatever the number o
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
@@ -12,10 +13,13 @@ from sqlalchemy import and_, select
 
 from app import authz
 from app.challenges.models import Challenge, ChallengeOrganizer, Round
+from app.data_sharing import requests
 from app.data_sharing.datasets import load_dataset
 from app.data_sharing.models import AgreementVersion, Dataset, Offering
 from app.data_sharing.offerings import _challenge, is_available
+from app.db import utcnow
 from app.organizations.models import OrganizationMember
+from app.teams.models import TeamMember
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +44,11 @@ class ChallengeData:
     pending: list[Item]
     datasets: list[Dataset]  # those a founder may still ask for
     rounds: list[Round]
+    # The reader's team in the challenge (None when they have none), whether they are its captain, and the
+    # offerings the captain may request now.
+    team_id: uuid.UUID | None = None
+    is_captain: bool = False
+    requestable: set[uuid.UUID] = dataclasses.field(default_factory=set)
 
 
 async def _items(session: AsyncSession, *criteria: object) -> list[Item]:
@@ -70,7 +79,7 @@ async def _with_agreements(session: AsyncSession, items: list[Item]) -> None:
         item.agreement = current.get(item.dataset.id)
 
 
-async def challenge_data(session: AsyncSession, actor: Actor, slug: str) -> ChallengeData:
+async def challenge_data(session: AsyncSession, actor: Actor, slug: str, now: dt.datetime | None = None) -> ChallengeData:
     challenge, relations = await _challenge(session, actor, slug)
     founder = authz.can(actor, "offering:ask", relations)
     criteria = [Offering.challenge_id == challenge.id, Offering.withdrawn_at.is_(None)]
@@ -90,7 +99,18 @@ async def challenge_data(session: AsyncSession, actor: Actor, slug: str) -> Chal
             if dataset.id not in taken
         ]
         rounds = list(await session.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
-    return ChallengeData(challenge, founder, available, pending, datasets, rounds)
+    data = ChallengeData(challenge, founder, available, pending, datasets, rounds)
+    membership = (await session.execute(
+        select(TeamMember.team_id, TeamMember.role)
+        .where(TeamMember.challenge_id == challenge.id, TeamMember.user_id == actor.id)
+    )).first()  # fmt: skip
+    if membership is not None:
+        team_relations = relations | {"team_member"} | ({"captain"} if membership.role == "captain" else set())
+        data.team_id, data.is_captain = membership.team_id, authz.can(actor, "access_request:create", team_relations)
+        if data.is_captain and available:
+            offerings = [item.offering for item in available]
+            data.requestable = await requests.requestable(session, membership.team_id, offerings, now or utcnow())
+    return data
 
 
 @dataclasses.dataclass(slots=True)
@@ -98,6 +118,7 @@ class DatasetOfferings:
     dataset: Dataset
     items: list[Item]
     challenges: list[Challenge]  # those a steward may still offer it to
+    rounds: dict[uuid.UUID, list[Round]] = dataclasses.field(default_factory=dict)  # by challenge, for "from round"
 
 
 async def dataset_offerings(session: AsyncSession, actor: Actor, slug: str) -> DatasetOfferings:
@@ -110,7 +131,14 @@ async def dataset_offerings(session: AsyncSession, actor: Actor, slug: str) -> D
         .order_by(Challenge.title)
         .limit(500)
     )
-    return DatasetOfferings(dataset, items, [c for c in challenges if c.id not in taken])
+    open_to = [c for c in challenges if c.id not in taken]
+    rounds: dict[uuid.UUID, list[Round]] = {challenge.id: [] for challenge in open_to}
+    if open_to:
+        for round_ in await session.scalars(
+            select(Round).where(Round.challenge_id.in_(list(rounds))).order_by(Round.challenge_id, Round.position)
+        ):
+            rounds[round_.challenge_id].append(round_)
+    return DatasetOfferings(dataset, items, open_to, rounds)
 
 
 async def founded_challenges(session: AsyncSession, actor: Actor, dataset_id: uuid.UUID) -> list[Challenge]:

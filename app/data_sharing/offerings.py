@@ -115,14 +115,22 @@ async def load(session: AsyncSession, actor: Actor, offering_id: uuid.UUID, *, l
 
 
 async def _round_id(session: AsyncSession, challenge: Challenge, raw: Any) -> uuid.UUID | None:
+    """The first round whose teams may request the dataset: none (every round), a round's id (the pages'
+    choice lists) or its position (the API); either must be a round of `challenge` (else 422)."""
     text = str(raw if raw is not None else "").strip()
     if not text:
         return None
-    round_id = await session.scalar(
-        select(Round.id).where(Round.challenge_id == challenge.id, Round.position == int(text))
-    ) if text.isdigit() else None
+    if text.isdigit():
+        criterion = Round.position == int(text)
+    else:
+        try:
+            criterion = Round.id == uuid.UUID(text)
+        except ValueError:
+            raise InvalidInput({"from_round": _("Choose a round of the challenge.")}) from None
+    round_id = await session.scalar(select(Round.id).where(Round.challenge_id == challenge.id, criterion))
     if round_id is None:
-        raise InvalidInput({"from_round": _("Choose a round of the challenge.")})
+        message = _("Choose a round of the challenge.") if text.isdigit() else _("This round is not a round of the chosen challenge.")
+        raise InvalidInput({"from_round": message})
     return round_id
 
 

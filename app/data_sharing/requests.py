@@ -57,6 +57,8 @@ STATE_LABELS = {
     "withdrawn": lazy("Withdrawn"),
 }
 EDITABLE = ("draft", "returned")
+# A request in one of these states is under way: the captain follows it rather than starting another.
+UNDER_WAY = ("draft", "submitted", "returned")
 
 
 def state_label(state: str) -> str:
@@ -158,6 +160,41 @@ async def _offering(session: AsyncSession, offering_id: uuid.UUID, team: Team) -
                 detail=_("This dataset is offered only to teams taking part in %(round)s.", round=round_.name)
             )
     return offering
+
+
+async def open_to_team(session: AsyncSession, team_id: uuid.UUID, offerings: Iterable[Offering]) -> set[uuid.UUID]:
+    """Of these agreed offerings, those the team may request: offered from every round, from the first one,
+    or from a round the team was advanced to (the rule `_offering` applies one by one). One query at most."""
+    from app.judging.models import Advancement
+
+    offerings = list(offerings)
+    round_ids = {o.from_round_id for o in offerings if o.from_round_id is not None}
+    entered: set[uuid.UUID] = set()
+    if round_ids:
+        advanced = select(Advancement.team_id).where(Advancement.round_id == Round.id, Advancement.team_id == team_id)
+        entered = set(await session.scalars(
+            select(Round.id).where(Round.id.in_(round_ids), (Round.position == 1) | advanced.exists())
+        ))  # fmt: skip
+    return {o.id for o in offerings if o.from_round_id is None or o.from_round_id in entered}
+
+
+async def requestable(
+    session: AsyncSession, team_id: uuid.UUID, offerings: Iterable[Offering], now: dt.datetime
+) -> set[uuid.UUID]:
+    """Of these agreed offerings, those the team's captain may start a request for: open to the team's round,
+    and the team has neither a request under way nor a grant in force or to come on the dataset."""
+    from app.data_sharing.models import Grant
+
+    offerings = list(offerings)
+    open_ids = await open_to_team(session, team_id, offerings)
+    if not open_ids:
+        return set()
+    busy = set(await session.scalars(
+        select(AccessRequest.dataset_id)
+        .where(AccessRequest.team_id == team_id, AccessRequest.state.in_(UNDER_WAY))
+        .union(select(Grant.dataset_id).where(Grant.team_id == team_id, Grant.revoked_at.is_(None), Grant.expires_at > now))
+    ))  # fmt: skip
+    return {o.id for o in offerings if o.id in open_ids and o.dataset_id not in busy}
 
 
 async def create(

@@ -201,6 +201,10 @@ KINDS: dict[str, Kind] = {
         title=lazy("You no longer have access to %(dataset)s"),
         body=lazy("A data steward removed you from the grant of %(team)s. Reason: %(reason)s"),
     ),
+    "grant_member_asked": Kind(
+        title=lazy("%(team)s asks to add you to its grant on %(dataset)s"),
+        body=lazy("Open the request and accept the data use agreement yourself; then your captain submits it to the stewards."),
+    ),
     "grant_expiring": Kind(
         title=lazy("Access to %(dataset)s ends on %(expires_at)s"),
         body=lazy("The grant of %(team)s for %(challenge)s expires in a week or less."),

@@ -90,9 +90,9 @@ async def captain_drafts(page, live_server, cast, title: str):
     await captain.get_by_role("link", name="Datasets").first.click()
     await captain.get_by_role("link", name=cast.challenge.title).click()
     await expect(captain.get_by_role("heading", name="Data for this challenge")).to_be_visible()
-    offering = (await captain.locator("article", has=captain.get_by_role("heading", name=title)).get_attribute("id"))
-    # No link leads from this page to the request form yet (another change adds "Request access"): its address.
-    await captain.goto(f"/data-requests/new?offering={offering.removeprefix('offering-')}")
+    offered = captain.locator("article", has=captain.get_by_role("heading", name=title))
+    await offered.get_by_role("button", name="Request access").click()
+    await expect(captain.get_by_role("heading", name=f"Request access to {title}")).to_be_visible()
     await captain.get_by_label("Purpose: what the data is for").fill(PURPOSE)
     await captain.get_by_label("Ada Member").check()
     await captain.get_by_label("Ben Member").check()
