@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -45,9 +46,13 @@ async def seed(live_server) -> SimpleNamespace:
     try:
         async with make_session_maker(engine)() as session:
             steward = await make_user(session, name="Sam Steward", email=f"steward-{suffix}@example.org")
-            await make_organization(session, name=f"CHU Nord {suffix}", kind="hospital", owner=steward, verified=True)
+            await make_organization(
+                session, name=f"CHU Nord {suffix}", kind="hospital", owner=steward, verified=True
+            )
             challenge = await make_challenge(session, title=f"Heart failure {suffix}")
-            founder = await make_founder(session, challenge, name="Fanny Founder", email=f"founder-{suffix}@example.org")
+            founder = await make_founder(
+                session, challenge, name="Fanny Founder", email=f"founder-{suffix}@example.org"
+            )
             captain = await make_user(session, name="Cleo Captain", email=f"cleo-{suffix}@example.org")
             ada = await make_user(session, name="Ada Member", email=f"ada-{suffix}@example.org")
             ben = await make_user(session, name="Ben Member", email=f"ben-{suffix}@example.org")
@@ -133,7 +138,11 @@ async def steward_approves(page, cast) -> str:
     await page.get_by_role("link", name=f"{cast.team.name} requests access to").first.click()
     await expect(page.get_by_text(PURPOSE)).to_be_visible()
     await expect(page.get_by_role("row", name=re.compile("Ben Member"))).to_contain_text("Accepted version 1")
-    expiry = (utcnow() + dt.timedelta(days=14)).astimezone(ZoneInfo(cast.challenge.timezone)).replace(hour=18, minute=0, second=0, microsecond=0)
+    expiry = (
+        (utcnow() + dt.timedelta(days=14))
+        .astimezone(ZoneInfo(cast.challenge.timezone))
+        .replace(hour=18, minute=0, second=0, microsecond=0)
+    )
     await page.get_by_label("Grant expires on").fill(expiry.strftime("%Y-%m-%dT%H:%M"))
     await page.get_by_label("Comment for the team (optional)").fill("Approved for the challenge's duration.")
     await page.shoot("steward-decides")
@@ -158,7 +167,10 @@ async def ada_downloads(page, live_server, cast, title: str, until: str):
     await ada.get_by_role("link", name=re.compile("Datasets of the challenge")).click()
     board = ada.locator("article", has=ada.get_by_role("heading", name=title))
     await expect(board.get_by_role("link", name=re.compile("Grant: In force, until"))).to_contain_text(until)
-    rows = {name: board.get_by_role("row", name=re.compile(name)) for name in ("Ada Member", "Ben Member", "Cleo Captain")}
+    rows = {
+        name: board.get_by_role("row", name=re.compile(name))
+        for name in ("Ada Member", "Ben Member", "Cleo Captain")
+    }
     await expect(rows["Ada Member"]).to_contain_text(re.compile(rf"Yes\s+Yes\s+Yes, until {until}"))
     await expect(rows["Ben Member"]).to_contain_text(re.compile(rf"Yes\s+Yes\s+Yes, until {until}"))
     await expect(rows["Cleo Captain"]).to_contain_text(re.compile(r"No\s+No\s+No\s+Not named on the grant."))
@@ -167,7 +179,7 @@ async def ada_downloads(page, live_server, cast, title: str, until: str):
         await board.get_by_role("button", name="Download reports.csv").click()
     download = await info.value
     assert download.suggested_filename == "reports.csv"
-    assert open(await download.path(), encoding="utf-8").read() == CONTENT
+    assert Path(await download.path()).read_text(encoding="utf-8") == CONTENT
     assert "/data/download/" in download.url
     return ada, download.url
 
@@ -207,7 +219,9 @@ async def steward_reads_the_log(page, cast, title: str) -> None:
     await page.get_by_role("link", name=title).click()
     await page.get_by_role("link", name="Steward board").click()
     log = page.locator("#access_log")
-    await expect(log.get_by_role("row").filter(has_text="Ada Member")).to_have_count(4)  # link and download; then link and download refused
+    await expect(log.get_by_role("row").filter(has_text="Ada Member")).to_have_count(
+        4
+    )  # link and download; then link and download refused
     await page.get_by_label("Outcome").select_option(label="Refused")
     await page.get_by_role("button", name="Filter").click()
     refused = log.get_by_role("row").filter(has_text="Ada Member")
@@ -229,7 +243,9 @@ async def boards_in_french(page, live_server, cast, title: str) -> None:
     phrases = english_phrases()
     await page.goto("/steward")
     await page.get_by_label("Site language").select_option("fr")
-    await expect(page.get_by_role("heading", name="Tableau de bord du responsable des données")).to_be_visible()
+    await expect(
+        page.get_by_role("heading", name="Tableau de bord du responsable des données")
+    ).to_be_visible()
     await assert_french(page, phrases)
     await page.shoot("steward-board-fr")
 
@@ -238,7 +254,9 @@ async def boards_in_french(page, live_server, cast, title: str) -> None:
     await ada.get_by_label("Site language").select_option("fr")
     await expect(ada.get_by_role("heading", name=f"Données de {cast.team.name}")).to_be_visible()
     await expect(ada.get_by_role("link", name=re.compile("Autorisation : révoquée le"))).to_be_visible()
-    await expect(ada.get_by_role("row", name=re.compile("Ada Member"))).to_contain_text("L’autorisation a été révoquée.")
+    await expect(ada.get_by_role("row", name=re.compile("Ada Member"))).to_contain_text(
+        "L’autorisation a été révoquée."
+    )
     await assert_french(ada, phrases)
     await shoot(ada, page, "team-board-fr")
     await ada.context.close()
