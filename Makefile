@@ -6,21 +6,45 @@ PORT ?= 8000
 DATA_DIR ?= var
 export DATA_DIR PORT
 
-.PHONY: run test setup venv assets chromium migrate demo serve worker lint bench bench-ranking clean
+.PHONY: run test setup venv assets chromium migrate demo serve worker lint audit lock bench bench-ranking clean
 
 run: setup
 	$(PY) -m app.cli run --host 127.0.0.1 --port $(PORT)
 
-test: setup chromium
+test: setup chromium lint
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed assets
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the audited versions of requirements.lock (app + test + dev extras, every file checked against its
+# hash, setuptools included so the editable install builds from it too), then the app itself without deps.
+# check_lock.py fails when pyproject.toml asks for something the lock lacks (run `make lock`).
+$(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) scripts/check_lock.py
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $@
+
+# Regenerate the lock after editing the dependencies in pyproject.toml. Versions already in the lock are
+# kept when they still fit; `make lock LOCK_ARGS=--upgrade` (or `--upgrade-package NAME`) moves them on.
+lock:
+	test -x $(PY) || python3 -m venv $(VENV)
+	test -x $(VENV)/bin/pip-compile || $(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --extra test --extra dev --output-file requirements.lock $(LOCK_ARGS) pyproject.toml
+
+# Static checks; `make test` runs them first. mypy keeps its cache in .mypy_cache.
+lint: setup
+	$(VENV)/bin/ruff check app tests bench scripts migrations
+	$(VENV)/bin/mypy app
+	$(VENV)/bin/bandit --quiet --recursive app --severity-level high
+	$(PY) scripts/audit.py
+
+# The locked versions against PyPI's vulnerability data (pip-audit); fails on any known vulnerability.
+audit: setup
+	AUDIT_STRICT=1 $(PY) scripts/audit.py
 
 assets: node_modules/.package-lock.json
 	mkdir -p app/static/vendor

@@ -63,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=command_run)
 
     serve = commands.add_parser("serve", help="serve the web app only, with external PostgreSQL and Redis")
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: 0.0.0.0)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: 0.0.0.0)")  # noqa: S104 (production)
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT, or 8000)")
     serve.add_argument("--workers", type=int, help="web processes (default: WEB_CONCURRENCY, or 2)")
     serve.set_defaults(handler=command_serve)
@@ -399,7 +399,7 @@ def _print_accounts() -> None:
 
 
 def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "::", ""):
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (recognizes it, binds nothing)
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
 

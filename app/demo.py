@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.accounts.passwords import hash_password
 from app.challenges.demo import load_challenges
-from app.db import utcnow
 from app.data_sharing.demo import load_data_sharing
+from app.db import utcnow
 from app.judging.demo import load_judging
 from app.organizations.models import Organization, OrganizationMember
 from app.platform import audit
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from app.settings import Settings
 
 DEMO_DOMAIN = "demo.tremplin.local"
-DEMO_PASSWORD = "tremplin-demo-2026"
+DEMO_PASSWORD = "tremplin-demo-2026"  # noqa: S105 (public, in the README: demo accounts only)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,6 +10,7 @@ import secrets
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 LOCALES = ("en", "fr")
@@ -128,7 +129,7 @@ class Settings:
             raise SettingsError(problems)
         return settings
 
-    def replace(self, **changes: object) -> Settings:
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
 

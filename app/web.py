@@ -31,7 +31,7 @@ TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("tremplin")
 
-NO_STORE = {"cache-control": "no-store"}
+NO_STORE: dict[str, Any] = {"cache-control": "no-store"}
 
 
 @functools.cache

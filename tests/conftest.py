@@ -22,7 +22,13 @@ import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from app.db import async_url, engine_options
 from app.platform.security import csrf_token

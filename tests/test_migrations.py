@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.db import Base
 from app.models import import_all_models
 from app.platform.migrations import downgrade, head_revision, upgrade
-from tests.conftest import _drop_database, _recreate_database, run_async, _with_database, worker_id
+from tests.conftest import _drop_database, _recreate_database, _with_database, run_async, worker_id
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from app.web import problem
 
 TAGS = ["accounts"]
 # Personal data: never kept by a browser or proxy cache.
-API = {"tags": TAGS, "cache_control": CacheControlHeader(no_store=True)}
+API: dict[str, Any] = {"tags": TAGS, "cache_control": CacheControlHeader(no_store=True)}
 
 
 def _invalid(exc: InvalidInput) -> Response[Any]:
@@ -80,7 +80,7 @@ async def update_me(db: AsyncSession, actor: Actor | None, data: MeUpdate) -> Re
     try:
         user = await services.update_profile(db, actor, **changes)
     except InvalidInput as exc:
-        return _invalid(exc)  # type: ignore[return-value]
+        return _invalid(exc)
     return Response(await _me_view(db, actor, user))
 
 
@@ -100,7 +100,7 @@ async def create_token(
             db, actor, name=data.name, ip=get_context(request.scope).ip
         )
     except InvalidInput as exc:
-        return _invalid(exc)  # type: ignore[return-value]
+        return _invalid(exc)
     created = TokenCreated(
         id=token.id, name=token.name, prefix=token.prefix, created_at=token.created_at, token=secret
     )

@@ -27,7 +27,7 @@ from app.settings import LOCALES
 from app.web import flash, form_fields, redirect, render
 
 PUBLIC = {"public": True}
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 
 
 
@@ -70,7 +70,7 @@ def _throttled(
 
 @get("/signup", name="accounts:signup_form", opt=PUBLIC, **PAGE)
 async def signup_form(
-    request: Request[Any, Any, Any], actor: Actor | None, next: str = ""  # noqa: A002
+    request: Request[Any, Any, Any], actor: Actor | None, next: str = ""
 ) -> Response[Any]:
     if actor is not None:
         return redirect(request, safe_next(next, "/account"))
@@ -155,7 +155,7 @@ async def resend_verification(request: Request[Any, Any, Any], actor: Actor | No
 
 
 @get("/login", name="accounts:login_form", opt=PUBLIC, **PAGE)
-async def login_form(request: Request[Any, Any, Any], actor: Actor | None, next: str = "") -> Response[Any]:  # noqa: A002
+async def login_form(request: Request[Any, Any, Any], actor: Actor | None, next: str = "") -> Response[Any]:
     if actor is not None:
         return redirect(request, safe_next(next))
     return _form(request, "accounts/login.html", "login_form", {"values": {"next": safe_next(next, "")}})
@@ -337,7 +337,7 @@ async def password_form(
 @post("/account/password", name="accounts:change_password", **PAGE)
 async def change_password(request: Request[Any, Any, Any], actor: Actor | None) -> Response[Any]:
     fields = await form_fields(request)
-    page = ("accounts/change_password.html", "password_form", {})
+    page: tuple[str, str, dict[str, Any]] = ("accounts/change_password.html", "password_form", {})
     try:
         await services.change_password(
             get_context(request.scope),

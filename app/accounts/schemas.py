@@ -97,7 +97,7 @@ class Checker:
     def __init__(self) -> None:
         self.errors: dict[str, str] = {}
 
-    def check(self, field: str, function, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def check(self, field: str, function, *args, **kwargs):
         try:
             return function(*args, **kwargs)
         except ValueError as exc:

@@ -58,11 +58,11 @@ def incomplete(_request: Request[Any, Any, Any], exc: Incomplete) -> Response[An
     return problem(422, exc.detail, problems=exc.problems)
 
 
-API = {
+API: dict[str, Any] = {
     "cache_control": CacheControlHeader(no_store=True),
     "exception_handlers": {InvalidInput: invalid_input, Incomplete: incomplete},
 }
-PUBLIC_API = {**API, "opt": {"public": True}}
+PUBLIC_API: dict[str, Any] = {**API, "opt": {"public": True}}
 
 
 # --- views ---------------------------------------------------------------------------------------------------

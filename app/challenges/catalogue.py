@@ -32,7 +32,7 @@ from app.platform.i18n import gettext as _
 from app.platform.pagination import MAX_PAGE, Page, paginate
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement
+    from sqlalchemy import ColumnElement, SQLColumnExpression
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -74,7 +74,7 @@ SORT_LABELS = {
 
 
 def phase_label(phase: str) -> str:
-    return _(PHASE_LABELS[phase]) if phase in PHASE_LABELS else phase
+    return _(PHASE_LABELS[Phase(phase)]) if phase in PHASE_LABELS else phase
 
 
 def kind_label(kind: str) -> str:
@@ -312,7 +312,7 @@ def _listed(actor: Actor | None) -> ColumnElement[bool]:
     return and_(Challenge.published_at.is_not(None), authz.visible_challenges(actor))
 
 
-def _card_columns(now: dt.datetime, next_at: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+def _card_columns(now: dt.datetime, next_at: ColumnElement[Any]) -> list[SQLColumnExpression[Any]]:
     """What a card shows, each related fact as a correlated subquery so that a page is one query."""
     next_kind = case(
         (Challenge.registration_closes_at == next_at, "registration_closes"), else_="round_deadline"
@@ -369,7 +369,7 @@ def _tsquery(text: str) -> ColumnElement[Any]:
     return english.op("||", return_type=TSQUERY)(french)
 
 
-def _order(order: str, next_at: ColumnElement[Any], rank: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+def _order(order: str, next_at: ColumnElement[Any], rank: ColumnElement[Any]) -> list[SQLColumnExpression[Any]]:
     newest = [Challenge.published_at.desc(), Challenge.id]
     if order == "newest":
         return newest

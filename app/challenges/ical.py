@@ -33,7 +33,8 @@ def fold(line: str) -> str:
     if len(line.encode()) <= LINE_OCTETS:
         return line
     parts: list[str] = []
-    current, size, limit = [], 0, LINE_OCTETS
+    current: list[str] = []
+    size, limit = 0, LINE_OCTETS
     for char in line:
         width = len(char.encode())
         if size + width > limit:

@@ -157,7 +157,7 @@ def parse_local(value: str, timezone: str) -> dt.datetime:
     naive = None
     for pattern in LOCAL_FORMATS:
         try:
-            naive = dt.datetime.strptime(value.strip(), pattern)
+            naive = dt.datetime.strptime(value.strip(), pattern)  # noqa: DTZ007 (wall-clock time, zoned below)
             break
         except ValueError:
             continue

@@ -42,7 +42,7 @@ from app.platform.outbox import dispatch_pending
 from app.settings import LOCALES
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement, Select
+    from sqlalchemy import ColumnElement, CompoundSelect, Select
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger("tremplin.challenges")
@@ -87,7 +87,7 @@ async def due_milestones(session: AsyncSession, now: dt.datetime) -> list[DueMil
         .join(Challenge, Challenge.id == Round.challenge_id)
         .where(_running(now), Round.deadline > now, Round.deadline <= reach)
     )
-    due = [DueMilestone(cid, REGISTRATION_CLOSES, at, _horizon(at, now)) for cid, at in closings]
+    due = [DueMilestone(cid, REGISTRATION_CLOSES, at, _horizon(at, now)) for cid, at in closings if at is not None]
     due += [
         DueMilestone(cid, f"round:{rid}", at, _horizon(at, now), name) for cid, rid, at, name in deadlines
     ]
@@ -122,7 +122,7 @@ def recipients(milestone: DueMilestone) -> Select[Any]:
         pending = select(Registration.user_id).where(
             Registration.challenge_id == cid, Registration.status == "pending"
         )
-        people = union(founders, pending)
+        people: Select[Any] | CompoundSelect[Any] = union(founders, pending)
     else:
         people = select(Registration.user_id).where(
             Registration.challenge_id == cid, Registration.status == "approved"

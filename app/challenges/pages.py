@@ -20,8 +20,8 @@ from app.web import is_htmx, redirect
 
 # Repeated fields (checkboxes, multiple selects) arrive as lists, others as strings.
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-PAGE = {"include_in_schema": False}
-PUBLIC_PAGE = {"include_in_schema": False, "opt": {"public": True}}
+PAGE: dict[str, Any] = {"include_in_schema": False}
+PUBLIC_PAGE: dict[str, Any] = {"include_in_schema": False, "opt": {"public": True}}
 
 
 def text(data: dict[str, Any], name: str) -> str:

@@ -24,7 +24,7 @@ from app.platform.markdown import render as markdown
 from app.platform.pagination import MAX_PAGE
 from app.web import flash, form_fields, is_htmx, redirect, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
 StatusFilter = Annotated[str, Parameter(pattern=r"^(|pending|approved|rejected|withdrawn)$")]
 ANSWER_PREFIX = "answer."

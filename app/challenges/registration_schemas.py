@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -102,7 +102,7 @@ def rules_acceptance_error(current_version: int, accepted: Any) -> str | None:
     return None
 
 
-def parse_id(value: Any) -> uuid.UUID | None | bool:
+def parse_id(value: Any) -> uuid.UUID | Literal[False] | None:
     """An id from a form or body: None when not given, False when not an id at all."""
     if value in (None, ""):
         return None

@@ -137,7 +137,7 @@ async def _renumber(session: AsyncSession, rounds: list[Round]) -> None:
 
 async def extend_deadline(
     session: AsyncSession, actor: Actor, slug: str, target: str, until: Any, now: dt.datetime
-) -> tuple[str, dt.datetime, dt.datetime]:
+) -> tuple[str, dt.datetime | None, dt.datetime]:
     """Move registration's close (`target` "registration") or a round's deadline (a round id) later.
 
     Never before `now` (the request's arrival) nor before its current value; the challenge must stay

@@ -83,8 +83,8 @@ class _ChallengeFields(msgspec.Struct, forbid_unknown_fields=True):
     summary: str | msgspec.UnsetType = msgspec.UNSET
     description: str | msgspec.UnsetType = msgspec.UNSET
     rules: str | msgspec.UnsetType = msgspec.UNSET
-    program: str | None | msgspec.UnsetType = msgspec.UNSET
-    contact_email: str | None | msgspec.UnsetType = msgspec.UNSET
+    program: str | msgspec.UnsetType | None = msgspec.UNSET
+    contact_email: str | msgspec.UnsetType | None = msgspec.UNSET
     visibility: str | msgspec.UnsetType = msgspec.UNSET
     timezone: str | msgspec.UnsetType = msgspec.UNSET
     allowed_kinds: list[str] | msgspec.UnsetType = msgspec.UNSET
@@ -95,10 +95,10 @@ class _ChallengeFields(msgspec.Struct, forbid_unknown_fields=True):
     approval_domains: list[str] | msgspec.UnsetType = msgspec.UNSET
     registration_questions: list[QuestionBody] | msgspec.UnsetType = msgspec.UNSET
     prizes: list[PrizeBody] | msgspec.UnsetType = msgspec.UNSET
-    registration_opens_at: dt.datetime | None | msgspec.UnsetType = msgspec.UNSET
-    registration_closes_at: dt.datetime | None | msgspec.UnsetType = msgspec.UNSET
-    judging_ends_at: dt.datetime | None | msgspec.UnsetType = msgspec.UNSET
-    results_at: dt.datetime | None | msgspec.UnsetType = msgspec.UNSET
+    registration_opens_at: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
+    registration_closes_at: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
+    judging_ends_at: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
+    results_at: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ChallengeCreate(_ChallengeFields, kw_only=True):

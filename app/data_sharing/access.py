@@ -106,7 +106,7 @@ def _candidates(user_id: uuid.UUID, dataset_id: uuid.UUID):
             (GrantMember.removed_at.is_not(None)).label("removed"),
             in_team.label("in_team"),
             accepted.label("accepted"),
-        )  # fmt: skip
+        )
         .outerjoin(GrantMember, and_(GrantMember.grant_id == Grant.id, GrantMember.user_id == user_id))
         .where(Grant.dataset_id == dataset_id, GrantMember.user_id.is_not(None) | in_team)
         .order_by(Grant.expires_at.desc())

@@ -21,7 +21,7 @@ from app.platform.storage import storage_for
 from app.teams.files import DOWNLOAD_CSP, _opened, content_disposition, safe_media_type
 from app.web import redirect, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 PRESIGNED_LIFETIME = dt.timedelta(minutes=1)
 
 

@@ -19,7 +19,7 @@ from app.platform.errors import InvalidInput
 from app.teams.submission_controllers import file_size
 from app.web import NO_STORE, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 FILTER_NAMES = ("dataset", "team", "member", "since", "until", "outcome")
 
 
@@ -55,7 +55,7 @@ async def show_steward_board(request: Request[Any, Any, Any], db: AsyncSession, 
     try:
         filters = steward_board.parse_filters(values)
     except InvalidInput as exc:
-        errors, filters = exc.errors, steward_board.LogFilters()  # type: ignore[assignment]
+        errors, filters = exc.errors, steward_board.LogFilters()
     result = await steward_board.board(db, actor, filters, now)
     context = {"board": result, "values": values, "errors": errors, "now": now, "waited": waited, "export": filters.query(), "reasons": REASONS}
     return render(request, "data_sharing/steward_board.html", context, block="access_log", status_code=422 if errors else 200)

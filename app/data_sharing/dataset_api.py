@@ -35,7 +35,7 @@ from app.platform.context import get_context
 from app.teams.uploads import IncomingBody
 
 TAGS = ["datasets"]
-DATASETS_API = {**API, "tags": TAGS}
+DATASETS_API: dict[str, Any] = {**API, "tags": TAGS}
 Short = Annotated[str, Parameter(max_length=200)]
 BASE = "/api/v1/datasets/{slug:str}"
 

@@ -3,10 +3,9 @@ and the stewards' forms. A refused form comes back with its values and messages 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any
-
-import datetime as dt
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException
@@ -18,8 +17,8 @@ from app.challenges.pages import PAGE, Failed, Form, failed_form, state_of, text
 from app.challenges.services import organizations_of
 from app.data_sharing import agreements, dataset_files, datasets, offering_views, offerings
 from app.data_sharing.dataset_api import ROUTES as API_ROUTES
-from app.data_sharing.offering_controllers import ROUTES as OFFERING_ROUTES
 from app.data_sharing.models import ACCESS_MODES, SENSITIVITIES
+from app.data_sharing.offering_controllers import ROUTES as OFFERING_ROUTES
 from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _

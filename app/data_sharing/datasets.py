@@ -21,7 +21,14 @@ from app import authz
 from app.accounts.models import User
 from app.challenges.models import Challenge
 from app.challenges.services import chosen_organizations, free_slug, slugify
-from app.data_sharing.models import ACCESS_MODES, SENSITIVITIES, AgreementVersion, Dataset, DatasetSteward, Offering
+from app.data_sharing.models import (
+    ACCESS_MODES,
+    SENSITIVITIES,
+    AgreementVersion,
+    Dataset,
+    DatasetSteward,
+    Offering,
+)
 from app.organizations.models import Organization, OrganizationMember
 from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput

@@ -67,9 +67,9 @@ _FIVE_SAFES = {
     "outputs": "Seuls des résultats agrégés (au moins 10 patients par cellule) sortent du projet.",
 }
 _CSV = (
-    "patient,age_band,sex,lvef_percent,e_over_e_prime,nt_probnp\n"
-    "P0001,70-74,F,38,16.2,2450\nP0002,60-64,M,52,9.8,410\nP0003,80-84,F,30,19.5,5120\n"
-).encode()
+    b"patient,age_band,sex,lvef_percent,e_over_e_prime,nt_probnp\n"
+    b"P0001,70-74,F,38,16.2,2450\nP0002,60-64,M,52,9.8,410\nP0003,80-84,F,30,19.5,5120\n"
+)
 
 
 @dataclasses.dataclass(frozen=True)

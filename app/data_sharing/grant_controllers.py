@@ -19,7 +19,7 @@ from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.web import flash, redirect, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 BASE = "/grants/{grant_id:uuid}"
 
 

@@ -22,6 +22,7 @@ from app.organizations.models import OrganizationMember
 from app.teams.models import TeamMember
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -51,7 +52,7 @@ class ChallengeData:
     requestable: set[uuid.UUID] = dataclasses.field(default_factory=set)
 
 
-async def _items(session: AsyncSession, *criteria: object) -> list[Item]:
+async def _items(session: AsyncSession, *criteria: ColumnElement[bool]) -> list[Item]:
     rows = await session.execute(
         select(Offering, Dataset, Challenge, Round.name)
         .join(Dataset, Dataset.id == Offering.dataset_id)

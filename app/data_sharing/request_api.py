@@ -24,7 +24,7 @@ from app.web import problem
 
 PRIVATE = CacheControlHeader(no_store=True)
 BASE = "/api/v1/data-requests/{request_id:uuid}"
-API = {"cache_control": PRIVATE, "tags": ["data requests"]}
+API: dict[str, Any] = {"cache_control": PRIVATE, "tags": ["data requests"]}
 
 
 class RequestCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -112,9 +112,10 @@ async def _act(
 async def edit_request(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: Form
 ) -> Response[Any]:
-    values = {"purpose": text(data, "purpose"), "members": many(data, "members")}
+    purpose, members = text(data, "purpose"), many(data, "members")
+    values = {"purpose": purpose, "members": members}
     return await _act(request, db, actor, request_id, "edit", values,
-                      lambda: requests.edit(db, actor, request_id, values["purpose"], values["members"], now))  # fmt: skip
+                      lambda: requests.edit(db, actor, request_id, purpose, members, now))  # fmt: skip
 
 
 @post(BASE + "/submit", name="data_sharing:submit_request", **PAGE)

@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select

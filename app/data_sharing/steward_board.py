@@ -18,7 +18,14 @@ from sqlalchemy import Select, and_, func, select
 
 from app import authz
 from app.accounts.models import User
-from app.data_sharing.models import AccessLogEntry, AccessRequest, AccessRequestEvent, Dataset, DatasetSteward, Grant
+from app.data_sharing.models import (
+    AccessLogEntry,
+    AccessRequest,
+    AccessRequestEvent,
+    Dataset,
+    DatasetSteward,
+    Grant,
+)
 from app.platform.csv import BOM, csv_lines
 from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _
@@ -91,7 +98,7 @@ def _waiting_since() -> Any:
     )
 
 
-def log_query(actor: Actor, filters: LogFilters) -> Select[Any]:
+def log_query(actor: Actor, filters: LogFilters) -> Select[*tuple[Any, ...]]:
     """The access log of the actor's datasets, newest first, with the names a reader needs."""
     query = (
         select(AccessLogEntry, User.name, User.email, Dataset.title, Team.name)

@@ -21,7 +21,7 @@ import dataclasses
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 
@@ -127,7 +127,7 @@ def _matrix_alpha(units: list[list[float | Hashable]], level: Level) -> float | 
     return None if expected == 0 else 1 - (n - 1) * observed / expected
 
 
-def _difference(level: Level, marginals: Mapping[Hashable, float]):  # type: ignore[no-untyped-def]
+def _difference(level: Level, marginals: Mapping[Any, float]):
     """The squared difference function of the level (Krippendorff 2011, section on metrics)."""
     if level == "nominal":
         return lambda c, k: 0.0 if c == k else 1.0

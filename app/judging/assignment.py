@@ -92,7 +92,7 @@ def assign(
     if policy == "all":
         by_entry = {e: tuple(j for j in judge_list if (j, e) not in conflicts) for e in entry_list}
         return _outcome(policy, k, by_entry, judge_list, short={})
-    state = _State(entry_list, judge_list, conflicts, existing, random.Random(seed))
+    state = _State(entry_list, judge_list, conflicts, existing, random.Random(seed))  # noqa: S311 (reproducible, not secret)
     short = state.fill(k)
     state.repair()
     return _outcome(policy, k, state.frozen(), judge_list, short)
@@ -191,7 +191,7 @@ class _State(Generic[J, E]):
         held = self._movable_by_judge()
         for level in sorted(set(self.loads.values()), reverse=True):
             starts = [j for j in self.judges if self.loads[j] == level]
-            came_from: dict[J, tuple[J, E] | None] = {j: None for j in starts}
+            came_from: dict[J, tuple[J, E] | None] = dict.fromkeys(starts)
             queue = collections.deque(starts)
             while queue:
                 giver = queue.popleft()

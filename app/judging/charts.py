@@ -98,7 +98,7 @@ async def judge_distributions(session: AsyncSession, round_id: uuid.UUID) -> lis
         JudgeDistribution(
             judge_id=row.judge_id,
             name=row.name,
-            count=row.count,
+            count=row._mapping["count"],  # row.count is the tuple method
             mean=float(row.mean),
             sd=float(row.sd),
             minimum=float(row.minimum),

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 
-def _lock_registration(challenge_id: uuid.UUID, user_id: uuid.UUID, *, exclusive: bool):  # type: ignore[no-untyped-def]
+def _lock_registration(challenge_id: uuid.UUID, user_id: uuid.UUID, *, exclusive: bool):
     return (
         select(Registration.user_id)
         .where(Registration.challenge_id == challenge_id, Registration.user_id == user_id)

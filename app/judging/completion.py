@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, exists, func, or_, select, update
 
 from app.accounts.models import User
+from app.judging.access import founder_round
 from app.judging.conflicts import not_in_conflict
 from app.judging.models import Assignment, Judge, Review, Score
 from app.judging.ranking import eligible_entries
-from app.judging.access import founder_round
 from app.judging.rounds import RoundContext, judging_closes_at
 from app.notifications.services import notify
 from app.platform import audit
@@ -154,9 +154,8 @@ async def remind_late_judges(
         select(func.count(), func.min(Judge.reminded_at)).select_from(Judge).where(*late, ~due)
     )
     skipped, earliest = waiting.one()
-    user_ids = list(
-        await session.scalars(update(Judge).where(*late, due).values(reminded_at=now).returning(Judge.user_id))
-    )
+    reminded = await session.scalars(update(Judge).where(*late, due).values(reminded_at=now).returning(Judge.user_id))
+    user_ids = [user_id for user_id in reminded if user_id is not None]  # `late` keeps judges with an account
     if not user_ids:
         raise Conflict(_refusal(context, skipped, earliest))
     params = _reminder_params(context)

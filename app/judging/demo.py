@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from app.challenges.models import Challenge, Prize, Round
-from app.judging.models import Assignment, Criterion, Judge, JudgingRound, PrizeAward, Review, Score, Screening
+from app.judging.models import (
+    Assignment,
+    Criterion,
+    Judge,
+    JudgingRound,
+    PrizeAward,
+    Review,
+    Score,
+    Screening,
+)
 from app.teams.models import Submission, Team
 
 if TYPE_CHECKING:

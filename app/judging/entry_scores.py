@@ -21,10 +21,10 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.judging.access import founder_round
 from app.judging.conflicts import in_conflict
 from app.judging.models import Criterion, Review, Score, Screening
 from app.judging.ranking import judge_totals
-from app.judging.access import founder_round
 from app.judging.rounds import RoundContext, judging_closed
 from app.teams.models import Submission, Team
 
@@ -70,9 +70,9 @@ class EntryScores:
     closed: bool
     criteria: list[CriterionSummary]
     judges: int
-    mean: Decimal | None
+    mean: float | None  # reviews' totals are floats (reviews.total is a double)
     median: Decimal | None
-    spread: Decimal | None
+    spread: float | None
     reviews: list[JudgeReview]  # empty until judging has closed
     drafts: int  # reviews not finalized (never counted)
     conflicts: int  # finalized reviews left out for a conflict of interest
@@ -116,7 +116,7 @@ async def entry_scores(
         closed=closed,
         criteria=[_summary(criterion, scores) for criterion in criteria],
         judges=len(values),
-        mean=sum(values) / len(values) if values else None,  # type: ignore[assignment]
+        mean=sum(values) / len(values) if values else None,
         median=Decimal(str(statistics.median(values))) if values else None,
         spread=max(values) - min(values) if values else None,
         reviews=[_review(row, criteria, scores, totals) for row in counted] if closed else [],
@@ -134,7 +134,7 @@ async def _scores(session: AsyncSession, review_ids: list[uuid.UUID]) -> dict[uu
     return by_review
 
 
-async def _totals(session: AsyncSession, round_id: uuid.UUID, submission_id: uuid.UUID) -> dict[uuid.UUID, Decimal]:
+async def _totals(session: AsyncSession, round_id: uuid.UUID, submission_id: uuid.UUID) -> dict[uuid.UUID, float]:
     """review id -> 0-100 total, computed by the ranking's own query (one definition of a total)."""
     totals = judge_totals(round_id)
     rows = await session.execute(select(totals.c.review_id, totals.c.total).where(totals.c.submission_id == submission_id))
@@ -143,20 +143,20 @@ async def _totals(session: AsyncSession, round_id: uuid.UUID, submission_id: uui
 
 def _summary(criterion: Criterion, scores: dict[uuid.UUID, dict[uuid.UUID, Score]]) -> CriterionSummary:
     values = [
-        by_criterion[criterion.id].value
+        value
         for by_criterion in scores.values()
-        if criterion.id in by_criterion and by_criterion[criterion.id].value is not None
+        if criterion.id in by_criterion and (value := by_criterion[criterion.id].value) is not None
     ]
     return CriterionSummary(
         criterion=criterion,
         count=len(values),
-        mean=sum(values) / len(values) if values else None,  # type: ignore[arg-type, operator]
-        low=min(values) if values else None,  # type: ignore[type-var]
-        high=max(values) if values else None,  # type: ignore[type-var]
+        mean=sum(values, Decimal(0)) / len(values) if values else None,
+        low=min(values) if values else None,
+        high=max(values) if values else None,
     )
 
 
-def _review(row, criteria: list[Criterion], scores, totals) -> JudgeReview:  # type: ignore[no-untyped-def]
+def _review(row, criteria: list[Criterion], scores, totals) -> JudgeReview:
     review: Review = row.Review
     given = scores.get(review.id, {})
     return JudgeReview(

@@ -20,8 +20,8 @@ from sqlalchemy import select, update
 
 from app.db import utcnow
 from app.judging import exports
-from app.judging.models import JudgingJob
 from app.judging.access import founder_round
+from app.judging.models import JudgingJob
 from app.judging.ranking_views import parse_method
 from app.judging.rounds import RoundContext, judging_closed
 from app.platform import audit

@@ -110,7 +110,7 @@ async def _ranking(session: AsyncSession, round_id: uuid.UUID, method: str) -> T
     return Table(_("Ranking"), header, len(rows), _once(rows))
 
 
-def _scores_query(round_id: uuid.UUID) -> Select[Any]:
+def _scores_query(round_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
     return (
         select(
             Team.name.label("team"),

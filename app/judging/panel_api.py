@@ -156,9 +156,9 @@ async def api_list_assignments(
         for s in entry.seats
     ]
     loads = [
-        JudgeLoad(r.judge.user_id, r.name or r.judge.email, r.assigned, r.reviewed, r.finalized)
+        JudgeLoad(r.judge.user_id, r.name or r.judge.email, r.assigned, r.reviewed, r.finalized)  # type: ignore[arg-type]  # accepted judges have an account
         for r in view.judges
-    ]  # type: ignore[arg-type]
+    ]
     return AssignmentList(
         policy=settings.policy,
         judges_per_entry=settings.judges_per_entry,

@@ -24,7 +24,7 @@ from app.platform.i18n import ngettext
 from app.platform.pagination import MAX_PAGE
 from app.web import flash, form_fields, redirect, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 BASE = "/challenges/{slug:str}/rounds/{round_id:uuid}/judging/panel"
 PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
 Form = tuple[dict[str, str], dict[str, str]]

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from litestar.exceptions import NotFoundException
 from sqlalchemy import and_, func, select
 
-from app.challenges.models import Challenge, Round
 from app.authz import judged_entry
+from app.challenges.models import Challenge, Round
 from app.judging.conflicts import not_in_conflict
 from app.judging.models import Assignment, Judge, JudgingRound, Review, Score
 from app.judging.rounds import RoundContext, judging_closes_at, load_round

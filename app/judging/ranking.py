@@ -28,7 +28,7 @@ import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import CTE, Numeric, Select, case, cast, exists, func, literal, select
+from sqlalchemy import CTE, ColumnElement, Numeric, Select, case, cast, exists, func, literal, select
 
 from app.judging.conflicts import not_in_conflict
 from app.judging.models import Review, Screening
@@ -123,6 +123,7 @@ def ranked_entries_query(round_id: uuid.UUID, method: Method | Literal["auto"] =
         func.coalesce(func.bool_or(per_entry.c.judges < distinct_judges), False).label("differ"),
     ).subquery("overall")
     chosen = {"mean": per_entry.c.mean, "median": per_entry.c.median, "z": per_entry.c.z_mean}
+    score: ColumnElement[Any]
     if method == "auto":
         score = case((overall.c.differ, per_entry.c.z_mean), else_=per_entry.c.mean)
     else:

@@ -22,7 +22,7 @@ from app.platform.i18n import ngettext
 from app.platform.storage import storage_for
 from app.web import NO_STORE, flash, form_fields, is_htmx, redirect, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 BASE = "/challenges/{slug:str}/rounds/{round_id:uuid}/judging"
 MethodChoice = Annotated[str, Parameter(pattern=r"^(|auto|mean|median|z)$")]
 

@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from babel import numbers
 from litestar.exceptions import NotFoundException
@@ -42,6 +42,7 @@ from app.platform.i18n import gettext as _
 from app.teams.models import Team, TeamMember
 
 if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -314,7 +315,7 @@ async def remove_award(
     result = await session.execute(
         delete(PrizeAward).where(PrizeAward.prize_id == prize.id, PrizeAward.team_id == team.id)
     )
-    if result.rowcount:
+    if cast("CursorResult[Any]", result).rowcount:
         await audit.record(
             session, actor, "results:award_removed", "prize", prize.id,
             {"challenge": visible.challenge.slug, "prize": prize.title, "team": str(team.id), "team_name": team.name},

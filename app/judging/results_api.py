@@ -32,8 +32,8 @@ from app.judging.results_schemas import (
 )
 
 TAGS = ["judging"]
-JUDGING_API = {**API, "tags": TAGS}
-PUBLIC_JUDGING_API = {**PUBLIC_API, "tags": TAGS}
+JUDGING_API: dict[str, Any] = {**API, "tags": TAGS}
+PUBLIC_JUDGING_API: dict[str, Any] = {**PUBLIC_API, "tags": TAGS}
 
 
 def _number(value: Decimal | None) -> float | None:

@@ -16,8 +16,8 @@ from app.platform.i18n import gettext as _
 from app.teams.schemas import parse_id
 from app.web import flash, form_fields, redirect, render
 
-PAGE = {"include_in_schema": False}
-PUBLIC_PAGE = {"include_in_schema": False, "opt": {"public": True}}
+PAGE: dict[str, Any] = {"include_in_schema": False}
+PUBLIC_PAGE: dict[str, Any] = {"include_in_schema": False, "opt": {"public": True}}
 MANAGE = "/challenges/{slug:str}/results/manage"
 
 

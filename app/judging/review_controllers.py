@@ -26,7 +26,7 @@ from app.platform.markdown import render as markdown
 from app.teams.submission_controllers import file_size
 from app.web import flash, form_fields, is_htmx, redirect, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 ENTRY = "/judge/entries/{submission_id:uuid}"
 
 

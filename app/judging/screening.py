@@ -113,7 +113,7 @@ def _screened_entries(round_id: uuid.UUID) -> Any:
     )
 
 
-def _listing(round_id: uuid.UUID) -> Select[Any]:
+def _listing(round_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
     returned_before = (
         select(SubmissionVersion.id)
         .where(SubmissionVersion.submission_id == Submission.id, SubmissionVersion.action == "return")
@@ -164,7 +164,7 @@ async def screening_list(
         .where(_screened_entries(round_id))
         .group_by(label)
     )
-    counts = dict.fromkeys(FILTERS, 0) | {name: number for name, number in counted.all()}
+    counts = dict.fromkeys(FILTERS, 0) | dict(counted.tuples().all())
     return ScreeningList(ctx, rows, counts, decision, lifecycle.round_open(ctx.round, now))
 
 

@@ -145,6 +145,6 @@ class JudgingSettingsUpdate(msgspec.Struct, forbid_unknown_fields=True):
     judges_per_entry: int | msgspec.UnsetType = msgspec.UNSET
     seed: int | msgspec.UnsetType = msgspec.UNSET
     # null: close with the challenge's end of judging.
-    closes_at: dt.datetime | None | msgspec.UnsetType = msgspec.UNSET
+    closes_at: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
     public_vote: bool | msgspec.UnsetType = msgspec.UNSET
     ranking_method: str | msgspec.UnsetType = msgspec.UNSET

@@ -18,7 +18,7 @@ from app.platform.i18n import gettext as _
 from app.platform.i18n import ngettext
 from app.web import flash, redirect, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 BASE = "/challenges/{slug:str}/rounds/{round_id:uuid}/judging/shortlist"
 TopN = Annotated[int | None, Parameter(ge=0, le=100_000)]
 

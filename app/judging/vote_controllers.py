@@ -17,7 +17,7 @@ from app.platform.i18n import gettext as _
 from app.teams.schemas import parse_id
 from app.web import flash, form_fields, redirect, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 BASE = "/challenges/{slug:str}/rounds/{round_id:uuid}/vote"
 
 

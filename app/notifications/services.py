@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select, update
@@ -19,6 +19,7 @@ from app.platform.i18n import in_locale
 from app.platform.outbox import enqueue
 
 if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -170,4 +171,4 @@ async def mark_all_read(session: AsyncSession, actor: Actor | None) -> int:
         .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0

@@ -78,7 +78,7 @@ class RequestContext:
 
 
 def get_context(scope: Scope) -> RequestContext:
-    return scope[SCOPE_KEY]  # type: ignore[literal-required,no-any-return]
+    return scope[SCOPE_KEY]  # type: ignore[literal-required]  # our own key, not one of ASGI's
 
 
 def request_context_middleware(settings: Settings, session_maker_getter):
@@ -115,7 +115,7 @@ def request_context_middleware(settings: Settings, session_maker_getter):
                         ctx.actor = await authenticate_token(ctx, api_token)
                     else:
                         await _browser_session(ctx, cookies, cookie_name)
-                    scope["user"] = ctx.actor  # type: ignore[typeddict-unknown-key]
+                    scope["user"] = ctx.actor
                     ctx.locale = _locale(scope, ctx, settings, cookies)
                     locale_token = i18n.set_locale(ctx.locale)
                     if api_token is not None and ctx.actor is None:

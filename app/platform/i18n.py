@@ -34,14 +34,15 @@ def translations(locale: str) -> gettext_module.NullTranslations:
     for message in catalog:
         if not message.id or message.fuzzy:
             continue
-        if isinstance(message.id, tuple):
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if isinstance(message.id, (tuple, list)):
+            strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
             for index, string in enumerate(strings):
                 if string:
                     result._catalog[(message.id[0], index)] = string
-        elif message.string:
+        elif isinstance(message.string, str) and message.string:
             result._catalog[message.id] = message.string
-    result.plural = catalog.plural_expr and _plural_function(catalog.plural_expr)
+    if catalog.plural_expr:
+        result.plural = _plural_function(catalog.plural_expr)
     return result
 
 
@@ -133,4 +134,4 @@ def format_number(value: float | int) -> str:
 
 
 def language_name(locale: str) -> str:
-    return Locale.parse(locale).get_display_name(locale).capitalize()
+    return (Locale.parse(locale).get_display_name(locale) or locale).capitalize()

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 from litestar.datastructures import MutableScopeHeaders
 
 if TYPE_CHECKING:
-    from litestar.types import Message, Receive, Scope
+    from litestar.types import Message, Receive, ReceiveMessage, Scope
 
     from app.settings import Settings
 
@@ -73,7 +73,8 @@ async def presented_csrf_token(scope: Scope, receive: Receive) -> tuple[str | No
         # Multipart uploads carry the token in the header (htmx) or the query string (plain forms),
         # so a large body is never read twice.
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        return (query.get(CSRF_FIELD) or [None])[0], receive
+        values = query.get(CSRF_FIELD)
+        return (values[0] if values else None), receive
     chunks: list[bytes] = []
     size = 0
     more = True
@@ -90,20 +91,20 @@ async def presented_csrf_token(scope: Scope, receive: Receive) -> tuple[str | No
     body = b"".join(chunks)
     sent = False
 
-    async def replay() -> Message:
+    async def replay() -> ReceiveMessage:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
 
-    fields = parse_qs(body.decode("utf-8", "replace"))
-    return (fields.get(CSRF_FIELD) or [None])[0], replay
+    fields = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD)
+    return (fields[0] if fields else None), replay
 
 
 def client_ip(scope: Scope, settings: Settings) -> str:
     """The peer address, or the right-most untrusted X-Forwarded-For entry when the peer is a trusted proxy."""
-    peer = (scope.get("client") or ("0.0.0.0", 0))[0]
+    peer = (scope.get("client") or ("0.0.0.0", 0))[0]  # noqa: S104 (an unknown peer, never trusted)
     if not settings.trusted_proxies or not _trusted(peer, settings):
         return peer
     forwarded = dict(scope["headers"]).get(b"x-forwarded-for", b"").decode("latin-1")

@@ -127,7 +127,7 @@ class LocalStorage:
             raise
         return meter.stored(key)
 
-    async def read(self, key: str) -> AsyncIterator[bytes]:  # type: ignore[override]
+    async def read(self, key: str) -> AsyncIterator[bytes]:
         async with await anyio.open_file(self._path(key), "rb") as source:
             while chunk := await source.read(READ_CHUNK):
                 yield chunk
@@ -174,7 +174,7 @@ class S3Storage:
             raise
         return meter.stored(key)
 
-    async def read(self, key: str) -> AsyncIterator[bytes]:  # type: ignore[override]
+    async def read(self, key: str) -> AsyncIterator[bytes]:
         import obstore
 
         result = await obstore.get_async(self.store, key)

@@ -23,8 +23,8 @@ from app.teams import files, founder_views, gallery
 from app.teams.file_api import ROUTES as API_ROUTES
 from app.web import NO_STORE, flash, is_htmx, redirect, render
 
-PAGE = {"include_in_schema": False}
-PUBLIC_PAGE = {"include_in_schema": False, "opt": {"public": True}}
+PAGE: dict[str, Any] = {"include_in_schema": False}
+PUBLIC_PAGE: dict[str, Any] = {"include_in_schema": False, "opt": {"public": True}}
 PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
 StatusFilter = Annotated[str, Parameter(pattern=r"^(|none|draft|submitted|withdrawn)$")]
 SortOrder = Annotated[str, Parameter(pattern=r"^(|recent|oldest|team)$")]

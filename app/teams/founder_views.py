@@ -158,7 +158,7 @@ async def founder_round(
 # --- submissions per round --------------------------------------------------------------------------
 
 
-def _submissions(visible: Visible, round_: Round) -> Select[Any]:
+def _submissions(visible: Visible, round_: Round) -> Select[*tuple[Any, ...]]:
     changer = aliased(User)
     return (
         select(Team, Organization.name, Submission, changer.name)
@@ -215,7 +215,7 @@ async def round_submissions(
         .where(Team.challenge_id == visible.challenge.id)
         .group_by(status)
     )
-    counts = dict.fromkeys(STATUS_FILTERS, 0) | {name: number for name, number in counted.all()}
+    counts = dict.fromkeys(STATUS_FILTERS, 0) | dict(counted.tuples().all())
     return RoundSubmissions(visible, round_, rows, counts, filters)
 
 

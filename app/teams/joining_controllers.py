@@ -24,7 +24,7 @@ from app.teams import invitations, join_requests, overview, teams
 from app.teams.schemas import role_label, submission_label
 from app.web import flash, form_fields, redirect, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
 SearchText = Annotated[str, Parameter(max_length=200)]
 

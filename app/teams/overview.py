@@ -142,7 +142,7 @@ async def list_teams(
         visible=visible,
         teams=teams,
         my_team_id=await team_of(session, challenge.id, actor.id),
-        my_requests={team_id: request_id for team_id, request_id in requests},
+        my_requests=dict(requests.tuples().all()),
         frozen=membership_frozen(visible.rounds, now),
     )
 

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from email_validator import EmailNotValidError, validate_email
@@ -37,7 +37,7 @@ def role_label(role: str) -> str:
     return _(ROLE_LABELS.get(role, role))
 
 
-def parse_id(value: Any) -> uuid.UUID | None | bool:
+def parse_id(value: Any) -> uuid.UUID | Literal[False] | None:
     """An id from a form or body: None when not given, False when not an id at all."""
     if value in (None, ""):
         return None
@@ -161,7 +161,7 @@ class TeamUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """The captain's fields; those left out stay as they are."""
 
     name: str | msgspec.UnsetType = msgspec.UNSET
-    organization_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
+    organization_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
     gallery_opt_in: bool | msgspec.UnsetType = msgspec.UNSET
 
 

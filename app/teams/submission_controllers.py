@@ -26,7 +26,7 @@ from app.teams.submission_schemas import TEXT_LIMITS, action_label, answers_from
 from app.teams.submissions import Change, VersionConflict
 from app.web import flash, is_htmx, redirect, render
 
-PAGE = {"include_in_schema": False}
+PAGE: dict[str, Any] = {"include_in_schema": False}
 BASE = "/teams/{team_id:uuid}/rounds/{round_id:uuid}"
 PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
 

@@ -1,7 +1,7 @@
 """initial schema: accounts, organizations, notifications, mail log, audit log, outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 09:42:14.946638+00:00
 """
 

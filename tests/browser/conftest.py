@@ -21,7 +21,15 @@ import pytest
 import uvicorn
 
 from app.settings import Settings
-from tests.conftest import ARTIFACTS, SECRET, _drop_database, _recreate_database, _with_database, run_async, worker_id
+from tests.conftest import (
+    ARTIFACTS,
+    SECRET,
+    _drop_database,
+    _recreate_database,
+    _with_database,
+    run_async,
+    worker_id,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [

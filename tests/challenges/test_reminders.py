@@ -232,7 +232,7 @@ async def test_two_runs_at_once_notify_each_person_once(engine):
                     )
                 ).all()
             )
-        assert per_person == {user_id: 1 for user_id in ids}
+        assert per_person == dict.fromkeys(ids, 1)
     finally:
         async with sessions() as db:
             notification_ids = [

@@ -11,7 +11,15 @@ from sqlalchemy import select
 
 from app.data_sharing.models import AccessLogEntry, DatasetFile
 from app.platform.storage import storage_for
-from tests.factories import make_challenge, make_dataset, make_founder, make_grant, make_offering, make_team, make_user
+from tests.factories import (
+    make_challenge,
+    make_dataset,
+    make_founder,
+    make_grant,
+    make_offering,
+    make_team,
+    make_user,
+)
 
 CONTENT = b"patient_id,ef\n1,55\n2,38\n"
 

@@ -10,7 +10,15 @@ from sqlalchemy import select
 
 from app.organizations.models import OrganizationMember
 from app.platform.models import AuditEntry
-from tests.factories import make_challenge, make_dataset, make_founder, make_registration, make_team, make_user, sign_in
+from tests.factories import (
+    make_challenge,
+    make_dataset,
+    make_founder,
+    make_registration,
+    make_team,
+    make_user,
+    sign_in,
+)
 
 ROLES = ("steward", "org_member", "founder", "captain", "other", "admin", "visitor")
 

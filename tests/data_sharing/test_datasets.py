@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select
 
 from app.data_sharing.models import AgreementVersion, Dataset, DatasetSteward
-from app.organizations.models import OrganizationMember
 from tests.conftest import text_of
 from tests.data_sharing.support import ROLES, as_role, audit_entries, denied, make_cast
 from tests.factories import make_challenge, make_dataset, make_offering, make_organization, make_user, sign_in

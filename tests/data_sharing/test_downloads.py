@@ -11,9 +11,8 @@ from app.data_sharing import links
 from app.data_sharing.models import Grant
 from app.db import utcnow
 from app.teams.models import TeamMember
-from tests.conftest import SECRET
+from tests.conftest import SECRET, make_client
 from tests.data_sharing.access_support import CONTENT, log_rows, make_cast
-from tests.conftest import make_client
 from tests.factories import make_user, sign_in
 
 

@@ -11,7 +11,7 @@ from app.data_sharing.models import FIVE_SAFES, Offering
 from app.notifications.models import Notification
 from tests.conftest import text_of
 from tests.data_sharing.support import ROLES, as_role, audit_entries, denied, make_cast
-from tests.factories import make_challenge, make_dataset, make_founder, make_offering, make_user, sign_in
+from tests.factories import make_challenge, make_dataset, make_founder, make_offering, sign_in
 from tests.querycount import counting_statements
 
 SAFES = {safe: f"Our {safe} answer." for safe in FIVE_SAFES}

@@ -40,7 +40,7 @@ NEW_CRITERION = {"name": "Ethics", "weight": "1", "scale_min": "0", "scale_max":
 async def test_a_finalize_waits_for_a_rubric_change_in_progress_and_sees_it(race_database):
     async with scratch_sessions(race_database) as sessions:
         judged = await scored_round(sessions)
-        judge, founder = actor_from_user(judged.judges[0]), actor_from_user(judged.founder)
+        judge = actor_from_user(judged.judges[0])
         async with sessions() as editing:
             # The founder's change holds the settings row (as rubric changes do) ...
             await editing.scalar(

@@ -22,7 +22,7 @@ async def call(client, method: str, url: str, **kwargs):
 
 
 def scores_body(cast, *values, comment=None) -> dict:
-    body: dict = {"scores": {str(c.id): {"value": v, "comment": f"on {c.name}"} for c, v in zip(cast.criteria, values)}}
+    body: dict = {"scores": {str(c.id): {"value": v, "comment": f"on {c.name}"} for c, v in zip(cast.criteria, values, strict=False)}}
     if comment is not None:
         body["comment"] = comment
     return body

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.notifications.kinds import KINDS, local_path, render
-from app.platform.i18n import in_locale
-from app.platform.i18n import get_locale
+from app.platform.i18n import get_locale, in_locale
 
 
 def test_invitation_renders_in_english_and_french():

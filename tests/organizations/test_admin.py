@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select, text
 
 from app.accounts.models import User
-from app.platform.csv import csv_cell
 from app.admin.services import grant_admin
 from app.organizations.models import Organization
 from app.platform.audit import record
+from app.platform.csv import csv_cell
 from tests.conftest import text_of
 from tests.factories import make_user
 from tests.organizations.conftest import audit_entries

@@ -21,7 +21,15 @@ from app.notifications.models import MailMessage
 from app.notifications.services import queue_mail
 from app.platform import outbox
 from app.platform.models import AuditEntry, OutboxJob
-from tests.conftest import ROOT, SECRET, _drop_database, _recreate_database, _with_database, run_async, worker_id
+from tests.conftest import (
+    ROOT,
+    SECRET,
+    _drop_database,
+    _recreate_database,
+    _with_database,
+    run_async,
+    worker_id,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -162,7 +170,7 @@ async def test_worker_process_runs_queued_jobs_and_stops_on_sigterm(tmp_path, se
         REDIS_URL=settings.redis_url,
         REDIS_PREFIX=settings.redis_prefix,
     )
-    worker = subprocess.Popen(
+    worker = subprocess.Popen(  # noqa: ASYNC220 (a process that runs beside the test, not awaited)
         [sys.executable, "-m", "app.cli", "worker"],
         cwd=ROOT,
         env=env,

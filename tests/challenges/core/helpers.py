@@ -81,7 +81,7 @@ class StatementCounter:
     def _seen(self, *args: Any) -> None:
         self.count += 1
 
-    def __enter__(self) -> StatementCounter:  # noqa: PYI034 - used only as a context manager
+    def __enter__(self) -> StatementCounter:
         event.listen(self.sync, "before_cursor_execute", self._seen)
         return self
 

@@ -26,7 +26,7 @@ BAD_IDS = [
 
 def junk_for(data):
     if isinstance(data, dict):
-        return {key: JUNK for key in data}
+        return dict.fromkeys(data, JUNK)
     return JUNK
 
 

@@ -249,7 +249,7 @@ async def test_prizes_are_added_edited_reordered_and_removed(cast, browser, db):
             .order_by(Prize.position)
             .execution_options(populate_existing=True)
         )
-        return [prize for prize in rows]
+        return list(rows)
 
     first, second, third = await titles()
     await client.submit(f"{url}/{third.id}/move", {"direction": "up"})

@@ -120,7 +120,7 @@ async def test_markdown_with_scripts_handlers_and_javascript_links_is_harmless(b
 
 async def test_the_page_lists_what_teams_submit_but_not_retired_fields(browser, db):
     challenge = await make_challenge(db)
-    [round_id] = [r for r in (await _rounds(db, challenge))]
+    [round_id] = list(await _rounds(db, challenge))
     db.add(RoundField(round_id=round_id, key="a", position=1, label="Pitch deck", kind="file", required=True))
     db.add(
         RoundField(
