@@ -35,7 +35,7 @@ from sqlalchemy import and_, exists, func, select
 
 from app.data_sharing.models import AccessLogEntry, AgreementAcceptance, AgreementVersion, Grant, GrantMember
 from app.platform import audit
-from app.platform.i18n import lazy
+from app.platform.i18n import gettext, lazy
 from app.teams.models import TeamMember
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class Decision:
 
     @property
     def message(self) -> str:
-        return str(REASONS.get(self.reason, "")) if self.reason else ""
+        return gettext(REASONS[self.reason]) if self.reason in REASONS else ""
 
 
 def _first_failure(row: object, now: dt.datetime) -> str:

@@ -16,6 +16,7 @@ from app.data_sharing import boards, steward_board
 from app.data_sharing.access import REASONS
 from app.db import utcnow
 from app.platform.errors import InvalidInput
+from app.teams.submission_controllers import file_size
 from app.web import NO_STORE, render
 
 PAGE: dict[str, Any] = {"include_in_schema": False}
@@ -39,7 +40,11 @@ async def team_board(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
 ) -> Response[str]:
     board = await boards.team_board(db, actor, team_id, now)
-    context = {"team": board.team, "challenge": board.challenge, "lines": board.lines, "is_captain": board.is_captain}
+    readable = await boards.readable_files(db, actor, board.lines)
+    context = {
+        "team": board.team, "challenge": board.challenge, "lines": board.lines, "is_captain": board.is_captain,
+        "readable": readable, "file_size": file_size,
+    }  # fmt: skip
     return render(request, "data_sharing/team_board.html", context)
 
 

@@ -20,13 +20,14 @@ from app import authz
 from app.accounts.models import User
 from app.challenges.models import Challenge
 from app.challenges.queries import load_challenge
-from app.data_sharing.access import REASONS, _first_failure
+from app.data_sharing.access import _first_failure
 from app.data_sharing.grants import status_of
 from app.data_sharing.models import (
     AccessRequest,
     AgreementAcceptance,
     AgreementVersion,
     Dataset,
+    DatasetFile,
     Grant,
     GrantMember,
     Offering,
@@ -48,11 +49,7 @@ class MemberAccess:
     accepted: bool
     allowed: bool
     reason: str
-    until: dt.datetime | None
-
-    @property
-    def reason_text(self) -> str:
-        return str(REASONS[self.reason]) if self.reason else ""
+    until: dt.datetime | None  # while allowed; `reason` (a code of app.data_sharing.access.REASONS) otherwise
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -192,3 +189,22 @@ async def founder_grants(session: AsyncSession, actor: Actor, slug: str, now: dt
         .order_by(Team.name, Dataset.title, Grant.expires_at.desc())
     )
     return visible.challenge, [FounderGrant(t, d, g, status_of(g, now), n) for t, d, g, n in rows]
+
+
+async def readable_files(session: AsyncSession, actor: Actor, lines: list[DatasetLine]) -> dict[uuid.UUID, list[DatasetFile]]:
+    """What the team board offers the reader to open: for each dataset the reader may access now (their own
+    line of the board), its current files (none for a workspace dataset, whose instructions are opened
+    instead). The download itself runs the access rule again. One query at most."""
+    readable = [
+        line.dataset for line in lines if any(m.user_id == actor.id and m.allowed for m in line.members)
+    ]  # fmt: skip
+    by_dataset: dict[uuid.UUID, list[DatasetFile]] = {dataset.id: [] for dataset in readable}
+    with_files = [dataset.id for dataset in readable if dataset.access_mode == "files"]
+    if with_files:
+        rows = await session.scalars(
+            select(DatasetFile).where(DatasetFile.dataset_id.in_(with_files), DatasetFile.removed_at.is_(None))
+            .order_by(DatasetFile.name, DatasetFile.created_at)
+        )  # fmt: skip
+        for file in rows:
+            by_dataset[file.dataset_id].append(file)
+    return by_dataset

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.data_sharing import requests
-from app.data_sharing.models import AccessRequest, AccessRequestEvent, DatasetSteward
+from app.data_sharing.models import AccessRequest, AccessRequestEvent, AgreementVersion, DatasetSteward, Grant
 from app.teams.models import Team, TeamMember
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ class RequestPage:
     version: int
     # (user id, name) of the team's current members, for the captain's form.
     team_members: list[tuple[uuid.UUID, str]]
+    # The grant the request made (or, for a request to add a member, the grant it amends), once approved.
+    grant_id: uuid.UUID | None = None
+    agreement: str = ""  # the text of the version in force, which named members read before accepting it
 
     @property
     def can_edit(self) -> bool:
@@ -61,7 +64,11 @@ async def request_page(session: AsyncSession, actor: Actor, request_id: uuid.UUI
     ctx = await requests.load(session, actor, request_id, "access_request:view")
     members = await requests.named_members(session, ctx)
     history = await events(session, request_id, internal=ctx.steward)
-    version = await requests.current_version(session, ctx.dataset.id)
+    current = (await session.execute(
+        select(AgreementVersion.version, AgreementVersion.text).where(AgreementVersion.dataset_id == ctx.dataset.id)
+        .order_by(AgreementVersion.version.desc()).limit(1)
+    )).first()  # fmt: skip
+    version, agreement = (current.version, current.text) if current else (0, "")
     team_members: list[tuple[uuid.UUID, str]] = []
     if "captain" in ctx.relations:
         rows = await session.execute(
@@ -69,7 +76,10 @@ async def request_page(session: AsyncSession, actor: Actor, request_id: uuid.UUI
             .where(TeamMember.team_id == ctx.team.id).order_by(func.lower(User.name))
         )  # fmt: skip
         team_members = [(user_id, name) for user_id, name in rows.all()]
-    return RequestPage(ctx, members, history, version, team_members)
+    grant_id = None
+    if ctx.request.state == "approved":
+        grant_id = ctx.request.amends_grant_id or await session.scalar(select(Grant.id).where(Grant.request_id == request_id))
+    return RequestPage(ctx, members, history, version, team_members, grant_id, agreement)
 
 
 async def visible_requests(session: AsyncSession, actor: Actor, limit: int = 200) -> list[tuple[AccessRequest, str]]:

@@ -231,6 +231,9 @@ async def create(
     await _event(session, actor, request, "created", None, "draft", "", now)
     await audit.record(session, actor, "access_request:create", "access_request", request.id,
                        {"team": str(team.id), "dataset": str(offering.dataset_id), "members": [str(m) for m in members]})  # fmt: skip
+    if amends_grant_id is None:  # a request to add a member tells the member itself (app.data_sharing.approvals)
+        dataset = await session.get(Dataset, offering.dataset_id)
+        await tell_named(session, actor, request.id, team.name, dataset.title if dataset else "", members)
     return request
 
 
@@ -261,6 +264,8 @@ async def edit(
     await session.flush()
     await audit.record(session, actor, "access_request:edit", "access_request", request_id,
                        {"members": [str(m) for m in members]})  # fmt: skip
+    if ctx.request.amends_grant_id is None:
+        await tell_named(session, actor, request_id, ctx.team.name, ctx.dataset.title, [u for u in members if u not in existing])
     return ctx
 
 
@@ -285,6 +290,7 @@ class NamedMember:
     name: str
     accepted_version: int | None
     in_team: bool
+    accepted_at: dt.datetime | None = None  # when the latest version they accepted was accepted
 
 
 async def named_members(session: AsyncSession, ctx: RequestContext) -> list[NamedMember]:
@@ -294,9 +300,14 @@ async def named_members(session: AsyncSession, ctx: RequestContext) -> list[Name
         .where(AgreementAcceptance.dataset_id == ctx.dataset.id, AgreementAcceptance.user_id == User.id)
         .scalar_subquery()
     )
+    accepted_at = (
+        select(AgreementAcceptance.accepted_at)
+        .where(AgreementAcceptance.dataset_id == ctx.dataset.id, AgreementAcceptance.user_id == User.id)
+        .order_by(AgreementAcceptance.version.desc()).limit(1).scalar_subquery()
+    )  # fmt: skip
     in_team = select(TeamMember.user_id).where(TeamMember.team_id == ctx.team.id, TeamMember.user_id == User.id).exists()
     rows = await session.execute(
-        select(User.id, User.name, accepted, in_team)
+        select(User.id, User.name, accepted, in_team, accepted_at)
         .join(AccessRequestMember, AccessRequestMember.user_id == User.id)
         .where(AccessRequestMember.request_id == ctx.request.id)
         .order_by(func.lower(User.name), User.id)
@@ -447,3 +458,13 @@ async def tell(session: AsyncSession, actor: Actor | None, ctx: RequestContext, 
     params = {"team": ctx.team.name, "dataset": ctx.dataset.title, "comment": comment}
     for user_id in sorted(readers - {actor.id if actor else None}, key=str):
         await notify(session, user_id, kind, params, link=f"/data-requests/{ctx.request.id}")
+
+
+async def tell_named(
+    session: AsyncSession, actor: Actor, request_id: uuid.UUID, team: str, dataset: str, user_ids: Iterable[uuid.UUID]
+) -> None:
+    """Members newly named on a request must accept the agreement themselves before the captain can submit:
+    each is told, with the request's page to do it on."""
+    params = {"team": team, "dataset": dataset, "comment": ""}
+    for user_id in sorted(set(user_ids) - {actor.id}, key=str):
+        await notify(session, user_id, "access_request_named", params, link=f"/data-requests/{request_id}")

@@ -142,6 +142,10 @@ KINDS: dict[str, Kind] = {
         body=lazy("Change it and submit it again before %(deadline)s. The founders’ comment: %(reason)s"),
     ),
     # Access requests (app.data_sharing.requests): the comment is the steward's or the team's own words.
+    "access_request_named": Kind(
+        title=lazy("%(team)s named you on its request for %(dataset)s"),
+        body=lazy("Read the data use agreement and accept it on the request’s page: the captain can submit the request once every named member has."),
+    ),
     "access_request_submitted": Kind(
         title=lazy("%(team)s requests access to %(dataset)s"),
         body=lazy("Review the request and decide."),

@@ -42,10 +42,12 @@ async def sign_in(page, email: str) -> None:
     await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
-async def test_a_steward_offers_a_dataset_and_the_founder_agrees(live_server, page, tmp_path):
-    steward, founder, challenge = await committed_cast(live_server)
+CONTENT = "id,lvef\n1,45\n2,60\n"
+
+
+async def register_with_a_file(page, tmp_path) -> str:
+    """The signed-in steward registers a sensitive dataset and uploads reports.csv (CONTENT); its title."""
     title = f"Echocardiography reports {uuid.uuid4().hex[:4]}"
-    await sign_in(page, steward.email)
     await page.get_by_role("link", name="Datasets").first.click()
     await page.get_by_role("button", name="Register a dataset").click()
     await page.get_by_label("Title").fill(title)
@@ -60,25 +62,36 @@ async def test_a_steward_offers_a_dataset_and_the_founder_agrees(live_server, pa
     await page.shoot("dataset")
 
     data_file = tmp_path / "reports.csv"
-    data_file.write_text("id,lvef\n1,45\n2,60\n")
+    data_file.write_text(CONTENT)
     await page.get_by_role("link", name="Files", exact=True).click()
     await page.get_by_label("Add a file (at most 2048 MB)").set_input_files(str(data_file))
     await page.get_by_role("button", name="Upload").click()
     await expect(page.get_by_text("reports.csv is uploaded.")).to_be_visible()
     await expect(page.locator("code.checksum")).to_have_count(1)
     await page.shoot("files")
+    return title
 
+
+async def offer(page, title: str, challenge) -> None:
+    """From the dataset's files page, the steward offers the dataset to the challenge with the Five Safes."""
     await page.get_by_role("link", name=title).click()
     await page.get_by_role("link", name="Offerings to challenges").click()
     await page.get_by_label("Challenge", exact=True).select_option(label=challenge.title)
-    offer = page.locator("form[action$='/offerings']")
+    form = page.locator("form[action$='/offerings']")
     for label, text in SAFES.items():
-        await offer.get_by_label(label).fill(text)
+        await form.get_by_label(label).fill(text)
     await page.shoot("offer")
     await page.get_by_role("button", name="Offer the dataset").click()
     await expect(page.get_by_text("Its founders were told.")).to_be_visible()
     await expect(page.get_by_text("Awaiting the founders")).to_be_visible()
     await page.shoot("offered")
+
+
+async def test_a_steward_offers_a_dataset_and_the_founder_agrees(live_server, page, tmp_path):
+    steward, founder, challenge = await committed_cast(live_server)
+    await sign_in(page, steward.email)
+    title = await register_with_a_file(page, tmp_path)
+    await offer(page, title, challenge)
 
     await page.get_by_role("button", name="Sign out").click()
     await sign_in(page, founder.email)

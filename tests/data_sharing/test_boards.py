@@ -29,12 +29,39 @@ async def test_the_team_board_says_member_by_member_who_may_access_and_until_whe
     text = text_of(page.text)
     assert cast.dataset.title in text and "Grant: In force" in text
     assert "Max Member Yes Yes Yes, until" in text
-    assert "Cleo Captain No Yes No A steward removed you" in text
-    assert "Olive Unnamed No No No You are not named" in text
+    assert "Cleo Captain No Yes No Removed from the grant by a steward." in text
+    assert "Olive Unnamed No No No Not named on the grant." in text
     db.add(AgreementVersion(dataset_id=cast.dataset.id, version=2, text="v2"))
     await db.flush()
     text = text_of((await client.get(f"/teams/{cast.team.id}/data")).text)
-    assert "Max Member Yes No No Accept the current version" in text
+    assert "Max Member Yes No No Has not accepted the agreement in force." in text
+
+
+async def test_the_team_board_offers_the_files_to_the_members_who_may_download_them_now(client, db, settings):
+    cast = await make_cast(db, settings)
+    await sign_in(client, db, cast.member)
+    page = await client.get(f"/teams/{cast.team.id}/data")
+    assert f'action="/data/files/{cast.file.id}/link"' in page.text and "echo.csv" in page.text
+    assert f'href="/data-requests/{cast.grant.request_id}"' in page.text
+    client.cookies.clear()
+    await sign_in(client, db, cast.unnamed)  # in the team, not named on the grant: no button, the reason instead
+    page = await client.get(f"/teams/{cast.team.id}/data")
+    assert "/data/files/" not in page.text and "echo.csv" not in page.text
+    await db.execute(update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Misuse"))
+    client.cookies.clear()
+    await sign_in(client, db, cast.member)
+    page = await client.get(f"/teams/{cast.team.id}/data")
+    assert "/data/files/" not in page.text and "Max Member Yes Yes No The grant was revoked." in text_of(page.text)
+
+
+async def test_the_team_board_opens_a_workspace_dataset_to_the_members_who_may_access_it(client, db, settings):
+    cast = await make_cast(db, settings, access_mode="workspace")
+    for person, offered in ((cast.member, True), (cast.unnamed, False)):
+        client.cookies.clear()
+        await sign_in(client, db, person)
+        page = await client.get(f"/teams/{cast.team.id}/data")
+        assert (f'href="/datasets/{cast.dataset.slug}/workspace"' in page.text) is offered
+        assert "/data/files/" not in page.text
 
 
 @pytest.mark.parametrize("who, status", [

@@ -85,6 +85,24 @@ async def test_a_link_does_not_work_after_revocation(client, db, settings):
     assert (row.action, row.outcome, row.reason) == ("download", "refused", "revoked")
 
 
+async def test_refusals_are_explained_in_the_readers_language(client, db, settings):
+    cast = await make_cast(db, settings)
+    cast.member.locale = "fr"
+    await sign_in(client, db, cast.member)
+    url = await _link(client, cast)
+    await db.execute(update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Breach"))
+    revoked = "L’autorisation sur ce jeu de données a été révoquée."
+    for response in (await client.get(url), await client.submit(f"/data/files/{cast.file.id}/link")):
+        assert response.status_code == 403 and revoked in response.text
+    board = await client.get(f"/teams/{cast.team.id}/data")
+    assert "L’autorisation a été révoquée." in board.text and "was revoked" not in board.text
+    client.cookies.clear()
+    cast.steward.locale = "fr"
+    await sign_in(client, db, cast.steward)
+    log = await client.get("/steward?outcome=refused")
+    assert log.text.count(revoked) == 2 and "was revoked" not in log.text
+
+
 async def test_a_member_who_leaves_loses_access_on_the_very_next_request(client, db, settings):
     cast = await make_cast(db, settings)
     await sign_in(client, db, cast.member)

@@ -257,3 +257,13 @@ async def test_a_second_team_cannot_name_members_of_another(db):
     await make_team(db, cast.challenge, stranger)
     with pytest.raises(InvalidInput):
         await draft(db, cast, [stranger.id])
+
+
+async def test_members_named_on_a_request_are_asked_to_accept_the_agreement(db):
+    cast = await make_cast(db)
+    request = await draft(db, cast, members=[cast.captain.id, cast.member.id])
+    link = f"/data-requests/{request.id}"
+    named = select(Notification.user_id).where(Notification.kind == "access_request_named", Notification.link == link)
+    assert set(await db.scalars(named)) == {cast.member.id}  # not the captain, who named themselves
+    await requests.edit(db, act(cast.captain), request.id, PURPOSE, [cast.member.id, cast.other_member.id], utcnow())
+    assert sorted(map(str, await db.scalars(named))) == sorted(map(str, [cast.member.id, cast.other_member.id]))
