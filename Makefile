@@ -77,6 +77,7 @@ clean:
 	rm -rf $(VENV) node_modules app/static/vendor
 
 # Re-extract the strings and merge them into both catalogs; then translate the new French entries.
-messages: setup
+# Needs `make setup` once; does not depend on it, so a worktree sharing a venv never reinstalls anything.
+messages:
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k lazy -k _ -k gettext -k "ngettext:1,2" --no-location --sort-output --omit-header -o app/translations/messages.pot .
 	$(VENV)/bin/pybabel -q update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
