@@ -111,6 +111,22 @@ def live_server(servers: dict[str, str]) -> Iterator[LiveServer]:
     run_async(lambda: _drop_database(servers["database"], name))
 
 
+async def load_demo(live_server: LiveServer) -> None:
+    """The demo (app.demo) committed into the live server's database; loading it again adds nothing."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app import demo
+    from app.db import async_url, make_session_maker
+
+    engine = create_async_engine(async_url(live_server.settings.database_url))
+    try:
+        async with make_session_maker(engine)() as session:
+            await demo.load_demo(session, live_server.settings)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Any]:
     # The async API shares the tests' event loop; the sync one would own the thread's loop for the session.
