@@ -86,10 +86,19 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(timeout=15)
 
+# The one live server of a test process. Other folders (tests/security/) import these fixtures, which makes
+# pytest hold a second copy of each; both copies then share this server and its database instead of the
+# second dropping the database under the first.
+_RUNNING: list[LiveServer] = []
+
+
 @pytest.fixture(scope="session")
 def live_server(servers: dict[str, str]) -> Iterator[LiveServer]:
     from app.platform.migrations import upgrade
 
+    if _RUNNING:
+        yield _RUNNING[0]
+        return
     name = f"tremplin_browser_{worker_id()}"
     run_async(lambda: _recreate_database(servers["database"], name))
     database_url = _with_database(servers["database"], name)
@@ -106,7 +115,9 @@ def live_server(servers: dict[str, str]) -> Iterator[LiveServer]:
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     server = LiveServer(settings)
     server.start()
+    _RUNNING.append(server)
     yield server
+    _RUNNING.remove(server)
     server.stop()
     run_async(lambda: _drop_database(servers["database"], name))
 
