@@ -5,10 +5,11 @@ descriptions of the challenge, its round, rubric, prize, announcement and datase
 (a `javascript:` address among them); judges' comments; a registration's refusal reason; a join request's
 message; an access request's purpose; the name of an uploaded file. Most are stored straight in the database,
 past the forms' checks, so the test is about how pages render what is stored; some go through the pages
-themselves (a judge's comment, an organization's name and web address, a file's name). Then every page of
-every role showing them is opened: `window.__xss` stays unset, no dialog opens, the page holds no injected
-script, event handler, frame or `javascript:` link, `{{7*7}}` stays text, and the CSP header stays strict.
-The `page` fixture also fails the test on any console error, such as a CSP violation.
+themselves (a judge's comment, an organization's name and web address, a file's name) or the API (an
+announcement). Then every page of every role showing them is opened: `window.__xss` stays unset, no dialog
+opens, the page holds no injected script, event handler, frame or `javascript:` link, `{{7*7}}` stays text,
+and the CSP header stays strict. The `page` fixture also fails the test on any console error, such as a CSP
+violation.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import expect
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.challenges.models import Announcement, Prize, RoundField
+from app.accounts.api_tokens import create_token
+from app.accounts.sessions import actor_from_user
+from app.challenges.models import Prize, RoundField
 from app.data_sharing.models import AccessRequest
 from app.db import async_url, make_session_maker
 from app.notifications.models import Notification
@@ -112,7 +116,6 @@ async def hostile_challenge(server: Any) -> SimpleNamespace:
                 comment=MARKDOWN,
             )
             session.add(Prize(challenge_id=challenge.id, title=PAYLOAD, reward=PAYLOAD, description=MARKDOWN))
-            session.add(Announcement(challenge_id=challenge.id, title=PAYLOAD, body=MARKDOWN))
 
             refused = await make_user(session, name=PAYLOAD)
             await make_registration(session, challenge, refused, status="rejected", reason=PAYLOAD)
@@ -140,12 +143,13 @@ async def hostile_challenge(server: Any) -> SimpleNamespace:
                 update(AccessRequest).where(AccessRequest.id == grant.request_id).values(purpose=MARKDOWN)
             )
             admin = await make_user(session, name=PAYLOAD, admin=True)
+            _token, api_secret = await create_token(session, actor_from_user(judged.founder), name="xss")
             await session.commit()
             return SimpleNamespace(
                 slug=challenge.slug, round=round_.id, team=judged.teams[0].id, entries=[e.id for e in judged.entries],
                 founder=judged.founder.email, captain=judged.captains[0].email, judge=judged.judges[0].email,
                 steward=steward.email, dataset=dataset.slug, grant=grant.id, request=grant.request_id,
-                organization=organization.slug, admin=admin.email,
+                organization=organization.slug, admin=admin.email, api_secret=api_secret,
             )  # fmt: skip
     finally:
         await engine.dispose()
@@ -204,6 +208,14 @@ async def test_payloads_in_every_field_never_run(page, live_server):  # noqa: F8
         return other
 
     watch(page)
+    # Written through the API: an announcement.
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        answer = await client.post(
+            f"/api/v1/challenges/{cast.slug}/announcements",
+            json={"title": PAYLOAD, "body": MARKDOWN},
+            headers={"Authorization": f"Bearer {cast.api_secret}"},
+        )
+    assert answer.status_code == 201, answer.text
     # Written through the pages: an organization's name and web address, a judge's comment, a file's name.
     await page.goto("/login")
     await sign_in(page, cast.captain)
