@@ -52,7 +52,19 @@ def environment() -> jinja2.Environment:
         format_number=i18n.format_number,
         language_name=i18n.language_name,
     )
+    env.tests["web_address"] = is_web_address
     return env
+
+
+def is_web_address(value: Any) -> bool:
+    """Whether a stored address may become a link: http or https only. Forms refuse other schemes; this keeps a
+    `javascript:` address that reached the database some other way (an import, an old row) plain text."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return urlsplit(value.strip()).scheme.lower() in ("http", "https")
+    except ValueError:
+        return False
 
 
 @functools.cache

@@ -94,10 +94,19 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(timeout=15)
 
+# The one live server of a test process. Other folders (tests/security/) import these fixtures, which makes
+# pytest hold a second copy of each; both copies then share this server and its database instead of the
+# second dropping the database under the first.
+_RUNNING: list[LiveServer] = []
+
+
 @pytest.fixture(scope="session")
 def live_server(servers: dict[str, str]) -> Iterator[LiveServer]:
     from app.platform.migrations import upgrade
 
+    if _RUNNING:
+        yield _RUNNING[0]
+        return
     name = f"tremplin_browser_{worker_id()}"
     run_async(lambda: _recreate_database(servers["database"], name))
     database_url = _with_database(servers["database"], name)
@@ -114,9 +123,27 @@ def live_server(servers: dict[str, str]) -> Iterator[LiveServer]:
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     server = LiveServer(settings)
     server.start()
+    _RUNNING.append(server)
     yield server
+    _RUNNING.remove(server)
     server.stop()
     run_async(lambda: _drop_database(servers["database"], name))
+
+
+async def load_demo(live_server: LiveServer) -> None:
+    """The demo (app.demo) committed into the live server's database; loading it again adds nothing."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app import demo
+    from app.db import async_url, make_session_maker
+
+    engine = create_async_engine(async_url(live_server.settings.database_url))
+    try:
+        async with make_session_maker(engine)() as session:
+            await demo.load_demo(session, live_server.settings)
+            await session.commit()
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,21 +6,13 @@ import re
 
 import pytest
 from playwright.async_api import expect
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from app import demo
-from app.db import async_url, make_session_maker
+from tests.browser.conftest import load_demo
 
 
 @pytest.fixture
 async def demo_loaded(live_server):
-    engine = create_async_engine(async_url(live_server.settings.database_url))
-    try:
-        async with make_session_maker(engine)() as session:
-            await demo.load_demo(session, live_server.settings)
-            await session.commit()
-    finally:
-        await engine.dispose()
+    await load_demo(live_server)
 
 
 async def test_visitor_filters_and_searches_without_reloading_the_page(page, demo_loaded):
