@@ -6,7 +6,7 @@ PORT ?= 8000
 DATA_DIR ?= var
 export DATA_DIR PORT
 
-.PHONY: run test setup venv assets chromium migrate demo serve worker lint bench bench-ranking clean
+.PHONY: run test setup venv assets chromium wrk migrate demo serve worker lint bench bench-ranking clean
 
 run: setup
 	$(PY) -m app.cli run --host 127.0.0.1 --port $(PORT)
@@ -44,6 +44,20 @@ worker: setup
 
 demo: setup
 	$(PY) -m app.cli demo
+
+# Load benchmark (issue #7; not part of `make test`): seeds tremplin_bench and tremplin_bench_0_1 next to
+# DATABASE_URL's database when they are missing (embedded servers when unset), then loads the main pages with
+# wrk and writes bench/RESULTS.md. `make bench BENCH_ARGS=--quick` checks the harness in a few minutes.
+bench: setup wrk
+	$(PY) bench/seed.py --if-missing
+	$(PY) bench/seed.py --scale 0.1 --if-missing
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Debian's wrk, the load generator of `make bench`.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi; }
 
 # Times a 2,000-entry round's ranking and alpha in a scratch database next to DATABASE_URL's (dropped after).
 bench-ranking: setup
