@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-from common import PASSWORD, database_name, email, servers, with_database  # noqa: E402
-from run import SECRET, known_objects, targets  # noqa: E402
+import httpx
+from common import PASSWORD, database_name, email, servers, with_database
+from run import SECRET, known_objects, targets
 
 
 async def profile(url: str, redis_url: str, name: str, times: int) -> str:

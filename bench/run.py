@@ -543,9 +543,10 @@ def report(data: dict[str, Any], out: Path) -> str:
             lines.append(
                 f"| {name} | {median(uvi[name], 'rps'):,.0f} | {median(gra[name], 'rps'):,.0f} | "
                 f"{median(uvi[name], 'rps') / uvi_floor:.2f} | {median(gra[name], 'rps') / gra_floor:.2f} | "
-                f"{median(uvi[name], 'p99_ms'):.1f} | {median(gra[name], 'p99_ms'):.1f} | {data['compare']['granian_rss']:.0f} |"
+                f"{median(uvi[name], 'p99_ms'):.1f} | {median(gra[name], 'p99_ms'):.1f} |"
             )
-        lines.append("")
+        lines += ["", (f"Peak RSS after these pages: uvicorn {data['compare']['uvicorn_rss']:.0f} MB, granian "
+                  f"{data['compare']['granian_rss']:.0f} MB (granian's worker process)."), ""]
     lines += ["## Targets missed", ""]
     lines += [f"- {item}" for item in missed] or ["- none"]
     lines.append("")
@@ -615,7 +616,9 @@ def main() -> int:
             few = [t for t in pages if t.name in ("floor (fortunes)", "catalogue, filter + search", "challenge page", "API challenges?q=", "htmx score autosave")]
             granian = measure_server("granian", env, few, sessions, options, low=False)
             uvicorn = measure_server("uvicorn", env, few, sessions, options, low=False)
-            data["compare"] = {"uvicorn": uvicorn["main"], "granian": granian["main"], "granian_rss": granian["rss"]}
+            data["compare"] = {
+                "uvicorn": uvicorn["main"], "granian": granian["main"], "granian_rss": granian["rss"], "uvicorn_rss": uvicorn["rss"],
+            }
 
     text = report(data, options.out)
     options.out.write_text(text)

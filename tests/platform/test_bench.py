@@ -137,3 +137,35 @@ async def test_query_counter_and_floor_only_when_enabled(seeded, servers):
         else:
             assert "x-query-count" not in page.headers
             assert floor.status_code == 404
+
+
+def test_report_compares_with_the_floor_and_lists_missed_targets(tmp_path):
+    import run as bench_run
+
+    known = {"big_round": str(uuid.uuid4()), "judge_entry": str(uuid.uuid4()), "judge_criterion": str(uuid.uuid4()),
+             "captain_team": str(uuid.uuid4()), "draft_team": str(uuid.uuid4()), "draft_round": str(uuid.uuid4()),
+             "draft_answers": {"summary": "x"}}  # fmt: skip
+    pages = bench_run.targets(known)
+    fast = {t.name: [bench_run.Sample(1000.0 if t.kind == "floor" else 400.0, 2.0, 9.0, 0, 5000, 64)] * 3 for t in pages}
+    slow_page = "ranking (big round)"
+    fast[slow_page] = [bench_run.Sample(50.0, 900.0, 1500.0, 2, 250, 64)] * 3
+    counts = {"users": 1, "challenges": 1, "teams": 1, "submissions": 1, "scores": 80, "grants": 1, "access_log": 1,
+              "audit_log": 1, "screenings": 2}  # fmt: skip
+    queries = {t.name: (3, 6, 100) for t in pages}
+    data = {
+        "date": "today", "machine": {"CPU": "test"}, "runs": 3, "duration": 5.0, "pages": pages, "main": fast, "low": fast,
+        "solo": {t.name: 1.0 for t in pages}, "queries": queries, "queries_small": {**queries, slow_page: (2, 5, 90)},
+        "ranking": (40.0, 60.0), "rss": 150.0, "counts": counts,
+        "compare": {"uvicorn": fast, "granian": fast, "uvicorn_rss": 150.0, "granian_rss": 140.0},
+    }  # fmt: skip
+    out = tmp_path / "RESULTS.md"
+    out.write_text("old table\n" + bench_run.ANALYSIS_MARK + "\n## Analysis\n\nhand-written\n")
+    text = bench_run.report(data, out)
+    missed = text.split("## Targets missed")[1]
+    assert f"{slow_page}: 0.05× the floor (target 0.15×)" in missed
+    assert f"{slow_page}: 12 errors" in missed
+    assert f"{slow_page}: p99 1500 ms at 8 connections" in missed
+    assert f"{slow_page}: SQL statements 2 at 0.1, 3 at 1" in missed
+    assert "catalogue, filter + search" not in missed  # 0.40× the floor, no errors, p99 9 ms
+    assert "compute_ranking" not in missed and "peak RSS" not in missed
+    assert text.endswith("hand-written\n") and "old table" not in text
