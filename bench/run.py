@@ -191,7 +191,9 @@ def server_command(kind: str) -> list[str]:
 
 @contextlib.contextmanager
 def web_process(kind: str, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    log = open(Path(tempfile.gettempdir()) / f"tremplin-bench-{kind}.log", "wb")  # noqa: SIM115
+    # One log per process started (numbered in turn), kept after the run for its errors.
+    number = len(list(Path(tempfile.gettempdir()).glob(f"tremplin-bench-{os.getpid()}-*.log"))) + 1
+    log = open(Path(tempfile.gettempdir()) / f"tremplin-bench-{os.getpid()}-{number}-{kind}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(["taskset", "-c", "0", *server_command(kind)], env=env, cwd=ROOT, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 60
@@ -496,7 +498,8 @@ def report(data: dict[str, Any], out: Path) -> str:
         "was loaded with N connections (see `plan()` in bench/run.py); its req/s is still what one process "
         "gives, its latencies are those at N connections. ms alone: median of 5 requests one at a time. "
         "Errors are non-2xx/3xx responses plus socket errors over every run (each URL was also checked to answer 200 "
-        "before loading it). SQL statements and round trips (statements + BEGIN/COMMIT/ROLLBACK + the pool's pre-ping) "
+        "before loading it; the web process's logs are the tremplin-bench-*.log files of the temporary folder). "
+        "SQL statements and round trips (statements + BEGIN/COMMIT/ROLLBACK + the pool's pre-ping) "
         "come from the X-Query-Count / X-Query-Roundtrips headers (BENCH_QUERY_COUNT=1) at scale 1."),
         "",
         "## SQL per request as the data grows (scale 0.1 → 1)",
