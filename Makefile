@@ -49,6 +49,7 @@ demo: setup
 # DATABASE_URL's database when they are missing (embedded servers when unset), then loads the main pages with
 # wrk and writes bench/RESULTS.md. `make bench BENCH_ARGS=--quick` checks the harness in a few minutes.
 bench: setup wrk
+	@$(PY) -c "import granian, pyinstrument" 2>/dev/null || $(PY) -m pip install --quiet 'granian>=2.8,<3' 'pyinstrument>=5.1,<6'
 	$(PY) bench/seed.py --if-missing
 	$(PY) bench/seed.py --scale 0.1 --if-missing
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -615,7 +615,9 @@ def main() -> int:
         print("compute_ranking of the big round", flush=True)
         data["ranking"] = asyncio.run(time_ranking(url, known["big_round"]))
 
-        if not options.no_compare:
+        if not options.no_compare and shutil.which(server_command("granian")[0]) is None:
+            print("granian is not installed: no comparison (make bench installs it)", file=sys.stderr)
+        elif not options.no_compare:
             few = [t for t in pages if t.name in ("floor (fortunes)", "catalogue, filter + search", "challenge page", "API challenges?q=", "htmx score autosave")]
             granian = measure_server("granian", env, few, sessions, options, low=False)
             uvicorn = measure_server("uvicorn", env, few, sessions, options, low=False)
