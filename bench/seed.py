@@ -631,7 +631,7 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full volumes (default 1)")
     parser.add_argument("--database", help="database name (default: tremplin_bench, or tremplin_bench_<scale>)")
     parser.add_argument("--recreate", action="store_true", help="drop the database first if it exists")
-    parser.add_argument("--if-missing", action="store_true", help="do nothing when the database is already seeded")
+    parser.add_argument("--if-missing", action="store_true", help="only migrate when the database is already seeded")
     options = parser.parse_args()
     if not 0 < options.scale <= 1:
         parser.error("--scale must be above 0 and at most 1")
@@ -640,7 +640,11 @@ def main() -> int:
         if options.if_missing and not options.recreate:
             asyncio.run(create_database(admin_url, name, False))
             if asyncio.run(is_seeded(with_database(admin_url, name))):
-                print(f"{name}: already seeded")
+                from app.platform.migrations import upgrade
+
+                # Seeded by an earlier release: the migrations since then apply to the seeded rows.
+                upgrade(with_database(admin_url, name))
+                print(f"{name}: already seeded (migrated to the latest revision)")
                 return 0
         seed(admin_url, options.scale, name, options.recreate)
     return 0
