@@ -6,7 +6,7 @@ PORT ?= 8000
 DATA_DIR ?= var
 export DATA_DIR PORT
 
-.PHONY: run test setup venv assets chromium migrate demo serve worker lint audit lock bench bench-ranking clean
+.PHONY: run test setup venv assets chromium wrk migrate demo serve worker lint audit lock bench bench-ranking clean
 
 run: setup
 	$(PY) -m app.cli run --host 127.0.0.1 --port $(PORT)
@@ -16,7 +16,7 @@ test: setup chromium lint
 
 setup: $(VENV)/.installed assets
 
-# Exactly the audited versions of requirements.lock (app + test + dev extras, every file checked against its
+# Exactly the audited versions of requirements.lock (app + test + dev + bench extras, every file checked against its
 # hash, setuptools included so the editable install builds from it too), then the app itself without deps.
 # check_lock.py fails when pyproject.toml asks for something the lock lacks (run `make lock`).
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -33,7 +33,7 @@ lock:
 	test -x $(PY) || python3 -m venv $(VENV)
 	test -x $(VENV)/bin/pip-compile || $(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
-	  --no-emit-find-links --extra test --extra dev --output-file requirements.lock $(LOCK_ARGS) pyproject.toml
+	  --no-emit-find-links --extra test --extra dev --extra bench --output-file requirements.lock $(LOCK_ARGS) pyproject.toml
 
 # Static checks; `make test` runs them first. mypy keeps its cache in .mypy_cache.
 lint: setup
@@ -68,6 +68,20 @@ worker: setup
 
 demo: setup
 	$(PY) -m app.cli demo
+
+# Load benchmark (issue #7; not part of `make test`): seeds tremplin_bench and tremplin_bench_0_1 next to
+# DATABASE_URL's database when they are missing (embedded servers when unset), then loads the main pages with
+# wrk and writes bench/RESULTS.md. `make bench BENCH_ARGS=--quick` checks the harness in a few minutes.
+bench: setup wrk
+	$(PY) bench/seed.py --if-missing
+	$(PY) bench/seed.py --scale 0.1 --if-missing
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Debian's wrk, the load generator of `make bench`.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi; }
 
 # Times a 2,000-entry round's ranking and alpha in a scratch database next to DATABASE_URL's (dropped after).
 bench-ranking: setup

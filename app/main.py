@@ -181,6 +181,10 @@ def create_app(settings: Settings | None = None, session_maker: async_sessionmak
         try:
             yield
         finally:
+            if settings.bench_floor:
+                from app.platform.bench import close_floor
+
+                await close_floor(app)
             await services.stop()
 
     static = create_static_files_router(
@@ -191,8 +195,13 @@ def create_app(settings: Settings | None = None, session_maker: async_sessionmak
         include_in_schema=False,
         cache_control=CacheControlHeader(max_age=31_536_000, public=True),
     )
+    bench_routes: list[Any] = []
+    if settings.bench_floor:
+        from app.platform import bench
+
+        bench_routes = bench.ROUTES
     app = Litestar(
-        route_handlers=[*route_handlers(), static],
+        route_handlers=[*route_handlers(), *bench_routes, static],
         before_send=[security_headers_hook(settings)],
         guards=[login_required],
         dependencies={
@@ -217,6 +226,10 @@ def create_app(settings: Settings | None = None, session_maker: async_sessionmak
     )
     # Outside Litestar's router, so that unmatched routes (404/405) get the same context and error pages.
     app.asgi_handler = request_context_middleware(settings, lambda scope: services.open_session)(app.asgi_handler)
+    if settings.bench_query_count:
+        from app.platform.bench import count_queries
+
+        app.asgi_handler = count_queries(app.asgi_handler)
     app.state.services = services
     app.state.settings = settings
     return app

@@ -56,6 +56,10 @@ class Settings:
     worker_in_process: bool = False
     # Days after a challenge's end until which a data access grant may run (app.data_sharing.approvals).
     grant_grace_days: int = 30
+    # Benchmark aids (bench/run.py), off in production: an X-Query-Count header on every response, and the
+    # bare "floor" page /bench/floor that the load run compares every page with.
+    bench_query_count: bool = False
+    bench_floor: bool = False
 
     @property
     def https(self) -> bool:
@@ -124,6 +128,8 @@ class Settings:
             redis_prefix=reader.text("REDIS_PREFIX", "tremplin"),
             grant_grace_days=reader.integer("GRANT_GRACE_DAYS", 30, 0, maximum=3650),
             worker_in_process=reader.boolean("WORKER_IN_PROCESS", reader.text("REDIS_URL", "") == ""),
+            bench_query_count=reader.boolean("BENCH_QUERY_COUNT", False),
+            bench_floor=reader.boolean("BENCH_FLOOR", False),
         )
         if problems:
             raise SettingsError(problems)

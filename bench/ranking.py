@@ -25,28 +25,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import async_url, make_session_maker  # noqa: E402
-from app.judging.agreement import round_agreement  # noqa: E402
-from app.judging.ranking import compute_ranking  # noqa: E402
-from app.platform.migrations import upgrade  # noqa: E402
+from app.db import async_url, make_session_maker
+from app.judging.agreement import round_agreement
+from app.judging.ranking import compute_ranking
+from app.platform.migrations import upgrade
+
+sys.path.insert(0, str(ROOT / "bench"))
+from common import plain, with_database
 
 ENTRIES, JUDGES, CRITERIA, CONFLICTS = 2000, 5, 8, 50
 DATABASE = "tremplin_bench_ranking"
-
-
-def with_database(url: str, name: str) -> str:
-    head, _, rest = url.partition("://")
-    before_query, sep, query = rest.partition("?")
-    base = before_query.rsplit("/", 1)[0] if "/" in before_query else before_query
-    return f"{head}://{base}/{name}{sep}{query}"
-
-
-def plain(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 async def recreate(admin_url: str, drop_only: bool = False) -> None:

@@ -24,7 +24,7 @@ PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
 def main() -> int:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     declared = list(project["dependencies"])
-    for extra in ("test", "dev"):
+    for extra in ("test", "dev", "bench"):
         declared += project["optional-dependencies"].get(extra, [])
     locked = {
         canonicalize_name(name): version

@@ -19,6 +19,7 @@ import structlog
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import ScopeType
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.db import utcnow
 from app.platform import audit, i18n
@@ -127,8 +128,9 @@ def request_context_middleware(settings: Settings, session_maker_getter):
                             await _csrf_refused(scope, send, ctx)
                             return
                 await app(scope, receive, _finishing_send(send, ctx, cookie_name, write_flash))
-            except (OSError, OperationalError, DBAPIError, TimeoutError) as exc:
-                # The database is unreachable before the handler ran (loading the session).
+            except (OSError, OperationalError, DBAPIError, TimeoutError, PoolTimeout) as exc:
+                # The database is unreachable, or every pooled connection is busy, before the handler ran
+                # (loading the session).
                 log.warning("database unavailable", error=str(exc))
                 await _plain(send, 503, "Service temporarily unavailable. Please try again in a moment.")
             finally:

@@ -119,3 +119,28 @@ async def test_a_hung_query_is_cancelled_by_the_statement_timeout(app):
         async with app.state.services.engine.connect() as conn:
             await conn.execute(text("SELECT pg_sleep(10)"))
     assert time.monotonic() - started < 5
+
+
+async def test_a_signed_in_request_finding_every_pooled_connection_busy_gets_503_not_500(
+    postgres, settings, tmp_path
+):
+    # One pooled connection and one overflow, both held: the session lookup waits pool_timeout, then gives up.
+    application = create_app(settings.replace(database_url=postgres.url, data_dir=tmp_path, db_pool_size=1))
+    await application.state.services.start()
+    try:
+        token = await signed_in_cookie(application)
+        engine = application.state.services.engine
+        async with make_client(application) as client, engine.connect() as first, engine.connect() as second:
+            await first.execute(text("SELECT 1"))
+            await second.execute(text("SELECT 1"))
+            client.cookies.set("tremplin", token, domain="testserver.local")
+            started = time.monotonic()
+            page = await client.get("/")
+            assert page.status_code == 503
+            assert "temporarily unavailable" in page.text
+            assert time.monotonic() - started < 10
+        async with make_client(application) as client:
+            client.cookies.set("tremplin", token, domain="testserver.local")
+            assert (await client.get("/")).status_code == 200
+    finally:
+        await application.state.services.stop()

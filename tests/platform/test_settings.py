@@ -70,6 +70,8 @@ ENVIRONMENT = {
     "REDIS_PREFIX": ("staging", "redis_prefix", "staging"),
     "WORKER_IN_PROCESS": ("no", "worker_in_process", False),
     "GRANT_GRACE_DAYS": ("14", "grant_grace_days", 14),
+    "BENCH_QUERY_COUNT": ("1", "bench_query_count", True),
+    "BENCH_FLOOR": ("yes", "bench_floor", True),
 }
 
 
