@@ -1,0 +1,126 @@
+"""The app's route table as probes: every route with path parameters, each parameter filled with an object of a
+given world, so that a new route is probed as soon as it exists (and a new parameter name fails loudly until
+it is taught here)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+
+from tests.security.worlds import World
+
+PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+# Methods that only describe a route; they never reach a handler of ours.
+IGNORED_METHODS = {"OPTIONS", "HEAD"}
+# Routes with parameters that hold no object of a world: the files of the front end and the API's description.
+NOT_WORLD_ROUTES = {"/static/{file_path:path}", "/schema/{path:str}"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # as declared, e.g. /teams/{team_id:uuid}
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def api(self) -> bool:
+        return self.path.startswith("/api/")
+
+
+def parametrised_routes(app: Litestar) -> list[Route]:
+    """Every (method, path) of the app whose path has parameters."""
+    found = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or "{" not in route.path or route.path in NOT_WORLD_ROUTES:
+            continue
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                if method not in IGNORED_METHODS:
+                    found.add(Route(method, route.path))
+    return sorted(found, key=lambda route: (route.path, route.method))
+
+
+class UnknownParameter(LookupError):
+    pass
+
+
+def _user_id(path: str, world: World) -> Any:
+    if path.startswith(("/organizations/", "/api/v1/organizations/")):
+        return world.founder.id
+    if path.startswith("/admin/users/"):
+        return world.captain.id
+    if "/stewards/" in path:
+        return world.steward.id
+    if "/assignments/" in path:
+        return world.judge.id
+    # Team members, grant members.
+    return world.member.id
+
+
+def value_for(path: str, name: str, world: World) -> Any:
+    """The object of `world` that parameter `name` of route `path` names."""
+    slug_owner = [
+        (("/organizations/", "/api/v1/organizations/", "/admin/organizations/"), world.founder_org.slug),
+        (("/programs/", "/api/v1/programs/"), world.program.slug),
+        (("/datasets/", "/api/v1/datasets/"), world.dataset.slug),
+        (("/challenges/", "/api/v1/challenges/"), world.challenge.slug),
+    ]
+    tokens = [
+        (("/invitations/organization/",), world.tokens["org_invitation"]),
+        (("/invitations/team/", "/api/v1/invitations/team/"), world.tokens["team_invitation"]),
+        (("/invitations/judge/", "/api/v1/invitations/judge/"), world.tokens["judge_invitation"]),
+        (("/challenges/join/",), world.tokens["challenge_join"]),
+        (("/data/download/",), world.tokens["download"]),
+    ]
+    if name == "slug":
+        for prefixes, slug in slug_owner:
+            if path.startswith(prefixes):
+                return slug
+    elif name == "token":
+        for prefixes, token in tokens:
+            if path.startswith(prefixes):
+                return token
+    elif name == "user_id":
+        return _user_id(path, world)
+    elif name == "invitation_id":
+        return world.org_invitation.id if "/organizations/" in path else world.team_invitation.id
+    elif name == "request_id":
+        return world.access_request.id if "data-requests" in path else world.join_request.id
+    elif name == "file_id":
+        return world.dataset_file.id if "/data" in path else world.stored_file.id
+    elif name == "job_id":
+        return world.export_job.id if "/exports/" in path else world.assign_job.id
+    else:
+        simple = {
+            "team_id": world.team.id,
+            "round_id": world.round.id,
+            "submission_id": world.entry.id,
+            "criterion_id": world.criterion.id,
+            "judge_id": world.judge_row.id,
+            "conflict_id": world.conflict.id,
+            "prize_id": world.prize.id,
+            "field_id": world.field.id,
+            "field_key": world.field.key,
+            "key": "pitch",
+            "registration_id": world.registration.id,
+            "number": 1,
+            "offering_id": world.offering.id,
+            "grant_id": world.grant.id,
+            "notification_id": world.notification.id,
+            "mail_id": world.mail.id,
+            "token_id": world.api_token.id,
+        }
+        if name in simple:
+            return simple[name]
+    raise UnknownParameter(f"no object of the world for {{{name}}} in {path}: teach tests/security/routes.py")
+
+
+def url_for(route: Route, world: World) -> str:
+    return PARAM.sub(lambda match: str(value_for(route.path, match.group(1), world)), route.path)
