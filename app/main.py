@@ -140,12 +140,13 @@ def route_handlers() -> list[Any]:
     from app.judging.rubric_controllers import ROUTES as rubric_routes
     from app.notifications.controllers import ROUTES as notification_routes
     from app.organizations.controllers import ROUTES as organization_routes
+    from app.platform.api_docs import document_api
     from app.platform.controllers import ROUTES as platform_routes
     from app.teams.file_controllers import ROUTES as file_routes
     from app.teams.submission_controllers import ROUTES as submission_routes
     from app.teams.team_controllers import ROUTES as team_routes
 
-    return [
+    return document_api([
         *platform_routes,
         *account_routes,
         *organization_routes,
@@ -165,7 +166,7 @@ def route_handlers() -> list[Any]:
         *request_routes,
         *access_routes,
         *file_routes,
-    ]
+    ])
 
 
 def create_app(settings: Settings | None = None, session_maker: async_sessionmaker[AsyncSession] | None = None) -> Litestar:

@@ -42,7 +42,11 @@ PUBLIC_BY_DESIGN = {
     "GET /api/v1/offerings/{offering_id:uuid}": "an agreed offering is shown to whoever sees the challenge",
     **{
         f"GET {path}": "the dataset catalogue shows descriptions and agreements to everyone signed in, never content"
-        for path in ("/datasets/{slug:str}", "/api/v1/datasets/{slug:str}", "/api/v1/datasets/{slug:str}/agreement")
+        for path in (
+            "/datasets/{slug:str}",
+            "/api/v1/datasets/{slug:str}",
+            "/api/v1/datasets/{slug:str}/agreement",
+        )
     },
     **{
         f"GET {path}": "programs and organizations are public profiles"
@@ -130,7 +134,9 @@ async def test_actor_of_one_challenge_reaches_nothing_of_the_other(
                 ghost = await _send(client, route, url_for(route, ghost_world), htmx=htmx)
             problem = _verdict(route, response, world_b, ghost)
             if problem:
-                failures.append(f"{role}: {route.method} {url} ({route.path}{', htmx' if htmx else ''}): {problem}")
+                failures.append(
+                    f"{role}: {route.method} {url} ({route.path}{', htmx' if htmx else ''}): {problem}"
+                )
         probed.add(route.key)
     assert not failures, "\n".join(failures)
     expected = {route.key for route in parametrised_routes(app)} - set(OPEN_ACTIONS)

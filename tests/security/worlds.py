@@ -17,7 +17,14 @@ from sqlalchemy import select
 
 from app.accounts.models import ApiToken, User
 from app.accounts.sessions import hash_token
-from app.challenges.models import Announcement, ChallengeOrganizer, Prize, Program, ProgramOrganization, RoundField
+from app.challenges.models import (
+    Announcement,
+    ChallengeOrganizer,
+    Prize,
+    Program,
+    ProgramOrganization,
+    RoundField,
+)
 from app.data_sharing import links
 from app.data_sharing.models import (
     AccessRequest,
@@ -159,7 +166,9 @@ async def build_world(db: Any, settings: Settings, storage: Storage, name: str) 
     challenge.invitation_token = secrets.token_urlsafe(24)
     challenge.registration_questions = [{"key": "pitch", "label": "Your pitch", "required": False}]
 
-    field = RoundField(round_id=round_.id, key="deck", label="Pitch deck", kind="file", allowed_types=["pdf"], max_size_mb=5)
+    field = RoundField(
+        round_id=round_.id, key="deck", label="Pitch deck", kind="file", allowed_types=["pdf"], max_size_mb=5
+    )
     db.add(field)
     db.add(RoundField(round_id=round_.id, key="summary", label="Summary", kind="long_text", position=1))
     await db.flush()
@@ -179,18 +188,31 @@ async def build_world(db: Any, settings: Settings, storage: Storage, name: str) 
     )  # fmt: skip
 
     criterion = cast.criteria[0]
-    review = Review(submission_id=entry.id, user_id=judge.id, round_id=round_.id, comment=f"{marker} judge comment")
+    review = Review(
+        submission_id=entry.id, user_id=judge.id, round_id=round_.id, comment=f"{marker} judge comment"
+    )
     db.add(review)
     await db.flush()
     db.add(Score(review_id=review.id, criterion_id=criterion.id, value=7, comment=f"{marker} score comment"))
-    conflict = Conflict(challenge_id=challenge.id, user_id=other_judge.id, team_id=other_team.id, reason=f"{marker} conflict")
+    conflict = Conflict(
+        challenge_id=challenge.id, user_id=other_judge.id, team_id=other_team.id, reason=f"{marker} conflict"
+    )
     db.add(conflict)
     judge_row = await db.scalar(select(Judge).where(Judge.round_id == round_.id, Judge.user_id == judge.id))
 
     prize = Prize(challenge_id=challenge.id, title=f"Prize {name}", reward="10 000 €")
     db.add(prize)
-    db.add(Announcement(challenge_id=challenge.id, title=f"News {name}", body="Registered people only.", created_by_id=founder.id))
-    registration = await make_registration(db, challenge, await make_user(db, name=f"Pending {name}"), status="pending")
+    db.add(
+        Announcement(
+            challenge_id=challenge.id,
+            title=f"News {name}",
+            body="Registered people only.",
+            created_by_id=founder.id,
+        )
+    )
+    registration = await make_registration(
+        db, challenge, await make_user(db, name=f"Pending {name}"), status="pending"
+    )
 
     team_invitation = TeamInvitation(
         team_id=team.id, email=f"invitee-{uuid.uuid4().hex[:6]}@example.org", invited_by_id=captain.id,
@@ -202,7 +224,9 @@ async def build_world(db: Any, settings: Settings, storage: Storage, name: str) 
     join_request = JoinRequest(team_id=team.id, user_id=joiner.id, message=f"{marker} let me in")
     db.add(join_request)
     org_invitation = OrganizationInvitation(
-        organization_id=founder_org.id, email=f"colleague-{uuid.uuid4().hex[:6]}@example.org", invited_by_id=founder.id
+        organization_id=founder_org.id,
+        email=f"colleague-{uuid.uuid4().hex[:6]}@example.org",
+        invited_by_id=founder.id,
     )
     db.add(org_invitation)
 
@@ -224,30 +248,52 @@ async def build_world(db: Any, settings: Settings, storage: Storage, name: str) 
     db.add(access_request)
     await db.flush()
     db.add(AccessRequestMember(request_id=access_request.id, user_id=other_captain.id))
-    db.add(AccessRequestEvent(request_id=access_request.id, seq=1, kind="created", from_state=None, to_state="draft", actor_id=other_captain.id))
+    db.add(
+        AccessRequestEvent(
+            request_id=access_request.id,
+            seq=1,
+            kind="created",
+            from_state=None,
+            to_state="draft",
+            actor_id=other_captain.id,
+        )
+    )
 
     export = await storage.put("exports", f"team,total\n{marker},70\n".encode())
     export_job = JudgingJob(
         round_id=round_.id, kind="export", params={"what": "ranking", "format": "csv"}, status="done", done=1, total=1,
         result_key=export.key, result_name="ranking.csv", requested_by_id=founder.id, finished_at=now,
     )  # fmt: skip
-    assign_job = JudgingJob(round_id=round_.id, kind="assign", status="done", requested_by_id=founder.id, finished_at=now)
+    assign_job = JudgingJob(
+        round_id=round_.id, kind="assign", status="done", requested_by_id=founder.id, finished_at=now
+    )
     db.add_all([export_job, assign_job])
-    notification = Notification(user_id=captain.id, kind="team_invitation", params={"team": marker}, link=f"/teams/{team.id}")
+    notification = Notification(
+        user_id=captain.id, kind="team_invitation", params={"team": marker}, link=f"/teams/{team.id}"
+    )
     mail = MailMessage(
-        to_address=captain.email, subject=f"{marker} mail", body_text=marker, idempotency_key=f"security-{uuid.uuid4().hex}"
+        to_address=captain.email,
+        subject=f"{marker} mail",
+        body_text=marker,
+        idempotency_key=f"security-{uuid.uuid4().hex}",
     )
     secret = "trp_" + secrets.token_urlsafe(32)
-    api_token = ApiToken(user_id=captain.id, name=f"Token {name}", token_hash=hash_token(secret), prefix=secret[:12])
+    api_token = ApiToken(
+        user_id=captain.id, name=f"Token {name}", token_hash=hash_token(secret), prefix=secret[:12]
+    )
     db.add_all([notification, mail, api_token])
     await db.flush()
 
     tokens = {
         "team_invitation": team_invitations.invitation_path(settings, team_invitation.id).rsplit("/", 1)[1],
         "judge_invitation": panel_links.invitation_path(settings, judge_row.id).rsplit("/", 1)[1],
-        "org_invitation": organization_invitations.invitation_path(settings, org_invitation.id).rsplit("/", 1)[1],
+        "org_invitation": organization_invitations.invitation_path(settings, org_invitation.id).rsplit(
+            "/", 1
+        )[1],
         "challenge_join": challenge.invitation_token,
-        "download": links.sign(settings.secret_key, dataset_file.id, captain.id, now + dt.timedelta(minutes=5)),
+        "download": links.sign(
+            settings.secret_key, dataset_file.id, captain.id, now + dt.timedelta(minutes=5)
+        ),
         "api": secret,
     }
     return World(
