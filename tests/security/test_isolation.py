@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.factories import sign_in
-from tests.security.routes import Route, parametrised_routes, url_for
+from tests.security.routes import Route, parametrised_routes, plain_get_routes, url_for
 from tests.security.worlds import Storage, World, build_world, ghost_of
 
 ACTORS = ["founder", "captain", "member", "judge", "steward"]
@@ -138,9 +138,50 @@ async def test_actor_of_one_challenge_reaches_nothing_of_the_other(
                     f"{role}: {route.method} {url} ({route.path}{', htmx' if htmx else ''}): {problem}"
                 )
         probed.add(route.key)
+    # Lists, boards, dashboards and exports take no parameter: they answer for the actor, never with B's objects.
+    for route in plain_get_routes(app):
+        for htmx in (False, True) if not route.api else (False,):
+            response = await _send(client, route, route.path, htmx=htmx)
+            if world_b.marker in response.text or response.status_code >= 500:
+                failures.append(f"{role}: GET {route.path}{' (htmx)' if htmx else ''}: {response.status_code}, {_verdict(route, response, world_b, None)}")
     assert not failures, "\n".join(failures)
     expected = {route.key for route in parametrised_routes(app)} - set(OPEN_ACTIONS)
     assert probed == expected
+
+
+# The allowed twin of the probe: in their own world each actor reaches these (and sees the world's private texts
+# where marked), so the refusals above come from the other world, not from a broken sign-in or world.
+TWINS: dict[str, list[tuple[Any, bool]]] = {
+    "captain": [
+        (lambda w: f"/teams/{w.team.id}/rounds/{w.round.id}", True),
+        (lambda w: f"/api/v1/files/{w.stored_file.id}", True),
+        (lambda w: f"/teams/{w.team.id}/data", False),
+    ],
+    "member": [
+        (lambda w: f"/api/v1/teams/{w.team.id}/rounds/{w.round.id}/submission", True),
+        (lambda w: f"/files/{w.stored_file.id}", True),
+    ],
+    "founder": [
+        (lambda w: f"/challenges/{w.challenge.slug}/rounds/{w.round.id}/submissions", False),
+        (lambda w: f"/challenges/{w.challenge.slug}/rounds/{w.round.id}/judging/exports/{w.export_job.id}", True),
+        (lambda w: f"/api/v1/rounds/{w.round.id}/screening", False),
+    ],
+    "judge": [(lambda w: f"/judge/entries/{w.entry.id}", True)],
+    "steward": [
+        (lambda w: f"/datasets/{w.dataset.slug}/files", True),
+        (lambda w: f"/api/v1/grants/{w.grant.id}", False),
+    ],
+}
+
+
+@pytest.mark.parametrize("role", ACTORS)
+async def test_each_actor_reaches_their_own_world(client: Any, db: Any, worlds: tuple[World, World], role: str) -> None:
+    world_a, _world_b = worlds
+    await sign_in(client, db, world_a.person(role))
+    for url_of, shows_private_text in TWINS[role]:
+        response = await client.get(url_of(world_a))
+        assert response.status_code == 200, (url_of(world_a), response.status_code)
+        assert (world_a.marker in response.text) == shows_private_text, url_of(world_a)
 
 
 def test_every_parametrised_route_is_probed_or_open_by_design(app: Any) -> None:

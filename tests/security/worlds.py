@@ -27,6 +27,7 @@ from app.challenges.models import (
 )
 from app.data_sharing import links
 from app.data_sharing.models import (
+    AccessLogEntry,
     AccessRequest,
     AccessRequestEvent,
     AccessRequestMember,
@@ -237,10 +238,17 @@ async def build_world(db: Any, settings: Settings, storage: Storage, name: str) 
     grant = await make_grant(db, offering, team, (captain, member), steward=steward)
     content = await storage.put("datasets", f"patient,ef\n{marker},55\n".encode())
     dataset_file = DatasetFile(
-        dataset_id=dataset.id, storage_key=content.key, name="echo.csv", content_type="text/csv", size=content.size,
+        dataset_id=dataset.id, storage_key=content.key, name=f"{marker}.csv", content_type="text/csv", size=content.size,
         sha256=content.sha256, uploaded_by_id=steward.id,
     )  # fmt: skip
     db.add(dataset_file)
+    await db.flush()
+    db.add(
+        AccessLogEntry(
+            user_id=captain.id, dataset_id=dataset.id, file_id=dataset_file.id, grant_id=grant.id, team_id=team.id,
+            action="download", outcome="allowed", ip="192.0.2.7",
+        )
+    )  # fmt: skip
     access_request = AccessRequest(
         offering_id=offering.id, dataset_id=dataset.id, challenge_id=challenge.id, team_id=other_team.id,
         purpose=f"{marker} purpose", created_by_id=other_captain.id,
