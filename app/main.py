@@ -20,6 +20,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.platform.api_docs import StrictStructSchemaPlugin
 from app.platform.context import get_context, request_context_middleware
 from app.platform.security import security_headers_hook
 from app.settings import Settings
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None, session_maker: async_sessionmak
     app = Litestar(
         route_handlers=[*route_handlers(), static],
         before_send=[security_headers_hook(settings)],
+        plugins=[StrictStructSchemaPlugin()],
         guards=[login_required],
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),

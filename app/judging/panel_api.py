@@ -25,7 +25,6 @@ from app.judging import (
     panels,
 )
 from app.judging.models import Judge, JudgingJob
-from app.platform.api_docs import problem_response
 from app.judging.panel_schemas import (
     AssignmentList,
     AssignmentRun,
@@ -40,6 +39,7 @@ from app.judging.panel_schemas import (
     RunResult,
     SkippedAddress,
 )
+from app.platform.api_docs import problem_response
 from app.platform.context import get_context
 from app.platform.errors import InvalidInput
 from app.platform.pagination import MAX_PAGE

@@ -51,9 +51,10 @@ def plain_get_routes(app: Litestar) -> list[Route]:
     """Every GET route without parameters: the lists, boards, dashboards and exports of whoever asks."""
     found = set()
     for route in app.routes:
-        if isinstance(route, HTTPRoute) and "{" not in route.path and not route.path.startswith("/schema"):
-            if any("GET" in handler.http_methods for handler in route.route_handlers):
-                found.add(Route("GET", route.path))
+        if not isinstance(route, HTTPRoute) or "{" in route.path or route.path.startswith("/schema"):
+            continue
+        if any("GET" in handler.http_methods for handler in route.route_handlers):
+            found.add(Route("GET", route.path))
     return sorted(found, key=lambda route: route.path)
 
 

@@ -183,6 +183,10 @@ async def test_the_document_describes_the_api_only_with_its_refusals(client: Any
     document = response.json()
     assert document["paths"] and all(path.startswith("/api/v1/") for path in document["paths"])
     refusal = document["paths"]["/api/v1/teams/{team_id}"]["patch"]["responses"]["422"]
-    assert refusal["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert refusal["content"]["application/problem+json"]["schema"] == {
+        "$ref": "#/components/schemas/Problem"
+    }
     assert "200" in document["paths"]["/api/v1/rounds/{round_id}/assignments"]["post"]["responses"]
     assert "*/*" in document["paths"]["/api/v1/files/{file_id}"]["get"]["responses"]["200"]["content"]
+    # Bodies refuse unknown fields (400): the document says so.
+    assert document["components"]["schemas"]["TeamCreate"]["additionalProperties"] is False

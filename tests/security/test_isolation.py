@@ -143,7 +143,9 @@ async def test_actor_of_one_challenge_reaches_nothing_of_the_other(
         for htmx in (False, True) if not route.api else (False,):
             response = await _send(client, route, route.path, htmx=htmx)
             if world_b.marker in response.text or response.status_code >= 500:
-                failures.append(f"{role}: GET {route.path}{' (htmx)' if htmx else ''}: {response.status_code}, {_verdict(route, response, world_b, None)}")
+                failures.append(
+                    f"{role}: GET {route.path}{' (htmx)' if htmx else ''}: {response.status_code}, {_verdict(route, response, world_b, None)}"
+                )
     assert not failures, "\n".join(failures)
     expected = {route.key for route in parametrised_routes(app)} - set(OPEN_ACTIONS)
     assert probed == expected
@@ -163,7 +165,10 @@ TWINS: dict[str, list[tuple[Any, bool]]] = {
     ],
     "founder": [
         (lambda w: f"/challenges/{w.challenge.slug}/rounds/{w.round.id}/submissions", False),
-        (lambda w: f"/challenges/{w.challenge.slug}/rounds/{w.round.id}/judging/exports/{w.export_job.id}", True),
+        (
+            lambda w: f"/challenges/{w.challenge.slug}/rounds/{w.round.id}/judging/exports/{w.export_job.id}",
+            True,
+        ),
         (lambda w: f"/api/v1/rounds/{w.round.id}/screening", False),
     ],
     "judge": [(lambda w: f"/judge/entries/{w.entry.id}", True)],
@@ -175,7 +180,9 @@ TWINS: dict[str, list[tuple[Any, bool]]] = {
 
 
 @pytest.mark.parametrize("role", ACTORS)
-async def test_each_actor_reaches_their_own_world(client: Any, db: Any, worlds: tuple[World, World], role: str) -> None:
+async def test_each_actor_reaches_their_own_world(
+    client: Any, db: Any, worlds: tuple[World, World], role: str
+) -> None:
     world_a, _world_b = worlds
     await sign_in(client, db, world_a.person(role))
     for url_of, shows_private_text in TWINS[role]:
