@@ -135,3 +135,57 @@ def value_for(path: str, name: str, world: World) -> Any:
 
 def url_for(route: Route, world: World) -> str:
     return PARAM.sub(lambda match: str(value_for(route.path, match.group(1), world)), route.path)
+
+
+def openapi_path(path: str) -> str:
+    """/teams/{team_id:uuid} as the document writes it: /teams/{team_id}."""
+    return PARAM.sub(lambda match: "{" + match.group(1) + "}", path)
+
+
+def example_body(document: dict[str, Any], route: Route, world: World) -> Any:
+    """A body of the documented shape for an API route (every required field, ids naming `world`'s objects), so
+    that the request passes the parser and reaches the permission check; None when the route takes no body."""
+    operation = document["paths"].get(openapi_path(route.path), {}).get(route.method.lower(), {})
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return None
+    return _example(document, content["application/json"]["schema"], world)
+
+
+def _example(document: dict[str, Any], schema: dict[str, Any], world: World, name: str = "") -> Any:
+    if "$ref" in schema:
+        return _example(
+            document, document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]], world, name
+        )
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            options = [option for option in schema[key] if option.get("type") != "null"]
+            return _example(document, options[0], world, name)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
+    if kind == "object":
+        required = schema.get("required", [])
+        properties = schema.get("properties", {})
+        return {field: _example(document, properties.get(field, {}), world, field) for field in required}
+    if kind == "array":
+        return [_example(document, schema.get("items", {}), world, name)]
+    if kind in ("integer", "number"):
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    if schema.get("format") == "uuid":
+        try:
+            return str(value_for("", name, world))
+        except UnknownParameter:
+            return str(world.team.id)
+    if schema.get("format") == "date-time":
+        return "2030-01-01T12:00:00Z"
+    if schema.get("format") == "date":
+        return "2030-01-01"
+    if schema.get("format") == "email":
+        return "someone@example.org"
+    return "Probe " + "x" * max(0, schema.get("minLength", 1) - 6)

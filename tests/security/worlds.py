@@ -314,26 +314,3 @@ async def build_world(db: Any, settings: Settings, storage: Storage, name: str) 
         dataset_file=dataset_file, stored_file=stored_file, export_job=export_job, assign_job=assign_job,
         notification=notification, mail=mail, api_token=api_token, tokens=tokens,
     )  # fmt: skip
-
-
-class _Ghost:
-    """Stands for any object: a fresh id, slug and key that name nothing."""
-
-    def __init__(self) -> None:
-        self.id = uuid.uuid4()
-        self.slug = f"ghost-{uuid.uuid4().hex[:8]}"
-        self.key = f"ghost{uuid.uuid4().hex[:6]}"
-
-
-def ghost_of(world: World) -> World:
-    """A world of the same shape whose objects do not exist: the same request naming them tells what an
-    answer owes to the objects themselves."""
-    values: dict[str, Any] = {}
-    for field in dataclasses.fields(World):
-        if field.name == "marker":
-            values[field.name] = world.marker
-        elif field.name == "tokens":
-            values[field.name] = {name: f"ghost-{uuid.uuid4().hex}" for name in world.tokens}
-        else:
-            values[field.name] = _Ghost()
-    return World(**values)
