@@ -156,8 +156,17 @@ def _httpx_kwargs(case: Any) -> dict[str, Any]:
     derandomize=True,
     database=None,
     deadline=None,
+    # No shrinking: a failure is reported as found, which keeps a failing CI run as short as a passing one.
     phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=list(HealthCheck),
+    # The client and the world are per test, not per example, on purpose (examples share the test's savepoint);
+    # schemathesis's strategies are large and filter a lot, which the other checks would call too slow.
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
 )
 @given(data=st.data())
 async def test_api_answers_as_documented_and_never_fails(
