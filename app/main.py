@@ -20,6 +20,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.platform.api_docs import StrictStructSchemaPlugin
 from app.platform.context import get_context, request_context_middleware
 from app.platform.security import security_headers_hook
 from app.settings import Settings
@@ -140,12 +141,13 @@ def route_handlers() -> list[Any]:
     from app.judging.rubric_controllers import ROUTES as rubric_routes
     from app.notifications.controllers import ROUTES as notification_routes
     from app.organizations.controllers import ROUTES as organization_routes
+    from app.platform.api_docs import document_api
     from app.platform.controllers import ROUTES as platform_routes
     from app.teams.file_controllers import ROUTES as file_routes
     from app.teams.submission_controllers import ROUTES as submission_routes
     from app.teams.team_controllers import ROUTES as team_routes
 
-    return [
+    return document_api([
         *platform_routes,
         *account_routes,
         *organization_routes,
@@ -165,7 +167,7 @@ def route_handlers() -> list[Any]:
         *request_routes,
         *access_routes,
         *file_routes,
-    ]
+    ])
 
 
 def create_app(settings: Settings | None = None, session_maker: async_sessionmaker[AsyncSession] | None = None) -> Litestar:
@@ -203,6 +205,7 @@ def create_app(settings: Settings | None = None, session_maker: async_sessionmak
     app = Litestar(
         route_handlers=[*route_handlers(), *bench_routes, static],
         before_send=[security_headers_hook(settings)],
+        plugins=[StrictStructSchemaPlugin()],
         guards=[login_required],
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),

@@ -58,8 +58,6 @@ async def ask_from_challenge(
 ) -> Response[Any]:
     values = texts(data, "dataset", "from_round")
     try:
-        if not values["dataset"]:
-            raise InvalidInput({"dataset": _("Choose a dataset.")})
         scope = await offerings.ask(db, actor, values["dataset"], slug, values["from_round"], now)
     except (InvalidInput, Conflict) as exc:
         return await challenge_data_page(request, db, actor, slug, failed_form("ask", values, exc))

@@ -164,6 +164,9 @@ async def ask(
     """A founder asks for a dataset for their challenge; the stewards are told."""
     challenge, relations = await _challenge(session, actor, challenge_slug)
     authz.require(actor, "offering:ask", relations)
+    # Checked after the permission: someone who may not ask learns nothing from the form's answer.
+    if not str(dataset_slug or "").strip():
+        raise InvalidInput({"dataset": _("Choose a dataset.")})
     dataset, _relations = await load_dataset(session, actor, dataset_slug)
     offering = await _row(session, dataset, challenge, await _round_id(session, challenge, from_round))
     offering.founder_agreed_at, offering.founder_agreed_by_id = now, actor.id

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import CacheControlHeader
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +39,7 @@ from app.judging.panel_schemas import (
     RunResult,
     SkippedAddress,
 )
+from app.platform.api_docs import problem_response
 from app.platform.context import get_context
 from app.platform.errors import InvalidInput
 from app.platform.pagination import MAX_PAGE
@@ -129,7 +131,13 @@ async def api_remove_judge(
     await panels.remove_judge(db, actor, round_id, judge_id, now)
 
 
-@post("/api/v1/invitations/judge/{token:str}", name="judging:api_accept_invitation", status_code=200, **API)
+@post(
+    "/api/v1/invitations/judge/{token:str}",
+    name="judging:api_accept_invitation",
+    status_code=200,
+    responses={410: problem_response(410)},
+    **API,
+)
 async def api_accept_invitation(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, token: str
 ) -> JudgeView:
@@ -171,7 +179,13 @@ async def api_list_assignments(
     )
 
 
-@post(f"{ROUND}/assignments", name="judging:api_run_assignment", **API)
+@post(
+    f"{ROUND}/assignments",
+    name="judging:api_run_assignment",
+    status_code=200,
+    responses={202: ResponseSpec(RunResult, description="A large round: assigned in the background; follow `job`.")},
+    **API,
+)
 async def api_run_assignment(
     db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, data: AssignmentRun
 ) -> Response[RunResult]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 import msgspec
 
@@ -38,7 +39,8 @@ class CriterionUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MoveRequest(msgspec.Struct, forbid_unknown_fields=True):
-    direction: str
+    # Declared as the two values it takes, so that the API's document says so.
+    direction: Literal["up", "down"]
 
 
 class CopyRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get
 from litestar.datastructures import CacheControlHeader
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -112,7 +113,15 @@ def _file_view(stored: StoredFile) -> FileView:
     )
 
 
-@get("/api/v1/files/{file_id:uuid}", name="files:api_download", opt={"public": True})
+@get(
+    "/api/v1/files/{file_id:uuid}",
+    name="files:api_download",
+    opt={"public": True},
+    # The bytes of the file, in the type it was uploaded with.
+    responses={
+        200: ResponseSpec(bytes, description="The file, as an attachment.", media_type="*/*", generate_examples=False)
+    },
+)
 async def api_download_file(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, file_id: uuid.UUID
 ) -> Stream:

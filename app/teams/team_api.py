@@ -15,6 +15,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
+from app.platform.api_docs import problem_response
 from app.platform.context import get_context
 from app.platform.errors import InvalidInput
 from app.platform.pagination import MAX_PAGE
@@ -235,7 +236,13 @@ async def api_revoke_invitation(
     await invitations.revoke(db, actor, team_id, invitation_id, now)
 
 
-@post("/api/v1/invitations/team/{token:str}", name="teams:api_accept_invitation", status_code=200, **API)
+@post(
+    "/api/v1/invitations/team/{token:str}",
+    name="teams:api_accept_invitation",
+    status_code=200,
+    responses={410: problem_response(410)},
+    **API,
+)
 async def api_accept_invitation(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, token: str
 ) -> TeamView:
