@@ -103,6 +103,8 @@ class Ledger:
     organizations: list[tuple[uuid.UUID, str]] = dataclasses.field(default_factory=list)
     invitations: list[str] = dataclasses.field(default_factory=list)
     uploads: list[str] = dataclasses.field(default_factory=list)
+    # Writes answered 503: none of them may have left a row.
+    refused: list[str] = dataclasses.field(default_factory=list)
 
 
 @pytest.fixture(scope="package")
@@ -156,6 +158,8 @@ class Traffic:
         )
         if outcome.status == 201:
             self.ledger.organizations.append((person.user_id, name))
+        elif outcome.status == 503:
+            self.ledger.refused.append(name)
         return outcome
 
     async def invite(self, address: str | None = None, web: int | None = None) -> Outcome:

@@ -44,7 +44,6 @@ async def test_postgres_restart_under_load_answers_503_fast_then_serves_again(cl
     outcomes = await load
 
     report = f"{mode}: outage {back - restart_began:.1f}s; {summary(outcomes)}\n{cluster.logs()}"
-    print(report.splitlines()[0])
     assert {o.status for o in outcomes} <= {200, 201, 503}, report
     assert max(o.seconds for o in outcomes) < PATIENCE, report
     during = [o for o in outcomes if restart_began <= o.started <= back]
