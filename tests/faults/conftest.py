@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 

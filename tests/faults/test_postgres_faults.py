@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Self
 
 import asyncpg
 import pytest
@@ -76,7 +77,7 @@ class RowLock:
         self.cluster = cluster
         self.user_id = user_id
 
-    async def __aenter__(self) -> RowLock:
+    async def __aenter__(self) -> Self:
         self.conn = await asyncpg.connect(self.cluster.postgres.url)
         self.transaction = self.conn.transaction()
         await self.transaction.start()

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.xdist_group("faults"), pytest.mark.timeout(120)]
 
 async def hang_up_after(port: int, head: bytes, body: bytes, wait: float = 0.3) -> None:
     """Send a request's head and part of its body, then close the connection without reading a byte."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(head + body)
     await writer.drain()
     await asyncio.sleep(wait)
@@ -98,6 +98,18 @@ async def test_client_hanging_up_mid_upload_leaves_no_file_and_no_row(cluster, t
     assert len(stored) == len(rows), stored
 
 
+AUDITED = (
+    "SELECT details->>'{key}', count(*) FROM audit_log WHERE action = '{action}' "
+    "AND details->>'{key}' = ANY($1) GROUP BY 1"
+)
+
+
+async def not_once(conn: asyncpg.Connection, values: list[str], query: str) -> list[str]:
+    """The values that `query` (value, count) does not find exactly once."""
+    counts = dict(await conn.fetch(query, values))
+    return [value for value in values if counts.get(value) != 1]
+
+
 async def test_after_all_faults_every_acknowledged_write_is_there_exactly_once(cluster, traffic):
     ledger = traffic.ledger
     conn = await asyncpg.connect(cluster.postgres.url)
@@ -110,29 +122,16 @@ async def test_after_all_faults_every_acknowledged_write_is_there_exactly_once(c
 
         names = [name for _user, name in ledger.organizations]
         assert len(names) > 300
-        counts = dict(await conn.fetch(
-            "SELECT name, count(*) FROM organizations WHERE name = ANY($1) GROUP BY name", names
-        ))
-        assert [name for name in names if counts.get(name) != 1] == []
-        audited = dict(await conn.fetch(
-            "SELECT details->>'name', count(*) FROM audit_log WHERE action = 'organization:create' "
-            "AND details->>'name' = ANY($1) GROUP BY 1", names
-        ))
-        assert [name for name in names if audited.get(name) != 1] == []
+        assert await not_once(conn, names, "SELECT name, count(*) FROM organizations WHERE name = ANY($1) GROUP BY 1") == []
+        assert await not_once(conn, names, AUDITED.format(action="organization:create", key="name")) == []
         # A write answered 503 left nothing behind.
         assert not await conn.fetchval("SELECT count(*) FROM organizations WHERE name = ANY($1)", ledger.refused)
 
         addresses = ledger.invitations
         assert len(addresses) >= 5
-        invitations = dict(await conn.fetch(
-            "SELECT email, count(*) FROM organization_invitations WHERE email = ANY($1) GROUP BY email", addresses
-        ))
-        assert [a for a in addresses if invitations.get(a) != 1] == []
-        audited = dict(await conn.fetch(
-            "SELECT details->>'email', count(*) FROM audit_log WHERE action = 'organization:invite' "
-            "AND details->>'email' = ANY($1) GROUP BY 1", addresses
-        ))
-        assert [a for a in addresses if audited.get(a) != 1] == []
+        invited = "SELECT email, count(*) FROM organization_invitations WHERE email = ANY($1) GROUP BY 1"
+        assert await not_once(conn, addresses, invited) == []
+        assert await not_once(conn, addresses, AUDITED.format(action="organization:invite", key="email")) == []
         mails = await conn.fetch(
             "SELECT id, to_address, sent_at, attempts FROM mail_messages WHERE to_address = ANY($1)", addresses
         )
