@@ -34,6 +34,7 @@ def cluster() -> Iterator[Cluster]:
 class Person:
     user_id: uuid.UUID
     name: str
+    email: str
     api_token: str
     session_token: str
 
@@ -58,7 +59,7 @@ async def _person(session: Any, label: str) -> Person:
     session_token = "s_" + secrets.token_urlsafe(32)
     session.add(UserSession(id=hash_token(session_token), user_id=user.id))
     await session.flush()
-    return Person(user.id, user.name, api_token, session_token)
+    return Person(user.id, user.name, user.email, api_token, session_token)
 
 
 @pytest.fixture(scope="package")
@@ -147,6 +148,19 @@ class Traffic:
             # so a signed-out request would get a redirect to /login instead of 200).
             assert person.name in response.text, f"{path} served without {person.name}: signed out?"
         return outcome
+
+    async def sign_in(self, person: Person, web: int | None = None) -> tuple[Outcome, Person]:
+        """Sign in with the password, as a browser does; the person with the new session's cookie."""
+        from tests.factories import DEFAULT_PASSWORD
+
+        anonymous = "a_" + secrets.token_urlsafe(24)
+        outcome, response = await self.timed(
+            "sign-in", "POST", "/login", web,
+            data={"email": person.email, "password": DEFAULT_PASSWORD, "_csrf": csrf_token(SECRET, anonymous)},
+            headers={"cookie": f"tremplin={anonymous}"},
+        )
+        cookie = response.cookies.get("tremplin", "") if response is not None else ""
+        return outcome, dataclasses.replace(person, session_token=cookie)
 
     async def create_organization(self, person: Person, name: str | None = None, web: int | None = None) -> Outcome:
         name = name or f"Ledger {uuid.uuid4().hex}"

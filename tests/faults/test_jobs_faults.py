@@ -53,6 +53,11 @@ async def test_redis_stopped_then_started_empty_pages_serve_and_jobs_run_once_it
             outcomes.append(await traffic.page(writer, "/me/challenges", web=web))
             outcomes.append(await traffic.create_organization(writer, web=web))
         assert [o.status for o in outcomes] == [200, 200, 201] * 2, cluster.logs()
+        # Signing in works too: the attempt counters, kept in Redis, fail open.
+        signed_in, again = await traffic.sign_in(writer)
+        assert signed_in.status == 303 and again.session_token.startswith("s_"), cluster.logs()
+        outcomes += [signed_in, await traffic.page(again)]
+        assert outcomes[-1].status == 200
         addresses = [f"during-outage-{i}-{time.monotonic_ns()}@example.org" for i in range(3)]
         invited = [await traffic.invite(address) for address in addresses]
         assert [o.status for o in invited] == [303] * 3, cluster.logs()
@@ -102,3 +107,15 @@ async def test_worker_killed_mid_job_the_job_runs_again_and_its_effect_happens_o
     assert smtp.count(message_id(mail)) == 1
     mail = await mail_of(cluster, address)
     assert mail["attempts"] == 1 and mail["runs"] == 1
+
+
+async def test_worker_waiting_for_redis_still_stops_on_sigterm(cluster):
+    cluster.redis.stop()
+    try:
+        await asyncio.sleep(1.5)
+        assert cluster.worker.alive()
+        cluster.worker.process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(cluster.worker.process.wait, 10) == 0, cluster.worker.tail()
+    finally:
+        cluster.redis.start()
+    await asyncio.to_thread(cluster.new_worker)

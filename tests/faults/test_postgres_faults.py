@@ -15,7 +15,7 @@ from tests.faults.conftest import Outcome
 pytestmark = [pytest.mark.xdist_group("faults"), pytest.mark.timeout(120)]
 
 # Longer than any timeout the app sets (connect 5 s, pool 5 s, statement 1.5 s): beyond it, a request hung.
-PATIENCE = 6.0
+PATIENCE = 5.0
 
 
 def summary(outcomes: list[Outcome]) -> str:
@@ -47,8 +47,8 @@ async def test_postgres_restart_under_load_answers_503_fast_then_serves_again(cl
     report = f"{mode}: outage {back - restart_began:.1f}s; {summary(outcomes)}\n{cluster.logs()}"
     assert {o.status for o in outcomes} <= {200, 201, 503}, report
     assert max(o.seconds for o in outcomes) < PATIENCE, report
-    during = [o for o in outcomes if restart_began <= o.started <= back]
-    assert during, report
+    # The outage was felt, and answered 503.
+    assert any(o.status == 503 for o in outcomes if restart_began <= o.started <= back), report
     # Right after the server is back (one second to notice), every request succeeds without an app restart.
     after = [o for o in outcomes if o.started > back + 1.0]
     assert len(after) >= 10 and all(o.status in (200, 201) for o in after), report
