@@ -20,6 +20,24 @@ from app.platform.security import csrf_token
 from tests.faults.harness import SECRET, Cluster
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep this folder's tests on one xdist worker, in order, around one cluster.
+
+    pytest-xdist 3.8's `--dist loadgroup` tags a grouped test by setting `item._nodeid`, which pytest 9.2
+    no longer reads (the node id lives in `item._id`), so every test was scheduled alone. Until xdist
+    follows, re-apply its tag here, for this folder's tests only.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        tagged = getattr(item, "_nodeid", None)
+        if "/tests/faults/" in str(item.path) and tagged and tagged != item.nodeid:
+            item._id = coerce_node_id(tagged)  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="package")
 def cluster() -> Iterator[Cluster]:
     running = Cluster()

@@ -121,7 +121,7 @@ async def test_after_all_faults_every_acknowledged_write_is_there_exactly_once(c
             await asyncio.sleep(0.2)
 
         names = [name for _user, name in ledger.organizations]
-        assert len(names) > 300
+        assert len(names) > 150
         assert await not_once(conn, names, "SELECT name, count(*) FROM organizations WHERE name = ANY($1) GROUP BY 1") == []
         assert await not_once(conn, names, AUDITED.format(action="organization:create", key="name")) == []
         # A write answered 503 left nothing behind.
