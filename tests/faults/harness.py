@@ -328,8 +328,8 @@ class Cluster:
             SMTP_URL=self.smtp.url,
             DB_POOL_SIZE="5",
             # Short, so that a held lock or a hung query answers within the tests' patience.
-            DB_STATEMENT_TIMEOUT_MS="1500",
-            DB_LOCK_TIMEOUT_MS="1000",
+            DB_STATEMENT_TIMEOUT_MS="2500",
+            DB_LOCK_TIMEOUT_MS="1500",
             DB_IDLE_IN_TRANSACTION_TIMEOUT_MS="5000",
             LOG_LEVEL="WARNING",
             WORKER_IN_PROCESS="false",

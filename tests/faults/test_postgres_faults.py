@@ -14,7 +14,7 @@ from tests.faults.conftest import Outcome
 
 pytestmark = [pytest.mark.xdist_group("faults"), pytest.mark.timeout(120)]
 
-# Longer than any timeout the app sets (connect 5 s, pool 5 s, statement 1.5 s): beyond it, a request hung.
+# Longer than the timeouts set here (connect 5 s, pool 5 s, statement 2.5 s): beyond it, a request hung.
 PATIENCE = 5.0
 
 
@@ -94,7 +94,7 @@ async def test_a_held_row_lock_answers_503_after_the_lock_timeout(cluster, traff
     async with RowLock(cluster, writer.user_id):
         outcome = await traffic.create_organization(writer)
     assert outcome.status == 503, cluster.logs()
-    assert outcome.seconds < 3.0  # lock_timeout is 1 s here
+    assert outcome.seconds < 3.5  # lock_timeout is 1.5 s here
     assert (await traffic.create_organization(writer)).status == 201
 
 
@@ -109,7 +109,7 @@ async def test_a_backend_killed_mid_transaction_answers_503(cluster, traffic, ca
         assert await lock.conn.fetchval("SELECT pg_terminate_backend($1)", waiting[0]["pid"])
         outcome = await request
     assert outcome.status == 503, cluster.logs()
-    assert outcome.seconds < 3.0
+    assert outcome.seconds < 3.5
     assert (await traffic.create_organization(writer)).status == 201
 
 
@@ -131,7 +131,7 @@ async def test_a_hung_query_is_cut_by_the_statement_timeout_with_503(cluster, tr
         writer = cast.writers[2]
         outcomes = await asyncio.gather(*(traffic.create_organization(writer, name=f"Hang {i}") for i in range(4)))
         assert [o.status for o in outcomes] == [503] * 4, cluster.logs()
-        assert max(o.seconds for o in outcomes) < 4.0  # statement_timeout is 1.5 s here
+        assert max(o.seconds for o in outcomes) < 4.5  # statement_timeout is 2.5 s here
         assert not await conn.fetchval("SELECT count(*) FROM organizations WHERE name LIKE 'Hang %'")
     finally:
         await conn.execute("DROP TRIGGER IF EXISTS faults_hang ON organizations; DROP FUNCTION IF EXISTS faults_hang()")
@@ -140,7 +140,8 @@ async def test_a_hung_query_is_cut_by_the_statement_timeout_with_503(cluster, tr
 
 async def test_the_pool_is_not_poisoned_hundreds_of_requests_succeed_after_the_faults(cluster, traffic):
     outcomes = await traffic.burst(300)
-    assert all(o.status in (200, 201) for o in outcomes), summary(outcomes) + cluster.logs()
+    failed = [o for o in outcomes if o.status not in (200, 201)]
+    assert not failed, f"{failed[:5]}; {summary(outcomes)}\n{cluster.logs()}"
     assert {o.web for o in outcomes} == {0, 1}
     # Nothing left half-way: no connection of the app sits in an open transaction.
     await asyncio.sleep(0.5)
