@@ -112,6 +112,8 @@ class Outcome:
     seconds: float
     web: int
     started: float
+    # The transport error when no response came (status 0).
+    error: str = ""
 
 
 @dataclasses.dataclass
@@ -141,7 +143,12 @@ class Traffic:
         # No cookie jar: each request says who it is (a session cookie, or an API token without cookies).
         no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
         self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(20, connect=5), follow_redirects=False, cookies=no_cookies
+            timeout=httpx.Timeout(20, connect=5),
+            # Idle connections are dropped before uvicorn's own 5 s keep-alive timeout closes them: else a
+            # request may go out on a connection the server is closing at that instant (as browsers know).
+            limits=httpx.Limits(keepalive_expiry=2.0),
+            follow_redirects=False,
+            cookies=no_cookies,
         )
 
     def base(self, web: int | None = None) -> tuple[int, str]:
@@ -154,9 +161,11 @@ class Traffic:
         try:
             response: httpx.Response | None = await self.client.request(method, base + path, **kwargs)
             status = response.status_code if response is not None else 0
-        except httpx.TransportError:
-            response, status = None, 0
-        return Outcome(kind, status, time.monotonic() - started, index, started), response
+        except httpx.TransportError as exc:
+            response, status, error = None, 0, repr(exc)
+        else:
+            error = ""
+        return Outcome(kind, status, time.monotonic() - started, index, started, error), response
 
     async def page(self, person: Person, path: str = "/", web: int | None = None) -> Outcome:
         outcome, response = await self.timed("page", "GET", path, web, headers={"cookie": f"tremplin={person.session_token}"})
