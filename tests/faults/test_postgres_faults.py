@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Self
 
 import asyncpg
 import pytest
 
-from tests.faults.conftest import Outcome
+from tests.faults.support import Outcome, RowLock, app_backends
 
 pytestmark = [pytest.mark.xdist_group("faults"), pytest.mark.timeout(120)]
 
@@ -57,39 +56,6 @@ async def test_postgres_restart_under_load_answers_503_fast_then_serves_again(cl
     # A job asked for now still runs (the final test finds its e-mail sent once): the worker lived through it.
     assert (await traffic.invite()).status == 303
     assert cluster.worker.alive(), cluster.worker.tail()
-
-
-async def app_backends(cluster, state: str | None = None, waiting_on_lock: bool = False) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(cluster.postgres.admin_dsn)
-    try:
-        return await conn.fetch(
-            "SELECT pid, state, wait_event_type, query FROM pg_stat_activity "
-            "WHERE application_name = 'tremplin' AND ($1::text IS NULL OR state = $1) "
-            "AND (NOT $2 OR wait_event_type = 'Lock')",
-            state,
-            waiting_on_lock,
-        )
-    finally:
-        await conn.close()
-
-
-class RowLock:
-    """Another connection holding FOR UPDATE on a person's row: their writes (a foreign key to it) wait."""
-
-    def __init__(self, cluster, user_id) -> None:
-        self.cluster = cluster
-        self.user_id = user_id
-
-    async def __aenter__(self) -> Self:
-        self.conn = await asyncpg.connect(self.cluster.postgres.url)
-        self.transaction = self.conn.transaction()
-        await self.transaction.start()
-        await self.conn.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", self.user_id)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.transaction.rollback()
-        await self.conn.close()
 
 
 async def test_a_held_row_lock_answers_503_after_the_lock_timeout(cluster, traffic, cast):

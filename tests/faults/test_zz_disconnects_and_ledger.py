@@ -11,7 +11,7 @@ import uuid
 import asyncpg
 import pytest
 
-from tests.faults.test_postgres_faults import RowLock, app_backends
+from tests.faults.support import RowLock, app_backends
 
 pytestmark = [pytest.mark.xdist_group("faults"), pytest.mark.timeout(120)]
 
