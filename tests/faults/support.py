@@ -197,18 +197,25 @@ class Traffic:
         return list(await asyncio.gather(*(one(i) for i in range(count))))
 
 
-async def app_backends(cluster, state: str | None = None, waiting_on_lock: bool = False) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(cluster.postgres.admin_dsn)
+async def query(cluster: Cluster, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Rows of one query on the private server, through a connection of its own."""
+    conn = await asyncpg.connect(cluster.postgres.url)
     try:
-        return await conn.fetch(
-            "SELECT pid, state, wait_event_type, query FROM pg_stat_activity "
-            "WHERE application_name = 'tremplin' AND ($1::text IS NULL OR state = $1) "
-            "AND (NOT $2 OR wait_event_type = 'Lock')",
-            state,
-            waiting_on_lock,
-        )
+        return list(await conn.fetch(sql, *args))
     finally:
         await conn.close()
+
+
+async def app_backends(cluster: Cluster, state: str | None = None, waiting_on_lock: bool = False) -> list[asyncpg.Record]:
+    """The app's connections (web processes and worker) as pg_stat_activity sees them."""
+    return await query(
+        cluster,
+        "SELECT pid, state, wait_event_type, query FROM pg_stat_activity "
+        "WHERE application_name = 'tremplin' AND ($1::text IS NULL OR state = $1) "
+        "AND (NOT $2 OR wait_event_type = 'Lock')",
+        state,
+        waiting_on_lock,
+    )
 
 
 class RowLock:

@@ -10,21 +10,20 @@ import time
 import asyncpg
 import pytest
 
+from tests.faults.support import query
+
 pytestmark = [pytest.mark.xdist_group("faults"), pytest.mark.timeout(120)]
 
 
 async def mail_of(cluster, address: str) -> asyncpg.Record | None:
     """The invitation's e-mail with its outbox row."""
-    conn = await asyncpg.connect(cluster.postgres.url)
-    try:
-        return await conn.fetchrow(
-            "SELECT m.id, m.sent_at, m.attempts, o.id AS outbox_id, o.done_at, o.attempts AS runs "
-            "FROM mail_messages m JOIN outbox o ON o.args->>'mail_id' = m.id::text "
-            "WHERE m.to_address = $1",
-            address,
-        )
-    finally:
-        await conn.close()
+    rows = await query(
+        cluster,
+        "SELECT m.id, m.sent_at, m.attempts, o.id AS outbox_id, o.done_at, o.attempts AS runs "
+        "FROM mail_messages m JOIN outbox o ON o.args->>'mail_id' = m.id::text WHERE m.to_address = $1",
+        address,
+    )
+    return rows[0] if rows else None
 
 
 def message_id(mail: asyncpg.Record) -> str:

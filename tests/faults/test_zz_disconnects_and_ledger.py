@@ -11,7 +11,7 @@ import uuid
 import asyncpg
 import pytest
 
-from tests.faults.support import RowLock, app_backends
+from tests.faults.support import RowLock, app_backends, query
 
 pytestmark = [pytest.mark.xdist_group("faults"), pytest.mark.timeout(120)]
 
@@ -86,11 +86,7 @@ async def test_client_hanging_up_mid_upload_leaves_no_file_and_no_row(cluster, t
         await hang_up_after(web.port, head, part + b"id,value\n" + b"1,2\n" * 200_000, wait=0.5)
     await asyncio.sleep(1.0)
     await settled(cluster)
-    conn = await asyncpg.connect(cluster.postgres.url)
-    try:
-        rows = await conn.fetch("SELECT id::text, name, storage_key FROM dataset_files")
-    finally:
-        await conn.close()
+    rows = await query(cluster, "SELECT id::text, name, storage_key FROM dataset_files")
     assert sorted(row["name"] for row in rows) == ["whole.csv"] * len(traffic.ledger.uploads)
     stored = [p for p in cluster.files.rglob("*") if p.is_file()]
     # Every stored file belongs to a row, none is a leftover of a cut upload (".part" or otherwise).
