@@ -6,9 +6,9 @@ which arq refuses to queue twice. `run_outbox_job` locks the row, skips it when 
 the registered function in the same transaction that marks the row done, so the effect and the
 mark commit together: running twice does the work once. `reconcile_outbox` (cron) sends again
 every row still undone after a grace period, and every undone row when a worker starts: Redis
-restarted empty or a worker killed mid-job loses nothing. A job whose worker was killed leaves arq's
-"in progress" marker behind for the job's whole timeout; the reconciler clears it when no transaction
-holds the row (a running job holds its row's lock), so the job runs again at once.
+restarted empty or a worker killed mid-job loses nothing. A running job holds its row's lock, so the
+reconciler skips it; a job whose worker was killed leaves arq's "in progress" marker behind for the
+job's whole timeout, which the reconciler clears, so the job runs again at once.
 """
 
 from __future__ import annotations
@@ -131,48 +131,36 @@ async def reconcile_outbox(ctx: dict[str, Any], grace: dt.timedelta = RESEND_AFT
     session_maker: async_sessionmaker[AsyncSession] = ctx["session_maker"]
     redis: ArqRedis = ctx["redis"]
     async with session_maker() as session:
+        # A running job holds its row's lock: skipped (never waited for), that job is alive and finishes it.
         ids = list(
             await session.scalars(
                 select(OutboxJob.id)
                 .where(OutboxJob.done_at.is_(None), OutboxJob.created_at < utcnow() - grace)
                 .order_by(OutboxJob.id)
                 .limit(1000)
+                .with_for_update(skip_locked=True)
             )
         )
-        if ids:
-            await session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids)).values(sent_at=utcnow()))
-            await session.commit()
-    if not ids:
-        return 0
-    await _clear_stale_runs(session_maker, redis, ids)
+        if not ids:
+            return 0
+        await session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids)).values(sent_at=utcnow()))
+        await _clear_stale_runs(redis, ids)
+        await session.commit()
     return await send(redis, ids)
 
 
-async def _clear_stale_runs(
-    session_maker: async_sessionmaker[AsyncSession], redis: ArqRedis, ids: list[int]
-) -> None:
-    """arq marks a job in progress until its timeout passes (ten minutes). A running job holds its row's
-    lock, so a marked job whose row nobody locks lost its worker: drop the marker and the job, still in
-    arq's queue, is picked up again."""
+async def _clear_stale_runs(redis: ArqRedis, ids: list[int]) -> None:
+    """arq marks a job in progress until its timeout passes (ten minutes). These rows are locked by us,
+    so no job is running them: a marker left on one is a killed worker's. Dropping it lets the job,
+    still in arq's queue, be picked up again now. (A job starting meanwhile finds its row locked and
+    retries a little later: see run_outbox_job.)"""
     try:
-        keys = {job_id: in_progress_key_prefix + job_key(redis, job_id) for job_id in ids}
-        values = await redis.mget(list(keys.values()))
-        marked = [job_id for job_id, value in zip(keys, values, strict=True) if value is not None]
-        if not marked:
-            return
-        async with session_maker() as session:
-            idle = list(
-                await session.scalars(
-                    select(OutboxJob.id)
-                    .where(OutboxJob.id.in_(marked), OutboxJob.done_at.is_(None))
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            if idle:
-                log.warning("outbox jobs %s lost their worker; they run again", idle)
-                await redis.delete(*(keys[job_id] for job_id in idle))
-            await session.commit()
-    except Exception as exc:  # Redis or the database down: the next run tries again.
+        keys = [in_progress_key_prefix + job_key(redis, job_id) for job_id in ids]
+        stale = [key for key, value in zip(keys, await redis.mget(keys), strict=True) if value is not None]
+        if stale:
+            log.warning("outbox jobs lost their worker and run again: %s", stale)
+            await redis.delete(*stale)
+    except Exception as exc:  # Redis down: sending fails too, and the next run tries again.
         log.warning("could not look for outbox jobs of a stopped worker: %s", exc)
 
 
