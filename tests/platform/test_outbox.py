@@ -47,6 +47,15 @@ async def run_worker(settings, sessions, redis) -> None:
     await worker.close()
 
 
+async def committed_mail(sessions, redis, key: str, to: str) -> None:
+    """An action that asks for an e-mail commits, and its job is sent to arq."""
+    async with sessions() as session:
+        session.info["arq"] = redis
+        await queue_mail(session, to=to, subject="Hello", body="Body", key=key)
+        await session.commit()
+        await outbox.dispatch_pending(session)
+
+
 async def mail_row(sessions, key):
     async with sessions() as session:
         return await session.scalar(select(MailMessage).where(MailMessage.idempotency_key == key))
@@ -61,11 +70,7 @@ async def outbox_row(sessions, key) -> OutboxJob:
 async def test_job_runs_after_commit(settings, real_sessions, redis, cleanup):
     key = f"test-{uuid.uuid4()}"
     cleanup.append(key)
-    async with real_sessions() as session:
-        session.info["arq"] = redis
-        await queue_mail(session, to="a@example.org", subject="Hello", body="Body", key=key)
-        await session.commit()
-        await outbox.dispatch_pending(session)
+    await committed_mail(real_sessions, redis, key, to="a@example.org")
     await run_worker(settings, real_sessions, redis)
     message = await mail_row(real_sessions, key)
     assert message.sent_at is not None and message.transport == "log" and message.attempts == 1
@@ -87,11 +92,7 @@ async def test_rolled_back_action_sends_nothing(settings, real_sessions, redis, 
 async def test_redis_emptied_between_commit_and_execution_still_runs_exactly_once(settings, real_sessions, redis, cleanup):
     key = f"test-{uuid.uuid4()}"
     cleanup.append(key)
-    async with real_sessions() as session:
-        session.info["arq"] = redis
-        await queue_mail(session, to="b@example.org", subject="Hello", body="Body", key=key)
-        await session.commit()
-        await outbox.dispatch_pending(session)
+    await committed_mail(real_sessions, redis, key, to="b@example.org")
     # Redis restarts empty: the queued job and its key are gone.
     for stored in [k async for k in redis.scan_iter(match=f"*{settings.redis_prefix}*")]:
         await redis.delete(stored)
@@ -136,11 +137,7 @@ async def test_a_job_left_in_progress_by_a_killed_worker_runs_again_but_never_be
 ):
     key = f"test-{uuid.uuid4()}"
     cleanup.append(key)
-    async with real_sessions() as session:
-        session.info["arq"] = redis
-        await queue_mail(session, to="d@example.org", subject="Hi", body="B", key=key)
-        await session.commit()
-        await outbox.dispatch_pending(session)
+    await committed_mail(real_sessions, redis, key, to="d@example.org")
     job = await outbox_row(real_sessions, key)
     async with real_sessions() as session:
         await session.execute(update(OutboxJob).where(OutboxJob.id == job.id).values(created_at=text("now() - interval '5 minutes'")))
