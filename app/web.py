@@ -229,10 +229,25 @@ def database_unavailable_handler(request: Request, exc: Exception) -> Response[A
     return response
 
 
+# SQLSTATEs that mean "try again in a moment" rather than a bug: connection exceptions (08), insufficient
+# resources (53), operator intervention (57: statement timeout, shutdown, starting up), lock_timeout
+# (55P03), serialization failure and deadlock (40001, 40P01), idle-in-transaction timeout (25P03).
+# asyncpg's errors for these reach us as a plain DBAPIError, not as OperationalError.
+TRANSIENT_SQLSTATES = ("08", "53", "57", "55P03", "40001", "40P01", "25P03")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database cannot answer this request now (down, restarting, a timeout, a lock held too long)."""
+    if isinstance(exc, (OperationalError, PoolTimeout, ConnectionError, OSError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        return exc.connection_invalidated or sqlstate.startswith(TRANSIENT_SQLSTATES)
+    return False
+
+
 def server_error_handler(request: Request, exc: Exception) -> Response[Any]:
-    if isinstance(exc, (OperationalError, PoolTimeout, ConnectionError, OSError)) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    ):
+    if database_unavailable(exc):
         return database_unavailable_handler(request, exc)
     log.exception("unhandled error", extra={"path": request.url.path})
     return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, i18n.gettext("Something went wrong on our side. The error has been logged."))

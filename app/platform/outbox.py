@@ -5,8 +5,10 @@ After the commit, `dispatch_pending()` sends the new rows to arq under the job i
 which arq refuses to queue twice. `run_outbox_job` locks the row, skips it when already done, runs
 the registered function in the same transaction that marks the row done, so the effect and the
 mark commit together: running twice does the work once. `reconcile_outbox` (cron) sends again
-every row still undone after a grace period: Redis restarted empty or a worker killed mid-job
-loses nothing.
+every row still undone after a grace period, and every undone row when a worker starts: Redis
+restarted empty or a worker killed mid-job loses nothing. A running job holds its row's lock, so the
+reconciler skips it; a job whose worker was killed leaves arq's "in progress" marker behind for the
+job's whole timeout, which the reconciler clears, so the job runs again at once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from arq import Retry
+from arq.constants import in_progress_key_prefix
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
@@ -87,7 +90,11 @@ async def run_outbox_job(ctx: dict[str, Any], outbox_id: int) -> str:
             select(OutboxJob).where(OutboxJob.id == outbox_id).with_for_update(skip_locked=True)
         )
         if row is None:
-            return "locked-or-missing"
+            if await session.scalar(select(OutboxJob.done_at.is_(None)).where(OutboxJob.id == outbox_id)):
+                # Another run of this job holds the row (a duplicate delivery), or the reconciler looks at
+                # it for a moment: look again later rather than leave it undone.
+                raise Retry(defer=10)
+            return "done-or-missing"
         if row.done_at is not None:
             return "already-done"
         function = REGISTRY.get(row.function)
@@ -119,19 +126,48 @@ async def _record_failure(session_maker: async_sessionmaker[AsyncSession], outbo
         await session.commit()
 
 
-async def reconcile_outbox(ctx: dict[str, Any]) -> int:
-    """Cron: send again every job left undone for longer than RESEND_AFTER."""
+async def reconcile_outbox(ctx: dict[str, Any], grace: dt.timedelta = RESEND_AFTER) -> int:
+    """Cron: send again every job left undone for longer than `grace`; returns how many were queued."""
     session_maker: async_sessionmaker[AsyncSession] = ctx["session_maker"]
+    redis: ArqRedis = ctx["redis"]
     async with session_maker() as session:
+        # A running job holds its row's lock: skipped (never waited for), that job is alive and finishes it.
         ids = list(
             await session.scalars(
                 select(OutboxJob.id)
-                .where(OutboxJob.done_at.is_(None), OutboxJob.created_at < utcnow() - RESEND_AFTER)
+                .where(OutboxJob.done_at.is_(None), OutboxJob.created_at < utcnow() - grace)
                 .order_by(OutboxJob.id)
                 .limit(1000)
+                .with_for_update(skip_locked=True)
             )
         )
-        if ids:
-            await session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids)).values(sent_at=utcnow()))
-            await session.commit()
-    return await send(ctx["redis"], ids) if ids else 0
+        if not ids:
+            return 0
+        await session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids)).values(sent_at=utcnow()))
+        await _clear_stale_runs(redis, ids)
+        await session.commit()
+    return await send(redis, ids)
+
+
+async def _clear_stale_runs(redis: ArqRedis, ids: list[int]) -> None:
+    """arq marks a job in progress until its timeout passes (ten minutes). These rows are locked by us,
+    so no job is running them: a marker left on one is a killed worker's. Dropping it lets the job,
+    still in arq's queue, be picked up again now. (A job starting meanwhile finds its row locked and
+    retries a little later: see run_outbox_job.)"""
+    try:
+        keys = [in_progress_key_prefix + job_key(redis, job_id) for job_id in ids]
+        stale = [key for key, value in zip(keys, await redis.mget(keys), strict=True) if value is not None]
+        if stale:
+            log.warning("outbox jobs lost their worker and run again: %s", stale)
+            await redis.delete(*stale)
+    except Exception as exc:  # Redis down: sending fails too, and the next run tries again.
+        log.warning("could not look for outbox jobs of a stopped worker: %s", exc)
+
+
+async def reconcile_at_startup(ctx: dict[str, Any]) -> None:
+    """When a worker starts (after a crash, or Redis back empty), send every undone job at once: arq
+    refuses a job id it already holds and a job runs its row once, so sending early is harmless."""
+    try:
+        await reconcile_outbox(ctx, grace=dt.timedelta(0))
+    except Exception as exc:  # The database may be down too: the cron catches up.
+        log.warning("outbox reconciliation at start-up failed: %s", exc)

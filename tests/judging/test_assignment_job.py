@@ -42,6 +42,7 @@ async def run_worker(settings, sessions, redis) -> None:
     options = worker_options(settings, settings.redis_url)
     options.pop("redis_settings")
     options["cron_jobs"] = []
+    options["on_startup"] = None
     worker = Worker(
         **options,
         redis_pool=redis,

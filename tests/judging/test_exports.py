@@ -56,6 +56,7 @@ async def run_worker(settings, sessions, redis) -> None:
     options = worker_options(settings, settings.redis_url)
     options.pop("redis_settings")
     options["cron_jobs"] = []
+    options["on_startup"] = None
     worker = Worker(**options, redis_pool=redis, burst=True, poll_delay=0.05, ctx={"session_maker": sessions, "settings": settings})
     await worker.main()
     await worker.close()
