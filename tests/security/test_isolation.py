@@ -154,7 +154,8 @@ TWINS: dict[str, list[tuple[Any, bool]]] = {
     "captain": [
         (lambda w: f"/teams/{w.team.id}/rounds/{w.round.id}", True),
         (lambda w: f"/api/v1/files/{w.stored_file.id}", True),
-        (lambda w: f"/teams/{w.team.id}/data", False),
+        # Named on the grant with the agreement accepted: the board offers the files (their names) to download.
+        (lambda w: f"/teams/{w.team.id}/data", True),
     ],
     "member": [
         (lambda w: f"/api/v1/teams/{w.team.id}/rounds/{w.round.id}/submission", True),
