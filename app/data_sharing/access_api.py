@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, delete, get, post
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
 from app.challenges.api import API
 from app.data_sharing import grants, links, steward_board
-from app.data_sharing.access_schemas import AccessLogView, GrantMemberView, GrantView, LinkView, ReasonBody
+from app.data_sharing.access_schemas import (
+    AccessLogList,
+    AccessLogView,
+    GrantMemberView,
+    GrantView,
+    LinkView,
+    ReasonBody,
+)
 from app.platform.context import get_context
 
 BASE = "/api/v1/grants"
@@ -68,15 +76,24 @@ async def api_link(request: Request[Any, Any, Any], db: AsyncSession, actor: Act
 
 
 @get("/api/v1/access-log", name="data:api_access_log", **API)
-async def api_access_log(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> list[AccessLogView]:
-    """The access log of the datasets you steward, newest first (filters: dataset, team, member, since, until, outcome)."""
+async def api_access_log(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    per_page: Annotated[int, Parameter(ge=1, le=steward_board.API_LOG_MAX, description="Entries per page.")] = steward_board.API_LOG_PAGE,
+    cursor: Annotated[str, Parameter(max_length=60, description="`next_cursor` of the previous page.")] = "",
+) -> AccessLogList:
+    """The access log of the datasets you steward, newest first (filters: dataset, team, member, since, until,
+    outcome), `per_page` entries at a time: pass the answer's `next_cursor` as `cursor` for the older ones."""
     values = {name: request.query_params.get(name, "")[:200] for name in ("dataset", "team", "member", "since", "until", "outcome")}
-    entries = await steward_board.access_log(db, actor, steward_board.parse_filters(values), limit=500)
-    return [
-        AccessLogView(e.id, e.at, e.user_id, name, e.dataset_id, dataset, e.team_id, team, e.file_id, e.action, e.outcome, e.reason,
-                      str(e.ip) if e.ip else None)
-        for e, name, _email, dataset, team in entries
+    filters = steward_board.parse_filters(values)
+    rows, next_cursor = await steward_board.access_log(db, actor, filters, steward_board.parse_cursor(cursor), per_page)
+    items = [
+        AccessLogView(e.id, e.at, e.user_id, e.person, e.dataset_id, e.dataset, e.team_id, e.team, e.file_id, e.action, e.outcome,
+                      e.reason, str(e.ip) if e.ip else None)
+        for e in rows
     ]  # fmt: skip
+    return AccessLogList(items=items, per_page=per_page, next_cursor=next_cursor)
 
 
 ROUTES: list[Any] = [api_grants, api_grant, api_revoke, api_remove_member, api_link, api_access_log]

@@ -59,3 +59,10 @@ class AccessLogView(msgspec.Struct):
     outcome: str
     reason: str
     ip: str | None
+
+
+class AccessLogList(msgspec.Struct):
+    items: list[AccessLogView]
+    per_page: int
+    # Pass it as `cursor` for the next (older) entries; null on the last page.
+    next_cursor: str | None

@@ -4,11 +4,14 @@ founders' list of the grants teams hold."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.response import Stream
+from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -16,8 +19,9 @@ from app.data_sharing import boards, steward_board
 from app.data_sharing.access import REASONS
 from app.db import utcnow
 from app.platform.errors import InvalidInput
+from app.platform.pagination import MAX_PAGE
 from app.teams.submission_controllers import file_size
-from app.web import NO_STORE, render
+from app.web import NO_STORE, environment, is_htmx, render
 
 PAGE: dict[str, Any] = {"include_in_schema": False}
 FILTER_NAMES = ("dataset", "team", "member", "since", "until", "outcome")
@@ -48,17 +52,58 @@ async def team_board(
     return render(request, "data_sharing/team_board.html", context)
 
 
+def _page_number(value: str) -> int:
+    """A page number from a link; anything else shows the first page (a list page is never an error)."""
+    value = value.strip()
+    return min(int(value), MAX_PAGE) if value.isdigit() and 0 < len(value) < 7 else 1
+
+
 @get("/steward", name="data:steward_board", **PAGE)
 async def show_steward_board(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime) -> Response[str]:
     values = _filter_values(request)
+    params = request.query_params
     errors: dict[str, str] = {}
     try:
         filters = steward_board.parse_filters(values)
     except InvalidInput as exc:
         errors, filters = exc.errors, steward_board.LogFilters()
-    result = await steward_board.board(db, actor, filters, now)
-    context = {"board": result, "values": values, "errors": errors, "now": now, "waited": waited, "export": filters.query(), "reasons": REASONS}
-    return render(request, "data_sharing/steward_board.html", context, block="access_log", status_code=422 if errors else 200)
+    try:
+        before = steward_board.parse_cursor(params.get("log", "")[:60])
+    except InvalidInput as exc:
+        errors, before = {**errors, **exc.errors}, None
+    pages = steward_board.BoardPages(_page_number(params.get("pending", "")), _page_number(params.get("grants", "")), before)
+    # htmx loads one section alone (its next page) or the log after the filters changed
+    target = request.headers.get("hx-target", "") if is_htmx(request) else ""
+    block = target if target in steward_board.SECTIONS else "access_log"
+    result = await steward_board.board(db, actor, filters, now, pages, only=block if is_htmx(request) else None)
+    state = {
+        "pending": str(result.pending.number if result.pending else pages.pending),
+        "grants": str(result.grants.number if result.grants else pages.grants),
+        "log": steward_board.cursor_of(*before) if before else "",
+    }
+    context = {
+        "board": result, "values": values, "errors": errors, "now": now, "waited": waited, "export": filters.query(),
+        "reasons": REASONS, "link": functools.partial(_board_link, values, state),
+        "dataset_options": _options(result.datasets, values["dataset"]), "team_options": _options(result.teams, values["team"]),
+        # imported here once: a {% from %} inside a block builds the macro module again at every render
+        "section_pages": environment().get_template("macros/pagination.html").module.section_pages,  # type: ignore[attr-defined]
+    }  # fmt: skip
+    return render(request, "data_sharing/steward_board.html", context, block=block, status_code=422 if errors else 200)
+
+
+def _options(rows: list[tuple[uuid.UUID, str]], selected: str) -> Markup:
+    """A filter's <option>s, built in one pass: a steward may see thousands of teams."""
+    html = "".join([
+        f'<option value="{id_}"{" selected" if str(id_) == selected else ""}>{escape(name)}</option>' for id_, name in rows
+    ])  # fmt: skip
+    return Markup(html)  # noqa: S704 - every value in it is a UUID or escaped just above
+
+
+def _board_link(values: dict[str, str], state: dict[str, str], **changes: str | int) -> str:
+    """/steward with the filters and the other sections' pages kept, `changes` applied (first pages left out)."""
+    query = {**values, **state, **{name: str(value) for name, value in changes.items()}}
+    kept = {name: value for name, value in query.items() if value and not (name in ("pending", "grants") and value == "1")}
+    return "/steward?" + urlencode(kept) if kept else "/steward"
 
 
 @get("/steward/access-log.csv", name="data:access_log_csv", **PAGE)

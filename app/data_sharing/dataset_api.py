@@ -23,6 +23,7 @@ from app.data_sharing.schemas import (
     ChallengeRef,
     DatasetCreate,
     DatasetFileView,
+    DatasetList,
     DatasetSummary,
     DatasetUpdate,
     DatasetView,
@@ -32,12 +33,15 @@ from app.data_sharing.schemas import (
     PersonRef,
 )
 from app.platform.context import get_context
+from app.platform.pagination import MAX_PAGE
 from app.teams.uploads import IncomingBody
 
 TAGS = ["datasets"]
 DATASETS_API: dict[str, Any] = {**API, "tags": TAGS}
 Short = Annotated[str, Parameter(max_length=200)]
 BASE = "/api/v1/datasets/{slug:str}"
+PER_PAGE = 50
+MAX_PER_PAGE = 200
 
 
 def _refs(challenges: list[Any]) -> list[ChallengeRef]:
@@ -71,10 +75,24 @@ async def _view(db: AsyncSession, actor: Actor, slug: str) -> DatasetView:
 
 
 @get("/api/v1/datasets", name="datasets:api_list", **DATASETS_API)
-async def api_list_datasets(db: AsyncSession, actor: Actor, sensitivity: Short = "", q: Short = "") -> list[DatasetSummary]:
-    """The catalogue: descriptions, never content; filtered by sensitivity and words of the title or description."""
-    entries = await datasets.catalogue(db, actor, sensitivity=sensitivity, query=q)
-    return [DatasetSummary(**_summary(e.dataset, e.organization_name, e.challenges)) for e in entries]
+async def api_list_datasets(
+    db: AsyncSession,
+    actor: Actor,
+    sensitivity: Short = "",
+    q: Short = "",
+    page: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 1,
+    per_page: Annotated[int, Parameter(ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")] = PER_PAGE,
+) -> DatasetList:
+    """The catalogue by title, a page at a time: descriptions, never content; filtered by sensitivity and words of
+    the title or description."""
+    result = await datasets.catalogue_page(db, actor, sensitivity=sensitivity, query=q, page=page, per_page=per_page)
+    return DatasetList(
+        items=[DatasetSummary(**_summary(e.dataset, e.organization_name, e.challenges)) for e in result.items],
+        page=result.number,
+        per_page=result.size,
+        total=result.total,
+        pages=result.pages,
+    )
 
 
 @post("/api/v1/datasets", name="datasets:api_create", status_code=201, **DATASETS_API)

@@ -34,8 +34,10 @@ from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.i18n import lazy
+from app.platform.pagination import MAX_PAGE, Page
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -180,7 +182,7 @@ class DatasetPage:
     is_steward: bool
     stewards: list[User]
     versions: list[AgreementVersion]
-    challenges: list[Challenge]
+    challenges: list[Any]  # rows of id, slug, title
     candidates: list[User]  # members of the steward organization who are not stewards yet (stewards only)
 
 
@@ -221,12 +223,13 @@ async def _candidates(session: AsyncSession, dataset: Dataset, stewards: list[Us
 
 async def offered_challenges(
     session: AsyncSession, actor: Actor | None, dataset_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[Challenge]]:
-    """For each dataset, the challenges the actor may see that it is offered to (both sides agreed)."""
+) -> dict[uuid.UUID, list[Any]]:
+    """For each dataset, the challenges the actor may see that it is offered to (both sides agreed), as plain
+    rows (id, slug, title)."""
     if not dataset_ids:
         return {}
     rows = await session.execute(
-        select(Offering.dataset_id, Challenge)
+        select(Offering.dataset_id, Challenge.id, Challenge.slug, Challenge.title)
         .join(Challenge, Challenge.id == Offering.challenge_id)
         .where(
             Offering.dataset_id.in_(dataset_ids),
@@ -237,9 +240,9 @@ async def offered_challenges(
         )
         .order_by(Challenge.title)
     )
-    offered: dict[uuid.UUID, list[Challenge]] = {}
-    for dataset_id, challenge in rows:
-        offered.setdefault(dataset_id, []).append(challenge)
+    offered: dict[uuid.UUID, list[Any]] = {}
+    for row in rows:
+        offered.setdefault(row.dataset_id, []).append(row)
     return offered
 
 
@@ -260,12 +263,10 @@ async def update_dataset(session: AsyncSession, actor: Actor, slug: str, values:
 class CatalogueEntry:
     dataset: Dataset
     organization_name: str
-    challenges: list[Challenge]
+    challenges: list[Any]  # rows of id, slug, title
 
 
-async def catalogue(session: AsyncSession, actor: Actor, *, sensitivity: str = "", query: str = "") -> list[CatalogueEntry]:
-    """Every dataset (never archived ones) with its steward organization and the challenges it is offered to;
-    filtered by sensitivity and words of the title or description. Three statements whatever the count."""
+def _catalogue_query(actor: Actor, sensitivity: str, query: str) -> Select[*tuple[Any, ...]]:
     authz.require(actor, "dataset:view")
     if sensitivity and sensitivity not in SENSITIVITIES:
         raise InvalidInput({"sensitivity": _("Choose a sensitivity from the list.")})
@@ -274,7 +275,6 @@ async def catalogue(session: AsyncSession, actor: Actor, *, sensitivity: str = "
         .join(Organization, Organization.id == Dataset.steward_organization_id)
         .where(Dataset.archived_at.is_(None))
         .order_by(func.lower(Dataset.title), Dataset.id)
-        .limit(500)
     )
     if sensitivity:
         statement = statement.where(Dataset.sensitivity == sensitivity)
@@ -282,6 +282,30 @@ async def catalogue(session: AsyncSession, actor: Actor, *, sensitivity: str = "
         statement = statement.where(
             Dataset.title.icontains(word, autoescape=True) | Dataset.description.icontains(word, autoescape=True)
         )
-    rows = list(await session.execute(statement))
+    return statement
+
+
+async def catalogue(session: AsyncSession, actor: Actor, *, sensitivity: str = "", query: str = "") -> list[CatalogueEntry]:
+    """Every dataset (never archived ones, at most 500) with its steward organization and the challenges it is
+    offered to; filtered by sensitivity and words of the title or description. Two statements whatever the count."""
+    rows = list(await session.execute(_catalogue_query(actor, sensitivity, query).limit(500)))
     offered = await offered_challenges(session, actor, [dataset.id for dataset, _name in rows])
     return [CatalogueEntry(dataset, name, offered.get(dataset.id, [])) for dataset, name in rows]
+
+
+async def catalogue_page(
+    session: AsyncSession, actor: Actor, *, sensitivity: str = "", query: str = "", page: int = 1, per_page: int = 50
+) -> Page[CatalogueEntry]:
+    """One page of the catalogue (the API's): the page with its total counted in the same statement, then the
+    challenges of those datasets; two statements (three for a page past the end)."""
+    statement = _catalogue_query(actor, sensitivity, query)
+    number = min(max(page, 1), MAX_PAGE)
+    windowed = statement.add_columns(func.count().over())
+    rows = list(await session.execute(windowed.limit(per_page).offset((number - 1) * per_page)))
+    if rows:
+        total = rows[0][-1]
+    else:
+        total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    offered = await offered_challenges(session, actor, [row[0].id for row in rows])
+    entries = [CatalogueEntry(dataset, name, offered.get(dataset.id, [])) for dataset, name, _total in rows]
+    return Page(items=entries, number=number, size=per_page, total=total)

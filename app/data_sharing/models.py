@@ -243,6 +243,8 @@ class AccessLogEntry(Base):
         CheckConstraint("outcome IN ('allowed', 'refused')", name="outcome"),
         Index("ix_access_log_dataset_at", "dataset_id", "at"),
         Index("ix_access_log_user_at", "user_id", "at"),
+        # newest first across datasets: the steward board and the API read the log by (at, id) descending
+        Index("ix_access_log_at_id", "at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

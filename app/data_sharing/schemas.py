@@ -53,6 +53,14 @@ class DatasetSummary(msgspec.Struct):
     offered_to: list[ChallengeRef]
 
 
+class DatasetList(msgspec.Struct):
+    items: list[DatasetSummary]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
 class DatasetView(DatasetSummary, kw_only=True):
     id: uuid.UUID
     agreement_version: int

@@ -2,19 +2,22 @@
 grants with their expiry, and the access log with filters, exportable as CSV; always scoped to the datasets
 the actor stewards.
 
-Each list is one query, so the page costs the same number of queries with 10 or 1,000 grants; lists are
-capped (the log is filtered and exported rather than paged through).
+Each list is paged: requests and grants by page number (one statement each, the total counted in it with a
+window), the log by a cursor on (at, id) read backwards on its index, its matches counted up to a cap; so the
+page costs the same statements with 10 or 100,000 rows. The CSV export still streams every matching entry.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, literal, select, tuple_
 
 from app import authz
 from app.accounts.models import User
@@ -29,6 +32,7 @@ from app.data_sharing.models import (
 from app.platform.csv import BOM, csv_lines
 from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _
+from app.platform.pagination import MAX_PAGE, Page
 from app.teams.models import Team
 
 if TYPE_CHECKING:
@@ -36,8 +40,11 @@ if TYPE_CHECKING:
 
     from app.accounts.sessions import Actor
 
-LIST_LIMIT = 200
-LOG_LIMIT = 100
+PAGE_SIZE = 25  # pending requests and active grants per page
+LOG_PAGE = 50  # access log entries per page of the board
+LOG_COUNT_CAP = 1000  # the board counts matching log entries up to this ("more than 1,000")
+API_LOG_PAGE = 100
+API_LOG_MAX = 500
 EXPORT_BATCH = 1000
 OUTCOMES = ("", "allowed", "refused")
 
@@ -98,16 +105,41 @@ def _waiting_since() -> Any:
     )
 
 
-def log_query(actor: Actor, filters: LogFilters) -> Select[*tuple[Any, ...]]:
-    """The access log of the actor's datasets, newest first, with the names a reader needs."""
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_CURSOR = re.compile(r"\d{1,17}\.\d{1,18}")
+
+
+def cursor_of(at: dt.datetime, entry_id: int) -> str:
+    """Where the next page of the log starts: the last entry shown, as microseconds since 1970 and its id."""
+    return f"{(at - _EPOCH) // dt.timedelta(microseconds=1)}.{entry_id}"
+
+
+def parse_cursor(value: str) -> tuple[dt.datetime, int] | None:
+    """A cursor from a link or the API (None when absent); anything else is a clear 422."""
+    value = value.strip()
+    if not value:
+        return None
+    if not _CURSOR.fullmatch(value):
+        raise InvalidInput({"cursor": _("This cursor is not valid: start again from the first page.")})
+    micros, entry_id = value.split(".")
+    return _EPOCH + dt.timedelta(microseconds=int(micros)), int(entry_id)
+
+
+def log_query(actor: Actor, filters: LogFilters, before: tuple[dt.datetime, int] | None = None) -> Select[*tuple[Any, ...]]:
+    """The access log of the actor's datasets, newest first, as plain rows with the names a reader needs;
+    `before` keeps the entries older than a cursor (read backwards on the (at, id) index)."""
     query = (
-        select(AccessLogEntry, User.name, User.email, Dataset.title, Team.name)
+        select(
+            AccessLogEntry.id, AccessLogEntry.at, AccessLogEntry.user_id, AccessLogEntry.dataset_id, AccessLogEntry.team_id,
+            AccessLogEntry.file_id, AccessLogEntry.action, AccessLogEntry.outcome, AccessLogEntry.reason, AccessLogEntry.ip,
+            User.name.label("person"), User.email.label("email"), Dataset.title.label("dataset"), Team.name.label("team"),
+        )
         .join(Dataset, Dataset.id == AccessLogEntry.dataset_id)
         .outerjoin(User, User.id == AccessLogEntry.user_id)
         .outerjoin(Team, Team.id == AccessLogEntry.team_id)
         .where(AccessLogEntry.dataset_id.in_(_stewarded(actor)))
         .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())
-    )
+    )  # fmt: skip
     conditions = []
     if filters.dataset:
         conditions.append(AccessLogEntry.dataset_id == filters.dataset)
@@ -122,45 +154,118 @@ def log_query(actor: Actor, filters: LogFilters) -> Select[*tuple[Any, ...]]:
         conditions.append(AccessLogEntry.at < dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), dt.UTC))
     if filters.outcome:
         conditions.append(AccessLogEntry.outcome == filters.outcome)
+    if before is not None:
+        conditions.append(tuple_(AccessLogEntry.at, AccessLogEntry.id) < tuple_(literal(before[0], AccessLogEntry.at.type), literal(before[1], AccessLogEntry.id.type)))
     return query.where(and_(*conditions)) if conditions else query
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LogPage:
+    """One page of the log: its rows, how many match (counted up to LOG_COUNT_CAP) and where the next starts."""
+
+    rows: list[Any]
+    total: int
+    more_than: bool  # the count stopped at LOG_COUNT_CAP
+    next_cursor: str | None
+    first: bool  # the newest entries (no cursor)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BoardPages:
+    pending: int = 1
+    grants: int = 1
+    log: tuple[dt.datetime, int] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Board:
     datasets: list[tuple[uuid.UUID, str]]
     teams: list[tuple[uuid.UUID, str]]
-    pending: list[Any]
-    grants: list[Any]
-    log: list[Any]
+    pending: Page[Any] | None
+    grants: Page[Any] | None
+    log: LogPage | None
 
 
-async def board(session: AsyncSession, actor: Actor, filters: LogFilters, now: dt.datetime) -> Board:
+def _page_of(rows: list[Any], number: int, size: int) -> Page[Any]:
+    """Rows that carry their list's total (count(*) over ()) as their last column."""
+    total = rows[0][-1] if rows else 0
+    return Page(items=[row[:-1] for row in rows], number=number, size=size, total=total)
+
+
+async def _windowed(session: AsyncSession, statement: Select[*tuple[Any, ...]], number: int, size: int) -> Page[Any]:
+    """One page and the list's total in one statement; a page past the end shows the last one (one more)."""
+    number = min(max(number, 1), MAX_PAGE)
+    statement = statement.add_columns(func.count().over().label("total"))
+    rows = list((await session.execute(statement.limit(size).offset((number - 1) * size))).all())
+    if not rows and number > 1:
+        total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        number = max(1, math.ceil(total / size))
+        rows = list((await session.execute(statement.limit(size).offset((number - 1) * size))).all())
+    return _page_of(rows, number, size)
+
+
+async def log_page(
+    session: AsyncSession, actor: Actor, filters: LogFilters, before: tuple[dt.datetime, int] | None, size: int
+) -> LogPage:
+    """`size` entries older than the cursor and the count of every match (capped): two statements."""
+    rows = list((await session.execute(log_query(actor, filters, before).limit(size + 1))).all())
+    counted = log_query(actor, filters).with_only_columns(AccessLogEntry.id).order_by(None).limit(LOG_COUNT_CAP + 1)
+    total = await session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = cursor_of(rows[-1].at, rows[-1].id) if more else None
+    return LogPage(rows, min(total, LOG_COUNT_CAP), total > LOG_COUNT_CAP, next_cursor, before is None)
+
+
+SECTIONS = ("pending", "grants", "access_log")
+
+
+async def board(
+    session: AsyncSession, actor: Actor, filters: LogFilters, now: dt.datetime,
+    pages: BoardPages = BoardPages(), only: str | None = None,
+) -> Board:  # fmt: skip
+    """The board, or only one of its SECTIONS (what htmx asks for when it loads a section's next page)."""
     authz.require(actor, "steward:board")
     mine = _stewarded(actor)
-    datasets = (await session.execute(select(Dataset.id, Dataset.title).where(Dataset.id.in_(mine)).order_by(Dataset.title))).all()
-    pending = (await session.execute(
-        select(AccessRequest, Team.name, Dataset.title, _waiting_since().label("since"))
-        .join(Team, Team.id == AccessRequest.team_id).join(Dataset, Dataset.id == AccessRequest.dataset_id)
-        .where(AccessRequest.dataset_id.in_(mine), AccessRequest.state == "submitted")
-        .order_by(_waiting_since().asc().nulls_last(), AccessRequest.created_at).limit(LIST_LIMIT)
-    )).all()  # fmt: skip
-    grants = (await session.execute(
-        select(Grant, Team.name, Dataset.title)
-        .join(Team, Team.id == Grant.team_id).join(Dataset, Dataset.id == Grant.dataset_id)
-        .where(Grant.dataset_id.in_(mine), Grant.revoked_at.is_(None), Grant.expires_at > now)
-        .order_by(Grant.expires_at).limit(LIST_LIMIT)
-    )).all()  # fmt: skip
-    teams = (await session.execute(
-        select(Team.id, Team.name).where(Team.id.in_(select(Grant.team_id).where(Grant.dataset_id.in_(mine)))).order_by(Team.name)
-    )).all()  # fmt: skip
-    log = (await session.execute(log_query(actor, filters).limit(LOG_LIMIT))).all()
-    return Board(list(datasets), list(teams), list(pending), list(grants), list(log))
+    datasets: list[Any] = []
+    teams: list[Any] = []
+    pending = grants = None
+    log = None
+    if only in (None, "pending"):
+        pending = await _windowed(session, (
+            select(AccessRequest.id, Team.name, Dataset.title, _waiting_since().label("since"))
+            .join(Team, Team.id == AccessRequest.team_id).join(Dataset, Dataset.id == AccessRequest.dataset_id)
+            .where(AccessRequest.dataset_id.in_(mine), AccessRequest.state == "submitted")
+            .order_by(_waiting_since().asc().nulls_last(), AccessRequest.created_at, AccessRequest.id)
+        ), pages.pending, PAGE_SIZE)  # fmt: skip
+    if only in (None, "grants"):
+        grants = await _windowed(session, (
+            select(Grant.id, Team.name, Dataset.title, Grant.expires_at)
+            .join(Team, Team.id == Grant.team_id).join(Dataset, Dataset.id == Grant.dataset_id)
+            .where(Grant.dataset_id.in_(mine), Grant.revoked_at.is_(None), Grant.expires_at > now)
+            .order_by(Grant.expires_at, Grant.id)
+        ), pages.grants, PAGE_SIZE)  # fmt: skip
+    if only is None:
+        datasets = list((await session.execute(select(Dataset.id, Dataset.title).where(Dataset.id.in_(mine)).order_by(Dataset.title))).all())
+        teams = list((await session.execute(
+            select(Team.id, Team.name).where(Team.id.in_(select(Grant.team_id).where(Grant.dataset_id.in_(mine)))).order_by(Team.name)
+        )).all())  # fmt: skip
+    if only in (None, "access_log"):
+        log = await log_page(session, actor, filters, pages.log, LOG_PAGE)
+    return Board(datasets, teams, pending, grants, log)
 
 
-async def access_log(session: AsyncSession, actor: Actor, filters: LogFilters, limit: int = LOG_LIMIT) -> list[Any]:
-    """The newest entries of the actor's datasets' access log matching the filters."""
+async def access_log(
+    session: AsyncSession, actor: Actor, filters: LogFilters, before: tuple[dt.datetime, int] | None = None, limit: int = API_LOG_PAGE
+) -> tuple[list[Any], str | None]:
+    """`limit` entries of the actor's datasets' access log matching the filters, older than the cursor, and
+    the cursor of the next ones (None at the end)."""
     authz.require(actor, "steward:board")
-    return list((await session.execute(log_query(actor, filters).limit(limit))).all())
+    rows = list((await session.execute(log_query(actor, filters, before).limit(limit + 1))).all())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, cursor_of(rows[-1].at, rows[-1].id)
 
 
 CSV_HEADER = ("at", "person", "email", "dataset", "team", "file_id", "action", "outcome", "reason", "ip")
@@ -182,8 +287,8 @@ async def _csv_stream(session: AsyncSession, statement: Select[Any]) -> AsyncIte
         if not rows:
             return
         yield csv_lines([
-            (entry.at.astimezone(dt.UTC).isoformat(), name, email, dataset, team, entry.file_id, entry.action,
-             entry.outcome, entry.reason, entry.ip)
-            for entry, name, email, dataset, team in rows
+            (row.at.astimezone(dt.UTC).isoformat(), row.person, row.email, row.dataset, row.team, row.file_id, row.action,
+             row.outcome, row.reason, row.ip)
+            for row in rows
         ])  # fmt: skip
-        last_id = rows[-1][0].id
+        last_id = rows[-1].id

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from app.data_sharing.models import AccessLogEntry
+from app.db import utcnow
 from tests.data_sharing.access_support import CONTENT, log_rows, make_cast
 from tests.factories import make_user, sign_in
 
@@ -70,10 +74,39 @@ async def test_the_access_log_api_is_scoped_to_the_stewards_datasets_and_filtere
     await sign_in(client, db, cast.member)
     await call(client, "POST", f"/api/v1/data/files/{cast.file.id}/link")
     await sign_in(client, db, cast.steward)
-    entries = (await client.get("/api/v1/access-log")).json()
-    assert [(e["person"], e["outcome"]) for e in entries] == [("Max Member", "allowed"), ("Olive Unnamed", "refused")]
-    refused = (await client.get("/api/v1/access-log", params={"outcome": "refused"})).json()
+    answer = (await client.get("/api/v1/access-log")).json()
+    assert answer["per_page"] == 100 and answer["next_cursor"] is None
+    assert [(e["person"], e["outcome"]) for e in answer["items"]] == [("Max Member", "allowed"), ("Olive Unnamed", "refused")]
+    refused = (await client.get("/api/v1/access-log", params={"outcome": "refused"})).json()["items"]
     assert [e["reason"] for e in refused] == ["not_named"]
     assert (await client.get("/api/v1/access-log", params={"since": "soon"})).status_code == 422
     await sign_in(client, db, cast.member)
-    assert (await client.get("/api/v1/access-log")).json() == []
+    assert (await client.get("/api/v1/access-log")).json()["items"] == []
+
+
+async def test_the_access_log_api_pages_with_a_cursor_newest_first(client, db, settings):
+    cast = await make_cast(db, settings)
+    other = await make_cast(db, settings)
+    now = utcnow()
+    # 7 entries on the steward's dataset, two of them at the same instant (the id breaks the tie), and others elsewhere
+    moments = [now - dt.timedelta(minutes=m) for m in (1, 2, 3, 3, 4, 5, 6)]
+    for n, at in enumerate(moments):
+        db.add(AccessLogEntry(at=at, user_id=cast.member.id, dataset_id=cast.dataset.id, action="download", outcome="allowed", reason=str(n)))
+        db.add(AccessLogEntry(at=at, user_id=other.member.id, dataset_id=other.dataset.id, action="download", outcome="allowed"))
+    await db.flush()
+    await sign_in(client, db, cast.steward)
+    seen, cursor, pages = [], "", 0
+    while True:
+        answer = (await client.get("/api/v1/access-log", params={"per_page": 3, "cursor": cursor} if cursor else {"per_page": 3})).json()
+        pages += 1
+        assert len(answer["items"]) <= 3 and answer["per_page"] == 3
+        seen += [e["reason"] for e in answer["items"]]
+        cursor = answer["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 3 and seen == ["0", "1", "3", "2", "4", "5", "6"]  # newest first; same instant: the later id first
+    everything = (await client.get("/api/v1/access-log", params={"per_page": 500})).json()
+    assert len(everything["items"]) == 7 and everything["next_cursor"] is None
+    for bad in ({"per_page": 0}, {"per_page": 501}, {"cursor": "yesterday"}, {"cursor": "1.2.3"}):
+        response = await client.get("/api/v1/access-log", params=bad)
+        assert response.status_code in (400, 422), bad

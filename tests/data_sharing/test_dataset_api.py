@@ -12,7 +12,8 @@ from app.data_sharing import dataset_files
 from app.data_sharing.models import FIVE_SAFES, AgreementVersion, Offering
 from app.platform.storage import LocalStorage
 from tests.data_sharing.support import ROLES, as_role, audit_entries, denied, make_cast
-from tests.factories import make_offering, make_organization, make_user, sign_in
+from tests.factories import make_challenge, make_dataset, make_offering, make_organization, make_user, sign_in
+from tests.querycount import counting_statements
 
 SAFES = {safe: f"Our {safe} answer." for safe in FIVE_SAFES}
 
@@ -55,8 +56,9 @@ async def test_create_read_update_a_dataset(client, db):
     assert patched.status_code == 200 and patched.json()["workspace_instructions"] == "Use the bastion."
     assert patched.json()["title"] == "Sleep apnea"
     listed = (await client.get("/api/v1/datasets?sensitivity=restricted")).json()
-    assert [item["slug"] for item in listed] == ["sleep-apnea"]
-    assert "workspace_instructions" not in listed[0]
+    assert [item["slug"] for item in listed["items"]] == ["sleep-apnea"]
+    assert (listed["page"], listed["per_page"], listed["total"], listed["pages"]) == (1, 50, 1, 1)
+    assert "workspace_instructions" not in listed["items"][0]
 
 
 async def test_others_never_see_workspace_instructions(client, db):
@@ -155,3 +157,29 @@ async def test_who_may_use_the_api(client, db, cast, role, storage_root):
         assert len(versions) == 1
         offering = await db.scalar(select(Offering).where(Offering.id == pending.id).execution_options(populate_existing=True))
         assert offering.steward_agreed_at is None
+
+
+async def test_the_dataset_list_is_paged_by_title_with_its_total(client, db, connection):
+    challenge = await make_challenge(db, title="Paged challenge")
+    made = [await make_dataset(db, sensitivity="open") for _ in range(5)]
+    for dataset in made:
+        await make_offering(db, dataset, challenge)
+    titles = sorted((dataset.title for dataset in made), key=str.lower)
+    await sign_in(client, db, await make_user(db))
+    pages = []
+    for number in (1, 2, 3):
+        with counting_statements(connection) as statements:
+            answer = (await client.get("/api/v1/datasets", params={"sensitivity": "open", "per_page": 2, "page": number})).json()
+        pages.append(answer)
+        if number == 1:
+            first_count = len(statements)
+        else:
+            assert len(statements) == first_count  # the same statements whatever the page
+    assert [(p["page"], p["per_page"], p["total"], p["pages"]) for p in pages] == [(1, 2, 5, 3), (2, 2, 5, 3), (3, 2, 5, 3)]
+    assert [item["title"] for p in pages for item in p["items"]] == titles
+    assert pages[0]["items"][0]["offered_to"] == [{"slug": challenge.slug, "title": "Paged challenge"}]
+    beyond = (await client.get("/api/v1/datasets", params={"sensitivity": "open", "page": 9})).json()
+    assert beyond["items"] == [] and beyond["total"] == 5
+    assert len((await client.get("/api/v1/datasets", params={"sensitivity": "open"})).json()["items"]) == 5
+    for bad in ({"per_page": 0}, {"per_page": 201}, {"page": 0}, {"page": "two"}):
+        assert (await client.get("/api/v1/datasets", params=bad)).status_code == 400, bad
