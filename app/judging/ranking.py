@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import CTE, ColumnElement, Numeric, Select, case, cast, exists, func, literal, select
 
-from app.judging.conflicts import not_in_conflict
+from app.judging.conflicts import conflicted_pairs
 from app.judging.models import Review, Screening
 from app.teams.models import Submission, Team
 
@@ -77,6 +77,12 @@ def judge_totals(round_id: uuid.UUID) -> CTE:
     migration 0004: each criterion's value placed on 0-1 within its scale, weighted, divided by the sum
     of the round's weights), so a ranking reads one row per review instead of adding up its scores.
     A CTE: PostgreSQL computes it once however many times the ranking reads it."""
+    # The round's conflicted (judge, team) pairs, computed once and anti-joined, not checked per review.
+    conflicted = conflicted_pairs(
+        select(Review.user_id).where(Review.round_id == round_id),
+        select(Submission.team_id).where(Submission.round_id == round_id),
+        name="conflicted",
+    )
     return (
         select(
             Review.id.label("review_id"),
@@ -90,7 +96,7 @@ def judge_totals(round_id: uuid.UUID) -> CTE:
             Review.finalized_at.is_not(None),
             Review.total.is_not(None),
             *eligible_entries(round_id),
-            not_in_conflict(Review.user_id, Submission.team_id),
+            ~exists().where(conflicted.c.judge_id == Review.user_id, conflicted.c.team_id == Submission.team_id),
         )
         .cte("totals")
     )
