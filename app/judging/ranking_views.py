@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
@@ -18,7 +19,7 @@ from app.judging import agreement, charts, completion
 from app.judging.access import founder_round
 from app.judging.ranking import RankedEntry, Ranking, compute_ranking
 from app.judging.rounds import RoundContext, judging_closed, load_round
-from app.platform.i18n import get_locale
+from app.platform.i18n import format_decimal, get_locale
 from app.platform.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -137,30 +138,35 @@ def auto_reason(ranking: Ranking) -> str:
 
 def format_total(value: Decimal | float | None) -> str:
     """A 0-100 total with one decimal, in the reader's language ("56.7", "56,7")."""
-    from babel.numbers import format_decimal
-
-    return "—" if value is None else format_decimal(round(Decimal(str(value)), 1), "0.0", locale=get_locale())
+    return "—" if value is None else _rounded_text(round(Decimal(str(value)), 1), "0.0", get_locale())
 
 
 def format_z(value: Decimal | float | None) -> str:
     """A z-score with two decimals and its sign ("+1.06", "−0.05")."""
-    from babel.numbers import format_decimal
-
     if value is None:
         return "—"
     rounded = round(Decimal(str(value)), 2)
-    text = format_decimal(abs(rounded), "0.00", locale=get_locale())
+    text = _rounded_text(abs(rounded), "0.00", get_locale())
     if rounded == 0:
         return "+" + text
     # The minus sign, not a hyphen: it reads as negative in every language and aligns with "+".
     return ("+" if rounded > 0 else "\u2212") + text
 
 
+def _rounded_text(rounded: Decimal, pattern: str, locale: str) -> str:
+    """A value already rounded to the pattern's decimals: a ranking has few distinct ones (0.0-100.0), so
+    each is formatted once per process. The sign is in the key, as -0.0 equals 0.0 but may not read alike."""
+    return _formatted(rounded, rounded.is_signed(), pattern, locale)
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted(rounded: Decimal, _signed: bool, pattern: str, locale: str) -> str:
+    return format_decimal(rounded, pattern, locale)
+
+
 def format_alpha(value: float | None) -> str:
     """Alpha with three decimals, as Krippendorff reports it."""
-    from babel.numbers import format_decimal
-
-    return "—" if value is None else format_decimal(round(value, 3), "0.000", locale=get_locale())
+    return "—" if value is None else format_decimal(round(value, 3), "0.000")
 
 
 def template_helpers() -> dict[str, object]:
