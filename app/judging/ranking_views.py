@@ -21,6 +21,7 @@ from app.judging.ranking import RankedEntry, Ranking, compute_ranking
 from app.judging.rounds import RoundContext, judging_closed, load_round
 from app.platform.i18n import format_decimal, get_locale
 from app.platform.i18n import gettext as _
+from app.platform.pagination import Page
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 DISCUSS_SPREAD = Decimal(30)
 DISCUSS_STDEV = Decimal(15)
+PER_PAGE = 50  # entries per page of the ranking page (exports and the API give them all)
 CHOICES: tuple[str, ...] = ("auto", "mean", "median", "z")
 Choice = Literal["auto", "mean", "median", "z"]
 
@@ -56,13 +58,14 @@ def parse_method(value: str | None, default: str = "auto") -> Choice:
 
 
 async def ranking_page(
-    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, method: str | None, now: dt.datetime
+    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, method: str | None, now: dt.datetime,
+    page: int = 1,
 ) -> RankingPage:
     """Everything on the ranking page. Queries: the round (load_round), the ranking, the totals for alpha,
     the judges' distributions and their progress: the same few whatever the number of entries."""
     context = await founder_round(session, actor, slug, round_id)
     requested = parse_method(method, context.settings.ranking_method)
-    ranking = await compute_ranking(session, round_id, requested)
+    ranking = await compute_ranking(session, round_id, requested, page=page, per_page=PER_PAGE)
     distributions = await charts.judge_distributions(session, round_id)
     return RankingPage(
         context=context,
@@ -77,25 +80,26 @@ async def ranking_page(
 
 
 async def ranking_table(
-    session: AsyncSession, actor: Actor | None, round_id: uuid.UUID, method: str | None, slug: str | None = None
+    session: AsyncSession, actor: Actor | None, round_id: uuid.UUID, method: str | None, slug: str | None = None,
+    page: int | None = None,
 ) -> tuple[RoundContext, Ranking, str]:
-    """Only the ranking (for the htmx method switch and the API, which names no challenge)."""
+    """Only the ranking (for the htmx method switch, one page, and the API, which names no challenge: all of it)."""
     if slug is None:
         context = await load_round(session, actor, round_id, "ranking:view")
     else:
         context = await founder_round(session, actor, slug, round_id)
     requested = parse_method(method, context.settings.ranking_method)
-    return context, await compute_ranking(session, round_id, requested), requested
+    return context, await compute_ranking(session, round_id, requested, page=page, per_page=PER_PAGE), requested
+
+
+def ranking_rows(ranking: Ranking) -> Page[RankedEntry]:
+    """The page of the ranking shown, for the page links and the "1–50 of 2,000" count."""
+    return Page(items=ranking.entries, number=ranking.offset // PER_PAGE + 1, size=PER_PAGE, total=ranking.total)
 
 
 def tied_ranks(ranking: Ranking) -> frozenset[int]:
-    """Ranks held by more than one entry."""
-    seen: set[int] = set()
-    tied: set[int] = set()
-    for entry in ranking.entries:
-        if entry.rank is not None:
-            (tied if entry.rank in seen else seen).add(entry.rank)
-    return frozenset(tied)
+    """Ranks held by more than one entry of the whole ranking (a tie may straddle two pages)."""
+    return frozenset(entry.rank for entry in ranking.entries if entry.tied and entry.rank is not None)
 
 
 def needs_discussion(entry: RankedEntry) -> bool:

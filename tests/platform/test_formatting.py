@@ -19,7 +19,7 @@ MOMENTS = [
     dt.datetime(2026, 3, 29, 0, 59, tzinfo=dt.UTC),  # the night Paris moves to summer time
     dt.datetime(2026, 7, 14, 21, 30, tzinfo=dt.UTC),
     dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC),
-    dt.datetime(2026, 12, 31, 23, 59),  # naive: read as UTC
+    dt.datetime(2026, 12, 31, 23, 59, tzinfo=dt.UTC).replace(tzinfo=None),  # naive: read as UTC
 ]
 ZONES = ["Europe/Paris", "UTC", "America/New_York", "Asia/Kolkata"]
 
