@@ -13,14 +13,19 @@ from app.judging.models import Conflict
 from app.organizations.models import OrganizationMember
 from app.teams.models import Team, TeamMember
 
+# Aliases, so that a caller's own `teams` or `team_members` in the outer query is never correlated in. Made
+# once: an alias's columns are adapted on first use, which costs more than building the rest of a statement
+# (about a millisecond per call, on every check of a judge's access). They only ever appear inside these
+# EXISTS subqueries, never in a caller's FROM, so sharing them between statements correlates nothing.
+_JUDGE_ORG = aliased(OrganizationMember)
+_MEMBER_ORG = aliased(OrganizationMember)
+_TEAM = aliased(Team)
+_MEMBER = aliased(TeamMember)
+
 
 def automatic_conflict(judge_id: Any, team_id: Any) -> Any:
     """SQL truth value: the judge shares an organization with the team's startup or one of its members."""
-    # Aliases, so that a caller's own `teams` or `team_members` in the outer query is never correlated in.
-    judge_org = aliased(OrganizationMember)
-    member_org = aliased(OrganizationMember)
-    team = aliased(Team)
-    member = aliased(TeamMember)
+    judge_org, member_org, team, member = _JUDGE_ORG, _MEMBER_ORG, _TEAM, _MEMBER
     with_startup = exists().where(
         team.id == team_id, judge_org.user_id == judge_id, judge_org.organization_id == team.organization_id
     )
@@ -55,10 +60,7 @@ def conflicted_pairs(judge_ids: Any, team_ids: Any, name: str = "conflicted") ->
     declared = select(Conflict.user_id.label("judge_id"), Conflict.team_id.label("team_id")).where(
         Conflict.user_id.in_(judge_ids), Conflict.team_id.in_(team_ids)
     )
-    judge_org = aliased(OrganizationMember)
-    member_org = aliased(OrganizationMember)
-    team = aliased(Team)
-    member = aliased(TeamMember)
+    judge_org, member_org, team, member = _JUDGE_ORG, _MEMBER_ORG, _TEAM, _MEMBER
     with_startup = (
         select(judge_org.user_id, team.id)
         .join(team, team.organization_id == judge_org.organization_id)
@@ -76,10 +78,7 @@ def conflicted_pairs(judge_ids: Any, team_ids: Any, name: str = "conflicted") ->
 def conflicted_teams(judge_id: Any) -> Select[Any]:
     """The ids of the teams one judge is in conflict with (declared or automatic), as a one-column SELECT;
     `team_id.not_in(conflicted_teams(judge))` is `not_in_conflict` computed once instead of per row."""
-    judge_org = aliased(OrganizationMember)
-    member_org = aliased(OrganizationMember)
-    team = aliased(Team)
-    member = aliased(TeamMember)
+    judge_org, member_org, team, member = _JUDGE_ORG, _MEMBER_ORG, _TEAM, _MEMBER
     declared = select(Conflict.team_id).where(Conflict.user_id == judge_id)
     with_startup = (
         select(team.id).join(judge_org, judge_org.organization_id == team.organization_id).where(judge_org.user_id == judge_id)
