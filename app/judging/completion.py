@@ -17,7 +17,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 
 from app.accounts.models import User
 from app.judging.access import founder_round
-from app.judging.conflicts import not_in_conflict
+from app.judging.conflicts import conflicted_pairs
 from app.judging.models import Assignment, Judge, Review, Score
 from app.judging.ranking import eligible_entries
 from app.judging.rounds import RoundContext, judging_closes_at
@@ -70,6 +70,12 @@ class Reminded:
 
 def _work(round_id: uuid.UUID) -> Any:
     """Subquery: every assignment that is real work (eligible entry, no conflict) with its review, if any."""
+    # The round's conflicted (judge, team) pairs once, anti-joined, rather than checked per assignment.
+    conflicted = conflicted_pairs(
+        select(Assignment.user_id).where(Assignment.round_id == round_id),
+        select(Submission.team_id).where(Submission.round_id == round_id),
+        name="work_conflicted",
+    )
     return (
         select(
             Assignment.user_id,
@@ -79,7 +85,11 @@ def _work(round_id: uuid.UUID) -> Any:
         )
         .join(Submission, Submission.id == Assignment.submission_id)
         .outerjoin(Review, and_(Review.submission_id == Assignment.submission_id, Review.user_id == Assignment.user_id))
-        .where(Assignment.round_id == round_id, *eligible_entries(round_id), not_in_conflict(Assignment.user_id, Submission.team_id))
+        .where(
+            Assignment.round_id == round_id,
+            *eligible_entries(round_id),
+            ~exists().where(conflicted.c.judge_id == Assignment.user_id, conflicted.c.team_id == Submission.team_id),
+        )
         .subquery("work")
     )
 
