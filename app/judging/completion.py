@@ -97,13 +97,15 @@ def _work(round_id: uuid.UUID) -> Any:
 async def judge_progress(session: AsyncSession, round_id: uuid.UUID) -> list[JudgeProgress]:
     """Every current seat of the panel with its progress, in one query whatever the number of judges."""
     work = _work(round_id)
+    # Each judge's last change, grouped once for the round. (A subquery correlated per judge made the
+    # planner expect hundreds of scans of `scores`, and PostgreSQL then spent most of a second JIT-compiling.)
     last_review = (
-        select(func.max(func.greatest(Review.updated_at, Score.updated_at)))
+        select(Review.user_id, func.max(func.greatest(Review.updated_at, Score.updated_at)).label("at"))
         .select_from(Review)
         .outerjoin(Score, Score.review_id == Review.id)
-        .where(Review.round_id == round_id, Review.user_id == Judge.user_id)
-        .correlate(Judge)
-        .scalar_subquery()
+        .where(Review.round_id == round_id)
+        .group_by(Review.user_id)
+        .subquery("last_review")
     )
     rows = await session.execute(
         select(
@@ -115,10 +117,11 @@ async def judge_progress(session: AsyncSession, round_id: uuid.UUID) -> list[Jud
             func.count(work.c.submission_id).label("assigned"),
             func.count(work.c.finalized_at).label("finalized"),
             (func.count(work.c.review_id) - func.count(work.c.finalized_at)).label("drafts"),
-            last_review.label("last_activity"),
+            func.max(last_review.c.at).label("last_activity"),
         )
         .outerjoin(User, User.id == Judge.user_id)
         .outerjoin(work, work.c.user_id == Judge.user_id)
+        .outerjoin(last_review, last_review.c.user_id == Judge.user_id)
         .where(Judge.round_id == round_id, Judge.removed_at.is_(None))
         .group_by(Judge.id, User.name)
         .order_by(func.lower(func.coalesce(User.name, Judge.email)), Judge.id)
