@@ -17,7 +17,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 
 from app.accounts.models import User
 from app.judging.access import founder_round
-from app.judging.conflicts import not_in_conflict
+from app.judging.conflicts import conflicted_pairs
 from app.judging.models import Assignment, Judge, Review, Score
 from app.judging.ranking import eligible_entries
 from app.judging.rounds import RoundContext, judging_closes_at
@@ -70,6 +70,12 @@ class Reminded:
 
 def _work(round_id: uuid.UUID) -> Any:
     """Subquery: every assignment that is real work (eligible entry, no conflict) with its review, if any."""
+    # The round's conflicted (judge, team) pairs once, anti-joined, rather than checked per assignment.
+    conflicted = conflicted_pairs(
+        select(Assignment.user_id).where(Assignment.round_id == round_id),
+        select(Submission.team_id).where(Submission.round_id == round_id),
+        name="work_conflicted",
+    )
     return (
         select(
             Assignment.user_id,
@@ -79,7 +85,11 @@ def _work(round_id: uuid.UUID) -> Any:
         )
         .join(Submission, Submission.id == Assignment.submission_id)
         .outerjoin(Review, and_(Review.submission_id == Assignment.submission_id, Review.user_id == Assignment.user_id))
-        .where(Assignment.round_id == round_id, *eligible_entries(round_id), not_in_conflict(Assignment.user_id, Submission.team_id))
+        .where(
+            Assignment.round_id == round_id,
+            *eligible_entries(round_id),
+            ~exists().where(conflicted.c.judge_id == Assignment.user_id, conflicted.c.team_id == Submission.team_id),
+        )
         .subquery("work")
     )
 
@@ -87,13 +97,15 @@ def _work(round_id: uuid.UUID) -> Any:
 async def judge_progress(session: AsyncSession, round_id: uuid.UUID) -> list[JudgeProgress]:
     """Every current seat of the panel with its progress, in one query whatever the number of judges."""
     work = _work(round_id)
+    # Each judge's last change, grouped once for the round. (A subquery correlated per judge made the
+    # planner expect hundreds of scans of `scores`, and PostgreSQL then spent most of a second JIT-compiling.)
     last_review = (
-        select(func.max(func.greatest(Review.updated_at, Score.updated_at)))
+        select(Review.user_id, func.max(func.greatest(Review.updated_at, Score.updated_at)).label("at"))
         .select_from(Review)
         .outerjoin(Score, Score.review_id == Review.id)
-        .where(Review.round_id == round_id, Review.user_id == Judge.user_id)
-        .correlate(Judge)
-        .scalar_subquery()
+        .where(Review.round_id == round_id)
+        .group_by(Review.user_id)
+        .subquery("last_review")
     )
     rows = await session.execute(
         select(
@@ -105,10 +117,11 @@ async def judge_progress(session: AsyncSession, round_id: uuid.UUID) -> list[Jud
             func.count(work.c.submission_id).label("assigned"),
             func.count(work.c.finalized_at).label("finalized"),
             (func.count(work.c.review_id) - func.count(work.c.finalized_at)).label("drafts"),
-            last_review.label("last_activity"),
+            func.max(last_review.c.at).label("last_activity"),
         )
         .outerjoin(User, User.id == Judge.user_id)
         .outerjoin(work, work.c.user_id == Judge.user_id)
+        .outerjoin(last_review, last_review.c.user_id == Judge.user_id)
         .where(Judge.round_id == round_id, Judge.removed_at.is_(None))
         .group_by(Judge.id, User.name)
         .order_by(func.lower(func.coalesce(User.name, Judge.email)), Judge.id)

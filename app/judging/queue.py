@@ -15,15 +15,16 @@ import uuid
 from typing import TYPE_CHECKING, Any, Literal
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 
 from app.authz import judged_entry
 from app.challenges.models import Challenge, Round
-from app.judging.conflicts import not_in_conflict
+from app.judging.conflicts import conflicted_teams
 from app.judging.models import Assignment, Judge, JudgingRound, Review, Score
 from app.judging.rounds import RoundContext, judging_closes_at, load_round
 from app.platform.i18n import format_datetime, lazy
 from app.platform.i18n import gettext as _
+from app.platform.pagination import MAX_PAGE, Page
 from app.teams.models import Submission, Team
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
     from app.accounts.sessions import Actor
 
+PER_PAGE = 50  # entries per page of the queue (the API's default too)
 ClockState = Literal["not_open", "open", "closed"]
 ReviewStatus = Literal["not_started", "draft", "finalized"]
 STATUS_LABELS = {"not_started": lazy("Not started"), "draft": lazy("Draft"), "finalized": lazy("Finalized")}
@@ -127,13 +129,16 @@ class QueueEntry:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Queue:
+    """One page of the judge's queue in a round, with the progress over all of it."""
+
     context: RoundContext
     clock: Clock
-    entries: list[QueueEntry]
+    entries: Page[QueueEntry]
+    scored: int
 
     @property
     def progress(self) -> Progress:
-        return progress_of(self.entries)
+        return Progress(self.scored, self.entries.total)
 
 
 def progress_of(entries: list[QueueEntry]) -> Progress:
@@ -146,7 +151,8 @@ def _queue_of(user_id: Any, round_id: Any) -> list[Any]:
         Assignment.user_id == user_id,
         Assignment.round_id == round_id,
         Submission.id == Assignment.submission_id,
-        not_in_conflict(user_id, Submission.team_id),
+        # Computed once (hashed), where not_in_conflict would check each entry with two subplans.
+        Submission.team_id.not_in(conflicted_teams(user_id)),
         *judged_entry(),
     ]
 
@@ -187,10 +193,10 @@ async def judged_rounds(session: AsyncSession, actor: Actor, now: dt.datetime) -
     return sorted(found, key=lambda r: (order[r.clock.state], r.clock.closes_at or far, r.challenge.title, r.round.position))
 
 
-async def queue_entries(session: AsyncSession, user_id: uuid.UUID, round_id: uuid.UUID) -> list[QueueEntry]:
-    """The judge's entries of the round in queue order (team name), each with the state of their review."""
+def _queue_statement(user_id: uuid.UUID, round_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+    """The judge's entries of the round, each with the state of their review (not ordered)."""
     scored_criteria = func.count(Score.value)
-    rows = await session.execute(
+    return (
         select(Submission.id, Team.name, Review.id, Review.finalized_at, Review.updated_at, scored_criteria)
         .select_from(Assignment)
         .join(Submission, Submission.id == Assignment.submission_id)
@@ -199,21 +205,45 @@ async def queue_entries(session: AsyncSession, user_id: uuid.UUID, round_id: uui
         .outerjoin(Score, Score.review_id == Review.id)
         .where(*_queue_of(user_id, round_id))
         .group_by(Submission.id, Team.name, Review.id)
-        .order_by(func.lower(Team.name), Submission.id)
     )
-    return [
-        QueueEntry(
-            submission_id=submission_id,
-            team_name=name,
-            status="not_started" if review_id is None else "finalized" if finalized_at else "draft",
-            scored_criteria=count,
-            updated_at=updated_at,
-        )
-        for submission_id, name, review_id, finalized_at, updated_at, count in rows
-    ]
 
 
-async def round_queue(session: AsyncSession, actor: Actor, round_id: uuid.UUID, now: dt.datetime) -> Queue:
+async def queue_entries(session: AsyncSession, user_id: uuid.UUID, round_id: uuid.UUID) -> list[QueueEntry]:
+    """All the judge's entries of the round in name order (the review page's previous/next)."""
+    rows = await session.execute(_queue_statement(user_id, round_id).order_by(func.lower(Team.name), Submission.id))
+    return [_entry(*row) for row in rows]
+
+
+def _entry(submission_id: uuid.UUID, name: str, review_id: Any, finalized_at: Any, updated_at: Any, count: int) -> QueueEntry:
+    status: ReviewStatus = "not_started" if review_id is None else "finalized" if finalized_at else "draft"
+    return QueueEntry(submission_id=submission_id, team_name=name, status=status, scored_criteria=count, updated_at=updated_at)
+
+
+async def queue_page(
+    session: AsyncSession, user_id: uuid.UUID, round_id: uuid.UUID, page: int, per_page: int
+) -> tuple[Page[QueueEntry], int]:
+    """One page of the judge's queue, entries still to finalize first (then by team name), with the number
+    of entries and of finalized ones over the whole queue: one statement (the counts are window functions
+    over the whole queue), a second only for a page past the end (then the last page is given)."""
+    statement = (
+        _queue_statement(user_id, round_id)
+        .add_columns(func.count().over().label("total"), func.count(Review.finalized_at).over().label("finalized"))
+        .order_by(Review.finalized_at.is_not(None), func.lower(Team.name), Submission.id)
+    )
+    number = min(max(page, 1), MAX_PAGE)
+    rows = (await session.execute(statement.limit(per_page).offset((number - 1) * per_page))).all()
+    if not rows and number > 1:
+        total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        number = max(1, -(-total // per_page))
+        rows = (await session.execute(statement.limit(per_page).offset((number - 1) * per_page))).all()
+    total, finalized = (rows[0].total, rows[0].finalized) if rows else (0, 0)
+    entries = [_entry(*row[:6]) for row in rows]
+    return Page(items=entries, number=number, size=per_page, total=total), finalized
+
+
+async def round_queue(
+    session: AsyncSession, actor: Actor, round_id: uuid.UUID, now: dt.datetime, page: int = 1, per_page: int = PER_PAGE
+) -> Queue:
     """The actor's queue in the round: 404 unless they sit on this round's panel (a judge of another round
     of the same challenge has no queue here), 403 for people who see the challenge but do not judge it."""
     context = await load_round(session, actor, round_id, "judging:queue")
@@ -232,4 +262,5 @@ async def round_queue(session: AsyncSession, actor: Actor, round_id: uuid.UUID, 
     if not on_panel:
         raise NotFoundException()
     clock = round_clock(context.round, context.settings, context.challenge, now)
-    return Queue(context, clock, await queue_entries(session, actor.id, round_id))
+    entries, scored = await queue_page(session, actor.id, round_id, page, per_page)
+    return Queue(context, clock, entries, scored)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import CTE, ColumnElement, Numeric, Select, case, cast, exists, func, literal, select
 
-from app.judging.conflicts import not_in_conflict
+from app.judging.conflicts import conflicted_pairs
 from app.judging.models import Review, Screening
 from app.teams.models import Submission, Team
 
@@ -54,6 +54,7 @@ class RankedEntry:
     stdev: Decimal | None
     rank: int | None  # by the ranking's method; None without any finalized review
     score: Decimal | None  # the value ranked on
+    tied: bool = False  # another entry of the whole ranking (maybe on another page) holds the same rank
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,7 +63,9 @@ class Ranking:
     # Whether judges saw different subsets of the ranked entries (then z-scores are the default).
     subsets_differ: bool
     judges: int  # distinct judges with at least one counted review
-    entries: list[RankedEntry]
+    entries: list[RankedEntry]  # all of them, or one page of them (from `offset`)
+    total: int = 0  # entries in the whole ranking
+    offset: int = 0
 
 
 def eligible_entries(round_id: uuid.UUID) -> list[Any]:
@@ -77,6 +80,12 @@ def judge_totals(round_id: uuid.UUID) -> CTE:
     migration 0004: each criterion's value placed on 0-1 within its scale, weighted, divided by the sum
     of the round's weights), so a ranking reads one row per review instead of adding up its scores.
     A CTE: PostgreSQL computes it once however many times the ranking reads it."""
+    # The round's conflicted (judge, team) pairs, computed once and anti-joined, not checked per review.
+    conflicted = conflicted_pairs(
+        select(Review.user_id).where(Review.round_id == round_id),
+        select(Submission.team_id).where(Submission.round_id == round_id),
+        name="conflicted",
+    )
     return (
         select(
             Review.id.label("review_id"),
@@ -90,7 +99,7 @@ def judge_totals(round_id: uuid.UUID) -> CTE:
             Review.finalized_at.is_not(None),
             Review.total.is_not(None),
             *eligible_entries(round_id),
-            not_in_conflict(Review.user_id, Submission.team_id),
+            ~exists().where(conflicted.c.judge_id == Review.user_id, conflicted.c.team_id == Submission.team_id),
         )
         .cte("totals")
     )
@@ -131,7 +140,7 @@ def ranked_entries_query(round_id: uuid.UUID, method: Method | Literal["auto"] =
     # Equal to 6 decimals is equal: the same totals reached through other sums stay tied.
     rounded = func.round(cast(score, Numeric), 6)
     rank = case((per_entry.c.judges.is_not(None), func.rank().over(order_by=rounded.desc().nulls_last())), else_=None)
-    return (
+    ranked = (
         select(
             Submission.id,
             Team.id.label("team_id"),
@@ -146,20 +155,46 @@ def ranked_entries_query(round_id: uuid.UUID, method: Method | Literal["auto"] =
             score.label("score"),
             overall.c.differ.label("subsets_differ"),
             overall.c.judges.label("distinct_judges"),
+            rounded.label("sort_score"),
+            func.lower(Team.name).label("sort_name"),
         )
         .join(Team, Team.id == Submission.team_id)
         .join(overall, literal(True))
         .outerjoin(per_entry, per_entry.c.submission_id == Submission.id)
         .where(*eligible_entries(round_id))
-        .order_by(rounded.desc().nulls_last(), func.lower(Team.name), Submission.id)
+        .subquery("ranked")
     )
+    # Over the whole ranking, so that one page still knows the number of entries and the ties across pages.
+    sharing = func.count().over(partition_by=ranked.c.rank)
+    return select(
+        *[column for column in ranked.c if not column.key.startswith("sort_")],
+        func.count().over().label("total"),
+        (ranked.c.rank.is_not(None) & (sharing > 1)).label("tied"),
+    ).order_by(ranked.c.sort_score.desc().nulls_last(), ranked.c.sort_name, ranked.c.id)
 
 
 async def compute_ranking(
-    session: AsyncSession, round_id: uuid.UUID, method: Method | Literal["auto"] = "auto"
+    session: AsyncSession,
+    round_id: uuid.UUID,
+    method: Method | Literal["auto"] = "auto",
+    *,
+    page: int | None = None,
+    per_page: int = 50,
 ) -> Ranking:
-    """The round's ranking in one round trip. With "auto", z-scores when judges saw different subsets."""
-    rows = (await session.execute(ranked_entries_query(round_id, method))).all()
+    """The round's ranking in one round trip. With "auto", z-scores when judges saw different subsets.
+    With `page` (from 1), only that page of `per_page` entries (LIMIT/OFFSET over the whole ranking); a page
+    past the end gives the last one (a second statement, only then)."""
+    query = ranked_entries_query(round_id, method)
+    offset = 0
+    if page is not None:
+        offset = (max(page, 1) - 1) * per_page
+        rows = (await session.execute(query.limit(per_page).offset(offset))).all()
+        if not rows and offset:
+            total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+            offset = max(0, (total - 1) // per_page * per_page)
+            rows = (await session.execute(query.limit(per_page).offset(offset))).all()
+    else:
+        rows = (await session.execute(query)).all()
     differ = bool(rows and rows[0].subsets_differ)
     chosen: Method = ("z" if differ else "mean") if method == "auto" else method
     entries = [
@@ -175,10 +210,12 @@ async def compute_ranking(
             stdev=_dec(row.stdev),
             rank=row.rank,
             score=_dec(row.score),
+            tied=bool(row.tied),
         )
         for row in rows
     ]
-    return Ranking(chosen, differ, rows[0].distinct_judges if rows else 0, entries)
+    total = rows[0].total if rows else 0
+    return Ranking(chosen, differ, rows[0].distinct_judges if rows else 0, entries, total=total, offset=offset)
 
 
 def _dec(value: object) -> Decimal | None:

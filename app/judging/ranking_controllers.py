@@ -19,12 +19,14 @@ from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.i18n import ngettext
+from app.platform.pagination import MAX_PAGE
 from app.platform.storage import storage_for
 from app.web import NO_STORE, flash, form_fields, is_htmx, redirect, render
 
 PAGE: dict[str, Any] = {"include_in_schema": False}
 BASE = "/challenges/{slug:str}/rounds/{round_id:uuid}/judging"
 MethodChoice = Annotated[str, Parameter(pattern=r"^(|auto|mean|median|z)$")]
+PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
 
 
 def _base(slug: str, round_id: uuid.UUID) -> str:
@@ -34,17 +36,18 @@ def _base(slug: str, round_id: uuid.UUID) -> str:
 @get(BASE + "/ranking", name="judging:ranking", **PAGE)
 async def show_ranking(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID,
-    method: MethodChoice = "",
+    method: MethodChoice = "", page: PageNumber = 1,
 ) -> Response[Any]:
-    """The whole page; the method switch (htmx, targeting #ranking_table) recomputes only the ranking."""
+    """The whole page; the method switch (htmx, targeting #ranking_table) recomputes only the ranking.
+    The table shows one page of entries (ranked over all of them); exports hold every entry."""
     helpers = ranking_views.template_helpers()
     if is_htmx(request) and request.headers.get("hx-target") == "ranking_table":
-        context, ranking, requested = await ranking_views.ranking_table(db, actor, round_id, method, slug)
+        context, ranking, requested = await ranking_views.ranking_table(db, actor, round_id, method, slug, page)
         data = {"challenge": context.challenge, "round": context.round, "ranking": ranking, "requested": requested,
-                "tied_ranks": ranking_views.tied_ranks(ranking), **helpers}
+                "tied_ranks": ranking_views.tied_ranks(ranking), "rows": ranking_views.ranking_rows(ranking), **helpers}
         return render(request, "judging/ranking.html", data, block="ranking_table")
-    page = await ranking_views.ranking_page(db, actor, slug, round_id, method, now)
-    return render(request, "judging/ranking.html", _page_data(page) | helpers)
+    view = await ranking_views.ranking_page(db, actor, slug, round_id, method, now, page)
+    return render(request, "judging/ranking.html", _page_data(view) | helpers)
 
 
 def _page_data(page: ranking_views.RankingPage) -> dict[str, Any]:
@@ -55,6 +58,7 @@ def _page_data(page: ranking_views.RankingPage) -> dict[str, Any]:
         "ranking": page.ranking,
         "requested": page.requested,
         "tied_ranks": page.tied_ranks,
+        "rows": ranking_views.ranking_rows(page.ranking),
         "progress": page.progress,
         "late_judges": page.late_judges,
     }

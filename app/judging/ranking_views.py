@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
@@ -18,8 +19,9 @@ from app.judging import agreement, charts, completion
 from app.judging.access import founder_round
 from app.judging.ranking import RankedEntry, Ranking, compute_ranking
 from app.judging.rounds import RoundContext, judging_closed, load_round
-from app.platform.i18n import get_locale
+from app.platform.i18n import format_decimal, get_locale
 from app.platform.i18n import gettext as _
+from app.platform.pagination import Page
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 DISCUSS_SPREAD = Decimal(30)
 DISCUSS_STDEV = Decimal(15)
+PER_PAGE = 50  # entries per page of the ranking page (exports and the API give them all)
 CHOICES: tuple[str, ...] = ("auto", "mean", "median", "z")
 Choice = Literal["auto", "mean", "median", "z"]
 
@@ -55,13 +58,14 @@ def parse_method(value: str | None, default: str = "auto") -> Choice:
 
 
 async def ranking_page(
-    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, method: str | None, now: dt.datetime
+    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, method: str | None, now: dt.datetime,
+    page: int = 1,
 ) -> RankingPage:
     """Everything on the ranking page. Queries: the round (load_round), the ranking, the totals for alpha,
     the judges' distributions and their progress: the same few whatever the number of entries."""
     context = await founder_round(session, actor, slug, round_id)
     requested = parse_method(method, context.settings.ranking_method)
-    ranking = await compute_ranking(session, round_id, requested)
+    ranking = await compute_ranking(session, round_id, requested, page=page, per_page=PER_PAGE)
     distributions = await charts.judge_distributions(session, round_id)
     return RankingPage(
         context=context,
@@ -76,25 +80,26 @@ async def ranking_page(
 
 
 async def ranking_table(
-    session: AsyncSession, actor: Actor | None, round_id: uuid.UUID, method: str | None, slug: str | None = None
+    session: AsyncSession, actor: Actor | None, round_id: uuid.UUID, method: str | None, slug: str | None = None,
+    page: int | None = None,
 ) -> tuple[RoundContext, Ranking, str]:
-    """Only the ranking (for the htmx method switch and the API, which names no challenge)."""
+    """Only the ranking (for the htmx method switch, one page, and the API, which names no challenge: all of it)."""
     if slug is None:
         context = await load_round(session, actor, round_id, "ranking:view")
     else:
         context = await founder_round(session, actor, slug, round_id)
     requested = parse_method(method, context.settings.ranking_method)
-    return context, await compute_ranking(session, round_id, requested), requested
+    return context, await compute_ranking(session, round_id, requested, page=page, per_page=PER_PAGE), requested
+
+
+def ranking_rows(ranking: Ranking) -> Page[RankedEntry]:
+    """The page of the ranking shown, for the page links and the "1–50 of 2,000" count."""
+    return Page(items=ranking.entries, number=ranking.offset // PER_PAGE + 1, size=PER_PAGE, total=ranking.total)
 
 
 def tied_ranks(ranking: Ranking) -> frozenset[int]:
-    """Ranks held by more than one entry."""
-    seen: set[int] = set()
-    tied: set[int] = set()
-    for entry in ranking.entries:
-        if entry.rank is not None:
-            (tied if entry.rank in seen else seen).add(entry.rank)
-    return frozenset(tied)
+    """Ranks held by more than one entry of the whole ranking (a tie may straddle two pages)."""
+    return frozenset(entry.rank for entry in ranking.entries if entry.tied and entry.rank is not None)
 
 
 def needs_discussion(entry: RankedEntry) -> bool:
@@ -137,30 +142,35 @@ def auto_reason(ranking: Ranking) -> str:
 
 def format_total(value: Decimal | float | None) -> str:
     """A 0-100 total with one decimal, in the reader's language ("56.7", "56,7")."""
-    from babel.numbers import format_decimal
-
-    return "—" if value is None else format_decimal(round(Decimal(str(value)), 1), "0.0", locale=get_locale())
+    return "—" if value is None else _rounded_text(round(Decimal(str(value)), 1), "0.0", get_locale())
 
 
 def format_z(value: Decimal | float | None) -> str:
     """A z-score with two decimals and its sign ("+1.06", "−0.05")."""
-    from babel.numbers import format_decimal
-
     if value is None:
         return "—"
     rounded = round(Decimal(str(value)), 2)
-    text = format_decimal(abs(rounded), "0.00", locale=get_locale())
+    text = _rounded_text(abs(rounded), "0.00", get_locale())
     if rounded == 0:
         return "+" + text
     # The minus sign, not a hyphen: it reads as negative in every language and aligns with "+".
     return ("+" if rounded > 0 else "\u2212") + text
 
 
+def _rounded_text(rounded: Decimal, pattern: str, locale: str) -> str:
+    """A value already rounded to the pattern's decimals: a ranking has few distinct ones (0.0-100.0), so
+    each is formatted once per process. The sign is in the key, as -0.0 equals 0.0 but may not read alike."""
+    return _formatted(rounded, rounded.is_signed(), pattern, locale)
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted(rounded: Decimal, _signed: bool, pattern: str, locale: str) -> str:
+    return format_decimal(rounded, pattern, locale)
+
+
 def format_alpha(value: float | None) -> str:
     """Alpha with three decimals, as Krippendorff reports it."""
-    from babel.numbers import format_decimal
-
-    return "—" if value is None else format_decimal(round(value, 3), "0.000", locale=get_locale())
+    return "—" if value is None else format_decimal(round(value, 3), "0.000")
 
 
 def template_helpers() -> dict[str, object]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Response, get, post, put
 from litestar.datastructures import CacheControlHeader
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -28,12 +29,16 @@ from app.judging.review_schemas import (
     ScoreView,
 )
 from app.platform.errors import InvalidInput
+from app.platform.pagination import MAX_PAGE
 from app.teams.models import StoredFile
 from app.teams.submission_schemas import FileView
 from app.web import problem
 
 PRIVATE = CacheControlHeader(no_store=True)
 ENTRY = "/api/v1/entries/{submission_id:uuid}/review"
+
+PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
+PerPage = Annotated[int, Parameter(ge=1, le=200, description="Entries per page, up to 200.")]
 
 
 def _clock(clock: queues.Clock) -> JudgingClockView:
@@ -96,9 +101,12 @@ def _refused(exc: InvalidInput) -> Response[Any]:
 
 
 @get("/api/v1/judge/rounds/{round_id:uuid}/queue", name="judging:api_queue", cache_control=PRIVATE)
-async def api_queue(db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID) -> QueueView:
-    """The caller's queue in a round they judge: their entries (never conflicted ones) and their progress."""
-    queue = await queues.round_queue(db, actor, round_id, now)
+async def api_queue(
+    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, page: PageNumber = 1, per_page: PerPage = queues.PER_PAGE
+) -> QueueView:
+    """The caller's queue in a round they judge, one page of entries (never conflicted ones; those still to
+    finalize first) with their progress over the whole queue: `total` entries, `scored` of them finalized."""
+    queue = await queues.round_queue(db, actor, round_id, now, page, per_page)
     context = queue.context
     return QueueView(
         round_id=context.round.id,
@@ -116,8 +124,11 @@ async def api_queue(db: AsyncSession, actor: Actor, now: dt.datetime, round_id: 
                 updated_at=entry.updated_at,
                 url=f"/api/v1/entries/{entry.submission_id}/review",
             )
-            for entry in queue.entries
+            for entry in queue.entries.items
         ],
+        page=queue.entries.number,
+        per_page=queue.entries.size,
+        pages=queue.entries.pages,
     )
 
 

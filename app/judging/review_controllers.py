@@ -8,11 +8,12 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from babel import dates
 from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -23,10 +24,12 @@ from app.platform.errors import InvalidInput
 from app.platform.i18n import get_locale
 from app.platform.i18n import gettext as _
 from app.platform.markdown import render as markdown
+from app.platform.pagination import MAX_PAGE
 from app.teams.submission_controllers import file_size
 from app.web import flash, form_fields, is_htmx, redirect, render
 
 PAGE: dict[str, Any] = {"include_in_schema": False}
+PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
 ENTRY = "/judge/entries/{submission_id:uuid}"
 
 
@@ -57,9 +60,11 @@ async def my_rounds(request: Request[Any, Any, Any], db: AsyncSession, actor: Ac
 
 @get("/judge/rounds/{round_id:uuid}", name="judging:queue", **PAGE)
 async def show_queue(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID,
+    page: PageNumber = 1,
 ) -> Response[Any]:
-    queue = await queues.round_queue(db, actor, round_id, now)
+    """One page of the judge's queue, entries still to finalize first."""
+    queue = await queues.round_queue(db, actor, round_id, now, page)
     return render(request, "judging/queue.html", {"queue": queue, **_helpers()})
 
 

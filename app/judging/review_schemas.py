@@ -37,9 +37,12 @@ class QueueView(msgspec.Struct):
     round: str
     challenge: str
     judging: JudgingClockView
-    scored: int
-    total: int
-    entries: list[QueueEntryView]
+    scored: int  # finalized, over the whole queue
+    total: int  # entries in the whole queue
+    entries: list[QueueEntryView]  # one page of them, those still to finalize first
+    page: int
+    per_page: int
+    pages: int
 
 
 class LevelView(msgspec.Struct):

@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import gettext as gettext_module
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 from babel import Locale, dates, numbers
@@ -107,6 +108,43 @@ def negotiate(accept_language: str | None, default: str) -> str:
     return default
 
 
+@functools.cache
+def babel_locale(locale: str) -> Locale:
+    """The parsed Babel locale, once per process: Locale.parse costs more than formatting a number."""
+    return Locale.parse(locale)
+
+
+@functools.lru_cache(maxsize=256)
+def _number_pattern(locale: str, fmt: str | None) -> numbers.NumberPattern:
+    return numbers.parse_pattern(fmt if fmt is not None else babel_locale(locale).decimal_formats[None])
+
+
+@functools.lru_cache(maxsize=256)
+def _date_pattern(locale: str, fmt: str) -> dates.DateTimePattern:
+    if fmt in ("full", "long", "medium", "short"):
+        return dates.parse_pattern(dates.get_date_format(fmt, locale=babel_locale(locale)))  # type: ignore[arg-type]
+    return dates.parse_pattern(fmt)
+
+
+@functools.lru_cache(maxsize=256)
+def _time_pattern(locale: str, fmt: str) -> dates.DateTimePattern:
+    if fmt in ("full", "long", "medium", "short"):
+        return dates.parse_pattern(dates.get_time_format(fmt, locale=babel_locale(locale)))  # type: ignore[arg-type]
+    return dates.parse_pattern(fmt)
+
+
+@functools.cache
+def _datetime_combination(locale: str) -> str:
+    return str(babel_locale(locale).datetime_formats["medium"])
+
+
+def format_decimal(value: float | int | Decimal, fmt: str | None = None, locale: str | None = None) -> str:
+    """babel.numbers.format_decimal in `locale` (by default the current one), with the locale and the pattern
+    parsed once per process instead of at every call (the same text: the same pattern applied the same way)."""
+    locale = locale or get_locale()
+    return _number_pattern(locale, fmt).apply(value, babel_locale(locale))
+
+
 def format_datetime(value: dt.datetime | None, tz: str = "Europe/Paris", fmt: str = "medium") -> str:
     """A moment in the given time zone; "medium" is the locale's medium date with its short time (no seconds:
     nobody plans a deadline to the second, and seconds on every page read as noise)."""
@@ -115,23 +153,25 @@ def format_datetime(value: dt.datetime | None, tz: str = "Europe/Paris", fmt: st
     zone = dates.get_timezone(tz)
     locale = get_locale()
     if fmt != "medium":
-        return dates.format_datetime(value, fmt, tzinfo=zone, locale=locale)
+        return dates.format_datetime(value, fmt, tzinfo=zone, locale=babel_locale(locale))
     local = value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=dt.UTC).astimezone(zone)
-    day = dates.format_date(local, "medium", locale=locale)
-    time = dates.format_time(local, "short", tzinfo=zone, locale=locale)
-    combine = Locale.parse(locale).datetime_formats["medium"]
-    return str(combine).replace("{1}", day).replace("{0}", time)
+    # What babel.dates.format_date and format_time do, with their patterns parsed once.
+    day = _date_pattern(locale, "medium").apply(local.date(), babel_locale(locale))
+    time = _time_pattern(locale, "short").apply(local.astimezone(zone).timetz(), babel_locale(locale), reference_date=local.date())
+    return _datetime_combination(locale).replace("{1}", day).replace("{0}", time)
 
 
 def format_date(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    return dates.format_date(value, fmt, locale=get_locale())
+    day = value.date() if isinstance(value, dt.datetime) else value
+    locale = get_locale()
+    return _date_pattern(locale, fmt).apply(day, babel_locale(locale))
 
 
 def format_number(value: float | int) -> str:
-    return numbers.format_decimal(value, locale=get_locale())
+    return format_decimal(value)
 
 
 def language_name(locale: str) -> str:
-    return (Locale.parse(locale).get_display_name(locale) or locale).capitalize()
+    return (babel_locale(locale).get_display_name(locale) or locale).capitalize()

@@ -130,7 +130,8 @@ async def test_queue_lists_assigned_entries_with_status_and_progress(client, db,
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     names = [team.name for team in cast.judged.teams]
-    assert queue_rows(response.text) == [(names[0], "Finalized"), (names[1], "Draft"), (names[2], "Not started")]
+    # Entries still to finalize first, each group by team name.
+    assert queue_rows(response.text) == [(names[1], "Draft"), (names[2], "Not started"), (names[0], "Finalized")]
     page = text_of(response.text)
     assert "1 of 3 scored" in page
     assert '<progress value="1" max="3"' in response.text
@@ -214,7 +215,8 @@ async def test_queue_api_gives_entries_status_and_progress(client, db, cast):
     body = (await client.get(f"/api/v1/judge/rounds/{cast.round.id}/queue")).json()
     assert body["scored"] == 1 and body["total"] == 2
     assert body["judging"]["state"] == "open"
-    assert [entry["status"] for entry in body["entries"]] == ["finalized", "not_started"]
+    assert [entry["status"] for entry in body["entries"]] == ["not_started", "finalized"]
+    assert (body["page"], body["per_page"], body["pages"]) == (1, 50, 1)
     assert str(cast.entry.id) not in str(body)
 
 
@@ -249,3 +251,46 @@ async def test_an_entry_screened_out_or_withdrawn_after_assignment_leaves_the_qu
     for entry in (ineligible, withdrawn):
         assert (await client.get(f"/judge/entries/{entry.id}")).status_code == 404
         assert (await client.get(f"/api/v1/entries/{entry.id}/review")).status_code == 404
+
+
+async def test_queue_pages_keep_unfinished_entries_first_and_count_the_whole_queue(client, db):
+    judged = await make_judged_round(db, teams=53, judges=1)
+    judge = judged.judges[0]
+    by_name = sorted(judged.entries, key=lambda entry: next(t.name for t in judged.teams if t.id == entry.team_id).lower())
+    for entry in by_name[:3]:
+        await finalize_by_hand(db, judge, entry)
+    await as_user(client, db, judge)
+    url = f"/judge/rounds/{judged.round.id}"
+    first = (await client.get(url)).text
+    rows = queue_rows(first)
+    assert len(rows) == 50 and all(status == "Not started" for _team, status in rows)
+    assert "Entries 1–50 of 53" in text_of(first) and "3 of 53 scored" in text_of(first)
+    assert f'href="{url}?page=2" rel="next"' in first
+    second = (await client.get(url, params={"page": 2})).text
+    assert [status for _team, status in queue_rows(second)] == ["Finalized"] * 3
+    assert "Entries 51–53 of 53" in text_of(second) and "3 of 53 scored" in text_of(second)
+    assert f'href="{url}?page=1" rel="prev"' in second
+    shown = [team for page in (first, second) for team, _status in queue_rows(page)]
+    assert len(set(shown)) == 53
+    # A page past the end shows the last one; a page that is not a number is refused.
+    assert queue_rows((await client.get(url, params={"page": 9})).text) == queue_rows(second)
+    assert (await client.get(url, params={"page": "x"})).status_code == 400
+
+
+async def test_queue_api_pages_with_per_page(client, db, cast):
+    first = cast.judged.entries[0]
+    await finalize_by_hand(db, cast.judge, first)
+    await as_user(client, db, cast.judge)
+    url = f"/api/v1/judge/rounds/{cast.round.id}/queue"
+    page_one = (await client.get(url, params={"per_page": 2})).json()
+    assert (page_one["page"], page_one["per_page"], page_one["pages"], page_one["total"], page_one["scored"]) == (1, 2, 2, 3, 1)
+    assert [entry["status"] for entry in page_one["entries"]] == ["not_started", "not_started"]
+    page_two = (await client.get(url, params={"per_page": 2, "page": 2})).json()
+    assert [entry["submission_id"] for entry in page_two["entries"]] == [str(first.id)]
+    assert (page_two["total"], page_two["scored"]) == (3, 1)
+    everything = (await client.get(url, params={"per_page": 200})).json()
+    assert len(everything["entries"]) == 3
+    for bad in ({"per_page": 0}, {"per_page": 201}, {"page": 0}, {"page": "two"}):
+        response = await client.get(url, params=bad)
+        assert response.status_code == 400, bad
+        assert response.headers["content-type"].startswith("application/problem+json")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.judging.models import JudgingJob, JudgingRound
 from app.judging.ranking import compute_ranking
+from app.judging.ranking_views import tied_ranks
 from app.platform.storage import storage_for
 from tests.conftest import text_of
 from tests.factories import make_challenge, make_founder, make_judged_round, make_user, sign_in
@@ -222,8 +223,64 @@ async def test_ranking_page_queries_do_not_grow_with_entries(client, db, connect
     await sign_in(client, db, large.founder)
     with counting_statements(connection) as many:
         response = await client.get(f"{base(large)}/ranking")
-    assert response.status_code == 200 and text_of(response.text).count("Bulk ") == 60
+    assert response.status_code == 200 and response.text.count('<tr id="entry-') == 50
+    assert "Entries 1–50 of 61" in text_of(response.text)
     assert len(many) == len(few), (len(few), len(many))
+    with counting_statements(connection) as last:
+        response = await client.get(f"{base(large)}/ranking?page=2")
+    assert response.status_code == 200 and response.text.count('<tr id="entry-') == 11
+    assert "Entries 51–61 of 61" in text_of(response.text)
+    assert len(last) == len(few), (len(few), len(last))
+
+
+async def test_ranking_pages_follow_on_keep_the_method_and_exports_keep_every_entry(client, db):
+    from app.judging.exports import _ranking
+
+    judged = await make_judged_round(db, teams=1, judges=2)
+    await add_scored_entries(db, judged, 60)
+    await sign_in(client, db, judged.founder)
+    url = f"{base(judged)}/ranking"
+    first = (await client.get(url, params={"method": "median"})).text
+    assert f'href="{url}?method=median&amp;page=2" rel="next"' in first
+    second = (await client.get(url, params={"method": "median", "page": 2})).text
+    assert f'href="{url}?method=median&amp;page=1" rel="prev"' in second and "Ranked by: Median." in text_of(second)
+    ranking = await compute_ranking(db, judged.round.id, "median")
+    shown = re.findall(r'<tr id="entry-([^"]+)"', first) + re.findall(r'<tr id="entry-([^"]+)"', second)
+    assert shown == [str(entry.submission_id) for entry in ranking.entries]
+    # A page past the end shows the last one; the htmx switch pages too.
+    beyond = (await client.get(url, params={"method": "median", "page": 7})).text
+    assert re.findall(r'<tr id="entry-([^"]+)"', beyond) == shown[50:]
+    switched = await client.htmx("GET", f"{url}?method=median&page=2", headers={"HX-Target": "ranking_table"})
+    assert switched.status_code == 200 and switched.text.count('<tr id="entry-') == 11
+    assert (await client.get(url, params={"page": 0})).status_code == 400
+    # Exports and the API still hold every entry.
+    table = await _ranking(db, judged.round.id, "median")
+    exported = [row async for batch in table.batches for row in batch]
+    assert table.total == 61 and len(exported) == 61
+    api = (await client.get(f"/api/v1/rounds/{judged.round.id}/ranking")).json()
+    assert len(api["entries"]) == 61
+
+
+async def test_a_page_of_the_ranking_knows_ties_across_pages(db, connection):
+    judged = await make_judged_round(db, teams=3, judges=2)
+    # Means 90, 50, 50: the tie for second straddles pages of two entries.
+    await score_all(db, judged, {0: [(10, 10), (5, 5), (5, 5)], 1: [(8, 8), (5, 5), (5, 5)]})
+    whole = await compute_ranking(db, judged.round.id, "mean")
+    with counting_statements(connection) as statements:
+        first = await compute_ranking(db, judged.round.id, "mean", page=1, per_page=2)
+        second = await compute_ranking(db, judged.round.id, "mean", page=2, per_page=2)
+    assert len(statements) == 2
+    assert [e.submission_id for e in first.entries + second.entries] == [e.submission_id for e in whole.entries]
+    assert [e.rank for e in first.entries] == [1, 2] and [e.rank for e in second.entries] == [2]
+    assert [e.tied for e in first.entries] == [False, True] and second.entries[0].tied
+    assert tied_ranks(first) == tied_ranks(second) == tied_ranks(whole) == frozenset({2})
+    assert (first.total, first.offset, second.total, second.offset) == (3, 0, 3, 2)
+    assert (first.method, first.judges, first.subsets_differ) == (whole.method, whole.judges, whole.subsets_differ)
+    # Past the end: the last page, with one more statement to count the entries.
+    with counting_statements(connection) as statements:
+        beyond = await compute_ranking(db, judged.round.id, "mean", page=5, per_page=2)
+    assert [e.submission_id for e in beyond.entries] == [e.submission_id for e in second.entries]
+    assert beyond.offset == 2 and len(statements) == 3
 
 
 @pytest.mark.parametrize("entries", [3, 300])
