@@ -102,11 +102,20 @@ async def load_team(
     )
     if lock:
         statement = statement.with_for_update(of=Team)
+    elif actor is not None:
+        # Unlocked, the actor's relations come with the rows: one round trip instead of two.
+        statement = statement.add_columns(
+            *authz.challenge_relation_columns(actor.id, Challenge.id), authz.team_role_column(actor.id, Team.id)
+        )
     row = (await session.execute(statement)).one_or_none()
     if row is None:
         raise NotFoundException()
-    team, challenge = row
-    relations = await authz.relations_to_team(session, actor, team, challenge)
+    values: tuple[Any, ...] = tuple(row)
+    team, challenge = values[0], values[1]
+    if len(values) > 2:
+        relations = authz.add_team_relations(authz.challenge_relations(challenge, values[2:6]), values[6])
+    else:
+        relations = await authz.relations_to_team(session, actor, team, challenge)
     if action == "team:request_join":
         require_participant(actor, relations)
     else:
