@@ -97,6 +97,18 @@ async def load_team(
 
     With `lock`, the team's row is locked first (see the module's note on lock order).
     """
+    team, challenge, relations = await team_and_relations(session, actor, team_id, lock=lock)
+    if action == "team:request_join":
+        require_participant(actor, relations)
+    else:
+        authz.require(actor, action, relations)
+    return TeamContext(team, challenge, await rounds_of(session, challenge.id), relations)
+
+
+async def team_and_relations(
+    session: AsyncSession, actor: Actor | None, team_id: uuid.UUID, *, lock: bool = False
+) -> tuple[Team, Challenge, set[str]]:
+    """The team, its challenge and the actor's relations to the team (404 when there is no such team)."""
     statement = (
         select(Team, Challenge).join(Challenge, Challenge.id == Team.challenge_id).where(Team.id == team_id)
     )
@@ -116,11 +128,7 @@ async def load_team(
         relations = authz.add_team_relations(authz.challenge_relations(challenge, values[2:6]), values[6])
     else:
         relations = await authz.relations_to_team(session, actor, team, challenge)
-    if action == "team:request_join":
-        require_participant(actor, relations)
-    else:
-        authz.require(actor, action, relations)
-    return TeamContext(team, challenge, await rounds_of(session, challenge.id), relations)
+    return team, challenge, relations
 
 
 async def rounds_of(session: AsyncSession, challenge_id: uuid.UUID) -> list[Round]:
