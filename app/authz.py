@@ -383,71 +383,100 @@ def relations_to_invitation(actor: Actor | None, invited_email: str) -> set[str]
 async def relations_to_challenge(session: AsyncSession, actor: Actor | None, challenge: Any) -> set[str]:
     """founder / challenge_invitee / registrant / participant / judge for the actor, plus `listed` for everyone
     when the challenge is published and public. One query whatever the actor's links."""
+    if actor is None:
+        return challenge_relations(challenge, None)
+    row = (await session.execute(select(*challenge_relation_columns(actor.id, challenge.id)))).one()
+    return challenge_relations(challenge, row)
+
+
+def challenge_relation_columns(actor_id: Any, challenge_id: Any) -> list[Any]:
+    """The SQL facts behind the actor's relations to a challenge, as columns (founder, invitee, registration
+    status, judge) that a page may add to the query loading the challenge; `challenge_id` is a value or the
+    outer query's column. `challenge_relations()` reads them back."""
     from app.challenges.models import ChallengeInvitee, ChallengeOrganizer, Registration
     from app.judging.models import Judge
     from app.organizations.models import OrganizationMember
 
-    relations: set[str] = set()
-    published = challenge.published_at is not None
-    if published and challenge.visibility == "public":
-        relations.add("listed")
-    if actor is None:
-        return relations
     founder = (
         select(ChallengeOrganizer.challenge_id)
         .join(OrganizationMember, OrganizationMember.organization_id == ChallengeOrganizer.organization_id)
-        .where(ChallengeOrganizer.challenge_id == challenge.id, OrganizationMember.user_id == actor.id)
+        .where(ChallengeOrganizer.challenge_id == challenge_id, OrganizationMember.user_id == actor_id)
         .exists()
     )
     invitee = (
         select(ChallengeInvitee.user_id)
-        .where(ChallengeInvitee.challenge_id == challenge.id, ChallengeInvitee.user_id == actor.id)
+        .where(ChallengeInvitee.challenge_id == challenge_id, ChallengeInvitee.user_id == actor_id)
         .exists()
     )
     status = (
         select(Registration.status)
-        .where(Registration.challenge_id == challenge.id, Registration.user_id == actor.id)
+        .where(Registration.challenge_id == challenge_id, Registration.user_id == actor_id)
         .scalar_subquery()
     )
     judge = (
         select(Judge.id)
         .where(
-            Judge.challenge_id == challenge.id,
-            Judge.user_id == actor.id,
+            Judge.challenge_id == challenge_id,
+            Judge.user_id == actor_id,
             Judge.accepted_at.is_not(None),
             Judge.removed_at.is_(None),
         )
         .exists()
     )
-    row = (await session.execute(select(founder, invitee, status, judge))).one()
-    if row[3]:
+    return [founder, invitee, status, judge]
+
+
+def challenge_relations(challenge: Any, row: Any) -> set[str]:
+    """The relations from the columns of `challenge_relation_columns()` (None for an anonymous actor)."""
+    relations: set[str] = set()
+    published = challenge.published_at is not None
+    if published and challenge.visibility == "public":
+        relations.add("listed")
+    if row is None:
+        return relations
+    founder, invitee, status, judge = row
+    if judge:
         relations.add("judge")
-    if row[0]:
+    if founder:
         relations.add("founder")
-    if row[1] and published:
+    if invitee and published:
         relations.add("challenge_invitee")
-    if row[2] is not None:
+    if status is not None:
         relations.add("registrant")
-        if row[2] == "approved":
+        if status == "approved":
             relations.add("participant")
     return relations
 
 
-async def relations_to_team(session: AsyncSession, actor: Actor | None, team: Any, challenge: Any) -> set[str]:
-    """The actor's relations to the team's challenge, plus team_member / captain. One query for the team part."""
+def team_role_column(actor_id: Any, team_id: Any) -> Any:
+    """The actor's role in the team (None when not a member), as a column; `team_id` a value or a column."""
     from app.teams.models import TeamMember
 
-    relations = await relations_to_challenge(session, actor, challenge)
-    if actor is None:
-        return relations
-    role = await session.scalar(
-        select(TeamMember.role).where(TeamMember.team_id == team.id, TeamMember.user_id == actor.id)
+    return (
+        select(TeamMember.role)
+        .where(TeamMember.team_id == team_id, TeamMember.user_id == actor_id)
+        .scalar_subquery()
     )
+
+
+def add_team_relations(relations: set[str], role: str | None) -> set[str]:
     if role is not None:
         relations.add("team_member")
         if role == "captain":
             relations.add("captain")
     return relations
+
+
+async def relations_to_team(session: AsyncSession, actor: Actor | None, team: Any, challenge: Any) -> set[str]:
+    """The actor's relations to the team's challenge, plus team_member / captain. One query."""
+    if actor is None:
+        return challenge_relations(challenge, None)
+    row = (
+        await session.execute(
+            select(*challenge_relation_columns(actor.id, challenge.id), team_role_column(actor.id, team.id))
+        )
+    ).one()
+    return add_team_relations(challenge_relations(challenge, row[:4]), row[4])
 
 
 def judged_entry() -> list[Any]:

@@ -66,9 +66,22 @@ async def load_actor(ctx: RequestContext, token: str) -> Actor | None:
     """The user behind a session cookie, or None when it is unknown, timed out or the account disabled."""
     session = ctx.session()
     session_id = hash_token(token)
+    # Plain columns rather than the User entity: every signed-in request runs this, and it needs no ORM object.
     row = (
         await session.execute(
-            select(UserSession.created_at, UserSession.last_seen_at, User, _unread_count(), _judges())
+            select(
+                UserSession.created_at,
+                UserSession.last_seen_at,
+                User.id,
+                User.email,
+                User.name,
+                User.locale,
+                User.is_admin,
+                User.email_verified_at,
+                User.is_active,
+                _unread_count(),
+                _judges(),
+            )
             .join(User, User.id == UserSession.user_id)
             .where(UserSession.id == session_id)
         )
@@ -76,13 +89,14 @@ async def load_actor(ctx: RequestContext, token: str) -> Actor | None:
     if row is None:
         ctx.set_cookie = ""
         return None
-    created_at, last_seen_at, user, ctx.unread_count, ctx.judges = row
+    created_at, last_seen_at, user_id, email, name, locale, is_admin, verified_at, is_active, unread, judges = row
+    ctx.unread_count, ctx.judges = unread, judges
     now = utcnow()
     settings = ctx.settings
     expired = (
         now - last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes)
         or now - created_at > dt.timedelta(hours=settings.session_max_hours)
-        or not user.is_active
+        or not is_active
     )
     if expired:
         await session.execute(delete(UserSession).where(UserSession.id == session_id))
@@ -91,7 +105,7 @@ async def load_actor(ctx: RequestContext, token: str) -> Actor | None:
         return None
     if now - last_seen_at > TOUCH_AFTER:
         await session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
-    return actor_from_user(user, session_id)
+    return Actor(user_id, email, name, locale, is_admin, verified_at is not None, session_id)
 
 
 def _unread_count():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 import uuid
 from collections.abc import Mapping
@@ -89,11 +90,16 @@ def local_time(value: dt.datetime | None, timezone: str) -> str:
     """A deadline as the challenge's own clock shows it ("12 mars 2027, 18:00 (Europe/Paris)")."""
     if value is None:
         return ""
+    return _local_time(value, timezone, get_locale())
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_time(value: dt.datetime, timezone: str, locale: str) -> str:
+    # Cards show the same few deadlines to everyone, and Babel's formatting costs more than the page's SQL.
     try:
         zone = dates.get_timezone(timezone)
     except LookupError:
         timezone, zone = "Europe/Paris", dates.get_timezone("Europe/Paris")
-    locale = get_locale()
     day = dates.format_date(value.astimezone(zone), "medium", locale=locale)
     time = dates.format_time(value, "short", tzinfo=zone, locale=locale)
     return f"{day}, {time} ({timezone})"
@@ -281,16 +287,18 @@ async def list_challenges(
 
 
 async def filter_choices(session: AsyncSession, actor: Actor | None) -> FilterChoices:
-    """Programs and organizer organizations of the challenges the actor may find (two queries)."""
+    """Programs and organizer organizations of the challenges the actor may find (one query, two JSON lists)."""
     authz.require(actor, "challenge:list")
     listed = select(Challenge.id).where(_listed(actor))
-    programs = await session.execute(
-        select(Program.slug, Program.title, Program.kind)
+    program = func.json_build_object("slug", Program.slug, "title", Program.title, "kind", Program.kind)
+    programs = (
+        select(_json_list(program, Program.starts_on.desc(), Program.title))
         .where(select(Challenge.id).where(Challenge.program_id == Program.id, _listed(actor)).exists())
-        .order_by(Program.starts_on.desc(), Program.title)
+        .scalar_subquery()
     )
-    organizers = await session.execute(
-        select(Organization.slug, Organization.name)
+    organizer = func.json_build_object("slug", Organization.slug, "name", Organization.name)
+    organizers = (
+        select(_json_list(organizer, func.lower(Organization.name)))
         .where(
             select(ChallengeOrganizer.challenge_id)
             .where(
@@ -299,12 +307,18 @@ async def filter_choices(session: AsyncSession, actor: Actor | None) -> FilterCh
             )
             .exists()
         )
-        .order_by(func.lower(Organization.name))
+        .scalar_subquery()
     )
+    found = (await session.execute(select(programs, organizers))).one()
     return FilterChoices(
-        programs=[ProgramRef(*row) for row in programs],
-        organizers=[OrganizerRef(*row) for row in organizers],
+        programs=[ProgramRef(item["slug"], item["title"], item["kind"]) for item in found[0]],
+        organizers=[OrganizerRef(item["slug"], item["name"]) for item in found[1]],
     )
+
+
+def _json_list(item: ColumnElement[Any], *order: Any) -> ColumnElement[Any]:
+    """A JSON array of `item` in `order` ("[]" when there is none)."""
+    return func.coalesce(func.json_agg(aggregate_order_by(item, *order)), literal_column("'[]'::json"), type_=JSON)
 
 
 def _listed(actor: Actor | None) -> ColumnElement[bool]:

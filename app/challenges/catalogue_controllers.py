@@ -17,7 +17,7 @@ from app.challenges import catalogue
 from app.challenges.lifecycle import PUBLIC_PHASES
 from app.challenges.models import PROGRAM_KINDS
 from app.platform.i18n import gettext as _
-from app.web import render
+from app.web import is_htmx, render
 
 PRIVATE = CacheControlHeader(no_store=True)
 
@@ -65,7 +65,8 @@ async def show_catalogue(
         q=q, program=program, kind=kind, phase=phase, organizer=organizer, open=open_now, sort=sort, page=page
     )
     results = await catalogue.list_challenges(db, actor, filters, now)
-    choices = await catalogue.filter_choices(db, actor)
+    # htmx asks for the results block alone, which does not show the filter form's options.
+    choices = None if is_htmx(request) else await catalogue.filter_choices(db, actor)
     context = {
         "filters": filters,
         "page": results,

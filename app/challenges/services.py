@@ -40,6 +40,8 @@ from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.orm import InstrumentedAttribute
 
@@ -345,13 +347,16 @@ class ChallengePage:
     milestones: list[lifecycle.Milestone]
     next_deadline: lifecycle.Milestone | None
     registration_open: bool
+    extra: tuple[Any, ...] = ()
 
 
 async def challenge_page(
-    session: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
+    session: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime, *, extra: Sequence[Any] = ()
 ) -> ChallengePage:
-    """The public page, or for founders the preview of a draft; 404 for anyone who may not see it."""
-    visible = await load_challenge(session, actor, slug)
+    """The public page, or for founders the preview of a draft; 404 for anyone who may not see it.
+
+    `extra`: columns correlated to `Challenge.id` loaded with the challenge (their values in `extra`)."""
+    visible = await load_challenge(session, actor, slug, extra=extra)
     challenge, rounds = visible.challenge, visible.rounds
     program = await session.get(Program, challenge.program_id) if challenge.program_id else None
     return ChallengePage(
@@ -375,6 +380,7 @@ async def challenge_page(
         milestones=lifecycle.milestones(challenge, rounds, [r.name for r in rounds]),
         next_deadline=lifecycle.next_deadline(challenge, rounds, now),
         registration_open=lifecycle.registration_open(challenge, now),
+        extra=visible.extra,
     )
 
 

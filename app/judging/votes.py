@@ -162,6 +162,15 @@ async def tally(session: AsyncSession, round_ids: list[uuid.UUID]) -> dict[uuid.
     return counts
 
 
+def vote_round_ids_column(challenge_id: Any) -> Any:
+    """`vote_round_ids` as a column (an array, NULL for none) for the query that loads the challenge."""
+    return (
+        select(func.array_agg(JudgingRound.round_id))
+        .where(JudgingRound.challenge_id == challenge_id, JudgingRound.public_vote.is_(True))
+        .scalar_subquery()
+    )
+
+
 async def vote_round_ids(session: AsyncSession, challenge_id: uuid.UUID) -> set[uuid.UUID]:
     """The rounds of the challenge that have a public vote (for links to it)."""
     return set(

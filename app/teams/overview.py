@@ -28,7 +28,6 @@ from app.teams.teams import (
     membership_frozen,
     organizations_of,
     require_participant,
-    team_of,
 )
 
 if TYPE_CHECKING:
@@ -115,7 +114,20 @@ async def list_teams(
     session: AsyncSession, actor: Actor, slug: str, now: dt.datetime, *, query: str = "", page: int = 1
 ) -> TeamListing:
     """Teams of the challenge by name, for its participants looking for one and for its founders."""
-    visible = await load_challenge(session, actor, slug)
+    # The actor's own team and pending join requests come with the challenge's row.
+    my_team = (
+        select(TeamMember.team_id)
+        .where(TeamMember.challenge_id == Challenge.id, TeamMember.user_id == actor.id)
+        .scalar_subquery()
+    )
+    my_requests = (
+        select(func.json_object_agg(JoinRequest.team_id, JoinRequest.id))
+        .join(Team, Team.id == JoinRequest.team_id)
+        .where(Team.challenge_id == Challenge.id, JoinRequest.user_id == actor.id, JoinRequest.status == "pending")
+        .scalar_subquery()
+    )
+    visible = await load_challenge(session, actor, slug, extra=(my_team, my_requests))
+    my_team_id, requested = visible.extra
     if not visible.can(actor, "team:list"):
         require_participant(actor, visible.relations)
     challenge = visible.challenge
@@ -129,20 +141,11 @@ async def list_teams(
     if query:
         statement = statement.where(Team.name.ilike(f"%{_escape_like(query)}%", escape="\\"))
     teams = await paginate(session, statement, page, TEAMS_PER_PAGE)
-    requests = await session.execute(
-        select(JoinRequest.team_id, JoinRequest.id)
-        .join(Team, Team.id == JoinRequest.team_id)
-        .where(
-            Team.challenge_id == challenge.id,
-            JoinRequest.user_id == actor.id,
-            JoinRequest.status == "pending",
-        )
-    )
     return TeamListing(
         visible=visible,
         teams=teams,
-        my_team_id=await team_of(session, challenge.id, actor.id),
-        my_requests=dict(requests.tuples().all()),
+        my_team_id=my_team_id,
+        my_requests={uuid.UUID(team_id): uuid.UUID(request_id) for team_id, request_id in (requested or {}).items()},
         frozen=membership_frozen(visible.rounds, now),
     )
 

@@ -41,7 +41,7 @@ from app.platform.i18n import gettext as _
 from app.teams.models import StoredFile, Submission, SubmissionVersion, Team
 from app.teams.receipts import send_receipts
 from app.teams.submission_schemas import checked_answers, editable, missing_required
-from app.teams.teams import submit_blocker
+from app.teams.teams import submit_blocker, team_and_relations
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -186,17 +186,7 @@ async def _team_for(
     session: AsyncSession, actor: Actor | None, team_id: uuid.UUID
 ) -> tuple[Team, Challenge, set[str]]:
     """The team, its challenge and the actor's relations, when the actor may see the team's work (404 otherwise)."""
-    row = (
-        await session.execute(
-            select(Team, Challenge)
-            .join(Challenge, Challenge.id == Team.challenge_id)
-            .where(Team.id == team_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFoundException()
-    team, challenge = row
-    relations = await authz.relations_to_team(session, actor, team, challenge)
+    team, challenge, relations = await team_and_relations(session, actor, team_id)
     authz.require(actor, "submission:view", relations)
     return team, challenge, relations
 

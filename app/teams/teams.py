@@ -97,21 +97,38 @@ async def load_team(
 
     With `lock`, the team's row is locked first (see the module's note on lock order).
     """
-    statement = (
-        select(Team, Challenge).join(Challenge, Challenge.id == Team.challenge_id).where(Team.id == team_id)
-    )
-    if lock:
-        statement = statement.with_for_update(of=Team)
-    row = (await session.execute(statement)).one_or_none()
-    if row is None:
-        raise NotFoundException()
-    team, challenge = row
-    relations = await authz.relations_to_team(session, actor, team, challenge)
+    team, challenge, relations = await team_and_relations(session, actor, team_id, lock=lock)
     if action == "team:request_join":
         require_participant(actor, relations)
     else:
         authz.require(actor, action, relations)
     return TeamContext(team, challenge, await rounds_of(session, challenge.id), relations)
+
+
+async def team_and_relations(
+    session: AsyncSession, actor: Actor | None, team_id: uuid.UUID, *, lock: bool = False
+) -> tuple[Team, Challenge, set[str]]:
+    """The team, its challenge and the actor's relations to the team (404 when there is no such team)."""
+    statement = (
+        select(Team, Challenge).join(Challenge, Challenge.id == Team.challenge_id).where(Team.id == team_id)
+    )
+    if lock:
+        statement = statement.with_for_update(of=Team)
+    elif actor is not None:
+        # Unlocked, the actor's relations come with the rows: one round trip instead of two.
+        statement = statement.add_columns(
+            *authz.challenge_relation_columns(actor.id, Challenge.id), authz.team_role_column(actor.id, Team.id)
+        )
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
+        raise NotFoundException()
+    values: tuple[Any, ...] = tuple(row)
+    team, challenge = values[0], values[1]
+    if len(values) > 2:
+        relations = authz.add_team_relations(authz.challenge_relations(challenge, values[2:6]), values[6])
+    else:
+        relations = await authz.relations_to_team(session, actor, team, challenge)
+    return team, challenge, relations
 
 
 async def rounds_of(session: AsyncSession, challenge_id: uuid.UUID) -> list[Round]:

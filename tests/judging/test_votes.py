@@ -301,3 +301,34 @@ async def test_founders_and_judges_see_the_vote_but_do_not_vote(client, db, cast
     refused = await vote(client, cast, cast.entries[1])
     assert refused.status_code == 403
     assert await count(db, Vote, Vote.user_id == person.id) == 0
+
+
+async def test_the_challenge_page_links_the_vote_and_the_participants_team_in_the_same_statements(
+    client, db, cast, connection
+):
+    from sqlalchemy import event
+
+    challenge_page = f"/challenges/{cast.challenge.slug}"
+    team_link = f'href="/teams/{cast.teams[0].id}"'
+    shown = {}
+    counts = {}
+    for name, user in (("member", cast.members[0]), ("outsider", cast.outsider)):
+        await as_user(client, db, user)
+        await client.get(challenge_page)  # the new session is touched once; later requests only read
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany, statements=statements):
+            statements.append(statement)
+
+        event.listen(connection.sync_connection, "before_cursor_execute", seen)
+        try:
+            page = await client.get(challenge_page)
+        finally:
+            event.remove(connection.sync_connection, "before_cursor_execute", seen)
+        assert page.status_code == 200
+        shown[name] = (team_link in page.text, f'href="{url(cast)}"' in page.text)
+        # The test's savepoints stand for the request's BEGIN and COMMIT: not statements of the page.
+        counts[name] = len([s for s in statements if "SAVEPOINT" not in s])
+    assert shown == {"member": (True, True), "outsider": (False, True)}
+    # Session, challenge with relations + team link + vote rounds, rounds, organizers, prizes, fields, announcements.
+    assert counts["member"] == counts["outsider"] <= 7

@@ -55,6 +55,19 @@ async def test_the_list_gives_sizes_and_the_callers_own_team_and_requests(client
     assert [t["name"] for t in searched.json()["items"]] == ["Pulse"]
 
 
+async def test_the_list_marks_the_team_a_participant_without_team_asked_to_join(client, db):
+    cast = await make_cast(db)
+    await as_user(client, db, cast.participant)
+    asked = await client.post(f"/api/v1/teams/{cast.team.id}/join-requests", json={}, headers=await headers(client))
+    assert asked.status_code in (200, 201), asked.text
+    body = (await client.get(f"/api/v1/challenges/{cast.challenge.slug}/teams")).json()
+    assert body["my_team_id"] is None
+    assert {t["name"]: t["my_join_request_id"] for t in body["items"]} == {
+        "Heartbeat": asked.json()["id"],
+        "Pulse": None,
+    }
+
+
 async def test_the_captain_patches_only_what_is_sent(client, db):
     cast = await make_cast(db)
     startup = await make_organization(db, name="Heart Startup", owner=cast.captain)
