@@ -453,9 +453,11 @@ def report(data: dict[str, Any], out: Path) -> str:
         + ", ".join(f"{k} {v:,}" for k, v in data["counts"].items() if k in ("users", "challenges", "teams", "submissions", "scores", "grants", "access_log", "audit_log"))
         + ".",
         "",
-        ("**These figures were taken on a loaded machine**: other sessions' test suites were running on the same two "
-        "cores, so absolute numbers are low and noisy (10-50 % between runs of the same URL is usual here); the ratios "
-        "to the floor, measured in the same run, are what to compare."),
+        (("**These figures were taken on a loaded machine** (load average above 1 at the start): absolute numbers "
+          "are low and noisy; the ratios to the floor, measured in the same run, are what to compare.")
+         if float(data["machine"]["load average at start"].split()[0]) > 1.0 else
+         ("Taken on a quiet machine (load average at the start below 1). Runs of the same URL still differ by "
+          "10-50 % here: the ratios to the floor, measured in the same run, are what to compare.")),
         "",
         "## Machine and versions",
         "",
