@@ -153,7 +153,7 @@ def test_report_compares_with_the_floor_and_lists_missed_targets(tmp_path):
               "audit_log": 1, "screenings": 2}  # fmt: skip
     queries = {t.name: (3, 6, 100) for t in pages}
     data = {
-        "date": "today", "machine": {"CPU": "test"}, "runs": 3, "duration": 5.0, "pages": pages, "main": fast, "low": fast,
+        "date": "today", "machine": {"CPU": "test", "load average at start": "0.18 1.39 2.88"}, "runs": 3, "duration": 5.0, "pages": pages, "main": fast, "low": fast,
         "solo": {t.name: 1.0 for t in pages}, "queries": queries, "queries_small": {**queries, slow_page: (2, 5, 90)},
         "ranking": (40.0, 60.0), "rss": 150.0, "counts": counts,
         "compare": {"uvicorn": fast, "granian": fast, "uvicorn_rss": 150.0, "granian_rss": 140.0},
@@ -169,3 +169,6 @@ def test_report_compares_with_the_floor_and_lists_missed_targets(tmp_path):
     assert "catalogue, filter + search" not in missed  # 0.40× the floor, no errors, p99 9 ms
     assert "compute_ranking" not in missed and "peak RSS" not in missed
     assert text.endswith("hand-written\n") and "old table" not in text
+    assert "Taken on a quiet machine" in text
+    data["machine"]["load average at start"] = "6.50 5.00 4.00"
+    assert "**These figures were taken on a loaded machine**" in bench_run.report(data, out)
