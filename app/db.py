@@ -68,6 +68,10 @@ def engine_options(settings: Settings) -> dict[str, Any]:
                 "lock_timeout": str(settings.db_lock_timeout_ms),
                 "idle_in_transaction_session_timeout": str(settings.db_idle_in_transaction_timeout_ms),
                 "timezone": "UTC",
+                # asyncpg prepares every statement; after five runs PostgreSQL may switch a prepared statement to a
+                # generic plan, blind to its parameters: the ranking's query then took 830 ms instead of 90 ms
+                # (bench/RESULTS.md). Planning each time costs far less than a plan that ignores the round.
+                "plan_cache_mode": "force_custom_plan",
             },
         },
     }

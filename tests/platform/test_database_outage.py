@@ -104,12 +104,14 @@ async def test_app_connections_carry_the_configured_timeouts(app):
     async with app.state.services.engine.connect() as conn:
         shown = {
             name: await conn.scalar(text(f"SHOW {name}"))
-            for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+            for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "plan_cache_mode")
         }
     assert shown == {
         "statement_timeout": "1500ms",
         "lock_timeout": "700ms",
         "idle_in_transaction_session_timeout": "4s",
+        # Prepared statements are planned for their parameters every time (a generic plan made the ranking 9x slower).
+        "plan_cache_mode": "force_custom_plan",
     }
 
 
