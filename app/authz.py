@@ -467,7 +467,9 @@ def add_team_relations(relations: set[str], role: str | None) -> set[str]:
     return relations
 
 
-async def relations_to_team(session: AsyncSession, actor: Actor | None, team: Any, challenge: Any) -> set[str]:
+async def relations_to_team(
+    session: AsyncSession, actor: Actor | None, team: Any, challenge: Any
+) -> set[str]:
     """The actor's relations to the team's challenge, plus team_member / captain. One query."""
     if actor is None:
         return challenge_relations(challenge, None)
@@ -518,7 +520,9 @@ def assigned_to(actor_id: Any, submission_id: Any = None, team_id: Any = None) -
     return select(Assignment.submission_id).where(*where).exists()
 
 
-async def relations_to_entry(session: AsyncSession, actor: Actor | None, submission: Any, team: Any, challenge: Any) -> set[str]:
+async def relations_to_entry(
+    session: AsyncSession, actor: Actor | None, submission: Any, team: Any, challenge: Any
+) -> set[str]:
     """The actor's relations to the entry's team and challenge, plus `assigned_judge` (see assigned_to)."""
     relations = await relations_to_team(session, actor, team, challenge)
     if actor is not None and "judge" in relations:
@@ -541,7 +545,9 @@ async def relations_to_file(session: AsyncSession, actor: Actor | None, stored_f
         return set()
     row = (
         await session.execute(
-            select(Team, Challenge).join(Challenge, Challenge.id == Team.challenge_id).where(Team.id == stored_file.team_id)
+            select(Team, Challenge)
+            .join(Challenge, Challenge.id == Team.challenge_id)
+            .where(Team.id == stored_file.team_id)
         )
     ).one_or_none()
     if row is None:
@@ -598,7 +604,9 @@ async def relations_to_program(session: AsyncSession, actor: Actor | None, progr
     is_founder = await session.scalar(
         select(
             select(ProgramOrganization.program_id)
-            .join(OrganizationMember, OrganizationMember.organization_id == ProgramOrganization.organization_id)
+            .join(
+                OrganizationMember, OrganizationMember.organization_id == ProgramOrganization.organization_id
+            )
             .where(ProgramOrganization.program_id == program_id, OrganizationMember.user_id == actor.id)
             .exists()
         )

@@ -395,7 +395,10 @@ def _print_accounts() -> None:
     print(f"Demo accounts (password: {demo.DEMO_PASSWORD}):")
     for email, role, locale in demo.accounts_summary():
         print(f"  {email:<32} {role:<10} {locale}")
-    print(f"Demo program: {challenge_demo.PROGRAM.title}, with challenges in every phase at /challenges", flush=True)
+    print(
+        f"Demo program: {challenge_demo.PROGRAM.title}, with challenges in every phase at /challenges",
+        flush=True,
+    )
 
 
 def _url_host(host: str) -> str:

@@ -147,30 +147,34 @@ def route_handlers() -> list[Any]:
     from app.teams.submission_controllers import ROUTES as submission_routes
     from app.teams.team_controllers import ROUTES as team_routes
 
-    return document_api([
-        *platform_routes,
-        *account_routes,
-        *organization_routes,
-        *notification_routes,
-        *admin_routes,
-        *challenge_routes,
-        *registration_routes,
-        *catalogue_routes,
-        *team_routes,
-        *submission_routes,
-        *rubric_routes,
-        *panel_routes,
-        *review_routes,
-        *ranking_routes,
-        *results_routes,
-        *dataset_routes,
-        *request_routes,
-        *access_routes,
-        *file_routes,
-    ])
+    return document_api(
+        [
+            *platform_routes,
+            *account_routes,
+            *organization_routes,
+            *notification_routes,
+            *admin_routes,
+            *challenge_routes,
+            *registration_routes,
+            *catalogue_routes,
+            *team_routes,
+            *submission_routes,
+            *rubric_routes,
+            *panel_routes,
+            *review_routes,
+            *ranking_routes,
+            *results_routes,
+            *dataset_routes,
+            *request_routes,
+            *access_routes,
+            *file_routes,
+        ]
+    )
 
 
-def create_app(settings: Settings | None = None, session_maker: async_sessionmaker[AsyncSession] | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, session_maker: async_sessionmaker[AsyncSession] | None = None
+) -> Litestar:
     from app.platform.logs import configure_logging
 
     settings = settings or Settings.from_env()
@@ -221,14 +225,18 @@ def create_app(settings: Settings | None = None, session_maker: async_sessionmak
             path="/schema",
             render_plugins=[JsonRenderPlugin()],
             # The API's description is public, like the API's existence; the data behind it is not.
-            openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}, include_in_schema=False),
+            openapi_router=Router(
+                path="/schema", route_handlers=[], opt={"public": True}, include_in_schema=False
+            ),
         ),
         request_max_body_size=10 * 1024 * 1024,
         debug=False,
         logging_config=None,
     )
     # Outside Litestar's router, so that unmatched routes (404/405) get the same context and error pages.
-    app.asgi_handler = request_context_middleware(settings, lambda scope: services.open_session)(app.asgi_handler)
+    app.asgi_handler = request_context_middleware(settings, lambda scope: services.open_session)(
+        app.asgi_handler
+    )
     if settings.bench_query_count:
         from app.platform.bench import count_queries
 

@@ -99,7 +99,9 @@ class Settings:
         if not secret:
             secret = _local_secret(data_dir, problems)
         elif len(secret) < 32:
-            problems.append("SECRET_KEY must be at least 32 characters long (try: python -c 'import secrets; print(secrets.token_urlsafe(48))').")
+            problems.append(
+                "SECRET_KEY must be at least 32 characters long (try: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
         port = reader.integer("PORT", 8000, 1, maximum=65535)
         storage_url = reader.url("STORAGE_URL", ("file", "s3"))
         problems.extend(_storage_problems(storage_url))
@@ -122,7 +124,9 @@ class Settings:
             db_pool_size=reader.integer("DB_POOL_SIZE", 10, 1),
             db_statement_timeout_ms=reader.integer("DB_STATEMENT_TIMEOUT_MS", 15_000, 100),
             db_lock_timeout_ms=reader.integer("DB_LOCK_TIMEOUT_MS", 5_000, 100),
-            db_idle_in_transaction_timeout_ms=reader.integer("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 30_000, 1000),
+            db_idle_in_transaction_timeout_ms=reader.integer(
+                "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 30_000, 1000
+            ),
             log_level=reader.choice("LOG_LEVEL", LOG_LEVELS, "INFO", normalize=str.upper),
             port=port,
             redis_prefix=reader.text("REDIS_PREFIX", "tremplin"),
@@ -153,7 +157,9 @@ class _Reader:
             return None
         parts = urlsplit(value)
         if parts.scheme not in schemes:
-            self.problems.append(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)} (got {value!r}).")
+            self.problems.append(
+                f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)} (got {value!r})."
+            )
             return None
         if parts.scheme not in ("unix", "file") and not parts.netloc and "host=" not in parts.query:
             self.problems.append(f"{name} has no host: {value!r}.")

@@ -79,7 +79,10 @@ def static_url(path: str) -> str:
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
 
 
 def base_context(ctx: RequestContext) -> dict[str, Any]:
@@ -250,7 +253,11 @@ def server_error_handler(request: Request, exc: Exception) -> Response[Any]:
     if database_unavailable(exc):
         return database_unavailable_handler(request, exc)
     log.exception("unhandled error", extra={"path": request.url.path})
-    return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, i18n.gettext("Something went wrong on our side. The error has been logged."))
+    return error_page(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        i18n.gettext("Something went wrong on our side. The error has been logged."),
+    )
 
 
 EXCEPTION_HANDLERS = {
@@ -265,7 +272,9 @@ async def render_error(scope: Scope, send: Send, status: int, message: str) -> N
     if scope["path"].startswith("/api/"):
         import json
 
-        body = json.dumps({"type": "about:blank", "title": _title(status), "status": status, "detail": message}).encode()
+        body = json.dumps(
+            {"type": "about:blank", "title": _title(status), "status": status, "detail": message}
+        ).encode()
         content_type = b"application/problem+json"
     else:
         data = base_context(ctx) | {"status": status, "message": message}

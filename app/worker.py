@@ -56,10 +56,16 @@ def cron_jobs() -> list[Any]:
         *data_jobs.cron_jobs(),
         # At start-up too, through `on_startup` (outbox.reconcile_at_startup).
         cron(outbox.reconcile_outbox, second={0}, unique=True, timeout=60),
-        cron(notification_jobs.send_daily_digests, hour={6}, minute={0}, second={0}, unique=True, timeout=600),
+        cron(
+            notification_jobs.send_daily_digests, hour={6}, minute={0}, second={0}, unique=True, timeout=600
+        ),
         # Every quarter of an hour: a 24 h reminder arrives between 24 h and 23 h 45 before its deadline.
         cron(
-            challenge_jobs.send_deadline_reminders, minute={0, 15, 30, 45}, second={30}, unique=True, timeout=600
+            challenge_jobs.send_deadline_reminders,
+            minute={0, 15, 30, 45},
+            second={30},
+            unique=True,
+            timeout=600,
         ),
     ]
 

@@ -164,7 +164,9 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 @pytest.fixture
 def session_maker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
     # The app's commits become savepoints inside the test's transaction.
-    return async_sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
 
 
 @pytest.fixture

@@ -149,7 +149,9 @@ async def make_founder(db: AsyncSession, challenge: Any, **user_fields: Any) -> 
     return founder
 
 
-async def make_registration(db: AsyncSession, challenge: Any, user: User, *, status: str = "approved", **fields: Any) -> Any:
+async def make_registration(
+    db: AsyncSession, challenge: Any, user: User, *, status: str = "approved", **fields: Any
+) -> Any:
     from app.challenges.models import Registration
 
     registration = Registration(
@@ -166,7 +168,12 @@ async def make_registration(db: AsyncSession, challenge: Any, user: User, *, sta
 
 
 async def make_team(
-    db: AsyncSession, challenge: Any, captain: User, *, members: tuple[User, ...] = (), name: str | None = None
+    db: AsyncSession,
+    challenge: Any,
+    captain: User,
+    *,
+    members: tuple[User, ...] = (),
+    name: str | None = None,
 ) -> Any:
     """A team of `challenge` with its captain and members (registrations are the caller's business)."""
     from app.teams.models import Team, TeamMember
@@ -213,7 +220,9 @@ async def make_judged_round(
 
     now = now or utcnow()
     challenge = await make_challenge(db, now=now, rounds=rounds, judging_ends_at=now + dt.timedelta(days=60))
-    all_rounds = list(await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
+    all_rounds = list(
+        await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position))
+    )
     first = all_rounds[0]
     first.opens_at = now - dt.timedelta(days=10)
     first.deadline = now - dt.timedelta(days=1)
@@ -228,13 +237,30 @@ async def make_judged_round(
         await make_registration(db, challenge, captain)
         team = await make_team(db, challenge, captain, name=f"Team {index + 1} {uuid.uuid4().hex[:4]}")
         entry = Submission(
-            team_id=team.id, round_id=first.id, status="submitted", version=1, submitted_at=now - dt.timedelta(days=2)
+            team_id=team.id,
+            round_id=first.id,
+            status="submitted",
+            version=1,
+            submitted_at=now - dt.timedelta(days=2),
         )
         db.add(entry)
         await db.flush()
-        db.add(SubmissionVersion(submission_id=entry.id, number=1, answers={}, files={}, created_by_id=captain.id, action="submit"))
+        db.add(
+            SubmissionVersion(
+                submission_id=entry.id,
+                number=1,
+                answers={},
+                files={},
+                created_by_id=captain.id,
+                action="submit",
+            )
+        )
         if screen:
-            db.add(Screening(submission_id=entry.id, round_id=first.id, decision="eligible", decided_by_id=founder.id))
+            db.add(
+                Screening(
+                    submission_id=entry.id, round_id=first.id, decision="eligible", decided_by_id=founder.id
+                )
+            )
         team_rows.append(team)
         captains.append(captain)
         entries.append(entry)
@@ -243,16 +269,25 @@ async def make_judged_round(
         user = await make_user(db, name=f"Judge {index + 1}")
         db.add(
             Judge(
-                round_id=first.id, challenge_id=challenge.id, email=user.email, user_id=user.id,
-                invited_by_id=founder.id, accepted_at=now - dt.timedelta(days=3),
+                round_id=first.id,
+                challenge_id=challenge.id,
+                email=user.email,
+                user_id=user.id,
+                invited_by_id=founder.id,
+                accepted_at=now - dt.timedelta(days=3),
             )
         )
         judge_users.append(user)
     criteria_rows = []
     for index in range(criteria):
         criterion = Criterion(
-            round_id=first.id, position=index, name=f"Criterion {index + 1}", weight=index + 1,
-            scale_min=0, scale_max=10, scale_step=1,
+            round_id=first.id,
+            position=index,
+            name=f"Criterion {index + 1}",
+            weight=index + 1,
+            scale_min=0,
+            scale_max=10,
+            scale_step=1,
         )
         db.add(criterion)
         criteria_rows.append(criterion)
@@ -263,8 +298,16 @@ async def make_judged_round(
                 db.add(Assignment(submission_id=entry.id, user_id=user.id, round_id=first.id))
         await db.flush()
     return SimpleNamespace(
-        challenge=challenge, round=first, rounds=all_rounds, founder=founder, teams=team_rows, captains=captains,
-        entries=entries, judges=judge_users, criteria=criteria_rows, now=now,
+        challenge=challenge,
+        round=first,
+        rounds=all_rounds,
+        founder=founder,
+        teams=team_rows,
+        captains=captains,
+        entries=entries,
+        judges=judge_users,
+        criteria=criteria_rows,
+        now=now,
     )
 
 
@@ -293,7 +336,9 @@ async def make_dataset(
         sensitivity=sensitivity,
         access_mode=access_mode,
         max_grant_days=max_grant_days,
-        workspace_instructions="Connect to https://workspace.example with your hospital account." if access_mode == "workspace" else "",
+        workspace_instructions="Connect to https://workspace.example with your hospital account."
+        if access_mode == "workspace"
+        else "",
         created_by_id=steward.id,
         **fields,
     )
@@ -305,7 +350,9 @@ async def make_dataset(
     return dataset
 
 
-async def make_offering(db: AsyncSession, dataset: Any, challenge: Any, *, agreed: bool = True, **fields: Any) -> Any:
+async def make_offering(
+    db: AsyncSession, dataset: Any, challenge: Any, *, agreed: bool = True, **fields: Any
+) -> Any:
     """`dataset` offered to `challenge`, agreed by both sides unless `agreed` is False."""
     from app.data_sharing.models import FIVE_SAFES, Offering
 
@@ -369,7 +416,11 @@ async def make_grant(
         ),
         start=1,
     ):
-        db.add(AccessRequestEvent(request_id=request.id, seq=seq, kind=kind, from_state=before, to_state=after, actor_id=actor))
+        db.add(
+            AccessRequestEvent(
+                request_id=request.id, seq=seq, kind=kind, from_state=before, to_state=after, actor_id=actor
+            )
+        )
         await db.flush()
     grant = Grant(
         request_id=request.id, team_id=team.id, dataset_id=offering.dataset_id, challenge_id=offering.challenge_id,

@@ -15,7 +15,9 @@ def counting_statements(connection: Any) -> Iterator[list[str]]:
     fixture: `with counting_statements(connection) as statements: await client.get(...)`."""
     statements: list[str] = []
 
-    def before_cursor_execute(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    def before_cursor_execute(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         statements.append(statement)
 
     event.listen(connection.sync_connection, "before_cursor_execute", before_cursor_execute)

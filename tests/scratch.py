@@ -28,7 +28,9 @@ def scratch_database(servers: dict[str, str], purpose: str) -> Iterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def scratch_sessions(url: str, **engine_options: Any) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def scratch_sessions(
+    url: str, **engine_options: Any
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_async_engine(async_url(url), **engine_options)
     try:
         yield make_session_maker(engine)
@@ -49,7 +51,9 @@ async def app_on(app: Any, sessions: async_sessionmaker[AsyncSession]) -> AsyncI
 
 
 @contextlib.asynccontextmanager
-async def browsers(app: Any, sessions: async_sessionmaker[AsyncSession], people: list[Any]) -> AsyncIterator[list[Any]]:
+async def browsers(
+    app: Any, sessions: async_sessionmaker[AsyncSession], people: list[Any]
+) -> AsyncIterator[list[Any]]:
     """One signed-in test client per person, sessions committed (the same person may appear more than
     once: one tab each). Each client has its CSRF token ready."""
     from tests.conftest import make_client

@@ -170,7 +170,9 @@ CHALLENGE_MATRIX = [
     *_rows("challenge:create", ALLOW, **_SIGNED_IN),
     *_rows("founder:dashboard", ALLOW, **_SIGNED_IN),
     # Seeing a challenge: listed (published public) for everyone, else its invitees, founders, admins.
-    *_rows("challenge:view", HIDE, listed=ALLOW, challenge_invitee=ALLOW, founder=ALLOW, admin=ALLOW, judge=ALLOW),
+    *_rows(
+        "challenge:view", HIDE, listed=ALLOW, challenge_invitee=ALLOW, founder=ALLOW, admin=ALLOW, judge=ALLOW
+    ),
     *_rows("challenge:register", ALLOW, **_SIGNED_IN),
     *[
         row
@@ -181,18 +183,32 @@ CHALLENGE_MATRIX = [
             "challenge:extend_deadline",
             "challenge:decide_registrations",
         )
-        for row in _rows(action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=FORBID, judge=FORBID)
+        for row in _rows(
+            action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=FORBID, judge=FORBID
+        )
     ],
     *_rows(
-        "challenge:view_registrations", HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=ALLOW,
+        "challenge:view_registrations",
+        HIDE,
+        listed=FORBID,
+        challenge_invitee=FORBID,
+        founder=ALLOW,
+        admin=ALLOW,
         judge=FORBID,
     ),
     *[
         row
         for action in ("registration:view", "registration:withdraw")
         for row in _rows(
-            action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=FORBID, admin=FORBID, judge=FORBID,
-            registrant=ALLOW, participant=ALLOW,
+            action,
+            HIDE,
+            listed=FORBID,
+            challenge_invitee=FORBID,
+            founder=FORBID,
+            admin=FORBID,
+            judge=FORBID,
+            registrant=ALLOW,
+            participant=ALLOW,
         )
     ],
     # Teams and submissions (issue #4). Relations to a team: team_member, captain; to its challenge: founder.
@@ -210,7 +226,13 @@ CHALLENGE_MATRIX = [
     # A file of a published gallery entry is downloadable by whoever may see the gallery.
     # ... and an assigned judge downloads the files of the team whose entry they review.
     *_rows(
-        "file:download", HIDE, team_member=ALLOW, captain=ALLOW, founder=ALLOW, gallery_file=ALLOW, assigned_judge=ALLOW
+        "file:download",
+        HIDE,
+        team_member=ALLOW,
+        captain=ALLOW,
+        founder=ALLOW,
+        gallery_file=ALLOW,
+        assigned_judge=ALLOW,
     ),
     *[
         row
@@ -228,19 +250,27 @@ CHALLENGE_MATRIX = [
         for row in _rows(action, HIDE, team_member=FORBID, captain=FORBID, founder=ALLOW)
     ],
     # Judging (issue #5). Those who may see the challenge but not run it get 403; the others 404.
-    *_rows("rubric:view", HIDE, founder=ALLOW, judge=ALLOW, listed=FORBID, challenge_invitee=FORBID, admin=FORBID),
+    *_rows(
+        "rubric:view", HIDE, founder=ALLOW, judge=ALLOW, listed=FORBID, challenge_invitee=FORBID, admin=FORBID
+    ),
     *[
         row
         for action in ("rubric:edit", "judging:manage", "ranking:view", "shortlist:manage", "results:publish")
-        for row in _rows(action, HIDE, founder=ALLOW, judge=FORBID, listed=FORBID, challenge_invitee=FORBID, admin=FORBID)
+        for row in _rows(
+            action, HIDE, founder=ALLOW, judge=FORBID, listed=FORBID, challenge_invitee=FORBID, admin=FORBID
+        )
     ],
     *[
         row
         for action in ("judging:queue", "conflict:declare")
-        for row in _rows(action, HIDE, judge=ALLOW, founder=FORBID, listed=FORBID, challenge_invitee=FORBID, admin=FORBID)
+        for row in _rows(
+            action, HIDE, judge=ALLOW, founder=FORBID, listed=FORBID, challenge_invitee=FORBID, admin=FORBID
+        )
     ],
     # Only an assigned, unconflicted judge opens an entry for review; a conflicted one is not `assigned_judge`.
-    *_rows("submission:review", HIDE, assigned_judge=ALLOW, team_member=FORBID, captain=FORBID, founder=FORBID),
+    *_rows(
+        "submission:review", HIDE, assigned_judge=ALLOW, team_member=FORBID, captain=FORBID, founder=FORBID
+    ),
     *_rows("feedback:view", HIDE, team_member=ALLOW, captain=ALLOW, founder=FORBID),
     *_rows("vote:cast", ALLOW, visitor=HIDE),
     # Data sharing (issue #6). The catalogue is for everyone signed in; a dataset's stewards run it; a team's
@@ -249,7 +279,15 @@ CHALLENGE_MATRIX = [
     *_rows("steward:board", ALLOW, visitor=HIDE),
     *_rows("dataset:create", FORBID, visitor=HIDE, org_member=ALLOW, org_owner=ALLOW),
     *_rows("dataset:manage", FORBID, visitor=HIDE, steward=ALLOW),
-    *_rows("offering:ask", HIDE, founder=ALLOW, listed=FORBID, challenge_invitee=FORBID, admin=FORBID, judge=FORBID),
+    *_rows(
+        "offering:ask",
+        HIDE,
+        founder=ALLOW,
+        listed=FORBID,
+        challenge_invitee=FORBID,
+        admin=FORBID,
+        judge=FORBID,
+    ),
     *_rows("access_request:view", HIDE, team_member=ALLOW, captain=ALLOW, steward=ALLOW),
     *[
         row
@@ -269,7 +307,9 @@ CHALLENGE_MATRIX = [
 # actions each challenge relation answers exactly as a plain signed-in user does.
 _USER_ANSWERS = {action: expected for role, action, _rel, expected in MATRIX if role == "user"}
 CHALLENGE_MATRIX += [
-    (role, action, role, expected) for role in CHALLENGE_ROLES for action, expected in sorted(_USER_ANSWERS.items())
+    (role, action, role, expected)
+    for role in CHALLENGE_ROLES
+    for action, expected in sorted(_USER_ANSWERS.items())
 ]
 
 
@@ -311,7 +351,9 @@ def test_matrix_names_only_known_roles_actions_and_relations():
     assert len(rows) == len(set(rows)), "a row appears twice"
 
 
-@pytest.mark.parametrize(("role", "action", "relation", "expected"), MATRIX + CHALLENGE_MATRIX, ids=lambda v: v or "-")
+@pytest.mark.parametrize(
+    ("role", "action", "relation", "expected"), MATRIX + CHALLENGE_MATRIX, ids=lambda v: v or "-"
+)
 def test_permission(role, action, relation, expected):
     actor = actor_for(role)
     relations = tuple(name for name in relation.split("+") if name)

@@ -12,7 +12,9 @@ from app.platform import i18n
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "gettext": None, "lazy": None, "ngettext": (1, 2)}
 METHOD_MAP = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
-OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}}
+OPTIONS = {
+    "templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}
+}
 
 
 def source_messages() -> set[str]:
@@ -32,16 +34,23 @@ def catalog(locale: str):
 def test_french_catalog_translates_every_string():
     fr = catalog("fr")
     missing = sorted(
-        m for m in source_messages()
-        if not (entry := fr.get(m)) or not (entry.string if isinstance(entry.string, str) else all(entry.string)) or entry.fuzzy
+        m
+        for m in source_messages()
+        if not (entry := fr.get(m))
+        or not (entry.string if isinstance(entry.string, str) else all(entry.string))
+        or entry.fuzzy
     )
-    assert missing == [], f"{len(missing)} strings lack a French translation (run `make messages`): {missing[:20]}"
+    assert missing == [], (
+        f"{len(missing)} strings lack a French translation (run `make messages`): {missing[:20]}"
+    )
 
 
 def test_english_catalog_lists_every_string():
     en = catalog("en")
     missing = sorted(m for m in source_messages() if en.get(m) is None)
-    assert missing == [], f"{len(missing)} strings missing from the English catalog (run `make messages`): {missing[:20]}"
+    assert missing == [], (
+        f"{len(missing)} strings missing from the English catalog (run `make messages`): {missing[:20]}"
+    )
 
 
 def test_there_are_strings_to_translate():

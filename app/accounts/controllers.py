@@ -30,8 +30,6 @@ PUBLIC = {"public": True}
 PAGE: dict[str, Any] = {"include_in_schema": False}
 
 
-
-
 def _user_agent(request: Request[Any, Any, Any]) -> str | None:
     return request.headers.get("user-agent")
 
@@ -69,9 +67,7 @@ def _throttled(
 
 
 @get("/signup", name="accounts:signup_form", opt=PUBLIC, **PAGE)
-async def signup_form(
-    request: Request[Any, Any, Any], actor: Actor | None, next: str = ""
-) -> Response[Any]:
+async def signup_form(request: Request[Any, Any, Any], actor: Actor | None, next: str = "") -> Response[Any]:
     if actor is not None:
         return redirect(request, safe_next(next, "/account"))
     return _form(
@@ -85,7 +81,11 @@ async def signup_form(
 @post("/signup", name="accounts:signup", opt=PUBLIC, **PAGE)
 async def signup(request: Request[Any, Any, Any]) -> Response[Any]:
     fields = await form_fields(request)
-    page = ("accounts/signup.html", "signup_form", {"values": {**fields, "next": safe_next(fields.get("next"), "")}})
+    page = (
+        "accounts/signup.html",
+        "signup_form",
+        {"values": {**fields, "next": safe_next(fields.get("next"), "")}},
+    )
     try:
         await services.sign_up(
             get_context(request.scope),

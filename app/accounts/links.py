@@ -60,8 +60,6 @@ def url(settings: Settings, path: str, token: str) -> str:
     return f"{settings.base_url}{path}?{urlencode({'token': token})}"
 
 
-
-
 def verification_mail(settings: Settings, user: User) -> tuple[str, str, str]:
     """Subject, body and the token of the e-mail asking to confirm an address."""
     _ = i18n.gettext

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import uuid
@@ -17,10 +18,11 @@ from typing import TYPE_CHECKING
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from litestar.datastructures import Cookie
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from app.accounts.models import User, UserSession
 from app.db import utcnow
+from app.platform.rows import Query
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,30 +68,23 @@ async def load_actor(ctx: RequestContext, token: str) -> Actor | None:
     """The user behind a session cookie, or None when it is unknown, timed out or the account disabled."""
     session = ctx.session()
     session_id = hash_token(token)
-    # Plain columns rather than the User entity: every signed-in request runs this, and it needs no ORM object.
-    row = (
-        await session.execute(
-            select(
-                UserSession.created_at,
-                UserSession.last_seen_at,
-                User.id,
-                User.email,
-                User.name,
-                User.locale,
-                User.is_admin,
-                User.email_verified_at,
-                User.is_active,
-                _unread_count(),
-                _judges(),
-            )
-            .join(User, User.id == UserSession.user_id)
-            .where(UserSession.id == session_id)
-        )
-    ).one_or_none()
+    row = await _session_query().one_or_none(session, session_id=session_id)
     if row is None:
         ctx.set_cookie = ""
         return None
-    created_at, last_seen_at, user_id, email, name, locale, is_admin, verified_at, is_active, unread, judges = row
+    (
+        created_at,
+        last_seen_at,
+        user_id,
+        email,
+        name,
+        locale,
+        is_admin,
+        verified_at,
+        is_active,
+        unread,
+        judges,
+    ) = row
     ctx.unread_count, ctx.judges = unread, judges
     now = utcnow()
     settings = ctx.settings
@@ -104,8 +99,32 @@ async def load_actor(ctx: RequestContext, token: str) -> Actor | None:
         ctx.set_cookie = ""
         return None
     if now - last_seen_at > TOUCH_AFTER:
-        await session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
+        await session.execute(
+            update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
+        )
     return Actor(user_id, email, name, locale, is_admin, verified_at is not None, session_id)
+
+
+@functools.cache
+def _session_query() -> Query:
+    # Every signed-in request runs this: plain columns, compiled once, no ORM object (app/platform/rows.py).
+    return Query(
+        select(
+            UserSession.created_at,
+            UserSession.last_seen_at,
+            User.id,
+            User.email,
+            User.name,
+            User.locale,
+            User.is_admin,
+            User.email_verified_at,
+            User.is_active,
+            _unread_count(),
+            _judges(),
+        )
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == bindparam("session_id"))
+    )
 
 
 def _unread_count():
@@ -125,7 +144,9 @@ def _judges():
 
     return (
         select(Judge.id)
-        .where(Judge.user_id == UserSession.user_id, Judge.accepted_at.is_not(None), Judge.removed_at.is_(None))
+        .where(
+            Judge.user_id == UserSession.user_id, Judge.accepted_at.is_not(None), Judge.removed_at.is_(None)
+        )
         .exists()
     )
 
@@ -196,4 +217,3 @@ def write_flash(settings: Settings, messages: list[tuple[str, str]]) -> str:
         max_age=60 if value else 0,
     )
     return cookie.to_header(header="")
-

@@ -318,7 +318,9 @@ async def filter_choices(session: AsyncSession, actor: Actor | None) -> FilterCh
 
 def _json_list(item: ColumnElement[Any], *order: Any) -> ColumnElement[Any]:
     """A JSON array of `item` in `order` ("[]" when there is none)."""
-    return func.coalesce(func.json_agg(aggregate_order_by(item, *order)), literal_column("'[]'::json"), type_=JSON)
+    return func.coalesce(
+        func.json_agg(aggregate_order_by(item, *order)), literal_column("'[]'::json"), type_=JSON
+    )
 
 
 def _listed(actor: Actor | None) -> ColumnElement[bool]:
@@ -383,7 +385,9 @@ def _tsquery(text: str) -> ColumnElement[Any]:
     return english.op("||", return_type=TSQUERY)(french)
 
 
-def _order(order: str, next_at: ColumnElement[Any], rank: ColumnElement[Any]) -> list[SQLColumnExpression[Any]]:
+def _order(
+    order: str, next_at: ColumnElement[Any], rank: ColumnElement[Any]
+) -> list[SQLColumnExpression[Any]]:
     newest = [Challenge.published_at.desc(), Challenge.id]
     if order == "newest":
         return newest

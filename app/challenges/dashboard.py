@@ -66,9 +66,7 @@ async def founder_dashboard(
         .group_by(Registration.challenge_id)
         .subquery()
     )
-    teams = (
-        select(func.count()).select_from(Team).where(Team.challenge_id == Challenge.id).scalar_subquery()
-    )
+    teams = select(func.count()).select_from(Team).where(Team.challenge_id == Challenge.id).scalar_subquery()
     submitted = (
         select(func.count())
         .select_from(Submission)
@@ -79,7 +77,11 @@ async def founder_dashboard(
     rows = (
         await session.execute(
             select(
-                Challenge, func.coalesce(counts.c.pending, 0), func.coalesce(counts.c.approved, 0), teams, submitted
+                Challenge,
+                func.coalesce(counts.c.pending, 0),
+                func.coalesce(counts.c.approved, 0),
+                teams,
+                submitted,
             )
             .outerjoin(counts, counts.c.challenge_id == Challenge.id)
             .where(Challenge.id.in_(mine))

@@ -87,7 +87,11 @@ async def due_milestones(session: AsyncSession, now: dt.datetime) -> list[DueMil
         .join(Challenge, Challenge.id == Round.challenge_id)
         .where(_running(now), Round.deadline > now, Round.deadline <= reach)
     )
-    due = [DueMilestone(cid, REGISTRATION_CLOSES, at, _horizon(at, now)) for cid, at in closings if at is not None]
+    due = [
+        DueMilestone(cid, REGISTRATION_CLOSES, at, _horizon(at, now))
+        for cid, at in closings
+        if at is not None
+    ]
     due += [
         DueMilestone(cid, f"round:{rid}", at, _horizon(at, now), name) for cid, rid, at, name in deadlines
     ]

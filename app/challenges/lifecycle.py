@@ -125,7 +125,9 @@ class Milestone:
     label: str = ""
 
 
-def milestones(challenge: TimelineLike, rounds: Sequence[RoundLike], round_names: Sequence[str] = ()) -> list[Milestone]:
+def milestones(
+    challenge: TimelineLike, rounds: Sequence[RoundLike], round_names: Sequence[str] = ()
+) -> list[Milestone]:
     """The timeline in order, for the page, the countdown and the iCalendar file."""
     items: list[Milestone] = []
     if challenge.registration_opens_at:
@@ -147,7 +149,9 @@ def milestones(challenge: TimelineLike, rounds: Sequence[RoundLike], round_names
 def next_deadline(challenge: TimelineLike, rounds: Sequence[RoundLike], now: dt.datetime) -> Milestone | None:
     """The next closing instant still ahead (registration close or a round deadline), for the countdown."""
     upcoming = [
-        m for m in milestones(challenge, rounds) if m.kind in ("registration_closes", "round_deadline") and m.at > now
+        m
+        for m in milestones(challenge, rounds)
+        if m.kind in ("registration_closes", "round_deadline") and m.at > now
     ]
     return upcoming[0] if upcoming else None
 

@@ -62,7 +62,9 @@ class Program(IdMixin, CreatedMixin, Base):
 class ProgramOrganization(Base):
     __tablename__ = "program_organizations"
 
-    program_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True)
+    program_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
+    )
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -74,14 +76,18 @@ class Challenge(IdMixin, CreatedMixin, Base):
     __tablename__ = "challenges"
     __table_args__ = (
         CheckConstraint("visibility IN ('public', 'invitation')", name="visibility"),
-        CheckConstraint("approval_mode IN ('manual', 'verified', 'domain', 'everyone')", name="approval_mode"),
+        CheckConstraint(
+            "approval_mode IN ('manual', 'verified', 'domain', 'everyone')", name="approval_mode"
+        ),
         CheckConstraint("team_min >= 1 AND team_max >= team_min AND team_max <= 50", name="team_size"),
         Index("ix_challenges_search", "search", postgresql_using="gin"),
         Index("ix_challenges_published", "published_at", postgresql_where=text("published_at IS NOT NULL")),
     )
 
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    program_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("programs.id", ondelete="SET NULL"), index=True)
+    program_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("programs.id", ondelete="SET NULL"), index=True
+    )
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(500), server_default="")
     description: Mapped[str] = mapped_column(Text, server_default="")
@@ -102,7 +108,9 @@ class Challenge(IdMixin, CreatedMixin, Base):
     approval_mode: Mapped[str] = mapped_column(String(10), server_default="manual")
     approval_domains: Mapped[list[str]] = mapped_column(ARRAY(String(253)), server_default="{}")
     # [{"key": "q1", "label": "...", "required": true}], answered at registration.
-    registration_questions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    registration_questions: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
     # Set by the founders' actions; everything else about the phase comes from the timeline.
     published_at: Mapped[dt.datetime | None]
     results_published_at: Mapped[dt.datetime | None]
@@ -120,7 +128,9 @@ class ChallengeOrganizer(Base):
 
     __tablename__ = "challenge_organizers"
 
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -131,15 +141,21 @@ class ChallengeInvitee(Base):
 
     __tablename__ = "challenge_invitees"
 
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(server_default=text("now()"))
 
 
 class Prize(IdMixin, Base):
     __tablename__ = "prizes"
 
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer, server_default="0")
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, server_default="")
@@ -156,7 +172,9 @@ class Round(IdMixin, Base):
         CheckConstraint("deadline > opens_at", name="dates"),
     )
 
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, server_default="")
@@ -172,7 +190,8 @@ class RoundField(IdMixin, Base):
     __tablename__ = "round_fields"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('short_text', 'long_text', 'url', 'file', 'single_choice', 'multiple_choice')", name="kind"
+            "kind IN ('short_text', 'long_text', 'url', 'file', 'single_choice', 'multiple_choice')",
+            name="kind",
         ),
         UniqueConstraint("round_id", "key"),
     )
@@ -216,7 +235,9 @@ class Registration(IdMixin, CreatedMixin, Base):
 class Announcement(IdMixin, CreatedMixin, Base):
     __tablename__ = "announcements"
 
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

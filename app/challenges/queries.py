@@ -34,7 +34,12 @@ class Visible:
 
 
 async def load_challenge(
-    session: AsyncSession, actor: Actor | None, slug: str, *, for_update: bool = False, extra: Sequence[Any] = ()
+    session: AsyncSession,
+    actor: Actor | None,
+    slug: str,
+    *,
+    for_update: bool = False,
+    extra: Sequence[Any] = (),
 ) -> Visible:
     """The challenge behind `slug` if `actor` may see it; 404 otherwise (drafts and invitation-only included).
 
@@ -63,7 +68,11 @@ async def load_challenge(
     else:
         relations = await authz.relations_to_challenge(session, actor, challenge)
     authz.require(actor, "challenge:view", relations)
-    rounds = list(await session.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
+    rounds = list(
+        await session.scalars(
+            select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)
+        )
+    )
     return Visible(challenge, rounds, relations, values[1 + relation_columns :])
 
 

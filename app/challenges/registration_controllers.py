@@ -30,8 +30,6 @@ StatusFilter = Annotated[str, Parameter(pattern=r"^(|pending|approved|rejected|w
 ANSWER_PREFIX = "answer."
 
 
-
-
 def _helpers() -> dict[str, Any]:
     return {
         "kind_label": kind_label,

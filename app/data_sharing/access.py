@@ -57,7 +57,16 @@ REASONS = {
     "other_user": lazy("This download link was issued to someone else."),
     "link_expired": lazy("This download link has expired. Ask for a new one."),
 }
-ORDER = ("no_grant", "revoked", "not_started", "expired", "not_named", "member_removed", "left_team", "agreement_not_accepted")
+ORDER = (
+    "no_grant",
+    "revoked",
+    "not_started",
+    "expired",
+    "not_named",
+    "member_removed",
+    "left_team",
+    "agreement_not_accepted",
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -91,7 +100,9 @@ def _candidates(user_id: uuid.UUID, dataset_id: uuid.UUID):
     """Every grant on the dataset that names the person or belongs to a team they are in, with each
     condition of the rule as a column (one query, whatever the number of grants)."""
     in_force = (
-        select(func.max(AgreementVersion.version)).where(AgreementVersion.dataset_id == dataset_id).scalar_subquery()
+        select(func.max(AgreementVersion.version))
+        .where(AgreementVersion.dataset_id == dataset_id)
+        .scalar_subquery()
     )
     in_team = exists().where(TeamMember.team_id == Grant.team_id, TeamMember.user_id == user_id)
     accepted = exists().where(
@@ -101,7 +112,11 @@ def _candidates(user_id: uuid.UUID, dataset_id: uuid.UUID):
     )
     return (
         select(
-            Grant.id, Grant.team_id, Grant.starts_at, Grant.expires_at, Grant.revoked_at,
+            Grant.id,
+            Grant.team_id,
+            Grant.starts_at,
+            Grant.expires_at,
+            Grant.revoked_at,
             (GrantMember.user_id.is_not(None)).label("named"),
             (GrantMember.removed_at.is_not(None)).label("removed"),
             in_team.label("in_team"),
@@ -146,7 +161,12 @@ async def decide(
 
 
 def _entry(
-    actor: Actor, dataset_id: uuid.UUID, decision: Decision, action: str, now: dt.datetime, file_id: uuid.UUID | None
+    actor: Actor,
+    dataset_id: uuid.UUID,
+    decision: Decision,
+    action: str,
+    now: dt.datetime,
+    file_id: uuid.UUID | None,
 ) -> AccessLogEntry:
     return AccessLogEntry(
         at=now, user_id=actor.id, dataset_id=dataset_id, file_id=file_id, grant_id=decision.grant_id,

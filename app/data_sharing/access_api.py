@@ -27,7 +27,9 @@ from app.platform.context import get_context
 BASE = "/api/v1/grants"
 
 
-def _grant(grant: Any, team: str, dataset: str, now: dt.datetime, members: list[Any] | None = None) -> GrantView:
+def _grant(
+    grant: Any, team: str, dataset: str, now: dt.datetime, members: list[Any] | None = None
+) -> GrantView:
     return GrantView(
         id=grant.id, team_id=grant.team_id, team=team, dataset_id=grant.dataset_id, dataset=dataset,
         challenge_id=grant.challenge_id, starts_at=grant.starts_at, expires_at=grant.expires_at,
@@ -53,15 +55,24 @@ async def api_grant(db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: 
 
 
 @post(BASE + "/{grant_id:uuid}/revoke", name="grants:api_revoke", status_code=200, **API)
-async def api_revoke(db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID, data: ReasonBody) -> GrantView:
+async def api_revoke(
+    db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID, data: ReasonBody
+) -> GrantView:
     """Stewards: end the grant now for the whole team (reason required)."""
     await grants.revoke(db, actor, grant_id, data.reason, now)
     return await _one(db, actor, grant_id, now)
 
 
-@delete(BASE + "/{grant_id:uuid}/members/{user_id:uuid}", name="grants:api_remove_member", status_code=200, **API)
+@delete(
+    BASE + "/{grant_id:uuid}/members/{user_id:uuid}", name="grants:api_remove_member", status_code=200, **API
+)
 async def api_remove_member(
-    db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID, user_id: uuid.UUID, reason: str = ""
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    grant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    reason: str = "",
 ) -> GrantView:
     """Stewards: take one member off the grant now (`?reason=`, required)."""
     await grants.remove_member(db, actor, grant_id, user_id, reason[:2001], now)
@@ -69,7 +80,9 @@ async def api_remove_member(
 
 
 @post("/api/v1/data/files/{file_id:uuid}/link", name="data:api_link", status_code=201, **API)
-async def api_link(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, file_id: uuid.UUID) -> LinkView:
+async def api_link(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, file_id: uuid.UUID
+) -> LinkView:
     """A five-minute download link for you alone, after the access rule (every attempt is in the access log)."""
     link = await links.issue(db, actor, get_context(request.scope).settings.secret_key, file_id, now)
     return LinkView(link.url, link.expires_at, link.file.id, link.file.name, link.file.size, link.file.sha256)
@@ -80,14 +93,21 @@ async def api_access_log(
     request: Request[Any, Any, Any],
     db: AsyncSession,
     actor: Actor,
-    per_page: Annotated[int, Parameter(ge=1, le=steward_board.API_LOG_MAX, description="Entries per page.")] = steward_board.API_LOG_PAGE,
+    per_page: Annotated[
+        int, Parameter(ge=1, le=steward_board.API_LOG_MAX, description="Entries per page.")
+    ] = steward_board.API_LOG_PAGE,
     cursor: Annotated[str, Parameter(max_length=60, description="`next_cursor` of the previous page.")] = "",
 ) -> AccessLogList:
     """The access log of the datasets you steward, newest first (filters: dataset, team, member, since, until,
     outcome), `per_page` entries at a time: pass the answer's `next_cursor` as `cursor` for the older ones."""
-    values = {name: request.query_params.get(name, "")[:200] for name in ("dataset", "team", "member", "since", "until", "outcome")}
+    values = {
+        name: request.query_params.get(name, "")[:200]
+        for name in ("dataset", "team", "member", "since", "until", "outcome")
+    }
     filters = steward_board.parse_filters(values)
-    rows, next_cursor = await steward_board.access_log(db, actor, filters, steward_board.parse_cursor(cursor), per_page)
+    rows, next_cursor = await steward_board.access_log(
+        db, actor, filters, steward_board.parse_cursor(cursor), per_page
+    )
     items = [
         AccessLogView(e.id, e.at, e.user_id, e.person, e.dataset_id, e.dataset, e.team_id, e.team, e.file_id, e.action, e.outcome,
                       e.reason, str(e.ip) if e.ip else None)

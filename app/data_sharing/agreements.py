@@ -45,7 +45,9 @@ async def add_steward(session: AsyncSession, actor: Actor, slug: str, user_id: u
         raise InvalidInput({"user": _("%(name)s is already a steward.", name=member.name)})
     session.add(DatasetSteward(dataset_id=dataset.id, user_id=member.id))
     await session.flush()
-    await audit.record(session, actor, "dataset:add_steward", "dataset", dataset.id, {"user_id": str(member.id)})
+    await audit.record(
+        session, actor, "dataset:add_steward", "dataset", dataset.id, {"user_id": str(member.id)}
+    )
     return member
 
 
@@ -60,9 +62,13 @@ async def remove_steward(session: AsyncSession, actor: Actor, slug: str, user_id
         raise Conflict(_("A dataset needs at least one steward. Name another steward first."))
     user = await session.get_one(User, user_id)
     await session.execute(
-        delete(DatasetSteward).where(DatasetSteward.dataset_id == dataset.id, DatasetSteward.user_id == user_id)
+        delete(DatasetSteward).where(
+            DatasetSteward.dataset_id == dataset.id, DatasetSteward.user_id == user_id
+        )
     )
-    await audit.record(session, actor, "dataset:remove_steward", "dataset", dataset.id, {"user_id": str(user_id)})
+    await audit.record(
+        session, actor, "dataset:remove_steward", "dataset", dataset.id, {"user_id": str(user_id)}
+    )
     return user
 
 
@@ -85,7 +91,9 @@ async def publish_agreement(session: AsyncSession, actor: Actor, slug: str, text
     last = await session.scalar(
         select(func.max(AgreementVersion.version)).where(AgreementVersion.dataset_id == dataset.id)
     )
-    version = AgreementVersion(dataset_id=dataset.id, version=(last or 0) + 1, text=body, created_by_id=actor.id)
+    version = AgreementVersion(
+        dataset_id=dataset.id, version=(last or 0) + 1, text=body, created_by_id=actor.id
+    )
     session.add(version)
     await session.flush()
     await audit.record(

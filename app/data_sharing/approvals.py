@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 
 async def challenge_end(session: AsyncSession, challenge: Challenge) -> dt.datetime | None:
     """The latest of results_at, judging_ends_at and the last round's deadline (None when none is set)."""
-    last_deadline = await session.scalar(select(func.max(Round.deadline)).where(Round.challenge_id == challenge.id))
+    last_deadline = await session.scalar(
+        select(func.max(Round.deadline)).where(Round.challenge_id == challenge.id)
+    )
     moments = [m for m in (challenge.results_at, challenge.judging_ends_at, last_deadline) if m is not None]
     return max(moments) if moments else None
 
@@ -102,7 +104,9 @@ async def approve(
     starts_at = starts_at or now
     text = requests.clean_text(comment, "comment")
     members = list(
-        await session.scalars(select(AccessRequestMember.user_id).where(AccessRequestMember.request_id == request_id))
+        await session.scalars(
+            select(AccessRequestMember.user_id).where(AccessRequestMember.request_id == request_id)
+        )
     )
     if ctx.request.amends_grant_id is not None:
         grant = await _add_members(session, ctx, members, now)
@@ -182,7 +186,9 @@ async def ask_to_add_member(
         session, actor, grant.team_id, source.offering_id, purpose, [member_id], now, amends_grant_id=grant.id
     )
     params = {"team": team.name, "dataset": (await session.get_one(Dataset, grant.dataset_id)).title}
-    await notify(session, uuid.UUID(str(member_id)), "grant_member_asked", params, link=f"/data-requests/{request.id}")
+    await notify(
+        session, uuid.UUID(str(member_id)), "grant_member_asked", params, link=f"/data-requests/{request.id}"
+    )
     return request
 
 
@@ -240,7 +246,9 @@ async def amendments(session: AsyncSession, actor: Actor, ctx: GrantContext, now
     may_ask = active and authz.can(actor, "access_request:create", ctx.relations)
     addable: list[tuple[uuid.UUID, str]] = []
     if may_ask:
-        on_grant = select(GrantMember.user_id).where(GrantMember.grant_id == ctx.grant.id, GrantMember.removed_at.is_(None))
+        on_grant = select(GrantMember.user_id).where(
+            GrantMember.grant_id == ctx.grant.id, GrantMember.removed_at.is_(None)
+        )
         members = await session.execute(
             select(User.id, User.name).join(TeamMember, TeamMember.user_id == User.id)
             .where(TeamMember.team_id == ctx.team.id, User.id.not_in(on_grant))

@@ -59,7 +59,9 @@ def _page_number(value: str) -> int:
 
 
 @get("/steward", name="data:steward_board", **PAGE)
-async def show_steward_board(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime) -> Response[str]:
+async def show_steward_board(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime
+) -> Response[str]:
     values = _filter_values(request)
     params = request.query_params
     errors: dict[str, str] = {}
@@ -71,11 +73,15 @@ async def show_steward_board(request: Request[Any, Any, Any], db: AsyncSession, 
         before = steward_board.parse_cursor(params.get("log", "")[:60])
     except InvalidInput as exc:
         errors, before = {**errors, **exc.errors}, None
-    pages = steward_board.BoardPages(_page_number(params.get("pending", "")), _page_number(params.get("grants", "")), before)
+    pages = steward_board.BoardPages(
+        _page_number(params.get("pending", "")), _page_number(params.get("grants", "")), before
+    )
     # htmx loads one section alone (its next page) or the log after the filters changed
     target = request.headers.get("hx-target", "") if is_htmx(request) else ""
     block = target if target in steward_board.SECTIONS else "access_log"
-    result = await steward_board.board(db, actor, filters, now, pages, only=block if is_htmx(request) else None)
+    result = await steward_board.board(
+        db, actor, filters, now, pages, only=block if is_htmx(request) else None
+    )
     state = {
         "pending": str(result.pending.number if result.pending else pages.pending),
         "grants": str(result.grants.number if result.grants else pages.grants),
@@ -88,7 +94,9 @@ async def show_steward_board(request: Request[Any, Any, Any], db: AsyncSession, 
         # imported here once: a {% from %} inside a block builds the macro module again at every render
         "section_pages": environment().get_template("macros/pagination.html").module.section_pages,  # type: ignore[attr-defined]
     }  # fmt: skip
-    return render(request, "data_sharing/steward_board.html", context, block=block, status_code=422 if errors else 200)
+    return render(
+        request, "data_sharing/steward_board.html", context, block=block, status_code=422 if errors else 200
+    )
 
 
 def _options(rows: list[tuple[uuid.UUID, str]], selected: str) -> Markup:
@@ -102,7 +110,11 @@ def _options(rows: list[tuple[uuid.UUID, str]], selected: str) -> Markup:
 def _board_link(values: dict[str, str], state: dict[str, str], **changes: str | int) -> str:
     """/steward with the filters and the other sections' pages kept, `changes` applied (first pages left out)."""
     query = {**values, **state, **{name: str(value) for name, value in changes.items()}}
-    kept = {name: value for name, value in query.items() if value and not (name in ("pending", "grants") and value == "1")}
+    kept = {
+        name: value
+        for name, value in query.items()
+        if value and not (name in ("pending", "grants") and value == "1")
+    }
     return "/steward?" + urlencode(kept) if kept else "/steward"
 
 
@@ -110,12 +122,17 @@ def _board_link(values: dict[str, str], state: dict[str, str], **changes: str | 
 async def export_access_log(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> Stream:
     filters = steward_board.parse_filters(_filter_values(request))
     rows = await steward_board.log_csv(db, actor, filters)
-    headers = {**NO_STORE, "content-disposition": f'attachment; filename="tremplin-access-log-{utcnow():%Y%m%d-%H%M%S}.csv"'}
+    headers = {
+        **NO_STORE,
+        "content-disposition": f'attachment; filename="tremplin-access-log-{utcnow():%Y%m%d-%H%M%S}.csv"',
+    }
     return Stream(rows, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @get("/challenges/{slug:str}/data/grants", name="data:founder_grants", **PAGE)
-async def founder_grants(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str) -> Response[str]:
+async def founder_grants(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+) -> Response[str]:
     challenge, rows = await boards.founder_grants(db, actor, slug, now)
     return render(request, "data_sharing/founder_grants.html", {"challenge": challenge, "rows": rows})
 

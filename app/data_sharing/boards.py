@@ -87,14 +87,21 @@ class _RuleRow:
     accepted: bool
 
 
-async def _latest_by_dataset(session: AsyncSession, model: Any, team_id: uuid.UUID, *order: Any) -> dict[uuid.UUID, Any]:
+async def _latest_by_dataset(
+    session: AsyncSession, model: Any, team_id: uuid.UUID, *order: Any
+) -> dict[uuid.UUID, Any]:
     rows = await session.scalars(
-        select(model).distinct(model.dataset_id).where(model.team_id == team_id).order_by(model.dataset_id, *order)
+        select(model)
+        .distinct(model.dataset_id)
+        .where(model.team_id == team_id)
+        .order_by(model.dataset_id, *order)
     )
     return {row.dataset_id: row for row in rows}
 
 
-async def _acceptance(session: AsyncSession, dataset_ids: list[uuid.UUID], user_ids: list[uuid.UUID]) -> tuple[dict, set]:
+async def _acceptance(
+    session: AsyncSession, dataset_ids: list[uuid.UUID], user_ids: list[uuid.UUID]
+) -> tuple[dict, set]:
     in_force = dict(
         (await session.execute(
             select(AgreementVersion.dataset_id, func.max(AgreementVersion.version))
@@ -103,7 +110,11 @@ async def _acceptance(session: AsyncSession, dataset_ids: list[uuid.UUID], user_
     )  # fmt: skip
     accepted = (
         await session.execute(
-            select(AgreementAcceptance.dataset_id, AgreementAcceptance.user_id, func.max(AgreementAcceptance.version))
+            select(
+                AgreementAcceptance.dataset_id,
+                AgreementAcceptance.user_id,
+                func.max(AgreementAcceptance.version),
+            )
             .where(AgreementAcceptance.dataset_id.in_(dataset_ids), AgreementAcceptance.user_id.in_(user_ids))
             .group_by(AgreementAcceptance.dataset_id, AgreementAcceptance.user_id)
         )
@@ -111,7 +122,9 @@ async def _acceptance(session: AsyncSession, dataset_ids: list[uuid.UUID], user_
     return in_force, {(d, u) for d, u, version in accepted if version >= in_force.get(d, 1)}
 
 
-def _member_line(member: Any, grant: Grant | None, named: dict, accepted: set, dataset_id: uuid.UUID, now: dt.datetime) -> MemberAccess:
+def _member_line(
+    member: Any, grant: Grant | None, named: dict, accepted: set, dataset_id: uuid.UUID, now: dt.datetime
+) -> MemberAccess:
     on_grant = named.get((grant.id, member.id)) if grant else None
     has_accepted = (dataset_id, member.id) in accepted
     if grant is None:
@@ -125,7 +138,13 @@ def _member_line(member: Any, grant: Grant | None, named: dict, accepted: set, d
 
 async def team_board(session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime) -> TeamBoard:
     """The team's board, for its members (404 for anyone else)."""
-    row = (await session.execute(select(Team, Challenge).join(Challenge, Challenge.id == Team.challenge_id).where(Team.id == team_id))).first()
+    row = (
+        await session.execute(
+            select(Team, Challenge)
+            .join(Challenge, Challenge.id == Team.challenge_id)
+            .where(Team.id == team_id)
+        )
+    ).first()
     if row is None:
         raise NotFoundException()
     team, challenge = row
@@ -139,13 +158,18 @@ async def team_board(session: AsyncSession, actor: Actor, team_id: uuid.UUID, no
         .order_by(Dataset.title)
     )).all()  # fmt: skip
     requests = await _latest_by_dataset(session, AccessRequest, team.id, AccessRequest.created_at.desc())
-    grants = await _latest_by_dataset(session, Grant, team.id, Grant.revoked_at.is_not(None), Grant.expires_at.desc())
+    grants = await _latest_by_dataset(
+        session, Grant, team.id, Grant.revoked_at.is_not(None), Grant.expires_at.desc()
+    )
     members = (await session.execute(
         select(User.id, User.name).join(TeamMember, TeamMember.user_id == User.id)
         .where(TeamMember.team_id == team.id).order_by(User.name)
     )).all()  # fmt: skip
     grant_ids = [grant.id for grant in grants.values()]
-    named = {(m.grant_id, m.user_id): m for m in await session.scalars(select(GrantMember).where(GrantMember.grant_id.in_(grant_ids)))}
+    named = {
+        (m.grant_id, m.user_id): m
+        for m in await session.scalars(select(GrantMember).where(GrantMember.grant_id.in_(grant_ids)))
+    }
     _in_force, accepted = await _acceptance(session, [d.id for _o, d in offered], [m.id for m in members])
     open_offerings = await open_to_team(session, team.id, [o for o, _d in offered]) if is_captain else set()
     lines = []
@@ -174,12 +198,16 @@ class FounderGrant:
     named: int
 
 
-async def founder_grants(session: AsyncSession, actor: Actor, slug: str, now: dt.datetime) -> tuple[Challenge, list[FounderGrant]]:
+async def founder_grants(
+    session: AsyncSession, actor: Actor, slug: str, now: dt.datetime
+) -> tuple[Challenge, list[FounderGrant]]:
     """Per team, the grants it holds on the challenge's datasets: periods and counts only, never content."""
     visible = await load_challenge(session, actor, slug)
     authz.require(actor, "grant:view", visible.relations)
     named = (
-        select(func.count()).where(GrantMember.grant_id == Grant.id, GrantMember.removed_at.is_(None)).scalar_subquery()
+        select(func.count())
+        .where(GrantMember.grant_id == Grant.id, GrantMember.removed_at.is_(None))
+        .scalar_subquery()
     )
     rows = await session.execute(
         select(Team.name, Dataset.title, Grant, named)
@@ -191,7 +219,9 @@ async def founder_grants(session: AsyncSession, actor: Actor, slug: str, now: dt
     return visible.challenge, [FounderGrant(t, d, g, status_of(g, now), n) for t, d, g, n in rows]
 
 
-async def readable_files(session: AsyncSession, actor: Actor, lines: list[DatasetLine]) -> dict[uuid.UUID, list[DatasetFile]]:
+async def readable_files(
+    session: AsyncSession, actor: Actor, lines: list[DatasetLine]
+) -> dict[uuid.UUID, list[DatasetFile]]:
     """What the team board offers the reader to open: for each dataset the reader may access now (their own
     line of the board), its current files (none for a workspace dataset, whose instructions are opened
     instead). The download itself runs the access rule again. One query at most."""

@@ -81,13 +81,19 @@ async def api_list_datasets(
     sensitivity: Short = "",
     q: Short = "",
     page: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 1,
-    per_page: Annotated[int, Parameter(ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")] = PER_PAGE,
+    per_page: Annotated[
+        int, Parameter(ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")
+    ] = PER_PAGE,
 ) -> DatasetList:
     """The catalogue by title, a page at a time: descriptions, never content; filtered by sensitivity and words of
     the title or description."""
-    result = await datasets.catalogue_page(db, actor, sensitivity=sensitivity, query=q, page=page, per_page=per_page)
+    result = await datasets.catalogue_page(
+        db, actor, sensitivity=sensitivity, query=q, page=page, per_page=per_page
+    )
     return DatasetList(
-        items=[DatasetSummary(**_summary(e.dataset, e.organization_name, e.challenges)) for e in result.items],
+        items=[
+            DatasetSummary(**_summary(e.dataset, e.organization_name, e.challenges)) for e in result.items
+        ],
         page=result.number,
         per_page=result.size,
         total=result.total,
@@ -129,14 +135,21 @@ async def api_agreement_versions(db: AsyncSession, actor: Actor, slug: str) -> l
 
 
 @post(BASE + "/agreement", name="datasets:api_new_agreement", status_code=201, **DATASETS_API)
-async def api_new_agreement(db: AsyncSession, actor: Actor, slug: str, data: AgreementCreate) -> AgreementVersionView:
+async def api_new_agreement(
+    db: AsyncSession, actor: Actor, slug: str, data: AgreementCreate
+) -> AgreementVersionView:
     """Publish a new version (stewards): every grantee must accept it before their next access."""
     return _version(await agreements.publish_agreement(db, actor, slug, data.text))
 
 
 def _file(row: DatasetFile) -> DatasetFileView:
     return DatasetFileView(
-        id=row.id, name=row.name, content_type=row.content_type, size=row.size, sha256=row.sha256, created_at=row.created_at
+        id=row.id,
+        name=row.name,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        created_at=row.created_at,
     )
 
 
@@ -147,8 +160,12 @@ async def api_list_files(db: AsyncSession, actor: Actor, slug: str) -> list[Data
     return [_file(row) for row in files]
 
 
-@post(BASE + "/files", name="datasets:api_upload", status_code=201, request_max_body_size=None, **DATASETS_API)
-async def api_upload_file(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> DatasetFileView:
+@post(
+    BASE + "/files", name="datasets:api_upload", status_code=201, request_max_body_size=None, **DATASETS_API
+)
+async def api_upload_file(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> DatasetFileView:
     """Upload a file (stewards; multipart/form-data, the file in the first part with a file name)."""
     body = IncomingBody.of(request.headers, request.stream())
     row = await dataset_files.upload(db, actor, get_context(request.scope).settings, slug, body)
@@ -177,12 +194,16 @@ def _safes(data: Any) -> dict[str, Any]:
 
 
 @post("/api/v1/offerings", name="offerings:api_create", status_code=201, **DATASETS_API)
-async def api_create_offering(db: AsyncSession, actor: Actor, now: dt.datetime, data: OfferingCreate) -> OfferingView:
+async def api_create_offering(
+    db: AsyncSession, actor: Actor, now: dt.datetime, data: OfferingCreate
+) -> OfferingView:
     """A founder asks for a dataset for their challenge, or a steward offers it (Five Safes required)."""
     if data.action == "ask":
         scope = await offerings.ask(db, actor, data.dataset, data.challenge, data.from_round, now)
     else:
-        scope = await offerings.offer(db, actor, data.dataset, data.challenge, data.from_round, _safes(data), now)
+        scope = await offerings.offer(
+            db, actor, data.dataset, data.challenge, data.from_round, _safes(data), now
+        )
     return _offering(scope)
 
 

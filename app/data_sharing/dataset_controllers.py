@@ -51,12 +51,23 @@ async def show_catalogue(
     except InvalidInput as exc:
         errors = exc.errors
         entries = await datasets.catalogue(db, actor, query=q)
-    context = {"entries": entries, "values": {"sensitivity": sensitivity, "q": q}, "errors": errors, **_helpers()}
-    return render(request, "data_sharing/catalogue.html", context, block="results", status_code=422 if errors else 200)
+    context = {
+        "entries": entries,
+        "values": {"sensitivity": sensitivity, "q": q},
+        "errors": errors,
+        **_helpers(),
+    }
+    return render(
+        request, "data_sharing/catalogue.html", context, block="results", status_code=422 if errors else 200
+    )
 
 
 async def _new_page(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, values: dict[str, Any], errors: dict[str, str]
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    values: dict[str, Any],
+    errors: dict[str, str],
 ) -> Response[str]:
     context = {
         "values": values,
@@ -65,16 +76,26 @@ async def _new_page(
         **_helpers(),
     }
     status = 422 if errors else 200
-    return render(request, "data_sharing/new.html", context, block="dataset_form" if errors else None, status_code=status)
+    return render(
+        request,
+        "data_sharing/new.html",
+        context,
+        block="dataset_form" if errors else None,
+        status_code=status,
+    )
 
 
 @get("/datasets/new", name="datasets:new", **PAGE)
 async def new_dataset(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> Response[str]:
-    return await _new_page(request, db, actor, {"sensitivity": "sensitive", "access_mode": "files", "max_grant_days": "90"}, {})
+    return await _new_page(
+        request, db, actor, {"sensitivity": "sensitive", "access_mode": "files", "max_grant_days": "90"}, {}
+    )
 
 
 @post("/datasets", name="datasets:create", **PAGE)
-async def create_dataset(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form) -> Response[Any]:
+async def create_dataset(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form
+) -> Response[Any]:
     values = texts(data, *CREATE_FIELDS)
     try:
         dataset = await datasets.create_dataset(db, actor, values)
@@ -89,27 +110,47 @@ async def dataset_page_response(
 ) -> Response[str]:
     page = await datasets.dataset_page(db, actor, slug)
     founded = await offering_views.founded_challenges(db, actor, page.dataset.id)
-    context = {"page": page, "dataset": page.dataset, "founded": founded, "state": state_of(failed), **_helpers()}
+    context = {
+        "page": page,
+        "dataset": page.dataset,
+        "founded": founded,
+        "state": state_of(failed),
+        **_helpers(),
+    }
     return render(request, "data_sharing/show.html", context, status_code=failed.status if failed else 200)
 
 
 @get("/datasets/{slug:str}", name="datasets:show", **PAGE)
-async def show_dataset(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
+async def show_dataset(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[str]:
     return await dataset_page_response(request, db, actor, slug)
 
 
 async def _edit_page(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, values: dict[str, Any] | None = None,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response[str]:
     dataset, _relations = await datasets.load_dataset(db, actor, slug, "dataset:manage")
     current = {name: getattr(dataset, name) for name in datasets.DETAIL_FIELDS}
     context = {"dataset": dataset, "values": values or current, "errors": errors or {}, **_helpers()}
-    return render(request, "data_sharing/edit.html", context, block="dataset_form" if errors else None, status_code=422 if errors else 200)
+    return render(
+        request,
+        "data_sharing/edit.html",
+        context,
+        block="dataset_form" if errors else None,
+        status_code=422 if errors else 200,
+    )
 
 
 @get("/datasets/{slug:str}/edit", name="datasets:edit", **PAGE)
-async def edit_dataset(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
+async def edit_dataset(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[str]:
     return await _edit_page(request, db, actor, slug)
 
 
@@ -127,7 +168,9 @@ async def update_dataset(
 
 
 @post("/datasets/{slug:str}/stewards", name="datasets:add_steward", **PAGE)
-async def add_steward(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form) -> Response[Any]:
+async def add_steward(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+) -> Response[Any]:
     raw = text(data, "user")
     try:
         user_id = uuid.UUID(raw) if raw else None
@@ -136,7 +179,9 @@ async def add_steward(request: Request[Any, Any, Any], db: AsyncSession, actor: 
     try:
         member = await agreements.add_steward(db, actor, slug, user_id)
     except InvalidInput as exc:
-        return await dataset_page_response(request, db, actor, slug, failed_form("steward", {"user": raw}, exc))
+        return await dataset_page_response(
+            request, db, actor, slug, failed_form("steward", {"user": raw}, exc)
+        )
     flash(request, "success", _("%(name)s is now a steward of this dataset.", name=member.name))
     return redirect(request, f"/datasets/{slug}#stewards")
 
@@ -156,7 +201,9 @@ async def remove_steward(
 
 
 @post("/datasets/{slug:str}/agreement", name="datasets:new_agreement", **PAGE)
-async def new_agreement(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form) -> Response[Any]:
+async def new_agreement(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+) -> Response[Any]:
     values = texts(data, "agreement")
     try:
         version = await agreements.publish_agreement(db, actor, slug, values["agreement"])
@@ -165,7 +212,10 @@ async def new_agreement(request: Request[Any, Any, Any], db: AsyncSession, actor
     flash(
         request,
         "success",
-        _("Version %(num)s of the agreement is in force. Every grantee must accept it before their next access.", num=version.version),
+        _(
+            "Version %(num)s of the agreement is in force. Every grantee must accept it before their next access.",
+            num=version.version,
+        ),
     )
     return redirect(request, f"/datasets/{slug}#agreement")
 
@@ -182,7 +232,11 @@ async def ask_for_dataset(
         scope = await offerings.ask(db, actor, slug, values["challenge"], values["from_round"], now)
     except (InvalidInput, Conflict) as exc:
         return await dataset_page_response(request, db, actor, slug, failed_form("ask", values, exc))
-    flash(request, "success", _("You asked for %(dataset)s. Its stewards were told.", dataset=scope.dataset.title))
+    flash(
+        request,
+        "success",
+        _("You asked for %(dataset)s. Its stewards were told.", dataset=scope.dataset.title),
+    )
     return redirect(request, f"/challenges/{scope.challenge.slug}/data")
 
 
@@ -190,20 +244,35 @@ async def ask_for_dataset(
 
 
 async def _files_page(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, problem: str = "", status: int = 200
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    problem: str = "",
+    status: int = 200,
 ) -> Response[str]:
     dataset, files = await dataset_files.files_of(db, actor, slug)
-    context = {"dataset": dataset, "files": files, "problem": problem, "file_size": file_size, "max_mb": dataset_files.MAX_FILE_MB}
+    context = {
+        "dataset": dataset,
+        "files": files,
+        "problem": problem,
+        "file_size": file_size,
+        "max_mb": dataset_files.MAX_FILE_MB,
+    }
     return render(request, "data_sharing/files.html", context, status_code=status)
 
 
 @get("/datasets/{slug:str}/files", name="datasets:files", **PAGE)
-async def show_files(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
+async def show_files(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[str]:
     return await _files_page(request, db, actor, slug)
 
 
 @post("/datasets/{slug:str}/files", name="datasets:upload", request_max_body_size=None, **PAGE)
-async def upload_file(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[Any]:
+async def upload_file(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[Any]:
     """Upload a file (multipart; the CSRF token in the header or the `_csrf` query parameter)."""
     body = IncomingBody.of(request.headers, request.stream())
     try:
@@ -219,7 +288,12 @@ async def upload_file(request: Request[Any, Any, Any], db: AsyncSession, actor: 
 
 @post("/datasets/{slug:str}/files/{file_id:uuid}/remove", name="datasets:remove_file", **PAGE)
 async def remove_file(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, file_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    file_id: uuid.UUID,
 ) -> Response[Any]:
     row = await dataset_files.remove(db, actor, slug, file_id, now)
     flash(request, "success", _("%(name)s is removed from the dataset.", name=row.name))

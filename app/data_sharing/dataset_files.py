@@ -39,12 +39,16 @@ MAX_FILE_MB = 2048
 
 
 def _too_large() -> ClientException:
-    return ClientException(status_code=413, detail=_("A dataset file may hold at most %(num)s MB.", num=MAX_FILE_MB))
+    return ClientException(
+        status_code=413, detail=_("A dataset file may hold at most %(num)s MB.", num=MAX_FILE_MB)
+    )
 
 
 def _files_mode(dataset: Dataset) -> None:
     if dataset.access_mode != "files":
-        raise Conflict(_("This dataset gives access in an external secure workspace: it holds no files here."))
+        raise Conflict(
+            _("This dataset gives access in an external secure workspace: it holds no files here.")
+        )
 
 
 async def _receive(storage: Storage, body: IncomingBody) -> tuple[Stored, str]:
@@ -59,10 +63,14 @@ async def _receive(storage: Storage, body: IncomingBody) -> tuple[Stored, str]:
     except (TooLarge, ParserLimitReached):
         raise _too_large() from None
     except MultipartError:
-        raise UploadRefused(status_code=400, detail=_("The upload was incomplete or malformed. Please try again.")) from None
+        raise UploadRefused(
+            status_code=400, detail=_("The upload was incomplete or malformed. Please try again.")
+        ) from None
     except HTTPException as exc:
         if exc.status_code >= 500:  # the client went away mid-body
-            raise UploadRefused(status_code=400, detail=_("The upload was interrupted. Please try again.")) from None
+            raise UploadRefused(
+                status_code=400, detail=_("The upload was interrupted. Please try again.")
+            ) from None
         raise
     finally:
         await source.close()
@@ -115,12 +123,16 @@ async def files_of(session: AsyncSession, actor: Actor, slug: str) -> tuple[Data
     return dataset, list(files)
 
 
-async def remove(session: AsyncSession, actor: Actor, slug: str, file_id: uuid.UUID, now: dt.datetime) -> DatasetFile:
+async def remove(
+    session: AsyncSession, actor: Actor, slug: str, file_id: uuid.UUID, now: dt.datetime
+) -> DatasetFile:
     """Take a file out of the dataset: it is no longer listed nor served; the row stays for the access log."""
     dataset, _relations = await load_dataset(session, actor, slug, "dataset:manage")
     row = await session.scalar(
         select(DatasetFile)
-        .where(DatasetFile.id == file_id, DatasetFile.dataset_id == dataset.id, DatasetFile.removed_at.is_(None))
+        .where(
+            DatasetFile.id == file_id, DatasetFile.dataset_id == dataset.id, DatasetFile.removed_at.is_(None)
+        )
         .with_for_update()
     )
     if row is None:
@@ -128,6 +140,11 @@ async def remove(session: AsyncSession, actor: Actor, slug: str, file_id: uuid.U
     row.removed_at = now
     await session.flush()
     await audit.record(
-        session, actor, "dataset:remove_file", "dataset", dataset.id, {"file_id": str(row.id), "name": row.name}
+        session,
+        actor,
+        "dataset:remove_file",
+        "dataset",
+        dataset.id,
+        {"file_id": str(row.id), "name": row.name},
     )
     return row

@@ -51,7 +51,14 @@ ACCESS_MODE_LABELS = {
     "files": lazy("Files served by the platform"),
     "workspace": lazy("External secure workspace"),
 }
-DETAIL_FIELDS = ("title", "description", "sensitivity", "access_mode", "workspace_instructions", "max_grant_days")
+DETAIL_FIELDS = (
+    "title",
+    "description",
+    "sensitivity",
+    "access_mode",
+    "workspace_instructions",
+    "max_grant_days",
+)
 MAX_DAYS = 1830
 
 
@@ -135,22 +142,35 @@ async def create_dataset(session: AsyncSession, actor: Actor, values: dict[str, 
         errors |= exc.errors
     if errors:
         raise InvalidInput(errors)
-    authz.require(actor, "dataset:create", await authz.relations_to_organization(session, actor, organization.id))
+    authz.require(
+        actor, "dataset:create", await authz.relations_to_organization(session, actor, organization.id)
+    )
     dataset = await _insert(session, actor, organization, details)
     session.add(DatasetSteward(dataset_id=dataset.id, user_id=actor.id))
     session.add(AgreementVersion(dataset_id=dataset.id, version=1, text=agreement, created_by_id=actor.id))
     await session.flush()
     await audit.record(
-        session, actor, "dataset:create", "dataset", dataset.id, {"slug": dataset.slug, "organization": organization.slug}
+        session,
+        actor,
+        "dataset:create",
+        "dataset",
+        dataset.id,
+        {"slug": dataset.slug, "organization": organization.slug},
     )
     return dataset
 
 
-async def _insert(session: AsyncSession, actor: Actor, organization: Organization, details: dict[str, Any]) -> Dataset:
+async def _insert(
+    session: AsyncSession, actor: Actor, organization: Organization, details: dict[str, Any]
+) -> Dataset:
     base = slugify(details["title"], "dataset")
     for attempt in range(3):
-        slug = await free_slug(session, Dataset.slug, base) if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
-        dataset = Dataset(slug=slug, steward_organization_id=organization.id, created_by_id=actor.id, **details)
+        slug = (
+            await free_slug(session, Dataset.slug, base) if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
+        )
+        dataset = Dataset(
+            slug=slug, steward_organization_id=organization.id, created_by_id=actor.id, **details
+        )
         try:
             async with session.begin_nested():
                 session.add(dataset)
@@ -207,7 +227,9 @@ async def dataset_page(session: AsyncSession, actor: Actor, slug: str) -> Datase
     )
     offered = await offered_challenges(session, actor, [dataset.id])
     candidates = await _candidates(session, dataset, stewards) if is_steward else []
-    return DatasetPage(dataset, organization, is_steward, stewards, versions, offered.get(dataset.id, []), candidates)
+    return DatasetPage(
+        dataset, organization, is_steward, stewards, versions, offered.get(dataset.id, []), candidates
+    )
 
 
 async def _candidates(session: AsyncSession, dataset: Dataset, stewards: list[User]) -> list[User]:
@@ -280,12 +302,15 @@ def _catalogue_query(actor: Actor, sensitivity: str, query: str) -> Select[*tupl
         statement = statement.where(Dataset.sensitivity == sensitivity)
     for word in query.split()[:8]:
         statement = statement.where(
-            Dataset.title.icontains(word, autoescape=True) | Dataset.description.icontains(word, autoescape=True)
+            Dataset.title.icontains(word, autoescape=True)
+            | Dataset.description.icontains(word, autoescape=True)
         )
     return statement
 
 
-async def catalogue(session: AsyncSession, actor: Actor, *, sensitivity: str = "", query: str = "") -> list[CatalogueEntry]:
+async def catalogue(
+    session: AsyncSession, actor: Actor, *, sensitivity: str = "", query: str = ""
+) -> list[CatalogueEntry]:
     """Every dataset (never archived ones, at most 500) with its steward organization and the challenges it is
     offered to; filtered by sensitivity and words of the title or description. Two statements whatever the count."""
     rows = list(await session.execute(_catalogue_query(actor, sensitivity, query).limit(500)))
@@ -294,7 +319,13 @@ async def catalogue(session: AsyncSession, actor: Actor, *, sensitivity: str = "
 
 
 async def catalogue_page(
-    session: AsyncSession, actor: Actor, *, sensitivity: str = "", query: str = "", page: int = 1, per_page: int = 50
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    sensitivity: str = "",
+    query: str = "",
+    page: int = 1,
+    per_page: int = 50,
 ) -> Page[CatalogueEntry]:
     """One page of the catalogue (the API's): the page with its total counted in the same statement, then the
     challenges of those datasets; two statements (three for a page past the end)."""
@@ -305,7 +336,9 @@ async def catalogue_page(
     if rows:
         total = rows[0][-1]
     else:
-        total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        total = (
+            await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        )
     offered = await offered_challenges(session, actor, [row[0].id for row in rows])
     entries = [CatalogueEntry(dataset, name, offered.get(dataset.id, [])) for dataset, name, _total in rows]
     return Page(items=entries, number=number, size=per_page, total=total)

@@ -120,18 +120,28 @@ async def load_data_sharing(
     for item in DATASETS:
         if await session.scalar(select(Dataset.id).where(Dataset.slug == item.slug)) is not None:
             continue
-        dataset = await _dataset(session, settings, item, people["steward"], organizations["inserm-u1219"], now)
+        dataset = await _dataset(
+            session, settings, item, people["steward"], organizations["inserm-u1219"], now
+        )
         challenges = {
-            c.slug: c for c in await session.scalars(select(Challenge).where(Challenge.slug.in_(item.offered_to)))
+            c.slug: c
+            for c in await session.scalars(select(Challenge).where(Challenge.slug.in_(item.offered_to)))
         }
-        offerings = {slug: await _offering(session, dataset, challenges[slug], people, now) for slug in item.offered_to}
+        offerings = {
+            slug: await _offering(session, dataset, challenges[slug], people, now) for slug in item.offered_to
+        }
         await _requests(session, item, dataset, offerings, people, now)
         added += 1
     return added
 
 
 async def _dataset(
-    session: AsyncSession, settings: Settings, item: DemoDataset, steward: User, organization: Organization, now: dt.datetime
+    session: AsyncSession,
+    settings: Settings,
+    item: DemoDataset,
+    steward: User,
+    organization: Organization,
+    now: dt.datetime,
 ) -> Dataset:
     dataset = Dataset(
         slug=item.slug, title=item.title, description=item.description, steward_organization_id=organization.id,
@@ -158,7 +168,9 @@ async def _dataset(
     return dataset
 
 
-async def _offering(session: AsyncSession, dataset: Dataset, challenge: Challenge, people: dict[str, User], now: dt.datetime) -> Offering:
+async def _offering(
+    session: AsyncSession, dataset: Dataset, challenge: Challenge, people: dict[str, User], now: dt.datetime
+) -> Offering:
     offering = Offering(
         dataset_id=dataset.id, challenge_id=challenge.id, created_at=now - 30 * DAY,
         founder_agreed_at=now - 29 * DAY, founder_agreed_by_id=people["founder"].id,
@@ -172,10 +184,34 @@ async def _offering(session: AsyncSession, dataset: Dataset, challenge: Challeng
 
 # (challenge, team, named members, what happened: pending | active | revoked | expired)
 _REQUESTS = (
-    ("echographies-cardiaques", "insuffisance-cardiaque-a-domicile", "HeartWatch", ("engineer", "designer"), "active"),
-    ("echographies-cardiaques", "insuffisance-cardiaque-a-domicile", "CardioSense Domicile", ("captain",), "pending"),
-    ("echographies-cardiaques", "readaptation-cardiaque-connectee", "CardioSense Réadaptation", ("captain", "member"), "revoked"),
-    ("registre-insuffisance-cardiaque", "arrhythmia-detection-wearables", "RhythmAI", ("engineer",), "expired"),
+    (
+        "echographies-cardiaques",
+        "insuffisance-cardiaque-a-domicile",
+        "HeartWatch",
+        ("engineer", "designer"),
+        "active",
+    ),
+    (
+        "echographies-cardiaques",
+        "insuffisance-cardiaque-a-domicile",
+        "CardioSense Domicile",
+        ("captain",),
+        "pending",
+    ),
+    (
+        "echographies-cardiaques",
+        "readaptation-cardiaque-connectee",
+        "CardioSense Réadaptation",
+        ("captain", "member"),
+        "revoked",
+    ),
+    (
+        "registre-insuffisance-cardiaque",
+        "arrhythmia-detection-wearables",
+        "RhythmAI",
+        ("engineer",),
+        "expired",
+    ),
 )
 
 
@@ -193,7 +229,9 @@ async def _requests(
         if dataset_slug != item.slug:
             continue
         offering = offerings[challenge_slug]
-        team = await session.scalar(select(Team).where(Team.challenge_id == offering.challenge_id, Team.name == team_name))
+        team = await session.scalar(
+            select(Team).where(Team.challenge_id == offering.challenge_id, Team.name == team_name)
+        )
         if team is None:
             continue
         members = [people[role] for role in roles]
@@ -208,8 +246,15 @@ async def _requests(
             session.add(AccessRequestMember(request_id=request.id, user_id=member.id))
             if member.email not in accepted:
                 accepted.add(member.email)
-                session.add(AgreementAcceptance(dataset_id=dataset.id, user_id=member.id, version=1, accepted_at=now - 19 * DAY))
-        steps = [("created", None, "draft", team.captain_id, 20), ("submitted", "draft", "submitted", team.captain_id, 18)]
+                session.add(
+                    AgreementAcceptance(
+                        dataset_id=dataset.id, user_id=member.id, version=1, accepted_at=now - 19 * DAY
+                    )
+                )
+        steps = [
+            ("created", None, "draft", team.captain_id, 20),
+            ("submitted", "draft", "submitted", team.captain_id, 18),
+        ]
         if fate != "pending":
             steps.append(("approved", "submitted", "approved", steward.id, 15))
         for seq, (kind, before, after, actor, days_ago) in enumerate(steps, start=1):
@@ -249,7 +294,9 @@ async def _grant(
     for member in members:
         session.add(GrantMember(grant_id=grant.id, user_id=member.id, added_at=starts))
     if fate == "active":
-        file_id = await session.scalar(select(DatasetFile.id).where(DatasetFile.dataset_id == request.dataset_id))
+        file_id = await session.scalar(
+            select(DatasetFile.id).where(DatasetFile.dataset_id == request.dataset_id)
+        )
         session.add(
             AccessLogEntry(
                 at=now - 5 * DAY, user_id=members[0].id, dataset_id=request.dataset_id, file_id=file_id, grant_id=grant.id,

@@ -67,7 +67,9 @@ async def remove_member(
     try:
         await grants.remove_member(db, actor, grant_id, user_id, text(data, "reason"), now)
     except (InvalidInput, Conflict) as exc:
-        return await grant_page(request, db, actor, now, grant_id, failed_form("remove", data, exc, key=user_id))
+        return await grant_page(
+            request, db, actor, now, grant_id, failed_form("remove", data, exc, key=user_id)
+        )
     flash(request, "success", _("The member is removed from the grant and has lost access."))
     return redirect(request, f"/grants/{grant_id}")
 
@@ -80,10 +82,18 @@ async def ask_member(
     data = dict(await request.form())
     values = {"members": text(data, "members"), "purpose": text(data, "purpose")}
     try:
-        created = await approvals.ask_to_add_member(db, actor, grant_id, values["members"], values["purpose"], now)
+        created = await approvals.ask_to_add_member(
+            db, actor, grant_id, values["members"], values["purpose"], now
+        )
     except (InvalidInput, Conflict) as exc:
         return await grant_page(request, db, actor, now, grant_id, failed_form("add", values, exc))
-    flash(request, "success", _("The request to add a member is saved as a draft. The member accepts the agreement on it, then you submit it to the stewards."))
+    flash(
+        request,
+        "success",
+        _(
+            "The request to add a member is saved as a draft. The member accepts the agreement on it, then you submit it to the stewards."
+        ),
+    )
     return redirect(request, f"/data-requests/{created.id}")
 
 

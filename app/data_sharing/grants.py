@@ -67,7 +67,9 @@ def _reason(reason: str) -> str:
     if not reason:
         raise InvalidInput({"reason": _("Say why: the team and the audit log will read it.")})
     if len(reason) > MAX_REASON:
-        raise InvalidInput({"reason": _("Keep the reason under %(count)d characters.") % {"count": MAX_REASON}})
+        raise InvalidInput(
+            {"reason": _("Keep the reason under %(count)d characters.") % {"count": MAX_REASON}}
+        )
     return reason
 
 
@@ -82,7 +84,9 @@ def params_of(ctx: GrantContext | Any) -> dict[str, str]:
     return {"dataset": ctx.dataset.title, "team": ctx.team.name, "challenge": ctx.challenge.title}
 
 
-async def revoke(session: AsyncSession, actor: Actor, grant_id: uuid.UUID, reason: str, now: dt.datetime) -> Grant:
+async def revoke(
+    session: AsyncSession, actor: Actor, grant_id: uuid.UUID, reason: str, now: dt.datetime
+) -> Grant:
     """End the grant now, for its whole team (stewards only)."""
     ctx = await load_grant(session, actor, grant_id, "grant:manage", lock=True)
     reason = _reason(reason)
@@ -91,14 +95,27 @@ async def revoke(session: AsyncSession, actor: Actor, grant_id: uuid.UUID, reaso
         raise Conflict(_("This grant was already revoked."))
     grant.revoked_at, grant.revoked_by_id, grant.revoke_reason = now, actor.id, reason
     await session.flush()
-    await audit.record(session, actor, "grant:revoke", "grant", grant.id, {"reason": reason, "team_id": str(grant.team_id)})
+    await audit.record(
+        session, actor, "grant:revoke", "grant", grant.id, {"reason": reason, "team_id": str(grant.team_id)}
+    )
     for user_id in await team_and_stewards(session, grant):
-        await notify(session, user_id, "grant_revoked", {**params_of(ctx), "reason": reason}, link=f"/grants/{grant.id}")
+        await notify(
+            session,
+            user_id,
+            "grant_revoked",
+            {**params_of(ctx), "reason": reason},
+            link=f"/grants/{grant.id}",
+        )
     return grant
 
 
 async def remove_member(
-    session: AsyncSession, actor: Actor, grant_id: uuid.UUID, user_id: uuid.UUID, reason: str, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    grant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    reason: str,
+    now: dt.datetime,
 ) -> GrantMember:
     """Take one person off the grant now; the rest of the team keeps its access (stewards only)."""
     ctx = await load_grant(session, actor, grant_id, "grant:manage", lock=True)
@@ -112,7 +129,13 @@ async def remove_member(
     await session.flush()
     details = {"reason": reason, "user_id": str(user_id), "team_id": str(ctx.grant.team_id)}
     await audit.record(session, actor, "grant:remove_member", "grant", grant_id, details)
-    await notify(session, user_id, "grant_member_removed", {**params_of(ctx), "reason": reason}, link=f"/grants/{grant_id}")
+    await notify(
+        session,
+        user_id,
+        "grant_member_removed",
+        {**params_of(ctx), "reason": reason},
+        link=f"/grants/{grant_id}",
+    )
     return member
 
 
@@ -124,7 +147,9 @@ class MemberLine:
     removed_reason: str | None
 
 
-async def grant_page(session: AsyncSession, actor: Actor, grant_id: uuid.UUID) -> tuple[GrantContext, list[MemberLine]]:
+async def grant_page(
+    session: AsyncSession, actor: Actor, grant_id: uuid.UUID
+) -> tuple[GrantContext, list[MemberLine]]:
     """A grant and its named members, for its team, the challenge's founders and the dataset's stewards."""
     from app.accounts.models import User
 
@@ -153,9 +178,11 @@ def visible_grants(actor: Actor) -> Any:
     from app.challenges.models import ChallengeOrganizer
     from app.organizations.models import OrganizationMember
 
-    founded = select(ChallengeOrganizer.challenge_id).join(
-        OrganizationMember, OrganizationMember.organization_id == ChallengeOrganizer.organization_id
-    ).where(OrganizationMember.user_id == actor.id)
+    founded = (
+        select(ChallengeOrganizer.challenge_id)
+        .join(OrganizationMember, OrganizationMember.organization_id == ChallengeOrganizer.organization_id)
+        .where(OrganizationMember.user_id == actor.id)
+    )
     return (
         Grant.dataset_id.in_(select(DatasetSteward.dataset_id).where(DatasetSteward.user_id == actor.id))
         | Grant.team_id.in_(select(TeamMember.team_id).where(TeamMember.user_id == actor.id))

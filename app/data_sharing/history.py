@@ -78,11 +78,15 @@ async def request_page(session: AsyncSession, actor: Actor, request_id: uuid.UUI
         team_members = [(user_id, name) for user_id, name in rows.all()]
     grant_id = None
     if ctx.request.state == "approved":
-        grant_id = ctx.request.amends_grant_id or await session.scalar(select(Grant.id).where(Grant.request_id == request_id))
+        grant_id = ctx.request.amends_grant_id or await session.scalar(
+            select(Grant.id).where(Grant.request_id == request_id)
+        )
     return RequestPage(ctx, members, history, version, team_members, grant_id, agreement)
 
 
-async def visible_requests(session: AsyncSession, actor: Actor, limit: int = 200) -> list[tuple[AccessRequest, str]]:
+async def visible_requests(
+    session: AsyncSession, actor: Actor, limit: int = 200
+) -> list[tuple[AccessRequest, str]]:
     """The requests the actor may see: of their teams (members) and of the datasets they steward, newest first."""
     mine = select(TeamMember.team_id).where(TeamMember.user_id == actor.id)
     stewarded = select(DatasetSteward.dataset_id).where(DatasetSteward.user_id == actor.id)
@@ -130,7 +134,10 @@ async def new_request(session: AsyncSession, actor: Actor, offering_id: uuid.UUI
             select(Offering, Dataset.title, Team, Challenge)
             .join(Dataset, Dataset.id == Offering.dataset_id)
             .join(Challenge, Challenge.id == Offering.challenge_id)
-            .join(TeamMember, (TeamMember.challenge_id == Offering.challenge_id) & (TeamMember.user_id == actor.id))
+            .join(
+                TeamMember,
+                (TeamMember.challenge_id == Offering.challenge_id) & (TeamMember.user_id == actor.id),
+            )
             .join(Team, Team.id == TeamMember.team_id)
             .where(Offering.id == offering_id)
         )

@@ -61,7 +61,9 @@ async def expire_grants(session: AsyncSession, now: dt.datetime) -> int:
     rows = (await session.execute(_due((Grant.expires_at <= now) & Grant.expired_at.is_(None)))).all()
     for grant, dataset, team, challenge in rows:
         grant.expired_at = now
-        await audit.record(session, None, "grant:expire", "grant", grant.id, {"expires_at": grant.expires_at.isoformat()})
+        await audit.record(
+            session, None, "grant:expire", "grant", grant.id, {"expires_at": grant.expires_at.isoformat()}
+        )
         params = params_of(_Names(dataset, team, challenge))
         for user_id in await team_and_stewards(session, grant):
             await notify(session, user_id, "grant_expired", params, link=f"/grants/{grant.id}")
@@ -75,7 +77,10 @@ async def warn_expiring(session: AsyncSession, now: dt.datetime) -> int:
     rows = (await session.execute(_due(condition & (Grant.starts_at <= now)))).all()
     for grant, dataset, team, challenge in rows:
         grant.warned_at = now
-        params = {**params_of(_Names(dataset, team, challenge)), "expires_at": grant.expires_at.strftime("%Y-%m-%d %H:%M UTC")}
+        params = {
+            **params_of(_Names(dataset, team, challenge)),
+            "expires_at": grant.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        }
         for user_id in await team_and_stewards(session, grant):
             await notify(session, user_id, "grant_expiring", params, link=f"/grants/{grant.id}")
     await session.flush()

@@ -58,7 +58,11 @@ def read(secret: str, token: str) -> Claim:
     """What a link says; a token not signed by us, or altered, is a 404 (nothing to log: no trusted claim)."""
     try:
         payload: Any = URLSafeSerializer(secret, salt=SALT).loads(token)
-        return Claim(uuid.UUID(payload["f"]), uuid.UUID(payload["u"]), dt.datetime.fromtimestamp(int(payload["e"]), dt.UTC))
+        return Claim(
+            uuid.UUID(payload["f"]),
+            uuid.UUID(payload["u"]),
+            dt.datetime.fromtimestamp(int(payload["e"]), dt.UTC),
+        )
     except (BadSignature, KeyError, TypeError, ValueError):
         raise NotFoundException() from None
 
@@ -69,7 +73,9 @@ async def dataset_file(session: AsyncSession, file_id: uuid.UUID) -> tuple[Datas
         await session.execute(
             select(DatasetFile, Dataset)
             .join(Dataset, Dataset.id == DatasetFile.dataset_id)
-            .where(DatasetFile.id == file_id, DatasetFile.removed_at.is_(None), Dataset.access_mode == "files")
+            .where(
+                DatasetFile.id == file_id, DatasetFile.removed_at.is_(None), Dataset.access_mode == "files"
+            )
         )
     ).first()
     if row is None:
@@ -77,7 +83,9 @@ async def dataset_file(session: AsyncSession, file_id: uuid.UUID) -> tuple[Datas
     return row[0], row[1]
 
 
-async def issue(session: AsyncSession, actor: Actor, secret: str, file_id: uuid.UUID, now: dt.datetime) -> Link:
+async def issue(
+    session: AsyncSession, actor: Actor, secret: str, file_id: uuid.UUID, now: dt.datetime
+) -> Link:
     """A link for the actor to download the file, after the access rule (logged either way)."""
     file, dataset = await dataset_file(session, file_id)
     await access.require_access(session, actor, dataset.id, "link", now, file.id)
@@ -85,22 +93,32 @@ async def issue(session: AsyncSession, actor: Actor, secret: str, file_id: uuid.
     return Link(sign(secret, file.id, actor.id, expires_at), file, expires_at)
 
 
-async def redeem(session: AsyncSession, actor: Actor, secret: str, token: str, now: dt.datetime) -> DatasetFile:
+async def redeem(
+    session: AsyncSession, actor: Actor, secret: str, token: str, now: dt.datetime
+) -> DatasetFile:
     """The file a link opens for the actor at `now`: the link's own person, before its expiry, and the rule
     still holding. Every refusal is logged (403) with the link's file."""
     claim = read(secret, token)
     file, dataset = await dataset_file(session, claim.file_id)
     if claim.user_id != actor.id:
-        await access.refuse(session, actor, dataset.id, access.Decision(False, "other_user"), "download", now, file.id)
+        await access.refuse(
+            session, actor, dataset.id, access.Decision(False, "other_user"), "download", now, file.id
+        )
     if now >= claim.expires_at:
-        await access.refuse(session, actor, dataset.id, access.Decision(False, "link_expired"), "download", now, file.id)
+        await access.refuse(
+            session, actor, dataset.id, access.Decision(False, "link_expired"), "download", now, file.id
+        )
     await access.require_access(session, actor, dataset.id, "download", now, file.id)
     return file
 
 
-async def workspace(session: AsyncSession, actor: Actor, slug: str, now: dt.datetime) -> tuple[Dataset, access.Decision]:
+async def workspace(
+    session: AsyncSession, actor: Actor, slug: str, now: dt.datetime
+) -> tuple[Dataset, access.Decision]:
     """A workspace-mode dataset's instructions are content: shown only under the rule, every view logged."""
-    dataset = await session.scalar(select(Dataset).where(Dataset.slug == slug, Dataset.access_mode == "workspace"))
+    dataset = await session.scalar(
+        select(Dataset).where(Dataset.slug == slug, Dataset.access_mode == "workspace")
+    )
     if dataset is None:
         raise NotFoundException()
     decision = await access.require_access(session, actor, dataset.id, "workspace", now)

@@ -78,8 +78,12 @@ class DatasetSteward(Base):
 
     __tablename__ = "dataset_stewards"
 
-    dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    dataset_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     added_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 
@@ -129,7 +133,9 @@ class Offering(IdMixin, CreatedMixin, Base):
     __table_args__ = (UniqueConstraint("dataset_id", "challenge_id"),)
 
     dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id"))
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
     from_round_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"))
     founder_agreed_at: Mapped[dt.datetime | None]
     founder_agreed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -168,7 +174,9 @@ class AccessRequestMember(Base):
 
     __tablename__ = "access_request_members"
 
-    request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("access_requests.id", ondelete="CASCADE"), primary_key=True)
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("access_requests.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
 
 

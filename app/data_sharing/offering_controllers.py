@@ -36,7 +36,9 @@ async def challenge_data_page(
 ) -> Response[str]:
     data = await offering_views.challenge_data(db, actor, slug)
     context = {"data": data, "challenge": data.challenge, "state": state_of(failed), **_helpers()}
-    return render(request, "data_sharing/challenge_data.html", context, status_code=failed.status if failed else 200)
+    return render(
+        request, "data_sharing/challenge_data.html", context, status_code=failed.status if failed else 200
+    )
 
 
 async def dataset_offerings_page(
@@ -44,11 +46,15 @@ async def dataset_offerings_page(
 ) -> Response[str]:
     page = await offering_views.dataset_offerings(db, actor, slug)
     context = {"page": page, "dataset": page.dataset, "state": state_of(failed), **_helpers()}
-    return render(request, "data_sharing/offerings.html", context, status_code=failed.status if failed else 200)
+    return render(
+        request, "data_sharing/offerings.html", context, status_code=failed.status if failed else 200
+    )
 
 
 @get("/challenges/{slug:str}/data", name="offerings:challenge", **PAGE)
-async def show_challenge_data(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
+async def show_challenge_data(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[str]:
     return await challenge_data_page(request, db, actor, slug)
 
 
@@ -61,12 +67,18 @@ async def ask_from_challenge(
         scope = await offerings.ask(db, actor, values["dataset"], slug, values["from_round"], now)
     except (InvalidInput, Conflict) as exc:
         return await challenge_data_page(request, db, actor, slug, failed_form("ask", values, exc))
-    flash(request, "success", _("You asked for %(dataset)s. Its stewards were told.", dataset=scope.dataset.title))
+    flash(
+        request,
+        "success",
+        _("You asked for %(dataset)s. Its stewards were told.", dataset=scope.dataset.title),
+    )
     return redirect(request, f"/challenges/{slug}/data")
 
 
 @get("/datasets/{slug:str}/offerings", name="offerings:dataset", **PAGE)
-async def show_dataset_offerings(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str) -> Response[str]:
+async def show_dataset_offerings(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+) -> Response[str]:
     return await dataset_offerings_page(request, db, actor, slug)
 
 
@@ -79,12 +91,25 @@ async def offer(
         scope = await offerings.offer(db, actor, slug, values["challenge"], values["from_round"], values, now)
     except (InvalidInput, Conflict) as exc:
         return await dataset_offerings_page(request, db, actor, slug, failed_form("offer", values, exc))
-    flash(request, "success", _("%(dataset)s is offered to %(challenge)s. Its founders were told.", dataset=scope.dataset.title, challenge=scope.challenge.title))
+    flash(
+        request,
+        "success",
+        _(
+            "%(dataset)s is offered to %(challenge)s. Its founders were told.",
+            dataset=scope.dataset.title,
+            challenge=scope.challenge.title,
+        ),
+    )
     return redirect(request, f"/datasets/{slug}/offerings")
 
 
 async def _refused(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, offering_id: uuid.UUID, back: str, failed: Failed
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    offering_id: uuid.UUID,
+    back: str,
+    failed: Failed,
 ) -> Response[str]:
     await db.rollback()
     scope = await offerings.load(db, actor, offering_id)
@@ -102,7 +127,12 @@ def _back(request: Request[Any, Any, Any], scope: offerings.Scope, back: str, me
 
 @post("/offerings/{offering_id:uuid}/agree", name="offerings:agree", **PAGE)
 async def agree(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, offering_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    offering_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *FIVE_SAFES)
     given = {safe: value for safe, value in values.items() if safe in data}
@@ -110,8 +140,14 @@ async def agree(
     try:
         scope = await offerings.agree(db, actor, offering_id, given, now)
     except (InvalidInput, Conflict) as exc:
-        return await _refused(request, db, actor, offering_id, back, failed_form("offering", values, exc, key=offering_id))
-    message = _("%(dataset)s is now available to %(challenge)s.", dataset=scope.dataset.title, challenge=scope.challenge.title)
+        return await _refused(
+            request, db, actor, offering_id, back, failed_form("offering", values, exc, key=offering_id)
+        )
+    message = _(
+        "%(dataset)s is now available to %(challenge)s.",
+        dataset=scope.dataset.title,
+        challenge=scope.challenge.title,
+    )
     if not offerings.is_available(scope.offering):
         message = _("You agreed. The other side is asked to agree too.")
     return _back(request, scope, back, message)
@@ -125,19 +161,28 @@ async def save_five_safes(
     try:
         scope = await offerings.save_five_safes(db, actor, offering_id, values)
     except InvalidInput as exc:
-        return await _refused(request, db, actor, offering_id, "dataset", failed_form("offering", values, exc, key=offering_id))
+        return await _refused(
+            request, db, actor, offering_id, "dataset", failed_form("offering", values, exc, key=offering_id)
+        )
     return _back(request, scope, "dataset", _("The Five Safes are saved."))
 
 
 @post("/offerings/{offering_id:uuid}/withdraw", name="offerings:withdraw", **PAGE)
 async def withdraw(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, offering_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    offering_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     back = text(data, "back")
     try:
         scope = await offerings.withdraw(db, actor, offering_id, now)
     except Conflict as exc:
-        return await _refused(request, db, actor, offering_id, back, failed_form("offering", {}, exc, key=offering_id))
+        return await _refused(
+            request, db, actor, offering_id, back, failed_form("offering", {}, exc, key=offering_id)
+        )
     return _back(request, scope, back, _("The offering is withdrawn. The other side was told."))
 
 

@@ -61,7 +61,9 @@ async def _items(session: AsyncSession, *criteria: ColumnElement[bool]) -> list[
         .where(*criteria)
         .order_by(Dataset.title, Challenge.title, Offering.id)
     )
-    return [Item(offering, dataset, challenge, round_name) for offering, dataset, challenge, round_name in rows]
+    return [
+        Item(offering, dataset, challenge, round_name) for offering, dataset, challenge, round_name in rows
+    ]
 
 
 async def _with_agreements(session: AsyncSession, items: list[Item]) -> None:
@@ -80,7 +82,9 @@ async def _with_agreements(session: AsyncSession, items: list[Item]) -> None:
         item.agreement = current.get(item.dataset.id)
 
 
-async def challenge_data(session: AsyncSession, actor: Actor, slug: str, now: dt.datetime | None = None) -> ChallengeData:
+async def challenge_data(
+    session: AsyncSession, actor: Actor, slug: str, now: dt.datetime | None = None
+) -> ChallengeData:
     challenge, relations = await _challenge(session, actor, slug)
     founder = authz.can(actor, "offering:ask", relations)
     criteria = [Offering.challenge_id == challenge.id, Offering.withdrawn_at.is_(None)]
@@ -99,18 +103,29 @@ async def challenge_data(session: AsyncSession, actor: Actor, slug: str, now: dt
             )
             if dataset.id not in taken
         ]
-        rounds = list(await session.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
+        rounds = list(
+            await session.scalars(
+                select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)
+            )
+        )
     data = ChallengeData(challenge, founder, available, pending, datasets, rounds)
     membership = (await session.execute(
         select(TeamMember.team_id, TeamMember.role)
         .where(TeamMember.challenge_id == challenge.id, TeamMember.user_id == actor.id)
     )).first()  # fmt: skip
     if membership is not None:
-        team_relations = relations | {"team_member"} | ({"captain"} if membership.role == "captain" else set())
-        data.team_id, data.is_captain = membership.team_id, authz.can(actor, "access_request:create", team_relations)
+        team_relations = (
+            relations | {"team_member"} | ({"captain"} if membership.role == "captain" else set())
+        )
+        data.team_id, data.is_captain = (
+            membership.team_id,
+            authz.can(actor, "access_request:create", team_relations),
+        )
         if data.is_captain and available:
             offerings = [item.offering for item in available]
-            data.requestable = await requests.requestable(session, membership.team_id, offerings, now or utcnow())
+            data.requestable = await requests.requestable(
+                session, membership.team_id, offerings, now or utcnow()
+            )
     return data
 
 
@@ -119,7 +134,9 @@ class DatasetOfferings:
     dataset: Dataset
     items: list[Item]
     challenges: list[Challenge]  # those a steward may still offer it to
-    rounds: dict[uuid.UUID, list[Round]] = dataclasses.field(default_factory=dict)  # by challenge, for "from round"
+    rounds: dict[uuid.UUID, list[Round]] = dataclasses.field(
+        default_factory=dict
+    )  # by challenge, for "from round"
 
 
 async def dataset_offerings(session: AsyncSession, actor: Actor, slug: str) -> DatasetOfferings:
@@ -136,7 +153,9 @@ async def dataset_offerings(session: AsyncSession, actor: Actor, slug: str) -> D
     rounds: dict[uuid.UUID, list[Round]] = {challenge.id: [] for challenge in open_to}
     if open_to:
         for round_ in await session.scalars(
-            select(Round).where(Round.challenge_id.in_(list(rounds))).order_by(Round.challenge_id, Round.position)
+            select(Round)
+            .where(Round.challenge_id.in_(list(rounds)))
+            .order_by(Round.challenge_id, Round.position)
         ):
             rounds[round_.challenge_id].append(round_)
     return DatasetOfferings(dataset, items, open_to, rounds)
@@ -145,7 +164,11 @@ async def dataset_offerings(session: AsyncSession, actor: Actor, slug: str) -> D
 async def founded_challenges(session: AsyncSession, actor: Actor, dataset_id: uuid.UUID) -> list[Challenge]:
     """The challenges the actor founds that have no open offering of the dataset: where they may ask for it."""
     open_offering = select(Offering.id).where(
-        and_(Offering.challenge_id == Challenge.id, Offering.dataset_id == dataset_id, Offering.withdrawn_at.is_(None))
+        and_(
+            Offering.challenge_id == Challenge.id,
+            Offering.dataset_id == dataset_id,
+            Offering.withdrawn_at.is_(None),
+        )
     )
     founder = (
         select(ChallengeOrganizer.challenge_id)

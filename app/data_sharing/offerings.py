@@ -129,12 +129,18 @@ async def _round_id(session: AsyncSession, challenge: Challenge, raw: Any) -> uu
             raise InvalidInput({"from_round": _("Choose a round of the challenge.")}) from None
     round_id = await session.scalar(select(Round.id).where(Round.challenge_id == challenge.id, criterion))
     if round_id is None:
-        message = _("Choose a round of the challenge.") if text.isdigit() else _("This round is not a round of the chosen challenge.")
+        message = (
+            _("Choose a round of the challenge.")
+            if text.isdigit()
+            else _("This round is not a round of the chosen challenge.")
+        )
         raise InvalidInput({"from_round": message})
     return round_id
 
 
-async def _row(session: AsyncSession, dataset: Dataset, challenge: Challenge, from_round: uuid.UUID | None) -> Offering:
+async def _row(
+    session: AsyncSession, dataset: Dataset, challenge: Challenge, from_round: uuid.UUID | None
+) -> Offering:
     """The offering to set one side of: new, or a withdrawn one reopened; 409 when one is already open."""
     offering = await session.scalar(
         select(Offering)
@@ -159,7 +165,12 @@ async def _row(session: AsyncSession, dataset: Dataset, challenge: Challenge, fr
 
 
 async def ask(
-    session: AsyncSession, actor: Actor, dataset_slug: str, challenge_slug: str, from_round: Any, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    dataset_slug: str,
+    challenge_slug: str,
+    from_round: Any,
+    now: dt.datetime,
 ) -> Scope:
     """A founder asks for a dataset for their challenge; the stewards are told."""
     challenge, relations = await _challenge(session, actor, challenge_slug)
@@ -204,7 +215,11 @@ async def offer(
 
 
 async def agree(
-    session: AsyncSession, actor: Actor, offering_id: uuid.UUID, five_safes: dict[str, Any] | None, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    offering_id: uuid.UUID,
+    five_safes: dict[str, Any] | None,
+    now: dt.datetime,
 ) -> Scope:
     """The other side agrees: a steward with the Five Safes complete (given now or saved before), or a founder."""
     scope = await load(session, actor, offering_id, lock=True)
@@ -245,7 +260,9 @@ async def withdraw(session: AsyncSession, actor: Actor, offering_id: uuid.UUID, 
     return scope
 
 
-async def save_five_safes(session: AsyncSession, actor: Actor, offering_id: uuid.UUID, values: dict[str, Any]) -> Scope:
+async def save_five_safes(
+    session: AsyncSession, actor: Actor, offering_id: uuid.UUID, values: dict[str, Any]
+) -> Scope:
     """A steward saves the checklist; once agreed, every item stays required."""
     scope = await load(session, actor, offering_id, lock=True)
     if not scope.is_steward:
@@ -269,11 +286,17 @@ async def _tell(session: AsyncSession, scope: Scope, side: str, kind: str) -> No
     else:
         people = (
             select(OrganizationMember.user_id)
-            .join(ChallengeOrganizer, ChallengeOrganizer.organization_id == OrganizationMember.organization_id)
+            .join(
+                ChallengeOrganizer, ChallengeOrganizer.organization_id == OrganizationMember.organization_id
+            )
             .where(ChallengeOrganizer.challenge_id == scope.challenge.id)
             .distinct()
         )
         link = f"/challenges/{scope.challenge.slug}/data"
-    params = {"dataset": scope.dataset.title, "challenge": scope.challenge.title, "offering_id": str(scope.offering.id)}
+    params = {
+        "dataset": scope.dataset.title,
+        "challenge": scope.challenge.title,
+        "offering_id": str(scope.offering.id),
+    }
     for user_id in list(await session.scalars(people)):
         await notify(session, user_id, kind, params, link=link)

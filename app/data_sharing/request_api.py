@@ -78,7 +78,12 @@ async def _view(db: AsyncSession, actor: Actor, request_id: uuid.UUID, status: i
     body = _summary(page.ctx.request, page.ctx.team.name) | {
         "agreement_version": page.version,
         "members": [
-            {"id": str(m.user_id), "name": m.name, "accepted_version": m.accepted_version, "in_team": m.in_team}
+            {
+                "id": str(m.user_id),
+                "name": m.name,
+                "accepted_version": m.accepted_version,
+                "in_team": m.in_team,
+            }
             for m in page.members
         ],
         "events": [history.event_dict(row) for row in page.events],
@@ -109,9 +114,13 @@ async def api_create(db: AsyncSession, actor: Actor, now: dt.datetime, data: Req
         if data.amends_grant_id is not None:
             if len(data.members) != 1:
                 raise InvalidInput({"members": _("A request to add a member names exactly one new member.")})
-            created = await approvals.ask_to_add_member(db, actor, data.amends_grant_id, data.members[0], data.purpose, now)
+            created = await approvals.ask_to_add_member(
+                db, actor, data.amends_grant_id, data.members[0], data.purpose, now
+            )
         else:
-            created = await requests.create(db, actor, form.team.id, data.offering_id, data.purpose, data.members, now)
+            created = await requests.create(
+                db, actor, form.team.id, data.offering_id, data.purpose, data.members, now
+            )
     except (InvalidInput, Conflict) as exc:
         return _refused(exc)
     return await _view(db, actor, created.id, status=201)
@@ -128,21 +137,29 @@ async def api_update(
     db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: RequestUpdate
 ) -> Response[Any]:
     """The captain changes a draft or returned request."""
-    return await _run(db, actor, request_id, lambda: requests.edit(db, actor, request_id, data.purpose, data.members, now))
+    return await _run(
+        db, actor, request_id, lambda: requests.edit(db, actor, request_id, data.purpose, data.members, now)
+    )
 
 
 @post(BASE + "/submit", name="data_sharing:api_submit", status_code=200, **API)
-async def api_submit(db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID) -> Response[Any]:
+async def api_submit(
+    db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
+) -> Response[Any]:
     return await _run(db, actor, request_id, lambda: requests.submit(db, actor, request_id, now))
 
 
 @post(BASE + "/withdraw", name="data_sharing:api_withdraw", status_code=200, **API)
-async def api_withdraw(db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID) -> Response[Any]:
+async def api_withdraw(
+    db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
+) -> Response[Any]:
     return await _run(db, actor, request_id, lambda: requests.withdraw(db, actor, request_id, now))
 
 
 @post(BASE + "/accept-agreement", name="data_sharing:api_accept", status_code=200, **API)
-async def api_accept(db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID) -> Response[Any]:
+async def api_accept(
+    db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
+) -> Response[Any]:
     """The calling named member accepts the agreement version in force."""
     return await _run(db, actor, request_id, lambda: requests.accept_agreement(db, actor, request_id, now))
 
@@ -163,7 +180,12 @@ async def api_approve(
 async def api_reject(
     db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: Decision
 ) -> Response[Any]:
-    return await _run(db, actor, request_id, lambda: requests.reject(db, actor, request_id, data.reason or data.comment, now))
+    return await _run(
+        db,
+        actor,
+        request_id,
+        lambda: requests.reject(db, actor, request_id, data.reason or data.comment, now),
+    )
 
 
 @post(BASE + "/return", name="data_sharing:api_return", status_code=200, **API)
@@ -171,7 +193,10 @@ async def api_return(
     db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: Decision
 ) -> Response[Any]:
     return await _run(
-        db, actor, request_id, lambda: requests.return_for_changes(db, actor, request_id, data.comment or data.reason, now)
+        db,
+        actor,
+        request_id,
+        lambda: requests.return_for_changes(db, actor, request_id, data.comment or data.reason, now),
     )
 
 
@@ -181,7 +206,10 @@ async def api_comment(
 ) -> Response[Any]:
     """A visible comment, or (stewards only) an internal one the team never sees."""
     return await _run(
-        db, actor, request_id, lambda: requests.add_comment(db, actor, request_id, data.comment, data.internal, now)
+        db,
+        actor,
+        request_id,
+        lambda: requests.add_comment(db, actor, request_id, data.comment, data.internal, now),
     )
 
 

@@ -39,7 +39,11 @@ DONE = {
 
 
 async def _page(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, request_id: uuid.UUID, failed: Failed | None = None
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    request_id: uuid.UUID,
+    failed: Failed | None = None,
 ) -> Response[Any]:
     page = await history.request_page(db, actor, request_id)
     context = {
@@ -77,16 +81,27 @@ async def create_request(
     try:
         offering_id = uuid.UUID(text(data, "offering"))
     except ValueError:
-        return render(request, "errors/error.html", {"status": 400, "message": _("Choose a dataset offered to your challenge.")}, status_code=400)
+        return render(
+            request,
+            "errors/error.html",
+            {"status": 400, "message": _("Choose a dataset offered to your challenge.")},
+            status_code=400,
+        )
     form = await history.new_request(db, actor, offering_id)
     try:
-        created = await requests.create(db, actor, form.team.id, offering_id, text(data, "purpose"), many(data, "members"), now)
+        created = await requests.create(
+            db, actor, form.team.id, offering_id, text(data, "purpose"), many(data, "members"), now
+        )
     except (InvalidInput, Conflict) as exc:
         values = {"purpose": text(data, "purpose"), "members": many(data, "members")}
         failed = failed_form("request", values, exc)
         context = {"form": form, "state": state_of(failed)}
         return render(request, "data_sharing/request_new.html", context, status_code=failed.status)
-    flash(request, "success", _("The request was saved as a draft. Each named member now accepts the agreement on this page."))
+    flash(
+        request,
+        "success",
+        _("The request was saved as a draft. Each named member now accepts the agreement on this page."),
+    )
     return redirect(request, f"/data-requests/{created.id}")
 
 
@@ -110,7 +125,12 @@ async def _act(
 
 @post(BASE + "/edit", name="data_sharing:edit_request", **PAGE)
 async def edit_request(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    request_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     purpose, members = text(data, "purpose"), many(data, "members")
     values = {"purpose": purpose, "members": members}
@@ -122,14 +142,18 @@ async def edit_request(
 async def submit_request(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
 ) -> Response[Any]:
-    return await _act(request, db, actor, request_id, "submit", {}, lambda: requests.submit(db, actor, request_id, now))
+    return await _act(
+        request, db, actor, request_id, "submit", {}, lambda: requests.submit(db, actor, request_id, now)
+    )
 
 
 @post(BASE + "/withdraw", name="data_sharing:withdraw_request", **PAGE)
 async def withdraw_request(
     request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
 ) -> Response[Any]:
-    return await _act(request, db, actor, request_id, "withdraw", {}, lambda: requests.withdraw(db, actor, request_id, now))
+    return await _act(
+        request, db, actor, request_id, "withdraw", {}, lambda: requests.withdraw(db, actor, request_id, now)
+    )
 
 
 @post(BASE + "/accept-agreement", name="data_sharing:accept_agreement", **PAGE)
@@ -142,7 +166,12 @@ async def accept_agreement(
 
 @post(BASE + "/approve", name="data_sharing:approve_request", **PAGE)
 async def approve_request(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    request_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     values = {"expires_at": text(data, "expires_at"), "comment": text(data, "comment")}
     grace = get_context(request.scope).settings.grant_grace_days
@@ -155,14 +184,21 @@ async def approve_request(
                 expires_at = parse_local(values["expires_at"], ctx.challenge.timezone)
             except ValueError as exc:
                 raise InvalidInput({"expires_at": str(exc)}) from None
-        return await approvals.approve(db, actor, request_id, expires_at, now, grace_days=grace, comment=values["comment"])
+        return await approvals.approve(
+            db, actor, request_id, expires_at, now, grace_days=grace, comment=values["comment"]
+        )
 
     return await _act(request, db, actor, request_id, "approve", values, approve)
 
 
 @post(BASE + "/reject", name="data_sharing:reject_request", **PAGE)
 async def reject_request(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    request_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     values = {"reason": text(data, "reason")}
     return await _act(request, db, actor, request_id, "reject", values,
@@ -171,7 +207,12 @@ async def reject_request(
 
 @post(BASE + "/return", name="data_sharing:return_request", **PAGE)
 async def return_request(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    request_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     values = {"comment": text(data, "comment")}
     return await _act(request, db, actor, request_id, "return", values,
@@ -180,7 +221,12 @@ async def return_request(
 
 @post(BASE + "/comments", name="data_sharing:comment_request", **PAGE)
 async def comment_request(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    request_id: uuid.UUID,
+    data: Form,
 ) -> Response[Any]:
     values = {"comment": text(data, "comment"), "internal": text(data, "internal")}
     internal = values["internal"] in ("1", "true", "on")

@@ -151,8 +151,14 @@ async def _offering(session: AsyncSession, offering_id: uuid.UUID, team: Team) -
     offering = await session.get(Offering, offering_id)
     if offering is None or offering.challenge_id != team.challenge_id:
         raise NotFoundException()
-    if offering.withdrawn_at is not None or offering.founder_agreed_at is None or offering.steward_agreed_at is None:
-        raise Conflict(detail=_("This dataset is not available to your challenge (not agreed, or withdrawn)."))
+    if (
+        offering.withdrawn_at is not None
+        or offering.founder_agreed_at is None
+        or offering.steward_agreed_at is None
+    ):
+        raise Conflict(
+            detail=_("This dataset is not available to your challenge (not agreed, or withdrawn).")
+        )
     if offering.from_round_id is not None:
         round_ = await session.get(Round, offering.from_round_id)
         if round_ is not None and not await may_enter_round(session, team, round_):
@@ -162,7 +168,9 @@ async def _offering(session: AsyncSession, offering_id: uuid.UUID, team: Team) -
     return offering
 
 
-async def open_to_team(session: AsyncSession, team_id: uuid.UUID, offerings: Iterable[Offering]) -> set[uuid.UUID]:
+async def open_to_team(
+    session: AsyncSession, team_id: uuid.UUID, offerings: Iterable[Offering]
+) -> set[uuid.UUID]:
     """Of these agreed offerings, those the team may request: offered from every round, from the first one,
     or from a round the team was advanced to (the rule `_offering` applies one by one). One query at most."""
     from app.judging.models import Advancement
@@ -171,7 +179,9 @@ async def open_to_team(session: AsyncSession, team_id: uuid.UUID, offerings: Ite
     round_ids = {o.from_round_id for o in offerings if o.from_round_id is not None}
     entered: set[uuid.UUID] = set()
     if round_ids:
-        advanced = select(Advancement.team_id).where(Advancement.round_id == Round.id, Advancement.team_id == team_id)
+        advanced = select(Advancement.team_id).where(
+            Advancement.round_id == Round.id, Advancement.team_id == team_id
+        )
         entered = set(await session.scalars(
             select(Round.id).where(Round.id.in_(round_ids), (Round.position == 1) | advanced.exists())
         ))  # fmt: skip
@@ -231,7 +241,9 @@ async def create(
     await _event(session, actor, request, "created", None, "draft", "", now)
     await audit.record(session, actor, "access_request:create", "access_request", request.id,
                        {"team": str(team.id), "dataset": str(offering.dataset_id), "members": [str(m) for m in members]})  # fmt: skip
-    if amends_grant_id is None:  # a request to add a member tells the member itself (app.data_sharing.approvals)
+    if (
+        amends_grant_id is None
+    ):  # a request to add a member tells the member itself (app.data_sharing.approvals)
         dataset = await session.get(Dataset, offering.dataset_id)
         await tell_named(session, actor, request.id, team.name, dataset.title if dataset else "", members)
     return request
@@ -254,30 +266,47 @@ async def edit(
     if ctx.request.amends_grant_id is not None and len(members) != 1:
         raise InvalidInput({"members": _("A request to add a member names exactly one new member.")})
     existing = set(
-        await session.scalars(select(AccessRequestMember.user_id).where(AccessRequestMember.request_id == request_id))
+        await session.scalars(
+            select(AccessRequestMember.user_id).where(AccessRequestMember.request_id == request_id)
+        )
     )
     for user_id in existing - set(members):
         await session.delete(await session.get(AccessRequestMember, (request_id, user_id)))
-    session.add_all(AccessRequestMember(request_id=request_id, user_id=u) for u in members if u not in existing)
+    session.add_all(
+        AccessRequestMember(request_id=request_id, user_id=u) for u in members if u not in existing
+    )
     ctx.request.purpose = text
     ctx.request.updated_at = now
     await session.flush()
     await audit.record(session, actor, "access_request:edit", "access_request", request_id,
                        {"members": [str(m) for m in members]})  # fmt: skip
     if ctx.request.amends_grant_id is None:
-        await tell_named(session, actor, request_id, ctx.team.name, ctx.dataset.title, [u for u in members if u not in existing])
+        await tell_named(
+            session,
+            actor,
+            request_id,
+            ctx.team.name,
+            ctx.dataset.title,
+            [u for u in members if u not in existing],
+        )
     return ctx
 
 
-async def accept_agreement(session: AsyncSession, actor: Actor, request_id: uuid.UUID, now: dt.datetime) -> int:
+async def accept_agreement(
+    session: AsyncSession, actor: Actor, request_id: uuid.UUID, now: dt.datetime
+) -> int:
     """A named member accepts the agreement version in force, themselves; returns the version."""
     ctx = await load(session, actor, request_id, "agreement:accept")
     named = await session.get(AccessRequestMember, (request_id, actor.id))
     if named is None:
-        raise Conflict(detail=_("Only the members named on this request accept its agreement, each for themselves."))
+        raise Conflict(
+            detail=_("Only the members named on this request accept its agreement, each for themselves.")
+        )
     version = await current_version(session, ctx.dataset.id)
     if await session.get(AgreementAcceptance, (ctx.dataset.id, actor.id, version)) is None:
-        session.add(AgreementAcceptance(dataset_id=ctx.dataset.id, user_id=actor.id, version=version, accepted_at=now))
+        session.add(
+            AgreementAcceptance(dataset_id=ctx.dataset.id, user_id=actor.id, version=version, accepted_at=now)
+        )
         await session.flush()
         await audit.record(session, actor, "agreement:accept", "dataset", ctx.dataset.id,
                            {"version": version, "request": str(request_id)})  # fmt: skip
@@ -305,7 +334,11 @@ async def named_members(session: AsyncSession, ctx: RequestContext) -> list[Name
         .where(AgreementAcceptance.dataset_id == ctx.dataset.id, AgreementAcceptance.user_id == User.id)
         .order_by(AgreementAcceptance.version.desc()).limit(1).scalar_subquery()
     )  # fmt: skip
-    in_team = select(TeamMember.user_id).where(TeamMember.team_id == ctx.team.id, TeamMember.user_id == User.id).exists()
+    in_team = (
+        select(TeamMember.user_id)
+        .where(TeamMember.team_id == ctx.team.id, TeamMember.user_id == User.id)
+        .exists()
+    )
     rows = await session.execute(
         select(User.id, User.name, accepted, in_team, accepted_at)
         .join(AccessRequestMember, AccessRequestMember.user_id == User.id)
@@ -340,7 +373,9 @@ async def _event(
 ) -> AccessRequestEvent:
     """Append the next event (the caller holds the row lock); the trigger moves the state."""
     seq = await session.scalar(
-        select(func.coalesce(func.max(AccessRequestEvent.seq), 0) + 1).where(AccessRequestEvent.request_id == request.id)
+        select(func.coalesce(func.max(AccessRequestEvent.seq), 0) + 1).where(
+            AccessRequestEvent.request_id == request.id
+        )
     )
     event = AccessRequestEvent(
         request_id=request.id, seq=seq, kind=kind, from_state=from_state, to_state=to_state,
@@ -375,7 +410,9 @@ async def transition(
     return event
 
 
-async def submit(session: AsyncSession, actor: Actor, request_id: uuid.UUID, now: dt.datetime) -> RequestContext:
+async def submit(
+    session: AsyncSession, actor: Actor, request_id: uuid.UUID, now: dt.datetime
+) -> RequestContext:
     """The captain submits a draft (or resubmits a returned request) once every named member accepted the
     agreement version in force; otherwise 422 naming who has not."""
     ctx = await load(session, actor, request_id, "access_request:edit", lock=True)
@@ -385,20 +422,36 @@ async def submit(session: AsyncSession, actor: Actor, request_id: uuid.UUID, now
     members = await named_members(session, ctx)
     gone = [m.name for m in members if not m.in_team]
     if gone:
-        raise InvalidInput({"members": _("No longer in your team: %(names)s. Change the named members.", names=", ".join(gone))})
+        raise InvalidInput(
+            {
+                "members": _(
+                    "No longer in your team: %(names)s. Change the named members.", names=", ".join(gone)
+                )
+            }
+        )
     missing = [m.name for m in members if (m.accepted_version or 0) < version]
     if missing:
         raise InvalidInput(
-            {"members": _("Still to accept version %(version)s of the agreement: %(names)s.", version=version, names=", ".join(missing))}
+            {
+                "members": _(
+                    "Still to accept version %(version)s of the agreement: %(names)s.",
+                    version=version,
+                    names=", ".join(missing),
+                )
+            }
         )
     kind = "resubmitted" if ctx.request.state == "returned" else "submitted"
     await transition(session, actor, ctx, kind, EDITABLE, "submitted", "", now)
     return ctx
 
 
-async def withdraw(session: AsyncSession, actor: Actor, request_id: uuid.UUID, now: dt.datetime) -> RequestContext:
+async def withdraw(
+    session: AsyncSession, actor: Actor, request_id: uuid.UUID, now: dt.datetime
+) -> RequestContext:
     ctx = await load(session, actor, request_id, "access_request:edit", lock=True)
-    await transition(session, actor, ctx, "withdrawn", ("draft", "submitted", "returned"), "withdrawn", "", now)
+    await transition(
+        session, actor, ctx, "withdrawn", ("draft", "submitted", "returned"), "withdrawn", "", now
+    )
     return ctx
 
 
@@ -432,7 +485,9 @@ async def add_comment(
     text = clean_text(comment, "comment", _("Write your comment."))
     kind = "internal_comment" if internal else "comment"
     event = await _event(session, actor, ctx.request, kind, None, None, text, now, internal=internal)
-    await audit.record(session, actor, f"access_request:{kind}", "access_request", request_id, {"internal": internal})
+    await audit.record(
+        session, actor, f"access_request:{kind}", "access_request", request_id, {"internal": internal}
+    )
     await tell(session, actor, ctx, f"access_request_{kind}", text)
     return event
 
@@ -444,10 +499,16 @@ STEWARD_SIDE = {"access_request_submitted", "access_request_resubmitted", "acces
 BOTH_SIDES = {"access_request_comment"}
 
 
-async def tell(session: AsyncSession, actor: Actor | None, ctx: RequestContext, kind: str, comment: str) -> None:
+async def tell(
+    session: AsyncSession, actor: Actor | None, ctx: RequestContext, kind: str, comment: str
+) -> None:
     """Stewards hear of the team's steps, the team of the stewards' decisions; internal comments reach
     stewards only. Nobody is told of their own step."""
-    stewards = set(await session.scalars(select(DatasetSteward.user_id).where(DatasetSteward.dataset_id == ctx.dataset.id)))
+    stewards = set(
+        await session.scalars(
+            select(DatasetSteward.user_id).where(DatasetSteward.dataset_id == ctx.dataset.id)
+        )
+    )
     team = await _team_members(session, ctx.team.id)
     if kind in STEWARD_SIDE:
         readers = stewards
@@ -461,7 +522,12 @@ async def tell(session: AsyncSession, actor: Actor | None, ctx: RequestContext, 
 
 
 async def tell_named(
-    session: AsyncSession, actor: Actor, request_id: uuid.UUID, team: str, dataset: str, user_ids: Iterable[uuid.UUID]
+    session: AsyncSession,
+    actor: Actor,
+    request_id: uuid.UUID,
+    team: str,
+    dataset: str,
+    user_ids: Iterable[uuid.UUID],
 ) -> None:
     """Members newly named on a request must accept the agreement themselves before the captain can submit:
     each is told, with the request's page to do it on."""

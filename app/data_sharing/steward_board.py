@@ -125,7 +125,9 @@ def parse_cursor(value: str) -> tuple[dt.datetime, int] | None:
     return _EPOCH + dt.timedelta(microseconds=int(micros)), int(entry_id)
 
 
-def log_query(actor: Actor, filters: LogFilters, before: tuple[dt.datetime, int] | None = None) -> Select[*tuple[Any, ...]]:
+def log_query(
+    actor: Actor, filters: LogFilters, before: tuple[dt.datetime, int] | None = None
+) -> Select[*tuple[Any, ...]]:
     """The access log of the actor's datasets, newest first, as plain rows with the names a reader needs;
     `before` keeps the entries older than a cursor (read backwards on the (at, id) index)."""
     query = (
@@ -151,11 +153,16 @@ def log_query(actor: Actor, filters: LogFilters, before: tuple[dt.datetime, int]
     if filters.since:
         conditions.append(AccessLogEntry.at >= dt.datetime.combine(filters.since, dt.time(), dt.UTC))
     if filters.until:
-        conditions.append(AccessLogEntry.at < dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), dt.UTC))
+        conditions.append(
+            AccessLogEntry.at < dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), dt.UTC)
+        )
     if filters.outcome:
         conditions.append(AccessLogEntry.outcome == filters.outcome)
     if before is not None:
-        conditions.append(tuple_(AccessLogEntry.at, AccessLogEntry.id) < tuple_(literal(before[0], AccessLogEntry.at.type), literal(before[1], AccessLogEntry.id.type)))
+        conditions.append(
+            tuple_(AccessLogEntry.at, AccessLogEntry.id)
+            < tuple_(literal(before[0], AccessLogEntry.at.type), literal(before[1], AccessLogEntry.id.type))
+        )
     return query.where(and_(*conditions)) if conditions else query
 
 
@@ -192,24 +199,34 @@ def _page_of(rows: list[Any], number: int, size: int) -> Page[Any]:
     return Page(items=[row[:-1] for row in rows], number=number, size=size, total=total)
 
 
-async def _windowed(session: AsyncSession, statement: Select[*tuple[Any, ...]], number: int, size: int) -> Page[Any]:
+async def _windowed(
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], number: int, size: int
+) -> Page[Any]:
     """One page and the list's total in one statement; a page past the end shows the last one (one more)."""
     number = min(max(number, 1), MAX_PAGE)
     statement = statement.add_columns(func.count().over().label("total"))
     rows = list((await session.execute(statement.limit(size).offset((number - 1) * size))).all())
     if not rows and number > 1:
-        total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        total = (
+            await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        )
         number = max(1, math.ceil(total / size))
         rows = list((await session.execute(statement.limit(size).offset((number - 1) * size))).all())
     return _page_of(rows, number, size)
 
 
 async def log_page(
-    session: AsyncSession, actor: Actor, filters: LogFilters, before: tuple[dt.datetime, int] | None, size: int
+    session: AsyncSession,
+    actor: Actor,
+    filters: LogFilters,
+    before: tuple[dt.datetime, int] | None,
+    size: int,
 ) -> LogPage:
     """`size` entries older than the cursor and the count of every match (capped): two statements."""
     rows = list((await session.execute(log_query(actor, filters, before).limit(size + 1))).all())
-    counted = log_query(actor, filters).with_only_columns(AccessLogEntry.id).order_by(None).limit(LOG_COUNT_CAP + 1)
+    counted = (
+        log_query(actor, filters).with_only_columns(AccessLogEntry.id).order_by(None).limit(LOG_COUNT_CAP + 1)
+    )
     total = await session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     more = len(rows) > size
     rows = rows[:size]
@@ -246,7 +263,13 @@ async def board(
             .order_by(Grant.expires_at, Grant.id)
         ), pages.grants, PAGE_SIZE)  # fmt: skip
     if only is None:
-        datasets = list((await session.execute(select(Dataset.id, Dataset.title).where(Dataset.id.in_(mine)).order_by(Dataset.title))).all())
+        datasets = list(
+            (
+                await session.execute(
+                    select(Dataset.id, Dataset.title).where(Dataset.id.in_(mine)).order_by(Dataset.title)
+                )
+            ).all()
+        )
         teams = list((await session.execute(
             select(Team.id, Team.name).where(Team.id.in_(select(Grant.team_id).where(Grant.dataset_id.in_(mine)))).order_by(Team.name)
         )).all())  # fmt: skip
@@ -256,7 +279,11 @@ async def board(
 
 
 async def access_log(
-    session: AsyncSession, actor: Actor, filters: LogFilters, before: tuple[dt.datetime, int] | None = None, limit: int = API_LOG_PAGE
+    session: AsyncSession,
+    actor: Actor,
+    filters: LogFilters,
+    before: tuple[dt.datetime, int] | None = None,
+    limit: int = API_LOG_PAGE,
 ) -> tuple[list[Any], str | None]:
     """`limit` entries of the actor's datasets' access log matching the filters, older than the cursor, and
     the cursor of the next ones (None at the end)."""

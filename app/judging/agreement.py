@@ -46,7 +46,7 @@ class Agreement:
 
     @property
     def verdict(self) -> str:
-        """"good", "tentative", "low" or "unknown": a key for templates and the API."""
+        """ "good", "tentative", "low" or "unknown": a key for templates and the API."""
         if self.alpha is None:
             return "unknown"
         if self.alpha >= GOOD:
@@ -61,7 +61,9 @@ class Agreement:
                 "some difference between totals."
             )
         return {
-            "good": _("Good agreement: judges largely see the entries the same way. The ranking can be relied on."),
+            "good": _(
+                "Good agreement: judges largely see the entries the same way. The ranking can be relied on."
+            ),
             "tentative": _(
                 "Moderate agreement: judges partly disagree. Use the ranking with care and discuss the "
                 "flagged entries."
@@ -169,7 +171,9 @@ async def round_agreement(session: AsyncSession, round_id: uuid.UUID) -> Agreeme
         )
     ).all()
     sums = [(int(m), float(s1), float(s2)) for m, s1, s2 in rows]
-    return Agreement(alpha=_interval_alpha_of_sums(sums), units=len(sums), pairable=sum(m for m, _s1, _s2 in sums))
+    return Agreement(
+        alpha=_interval_alpha_of_sums(sums), units=len(sums), pairable=sum(m for m, _s1, _s2 in sums)
+    )
 
 
 def agreement_of(totals: Iterable[tuple[Hashable, object]]) -> Agreement:

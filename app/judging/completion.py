@@ -84,11 +84,16 @@ def _work(round_id: uuid.UUID) -> Any:
             Review.finalized_at,
         )
         .join(Submission, Submission.id == Assignment.submission_id)
-        .outerjoin(Review, and_(Review.submission_id == Assignment.submission_id, Review.user_id == Assignment.user_id))
+        .outerjoin(
+            Review,
+            and_(Review.submission_id == Assignment.submission_id, Review.user_id == Assignment.user_id),
+        )
         .where(
             Assignment.round_id == round_id,
             *eligible_entries(round_id),
-            ~exists().where(conflicted.c.judge_id == Assignment.user_id, conflicted.c.team_id == Submission.team_id),
+            ~exists().where(
+                conflicted.c.judge_id == Assignment.user_id, conflicted.c.team_id == Submission.team_id
+            ),
         )
         .subquery("work")
     )
@@ -145,7 +150,9 @@ async def judge_progress(session: AsyncSession, round_id: uuid.UUID) -> list[Jud
 def _late(round_id: uuid.UUID) -> Any:
     """SQL truth value on `judges`: the judge has work without a finalized review."""
     work = _work(round_id)
-    return exists(select(work.c.user_id).where(work.c.user_id == Judge.user_id, work.c.finalized_at.is_(None)))
+    return exists(
+        select(work.c.user_id).where(work.c.user_id == Judge.user_id, work.c.finalized_at.is_(None))
+    )
 
 
 async def remind_late_judges(
@@ -167,7 +174,9 @@ async def remind_late_judges(
         select(func.count(), func.min(Judge.reminded_at)).select_from(Judge).where(*late, ~due)
     )
     skipped, earliest = waiting.one()
-    reminded = await session.scalars(update(Judge).where(*late, due).values(reminded_at=now).returning(Judge.user_id))
+    reminded = await session.scalars(
+        update(Judge).where(*late, due).values(reminded_at=now).returning(Judge.user_id)
+    )
     user_ids = [user_id for user_id in reminded if user_id is not None]  # `late` keeps judges with an account
     if not user_ids:
         raise Conflict(_refusal(context, skipped, earliest))
@@ -176,7 +185,11 @@ async def remind_late_judges(
     for user_id in user_ids:
         await notify(session, user_id, "judging_reminder", params, link=link)
     await audit.record(
-        session, actor, "judging.judges_reminded", "round", round_id,
+        session,
+        actor,
+        "judging.judges_reminded",
+        "round",
+        round_id,
         {"judges": [str(user_id) for user_id in user_ids], "skipped": skipped},
     )
     return Reminded(reminded=len(user_ids), skipped=skipped)

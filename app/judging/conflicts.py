@@ -81,7 +81,9 @@ def conflicted_teams(judge_id: Any) -> Select[Any]:
     judge_org, member_org, team, member = _JUDGE_ORG, _MEMBER_ORG, _TEAM, _MEMBER
     declared = select(Conflict.team_id).where(Conflict.user_id == judge_id)
     with_startup = (
-        select(team.id).join(judge_org, judge_org.organization_id == team.organization_id).where(judge_org.user_id == judge_id)
+        select(team.id)
+        .join(judge_org, judge_org.organization_id == team.organization_id)
+        .where(judge_org.user_id == judge_id)
     )
     with_member = (
         select(member.team_id)

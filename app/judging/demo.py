@@ -76,34 +76,62 @@ class DemoJudging:
 
 _EN_CRITERIA = (
     DemoCriterion(
-        "Clinical value", "Does it change what happens to patients?", 3,
-        "No clear benefit", "Plausible benefit", "Benefit shown on real patients",
+        "Clinical value",
+        "Does it change what happens to patients?",
+        3,
+        "No clear benefit",
+        "Plausible benefit",
+        "Benefit shown on real patients",
     ),
     DemoCriterion(
-        "Detection performance", "Sensitivity and false alarms on the annotated recordings.", 3,
-        "Not measured", "Measured on own data", "Measured on the challenge's test set",
+        "Detection performance",
+        "Sensitivity and false alarms on the annotated recordings.",
+        3,
+        "Not measured",
+        "Measured on own data",
+        "Measured on the challenge's test set",
     ),
     DemoCriterion(
-        "Fit with care pathways", "Who acts on an alert, and how fast?", 2,
-        "Nobody identified", "A pathway is sketched", "Agreed with a cardiology team",
+        "Fit with care pathways",
+        "Who acts on an alert, and how fast?",
+        2,
+        "Nobody identified",
+        "A pathway is sketched",
+        "Agreed with a cardiology team",
     ),
     DemoCriterion(
-        "Team and feasibility", "Can this team deliver a pilot within a year?", 1,
-        "Unclear", "Credible", "Already piloting",
+        "Team and feasibility",
+        "Can this team deliver a pilot within a year?",
+        1,
+        "Unclear",
+        "Credible",
+        "Already piloting",
     ),
 )
 _FR_CRITERIA = (
     DemoCriterion(
-        "Intérêt pour la santé publique", "Combien d’hypertendus non dépistés la solution peut-elle atteindre ?", 3,
-        "Faible", "Réel mais limité", "Important et mesuré",
+        "Intérêt pour la santé publique",
+        "Combien d’hypertendus non dépistés la solution peut-elle atteindre ?",
+        3,
+        "Faible",
+        "Réel mais limité",
+        "Important et mesuré",
     ),
     DemoCriterion(
-        "Intégration en officine", "La solution tient-elle dans le temps d’un passage au comptoir ?", 2,
-        "Difficile", "Possible avec formation", "Immédiate",
+        "Intégration en officine",
+        "La solution tient-elle dans le temps d’un passage au comptoir ?",
+        2,
+        "Difficile",
+        "Possible avec formation",
+        "Immédiate",
     ),
     DemoCriterion(
-        "Orientation vers le médecin", "Le patient dépisté est-il vraiment orienté et suivi ?", 2,
-        "Non prévu", "Prévu", "Organisé avec les médecins",
+        "Orientation vers le médecin",
+        "Le patient dépisté est-il vraiment orienté et suivi ?",
+        2,
+        "Non prévu",
+        "Prévu",
+        "Organisé avec les médecins",
     ),
 )
 
@@ -113,9 +141,25 @@ JUDGINGS = (
         judges=("judge", "cardiologist", "datascientist"),
         criteria=_EN_CRITERIA,
         reviews=(
-            DemoReview("cardiologist", "RhythmAI", (8, 7, 6, 7), "Convincing confirmation step; ask for the false alarm rate per 1,000 patient-days."),
-            DemoReview("cardiologist", "PulseCheck", (6, 5, 7, 6), "Good pathway; the optical signal alone will not convince cardiologists."),
-            DemoReview("datascientist", "RhythmAI", (7, 8, 5, 8), "Strong validation design.", ("", "Held-out test set used properly.", "", "")),
+            DemoReview(
+                "cardiologist",
+                "RhythmAI",
+                (8, 7, 6, 7),
+                "Convincing confirmation step; ask for the false alarm rate per 1,000 patient-days.",
+            ),
+            DemoReview(
+                "cardiologist",
+                "PulseCheck",
+                (6, 5, 7, 6),
+                "Good pathway; the optical signal alone will not convince cardiologists.",
+            ),
+            DemoReview(
+                "datascientist",
+                "RhythmAI",
+                (7, 8, 5, 8),
+                "Strong validation design.",
+                ("", "Held-out test set used properly.", "", ""),
+            ),
             DemoReview("datascientist", "PulseCheck", (6, 6, 0, 0), final=False),
         ),
     ),
@@ -124,10 +168,28 @@ JUDGINGS = (
         judges=("cardiologist", "datascientist"),
         criteria=_FR_CRITERIA,
         reviews=(
-            DemoReview("cardiologist", "TensioPharma", (9, 8, 8), "Solution simple, déjà testée dans trois officines."),
-            DemoReview("cardiologist", "Officine+", (7, 6, 5), "Le questionnaire allonge trop le passage au comptoir."),
-            DemoReview("datascientist", "TensioPharma", (8, 9, 7), "Very clear referral circuit.", ("", "", "Le courrier au médecin est généré automatiquement.")),
-            DemoReview("datascientist", "Officine+", (6, 7, 6), "Good screening questionnaire, weaker follow-up."),
+            DemoReview(
+                "cardiologist",
+                "TensioPharma",
+                (9, 8, 8),
+                "Solution simple, déjà testée dans trois officines.",
+            ),
+            DemoReview(
+                "cardiologist",
+                "Officine+",
+                (7, 6, 5),
+                "Le questionnaire allonge trop le passage au comptoir.",
+            ),
+            DemoReview(
+                "datascientist",
+                "TensioPharma",
+                (8, 9, 7),
+                "Very clear referral circuit.",
+                ("", "", "Le courrier au médecin est généré automatiquement."),
+            ),
+            DemoReview(
+                "datascientist", "Officine+", (6, 7, 6), "Good screening questionnaire, weaker follow-up."
+            ),
         ),
         awards=(("Lauréat régional", "TensioPharma"),),
         results_visibility="ranking",
@@ -154,13 +216,20 @@ async def load_judging(session: AsyncSession, people: dict[str, User], now: dt.d
 
 
 async def _judging(
-    session: AsyncSession, item: DemoJudging, challenge: Challenge, round_: Round, people: dict[str, User], now: dt.datetime
+    session: AsyncSession,
+    item: DemoJudging,
+    challenge: Challenge,
+    round_: Round,
+    people: dict[str, User],
+    now: dt.datetime,
 ) -> None:
     founder = people["founder"]
     finished = challenge.results_published_at is not None
     session.add(
         JudgingRound(
-            round_id=round_.id, challenge_id=challenge.id, closes_at=challenge.judging_ends_at if finished else None
+            round_id=round_.id,
+            challenge_id=challenge.id,
+            closes_at=challenge.judging_ends_at if finished else None,
         )
     )
     criteria = [
@@ -173,7 +242,11 @@ async def _judging(
             scale_min=0,
             scale_max=10,
             scale_step=1,
-            descriptors=[{"value": 0, "text": c.low}, {"value": 5, "text": c.middle}, {"value": 10, "text": c.high}],
+            descriptors=[
+                {"value": 0, "text": c.low},
+                {"value": 5, "text": c.middle},
+                {"value": 10, "text": c.high},
+            ],
         )
         for position, c in enumerate(item.criteria)
     ]
@@ -190,27 +263,44 @@ async def _judging(
     for _team, entry in entries.values():
         session.add(
             Screening(
-                submission_id=entry.id, round_id=round_.id, decision="eligible", decided_by_id=founder.id, decided_at=screened_at
+                submission_id=entry.id,
+                round_id=round_.id,
+                decision="eligible",
+                decided_by_id=founder.id,
+                decided_at=screened_at,
             )
         )
     for role in item.judges:
         judge = people[role]
         session.add(
             Judge(
-                round_id=round_.id, challenge_id=challenge.id, email=judge.email, user_id=judge.id,
-                invited_by_id=founder.id, accepted_at=round_.deadline - 5 * DAY, created_at=round_.deadline - 6 * DAY,
+                round_id=round_.id,
+                challenge_id=challenge.id,
+                email=judge.email,
+                user_id=judge.id,
+                invited_by_id=founder.id,
+                accepted_at=round_.deadline - 5 * DAY,
+                created_at=round_.deadline - 6 * DAY,
             )
         )
         for team, entry in entries.values():
             if not await _in_conflict(session, judge, team):
-                session.add(Assignment(submission_id=entry.id, user_id=judge.id, round_id=round_.id, created_at=screened_at))
+                session.add(
+                    Assignment(
+                        submission_id=entry.id, user_id=judge.id, round_id=round_.id, created_at=screened_at
+                    )
+                )
     await session.flush()
     for review in item.reviews:
         await _review(session, review, criteria, entries[review.team][1], people, round_, now, finished)
     for prize_title, team_name in item.awards:
-        prize = await session.scalar(select(Prize).where(Prize.challenge_id == challenge.id, Prize.title == prize_title))
+        prize = await session.scalar(
+            select(Prize).where(Prize.challenge_id == challenge.id, Prize.title == prize_title)
+        )
         if prize is not None:
-            session.add(PrizeAward(prize_id=prize.id, team_id=entries[team_name][0].id, awarded_by_id=founder.id))
+            session.add(
+                PrizeAward(prize_id=prize.id, team_id=entries[team_name][0].id, awarded_by_id=founder.id)
+            )
     challenge.results_visibility = item.results_visibility
     await session.flush()
 
@@ -240,7 +330,15 @@ async def _review(
     for criterion, value, comment in zip(criteria, item.values, comments, strict=True):
         if not item.final and value == 0:
             continue  # a draft: the criteria not scored yet
-        session.add(Score(review_id=review.id, criterion_id=criterion.id, value=Decimal(value), comment=comment, updated_at=at))
+        session.add(
+            Score(
+                review_id=review.id,
+                criterion_id=criterion.id,
+                value=Decimal(value),
+                comment=comment,
+                updated_at=at,
+            )
+        )
 
 
 async def _in_conflict(session: AsyncSession, judge: User, team: Team) -> bool:

@@ -79,7 +79,12 @@ class EntryScores:
 
 
 async def entry_scores(
-    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, submission_id: uuid.UUID, now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    submission_id: uuid.UUID,
+    now: dt.datetime,
 ) -> EntryScores:
     """The entry's scores for founders (ranking:view); 404 for an entry of another round."""
     context = await founder_round(session, actor, slug, round_id)
@@ -94,7 +99,11 @@ async def entry_scores(
     if found is None:
         raise NotFoundException()
     submission, team, decision = found
-    criteria = list(await session.scalars(select(Criterion).where(Criterion.round_id == round_id).order_by(Criterion.position, Criterion.id)))
+    criteria = list(
+        await session.scalars(
+            select(Criterion).where(Criterion.round_id == round_id).order_by(Criterion.position, Criterion.id)
+        )
+    )
     reviews = (
         await session.execute(
             select(Review, User.name, in_conflict(Review.user_id, team.id).label("conflicted"))
@@ -125,7 +134,9 @@ async def entry_scores(
     )
 
 
-async def _scores(session: AsyncSession, review_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[uuid.UUID, Score]]:
+async def _scores(
+    session: AsyncSession, review_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[uuid.UUID, Score]]:
     """review id -> criterion id -> score, for the counted reviews."""
     by_review: dict[uuid.UUID, dict[uuid.UUID, Score]] = defaultdict(dict)
     if review_ids:
@@ -134,10 +145,14 @@ async def _scores(session: AsyncSession, review_ids: list[uuid.UUID]) -> dict[uu
     return by_review
 
 
-async def _totals(session: AsyncSession, round_id: uuid.UUID, submission_id: uuid.UUID) -> dict[uuid.UUID, float]:
+async def _totals(
+    session: AsyncSession, round_id: uuid.UUID, submission_id: uuid.UUID
+) -> dict[uuid.UUID, float]:
     """review id -> 0-100 total, computed by the ranking's own query (one definition of a total)."""
     totals = judge_totals(round_id)
-    rows = await session.execute(select(totals.c.review_id, totals.c.total).where(totals.c.submission_id == submission_id))
+    rows = await session.execute(
+        select(totals.c.review_id, totals.c.total).where(totals.c.submission_id == submission_id)
+    )
     return {row.review_id: row.total for row in rows}
 
 

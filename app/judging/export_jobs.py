@@ -115,25 +115,50 @@ async def request_export(
     session.add(job)
     await session.flush()
     await enqueue(session, JOB_NAME, job_id=str(job.id))
-    await audit.record(session, actor, "judging.export_requested", "round", round_id, {"job": str(job.id), "what": what, "format": fmt})
+    await audit.record(
+        session,
+        actor,
+        "judging.export_requested",
+        "round",
+        round_id,
+        {"job": str(job.id), "what": what, "format": fmt},
+    )
     return job
 
 
 async def open_download(
-    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, job_id: uuid.UUID, now: dt.datetime, storage: Storage
+    session: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    job_id: uuid.UUID,
+    now: dt.datetime,
+    storage: Storage,
 ) -> Download:
     """A finished export's bytes, for founders only; 404 for anything else. Exports holding judges' names
     are refused again (409) if judging has been reopened since."""
     context = await founder_round(session, actor, slug, round_id)
     job = await session.scalar(
-        select(JudgingJob).where(JudgingJob.id == job_id, JudgingJob.round_id == round_id, JudgingJob.kind == "export")
+        select(JudgingJob).where(
+            JudgingJob.id == job_id, JudgingJob.round_id == round_id, JudgingJob.kind == "export"
+        )
     )
     if job is None or job.status != "done" or not job.result_key:
         raise NotFoundException()
-    if job.params.get("what") in exports.NEEDS_CLOSE and not judging_closed(context.settings, context.challenge, now):
-        raise Conflict(_("Judging has been reopened: this export holds judges’ scores and is unavailable until it closes."))
+    if job.params.get("what") in exports.NEEDS_CLOSE and not judging_closed(
+        context.settings, context.challenge, now
+    ):
+        raise Conflict(
+            _(
+                "Judging has been reopened: this export holds judges’ scores and is unavailable until it closes."
+            )
+        )
     fmt = job.params.get("format", "csv")
-    return Download(job.result_name or f"export.{fmt}", exports.MEDIA_TYPES.get(fmt, "application/octet-stream"), storage.read(job.result_key))
+    return Download(
+        job.result_name or f"export.{fmt}",
+        exports.MEDIA_TYPES.get(fmt, "application/octet-stream"),
+        storage.read(job.result_key),
+    )
 
 
 # --- the job ------------------------------------------------------------------------------------------
@@ -166,7 +191,9 @@ async def export_judging(ctx: dict[str, Any], session: AsyncSession, job_id: str
     try:
         await progress.set(status="running", error=None)
         with in_locale(job.params.get("locale", "en")):
-            table = await exports.build(session, job.round_id, job.params.get("what", "ranking"), job.params.get("method", "auto"))
+            table = await exports.build(
+                session, job.round_id, job.params.get("what", "ranking"), job.params.get("method", "auto")
+            )
             await progress(0, table.total)
             data = await exports.write(table, fmt, progress)
         await storage_for(ctx["settings"]).put_stream(key, _chunks(data), MAX_EXPORT_BYTES)

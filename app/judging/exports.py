@@ -104,8 +104,17 @@ async def _ranking(session: AsyncSession, round_id: uuid.UUID, method: str) -> T
         for entry in ranking.entries
     ]
     header = [
-        _("Rank"), _("Tied"), _("Team"), _("Entry id"), _("Judges"), _("Mean (0-100)"), _("Median (0-100)"),
-        _("Z-score mean"), _("Spread (highest - lowest)"), _("Standard deviation"), _("To discuss"),
+        _("Rank"),
+        _("Tied"),
+        _("Team"),
+        _("Entry id"),
+        _("Judges"),
+        _("Mean (0-100)"),
+        _("Median (0-100)"),
+        _("Z-score mean"),
+        _("Spread (highest - lowest)"),
+        _("Standard deviation"),
+        _("To discuss"),
     ]
     return Table(_("Ranking"), header, len(rows), _once(rows))
 
@@ -133,26 +142,56 @@ def _scores_query(round_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
         .join(Team, Team.id == Submission.team_id)
         .join(User, User.id == Review.user_id)
         .where(Review.round_id == round_id)
-        .order_by(func.lower(Team.name), Submission.id, func.lower(User.name), Review.id, Criterion.position, Criterion.id)
+        .order_by(
+            func.lower(Team.name),
+            Submission.id,
+            func.lower(User.name),
+            Review.id,
+            Criterion.position,
+            Criterion.id,
+        )
     )
 
 
 async def _scores(session: AsyncSession, round_id: uuid.UUID) -> Table:
     statement = _scores_query(round_id)
     total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    status = {"final": _("counted"), "draft": _("draft, not counted"), "conflict": _("left out: conflict of interest")}
+    status = {
+        "final": _("counted"),
+        "draft": _("draft, not counted"),
+        "conflict": _("left out: conflict of interest"),
+    }
 
     def row(record: Any) -> Sequence[Cell]:
         state = "conflict" if record.conflicted else ("final" if record.finalized_at else "draft")
         return [
-            record.team, str(record.entry), record.judge, record.email, record.criterion, _number(record.weight),
-            _number(record.value), _number(record.scale_min), _number(record.scale_max), record.comment,
-            status[state], _when(record.finalized_at),
+            record.team,
+            str(record.entry),
+            record.judge,
+            record.email,
+            record.criterion,
+            _number(record.weight),
+            _number(record.value),
+            _number(record.scale_min),
+            _number(record.scale_max),
+            record.comment,
+            status[state],
+            _when(record.finalized_at),
         ]
 
     header = [
-        _("Team"), _("Entry id"), _("Judge"), _("Judge e-mail"), _("Criterion"), _("Weight"), _("Score"),
-        _("Scale minimum"), _("Scale maximum"), _("Comment"), _("Review"), _("Finalized at"),
+        _("Team"),
+        _("Entry id"),
+        _("Judge"),
+        _("Judge e-mail"),
+        _("Criterion"),
+        _("Weight"),
+        _("Score"),
+        _("Scale minimum"),
+        _("Scale maximum"),
+        _("Comment"),
+        _("Review"),
+        _("Finalized at"),
     ]
     return Table(_("Scores"), header, total or 0, _streamed(session, statement, row))
 
@@ -180,16 +219,30 @@ async def _feedback(session: AsyncSession, round_id: uuid.UUID) -> Table:
         .group_by(Team.id, Team.name, Criterion.id)
     )
     overall = (
-        select(_joined(Review.comment)).where(Review.submission_id == Submission.id, Review.id.in_(counted)).scalar_subquery()
+        select(_joined(Review.comment))
+        .where(Review.submission_id == Submission.id, Review.id.in_(counted))
+        .scalar_subquery()
     )
-    teams = select(Team.name, overall.label("comments")).join(Submission, Submission.team_id == Team.id).where(
-        *eligible_entries(round_id)
+    teams = (
+        select(Team.name, overall.label("comments"))
+        .join(Submission, Submission.team_id == Team.id)
+        .where(*eligible_entries(round_id))
     )
     rows: list[Sequence[Cell]] = [
-        [r.team, r.criterion, _number(r.mean, 2), f"{_number(r.scale_min)}-{_number(r.scale_max)}", r.judges, r.comments or ""]
+        [
+            r.team,
+            r.criterion,
+            _number(r.mean, 2),
+            f"{_number(r.scale_min)}-{_number(r.scale_max)}",
+            r.judges,
+            r.comments or "",
+        ]
         for r in await session.execute(per_criterion.order_by(func.lower(Team.name), Criterion.position))
     ]
-    rows += [[r.name, _("Overall"), None, "", None, r.comments or ""] for r in await session.execute(teams.order_by(func.lower(Team.name)))]
+    rows += [
+        [r.name, _("Overall"), None, "", None, r.comments or ""]
+        for r in await session.execute(teams.order_by(func.lower(Team.name)))
+    ]
     rows.sort(key=lambda row: str(row[0]).lower())
     header = [_("Team"), _("Criterion"), _("Mean score"), _("Scale"), _("Judges"), _("Comments (anonymous)")]
     return Table(_("Feedback"), header, len(rows), _once(rows))
@@ -197,7 +250,9 @@ async def _feedback(session: AsyncSession, round_id: uuid.UUID) -> Table:
 
 def _joined(comment: Any) -> Any:
     """Non-empty comments of a group, separated by a blank line, in review id order (random, so anonymous)."""
-    return func.array_to_string(func.array_agg(aggregate_order_by(func.nullif(func.btrim(comment), ""), Review.id)), "\n\n")
+    return func.array_to_string(
+        func.array_agg(aggregate_order_by(func.nullif(func.btrim(comment), ""), Review.id)), "\n\n"
+    )
 
 
 async def _once(rows: list[Sequence[Cell]]) -> AsyncIterator[list[Sequence[Cell]]]:

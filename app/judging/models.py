@@ -53,7 +53,9 @@ class JudgingRound(Base):
     )
 
     round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
     policy: Mapped[str] = mapped_column(String(12), server_default="all")
     judges_per_entry: Mapped[int] = mapped_column(Integer, server_default="3")
     seed: Mapped[int] = mapped_column(Integer, server_default="1")
@@ -92,7 +94,9 @@ class Screening(Base):
     __tablename__ = "screenings"
     __table_args__ = (CheckConstraint("decision IN ('eligible', 'ineligible', 'returned')", name="decision"),)
 
-    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    submission_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
     round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     decision: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(Text, server_default="")
@@ -107,11 +111,19 @@ class Judge(IdMixin, CreatedMixin, Base):
     __tablename__ = "judges"
     __table_args__ = (
         Index("uq_judges_round_email", "round_id", func.lower(text("email")), unique=True),
-        Index("uq_judges_round_user", "round_id", "user_id", unique=True, postgresql_where=text("user_id IS NOT NULL")),
+        Index(
+            "uq_judges_round_user",
+            "round_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
     )
 
     round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
     email: Mapped[str] = mapped_column(String(254))
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -126,7 +138,9 @@ class Conflict(IdMixin, Base):
     __tablename__ = "conflicts"
     __table_args__ = (UniqueConstraint("user_id", "team_id"),)
 
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(Text, server_default="")
@@ -138,8 +152,12 @@ class Assignment(Base):
 
     __tablename__ = "assignments"
 
-    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    submission_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     manual: Mapped[bool] = mapped_column(server_default="false")
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
@@ -149,7 +167,10 @@ class Review(IdMixin, Base):
     """One judge's review of one entry: the overall comment and whether it is final. Draft until finalized."""
 
     __tablename__ = "reviews"
-    __table_args__ = (UniqueConstraint("submission_id", "user_id"), Index("ix_reviews_round_user", "round_id", "user_id"))
+    __table_args__ = (
+        UniqueConstraint("submission_id", "user_id"),
+        Index("ix_reviews_round_user", "round_id", "user_id"),
+    )
 
     submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -168,8 +189,12 @@ class Score(Base):
 
     __tablename__ = "scores"
 
-    review_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True)
-    criterion_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"), primary_key=True, index=True)
+    review_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
+    )
+    criterion_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("criteria.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     value: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     comment: Mapped[str] = mapped_column(Text, server_default="")
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
@@ -181,7 +206,9 @@ class Advancement(Base):
     __tablename__ = "advancements"
 
     round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
-    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     reason: Mapped[str] = mapped_column(Text, server_default="")
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
@@ -193,7 +220,9 @@ class PrizeAward(Base):
     __tablename__ = "prize_awards"
 
     prize_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("prizes.id", ondelete="CASCADE"), primary_key=True)
-    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     awarded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     awarded_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
@@ -205,7 +234,9 @@ class Vote(Base):
 
     round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 

@@ -183,7 +183,9 @@ async def api_list_assignments(
     f"{ROUND}/assignments",
     name="judging:api_run_assignment",
     status_code=200,
-    responses={202: ResponseSpec(RunResult, description="A large round: assigned in the background; follow `job`.")},
+    responses={
+        202: ResponseSpec(RunResult, description="A large round: assigned in the background; follow `job`.")
+    },
     **API,
 )
 async def api_run_assignment(

@@ -185,12 +185,20 @@ async def judged_rounds(session: AsyncSession, actor: Actor, now: dt.datetime) -
         .where(Judge.user_id == actor.id, Judge.accepted_at.is_not(None), Judge.removed_at.is_(None))
     )
     found = [
-        JudgedRound(challenge, round_, Clock(round_.deadline, closes_at or challenge.judging_ends_at, now), Progress(done, count))
+        JudgedRound(
+            challenge,
+            round_,
+            Clock(round_.deadline, closes_at or challenge.judging_ends_at, now),
+            Progress(done, count),
+        )
         for round_, challenge, closes_at, count, done in rows
     ]
     order = {"open": 0, "not_open": 1, "closed": 2}
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(found, key=lambda r: (order[r.clock.state], r.clock.closes_at or far, r.challenge.title, r.round.position))
+    return sorted(
+        found,
+        key=lambda r: (order[r.clock.state], r.clock.closes_at or far, r.challenge.title, r.round.position),
+    )
 
 
 def _queue_statement(user_id: uuid.UUID, round_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
@@ -210,13 +218,23 @@ def _queue_statement(user_id: uuid.UUID, round_id: uuid.UUID) -> Select[*tuple[A
 
 async def queue_entries(session: AsyncSession, user_id: uuid.UUID, round_id: uuid.UUID) -> list[QueueEntry]:
     """All the judge's entries of the round in name order (the review page's previous/next)."""
-    rows = await session.execute(_queue_statement(user_id, round_id).order_by(func.lower(Team.name), Submission.id))
+    rows = await session.execute(
+        _queue_statement(user_id, round_id).order_by(func.lower(Team.name), Submission.id)
+    )
     return [_entry(*row) for row in rows]
 
 
-def _entry(submission_id: uuid.UUID, name: str, review_id: Any, finalized_at: Any, updated_at: Any, count: int) -> QueueEntry:
+def _entry(
+    submission_id: uuid.UUID, name: str, review_id: Any, finalized_at: Any, updated_at: Any, count: int
+) -> QueueEntry:
     status: ReviewStatus = "not_started" if review_id is None else "finalized" if finalized_at else "draft"
-    return QueueEntry(submission_id=submission_id, team_name=name, status=status, scored_criteria=count, updated_at=updated_at)
+    return QueueEntry(
+        submission_id=submission_id,
+        team_name=name,
+        status=status,
+        scored_criteria=count,
+        updated_at=updated_at,
+    )
 
 
 async def queue_page(
@@ -227,13 +245,17 @@ async def queue_page(
     over the whole queue), a second only for a page past the end (then the last page is given)."""
     statement = (
         _queue_statement(user_id, round_id)
-        .add_columns(func.count().over().label("total"), func.count(Review.finalized_at).over().label("finalized"))
+        .add_columns(
+            func.count().over().label("total"), func.count(Review.finalized_at).over().label("finalized")
+        )
         .order_by(Review.finalized_at.is_not(None), func.lower(Team.name), Submission.id)
     )
     number = min(max(page, 1), MAX_PAGE)
     rows = (await session.execute(statement.limit(per_page).offset((number - 1) * per_page))).all()
     if not rows and number > 1:
-        total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        total = (
+            await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        )
         number = max(1, -(-total // per_page))
         rows = (await session.execute(statement.limit(per_page).offset((number - 1) * per_page))).all()
     total, finalized = (rows[0].total, rows[0].finalized) if rows else (0, 0)
@@ -242,7 +264,12 @@ async def queue_page(
 
 
 async def round_queue(
-    session: AsyncSession, actor: Actor, round_id: uuid.UUID, now: dt.datetime, page: int = 1, per_page: int = PER_PAGE
+    session: AsyncSession,
+    actor: Actor,
+    round_id: uuid.UUID,
+    now: dt.datetime,
+    page: int = 1,
+    per_page: int = PER_PAGE,
 ) -> Queue:
     """The actor's queue in the round: 404 unless they sit on this round's panel (a judge of another round
     of the same challenge has no queue here), 403 for people who see the challenge but do not judge it."""

@@ -99,7 +99,9 @@ def judge_totals(round_id: uuid.UUID) -> CTE:
             Review.finalized_at.is_not(None),
             Review.total.is_not(None),
             *eligible_entries(round_id),
-            ~exists().where(conflicted.c.judge_id == Review.user_id, conflicted.c.team_id == Submission.team_id),
+            ~exists().where(
+                conflicted.c.judge_id == Review.user_id, conflicted.c.team_id == Submission.team_id
+            ),
         )
         .cte("totals")
     )
@@ -139,7 +141,9 @@ def ranked_entries_query(round_id: uuid.UUID, method: Method | Literal["auto"] =
         score = chosen[method]
     # Equal to 6 decimals is equal: the same totals reached through other sums stay tied.
     rounded = func.round(cast(score, Numeric), 6)
-    rank = case((per_entry.c.judges.is_not(None), func.rank().over(order_by=rounded.desc().nulls_last())), else_=None)
+    rank = case(
+        (per_entry.c.judges.is_not(None), func.rank().over(order_by=rounded.desc().nulls_last())), else_=None
+    )
     ranked = (
         select(
             Submission.id,
@@ -190,7 +194,9 @@ async def compute_ranking(
         offset = (max(page, 1) - 1) * per_page
         rows = (await session.execute(query.limit(per_page).offset(offset))).all()
         if not rows and offset:
-            total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+            total = (
+                await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+            )
             offset = max(0, (total - 1) // per_page * per_page)
             rows = (await session.execute(query.limit(per_page).offset(offset))).all()
     else:
@@ -215,7 +221,9 @@ async def compute_ranking(
         for row in rows
     ]
     total = rows[0].total if rows else 0
-    return Ranking(chosen, differ, rows[0].distinct_judges if rows else 0, entries, total=total, offset=offset)
+    return Ranking(
+        chosen, differ, rows[0].distinct_judges if rows else 0, entries, total=total, offset=offset
+    )
 
 
 def _dec(value: object) -> Decimal | None:

@@ -61,7 +61,9 @@ async def api_show_ranking(
     db: AsyncSession,
     actor: Actor,
     round_id: uuid.UUID,
-    method: Annotated[str, Parameter(pattern=r"^(|auto|mean|median|z)$", description="auto, mean, median or z")] = "",
+    method: Annotated[
+        str, Parameter(pattern=r"^(|auto|mean|median|z)$", description="auto, mean, median or z")
+    ] = "",
 ) -> RankingView:
     """The round's ranking and the judges' agreement (founders of the challenge only)."""
     _context, ranking, requested = await ranking_views.ranking_table(db, actor, round_id, method)

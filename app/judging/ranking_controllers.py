@@ -35,16 +35,31 @@ def _base(slug: str, round_id: uuid.UUID) -> str:
 
 @get(BASE + "/ranking", name="judging:ranking", **PAGE)
 async def show_ranking(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID,
-    method: MethodChoice = "", page: PageNumber = 1,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
+    method: MethodChoice = "",
+    page: PageNumber = 1,
 ) -> Response[Any]:
     """The whole page; the method switch (htmx, targeting #ranking_table) recomputes only the ranking.
     The table shows one page of entries (ranked over all of them); exports hold every entry."""
     helpers = ranking_views.template_helpers()
     if is_htmx(request) and request.headers.get("hx-target") == "ranking_table":
-        context, ranking, requested = await ranking_views.ranking_table(db, actor, round_id, method, slug, page)
-        data = {"challenge": context.challenge, "round": context.round, "ranking": ranking, "requested": requested,
-                "tied_ranks": ranking_views.tied_ranks(ranking), "rows": ranking_views.ranking_rows(ranking), **helpers}
+        context, ranking, requested = await ranking_views.ranking_table(
+            db, actor, round_id, method, slug, page
+        )
+        data = {
+            "challenge": context.challenge,
+            "round": context.round,
+            "ranking": ranking,
+            "requested": requested,
+            "tied_ranks": ranking_views.tied_ranks(ranking),
+            "rows": ranking_views.ranking_rows(ranking),
+            **helpers,
+        }
         return render(request, "judging/ranking.html", data, block="ranking_table")
     view = await ranking_views.ranking_page(db, actor, slug, round_id, method, now, page)
     return render(request, "judging/ranking.html", _page_data(view) | helpers)
@@ -66,7 +81,12 @@ def _page_data(page: ranking_views.RankingPage) -> dict[str, Any]:
 
 @post(BASE + "/ranking/remind", name="judging:remind", **PAGE)
 async def remind_judges(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
 ) -> Response[Any]:
     """Remind late judges. A refusal (409) is shown in place for htmx, as an error page otherwise."""
     try:
@@ -89,7 +109,11 @@ async def remind_judges(
 
 
 async def _progress_block(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
     message: tuple[str, str],
 ) -> Response[Any]:
     context = await founder_round(db, actor, slug, round_id)
@@ -106,7 +130,12 @@ async def _progress_block(
 
 @get(BASE + "/entries/{submission_id:uuid}", name="judging:entry", **PAGE)
 async def show_entry_scores(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
     submission_id: uuid.UUID,
 ) -> Response[Any]:
     entry = await entry_scores.entry_scores(db, actor, slug, round_id, submission_id, now)
@@ -116,7 +145,12 @@ async def show_entry_scores(
 
 @get(BASE + "/exports", name="judging:exports", **PAGE)
 async def show_exports(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
 ) -> Response[Any]:
     """The exports page; htmx polls the #export_jobs block while an export is being written."""
     page = await export_jobs.exports_page(db, actor, slug, round_id, now)
@@ -139,32 +173,54 @@ def _exports_data(page: export_jobs.ExportsPage, **extra: Any) -> dict[str, Any]
 
 @post(BASE + "/exports", name="judging:export", **PAGE)
 async def request_export(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
 ) -> Response[Any]:
     fields = await form_fields(request)
     values = {"what": fields.get("what", ""), "format": fields.get("format", "")}
     locale = get_context(request.scope).locale
     try:
-        await export_jobs.request_export(db, actor, slug, round_id, values["what"], values["format"], now, locale, fields.get("method"))
+        await export_jobs.request_export(
+            db, actor, slug, round_id, values["what"], values["format"], now, locale, fields.get("method")
+        )
     except InvalidInput as exc:
         page = await export_jobs.exports_page(db, actor, slug, round_id, now)
         data = _exports_data(page, values=values, errors=exc.errors)
         return render(request, "judging/exports.html", data, block="export_form", status_code=422)
     if is_htmx(request):
         page = await export_jobs.exports_page(db, actor, slug, round_id, now)
-        return render(request, "judging/exports.html", _exports_data(page, values=values), block="export_form")
-    flash(request, "success", _("The export is being prepared. Its download link appears below when it is ready."))
+        return render(
+            request, "judging/exports.html", _exports_data(page, values=values), block="export_form"
+        )
+    flash(
+        request,
+        "success",
+        _("The export is being prepared. Its download link appears below when it is ready."),
+    )
     return redirect(request, f"{_base(slug, round_id)}/exports")
 
 
 @get(BASE + "/exports/{job_id:uuid}", name="judging:export_download", **PAGE)
 async def download_export(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, round_id: uuid.UUID,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    slug: str,
+    round_id: uuid.UUID,
     job_id: uuid.UUID,
 ) -> Stream:
     storage = storage_for(get_context(request.scope).settings)
     download = await export_jobs.open_download(db, actor, slug, round_id, job_id, now, storage)
-    headers = {**NO_STORE, "content-disposition": f'attachment; filename="{download.name}"', "x-content-type-options": "nosniff"}
+    headers = {
+        **NO_STORE,
+        "content-disposition": f'attachment; filename="{download.name}"',
+        "x-content-type-options": "nosniff",
+    }
     return Stream(download.chunks, media_type=download.media_type, headers=headers)
 
 

@@ -58,7 +58,12 @@ def parse_method(value: str | None, default: str = "auto") -> Choice:
 
 
 async def ranking_page(
-    session: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, method: str | None, now: dt.datetime,
+    session: AsyncSession,
+    actor: Actor,
+    slug: str,
+    round_id: uuid.UUID,
+    method: str | None,
+    now: dt.datetime,
     page: int = 1,
 ) -> RankingPage:
     """Everything on the ranking page. Queries: the round (load_round), the ranking, the totals for alpha,
@@ -80,7 +85,11 @@ async def ranking_page(
 
 
 async def ranking_table(
-    session: AsyncSession, actor: Actor | None, round_id: uuid.UUID, method: str | None, slug: str | None = None,
+    session: AsyncSession,
+    actor: Actor | None,
+    round_id: uuid.UUID,
+    method: str | None,
+    slug: str | None = None,
     page: int | None = None,
 ) -> tuple[RoundContext, Ranking, str]:
     """Only the ranking (for the htmx method switch, one page, and the API, which names no challenge: all of it)."""
@@ -89,12 +98,18 @@ async def ranking_table(
     else:
         context = await founder_round(session, actor, slug, round_id)
     requested = parse_method(method, context.settings.ranking_method)
-    return context, await compute_ranking(session, round_id, requested, page=page, per_page=PER_PAGE), requested
+    return (
+        context,
+        await compute_ranking(session, round_id, requested, page=page, per_page=PER_PAGE),
+        requested,
+    )
 
 
 def ranking_rows(ranking: Ranking) -> Page[RankedEntry]:
     """The page of the ranking shown, for the page links and the "1–50 of 2,000" count."""
-    return Page(items=ranking.entries, number=ranking.offset // PER_PAGE + 1, size=PER_PAGE, total=ranking.total)
+    return Page(
+        items=ranking.entries, number=ranking.offset // PER_PAGE + 1, size=PER_PAGE, total=ranking.total
+    )
 
 
 def tied_ranks(ranking: Ranking) -> frozenset[int]:
@@ -121,7 +136,10 @@ def method_explanations() -> list[tuple[str, str]]:
     """(method, plain-words explanation) for every method, in the order of the switch."""
     return [
         ("auto", _("Z-scores when judges scored different sets of entries, otherwise the mean.")),
-        ("mean", _("The average of the judges’ totals. Simple and fair when every judge scored every entry.")),
+        (
+            "mean",
+            _("The average of the judges’ totals. Simple and fair when every judge scored every entry."),
+        ),
         ("median", _("The middle total: one unusually generous or severe judge barely moves it.")),
         (
             "z",
@@ -186,4 +204,3 @@ def template_helpers() -> dict[str, object]:
         "discuss_stdev": int(DISCUSS_STDEV),
         "methods": CHOICES,
     }
-

@@ -67,7 +67,9 @@ def _review_view(page: reviews.ReviewPage) -> ReviewView:
             scale_min=float(c.scale_min),
             scale_max=float(c.scale_max),
             scale_step=float(c.scale_step),
-            levels=[LevelView(value=float(level.value), descriptor=level.descriptor) for level in scales.levels(c)],
+            levels=[
+                LevelView(value=float(level.value), descriptor=level.descriptor) for level in scales.levels(c)
+            ],
         )
         for c in page.criteria
     ]
@@ -90,7 +92,9 @@ def _review_view(page: reviews.ReviewPage) -> ReviewView:
     )
 
 
-async def _current(db: AsyncSession, actor: Actor, submission_id: uuid.UUID, now: dt.datetime) -> Response[Any]:
+async def _current(
+    db: AsyncSession, actor: Actor, submission_id: uuid.UUID, now: dt.datetime
+) -> Response[Any]:
     page = await reviews.review_page(db, actor, submission_id, now)
     return Response(_review_view(page), headers={"cache-control": "no-store"})
 
@@ -102,7 +106,12 @@ def _refused(exc: InvalidInput) -> Response[Any]:
 
 @get("/api/v1/judge/rounds/{round_id:uuid}/queue", name="judging:api_queue", cache_control=PRIVATE)
 async def api_queue(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, page: PageNumber = 1, per_page: PerPage = queues.PER_PAGE
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    round_id: uuid.UUID,
+    page: PageNumber = 1,
+    per_page: PerPage = queues.PER_PAGE,
 ) -> QueueView:
     """The caller's queue in a round they judge, one page of entries (never conflicted ones; those still to
     finalize first) with their progress over the whole queue: `total` entries, `scored` of them finalized."""
@@ -133,7 +142,9 @@ async def api_queue(
 
 
 @get(ENTRY, name="judging:api_review", cache_control=PRIVATE)
-async def api_review(db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID) -> Response[Any]:
+async def api_review(
+    db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID
+) -> Response[Any]:
     """The caller's own review of the entry (never another judge's), the rubric and the entry as submitted."""
     return await _current(db, actor, submission_id, now)
 
@@ -153,7 +164,9 @@ async def api_save_review(
 
 
 @post(ENTRY + "/finalize", name="judging:api_finalize", cache_control=PRIVATE, status_code=200)
-async def api_finalize(db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID) -> Response[Any]:
+async def api_finalize(
+    db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID
+) -> Response[Any]:
     """Finalize the caller's review: 422 listing the criteria still without a value."""
     try:
         await scoring.finalize(db, actor, submission_id, now)

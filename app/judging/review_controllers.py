@@ -52,7 +52,9 @@ def _helpers() -> dict[str, Any]:
 
 
 @get("/judge", name="judging:my_rounds", **PAGE)
-async def my_rounds(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime) -> Response[Any]:
+async def my_rounds(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime
+) -> Response[Any]:
     """Every round the person judges, across challenges, with their progress and the judging clock."""
     rounds = await queues.judged_rounds(db, actor, now)
     return render(request, "judging/my_rounds.html", {"rounds": rounds})
@@ -60,7 +62,11 @@ async def my_rounds(request: Request[Any, Any, Any], db: AsyncSession, actor: Ac
 
 @get("/judge/rounds/{round_id:uuid}", name="judging:queue", **PAGE)
 async def show_queue(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID,
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    round_id: uuid.UUID,
     page: PageNumber = 1,
 ) -> Response[Any]:
     """One page of the judge's queue, entries still to finalize first."""
@@ -86,7 +92,11 @@ async def _review_page(
 
 @get(ENTRY, name="judging:review", **PAGE)
 async def show_review(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    submission_id: uuid.UUID,
 ) -> Response[Any]:
     return await _review_page(request, db, actor, now, submission_id)
 
@@ -107,10 +117,22 @@ def _refusal_text(exc: ClientException, key: str) -> str:
 
 
 def _status(
-    request: Request[Any, Any, Any], target: str, state: str, message: str, *, review_status: str = "", status_code: int = 200
+    request: Request[Any, Any, Any],
+    target: str,
+    state: str,
+    message: str,
+    *,
+    review_status: str = "",
+    status_code: int = 200,
 ) -> Response[Any]:
     """The autosave's answer: the status beside what was saved, and the review's status out of band."""
-    context = {"target": target, "state": state, "message": message, "review_status": review_status, **_helpers()}
+    context = {
+        "target": target,
+        "state": state,
+        "message": message,
+        "review_status": review_status,
+        **_helpers(),
+    }
     return render(request, "judging/save_status.html", context, status_code=status_code)
 
 
@@ -138,7 +160,9 @@ async def _autosave(
         if is_htmx(request):
             return _status(request, target, "error", _refusal_text(exc, key), status_code=exc.status_code)
         if isinstance(exc, InvalidInput):
-            return await _review_page(request, db, actor, now, submission_id, errors=exc.errors, posted=posted, status_code=422)
+            return await _review_page(
+                request, db, actor, now, submission_id, errors=exc.errors, posted=posted, status_code=422
+            )
         raise
     message = _saved_at(saved.at, saved.scope.timezone)
     if is_htmx(request):
@@ -159,7 +183,12 @@ async def save_score(
     """One criterion's value and comment: a status fragment for htmx, a redirect back to the page otherwise."""
     form = await form_fields(request)
     given = scoring.ScoreInput(form.get("value"), form.get("comment", ""))
-    posted = {"criterion": criterion_id, "value": given.value, "comment": given.comment, "anchor": f"criterion-{criterion_id}"}
+    posted = {
+        "criterion": criterion_id,
+        "value": given.value,
+        "comment": given.comment,
+        "anchor": f"criterion-{criterion_id}",
+    }
     return await _autosave(
         request, db, actor, now, submission_id,
         lambda: scoring.save_score(db, actor, submission_id, criterion_id, given, now),
@@ -169,7 +198,11 @@ async def save_score(
 
 @post(ENTRY + "/comment", name="judging:save_comment", **PAGE)
 async def save_comment(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    submission_id: uuid.UUID,
 ) -> Response[Any]:
     """The overall comment: same answers as a criterion's autosave."""
     comment = (await form_fields(request)).get("comment", "")
@@ -182,7 +215,11 @@ async def save_comment(
 
 @post(ENTRY + "/finalize", name="judging:finalize", **PAGE)
 async def finalize_review(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    submission_id: uuid.UUID,
 ) -> Response[Any]:
     """Finalize: back to the page with a confirmation; the missing criteria listed (422) when some are."""
     try:
@@ -190,9 +227,13 @@ async def finalize_review(
     except ClientException as exc:
         if exc.status_code in (409, 422):
             errors = exc.errors if isinstance(exc, InvalidInput) else {"finalize": str(exc.detail)}
-            return await _review_page(request, db, actor, now, submission_id, errors=errors, status_code=exc.status_code)
+            return await _review_page(
+                request, db, actor, now, submission_id, errors=errors, status_code=exc.status_code
+            )
         if is_htmx(request):
-            return _status(request, "finalize", "error", _refusal_text(exc, "finalize"), status_code=exc.status_code)
+            return _status(
+                request, "finalize", "error", _refusal_text(exc, "finalize"), status_code=exc.status_code
+            )
         raise
     if saved.finalized_now:
         flash(request, "success", _("Your review of %(team)s is finalized.", team=saved.scope.team.name))
@@ -201,4 +242,12 @@ async def finalize_review(
     return redirect(request, entry_path(submission_id))
 
 
-ROUTES: list[Any] = [my_rounds, show_queue, show_review, save_score, save_comment, finalize_review, *API_ROUTES]
+ROUTES: list[Any] = [
+    my_rounds,
+    show_queue,
+    show_review,
+    save_score,
+    save_comment,
+    finalize_review,
+    *API_ROUTES,
+]

@@ -66,16 +66,22 @@ async def load_entry(
     relations = await authz.relations_to_entry(session, actor, submission, team, challenge)
     authz.require(actor, "submission:review", relations)
     settings = await judging_settings(session, round_)
-    return EntryScope(submission, team, round_, challenge, settings, round_clock(round_, settings, challenge, now))
+    return EntryScope(
+        submission, team, round_, challenge, settings, round_clock(round_, settings, challenge, now)
+    )
 
 
 async def round_criteria(session: AsyncSession, round_id: uuid.UUID) -> list[Criterion]:
     return list(
-        await session.scalars(select(Criterion).where(Criterion.round_id == round_id).order_by(Criterion.position, Criterion.id))
+        await session.scalars(
+            select(Criterion).where(Criterion.round_id == round_id).order_by(Criterion.position, Criterion.id)
+        )
     )
 
 
-async def own_review(session: AsyncSession, actor: Actor, submission_id: uuid.UUID) -> tuple[Review | None, dict[uuid.UUID, Score]]:
+async def own_review(
+    session: AsyncSession, actor: Actor, submission_id: uuid.UUID
+) -> tuple[Review | None, dict[uuid.UUID, Score]]:
     """The actor's review of the entry and its scores by criterion, in one query (never anyone else's)."""
     rows = (
         await session.execute(
@@ -133,7 +139,9 @@ class ReviewPage:
         return progress_of(self.queue)
 
 
-async def review_page(session: AsyncSession, actor: Actor, submission_id: uuid.UUID, now: dt.datetime) -> ReviewPage:
+async def review_page(
+    session: AsyncSession, actor: Actor, submission_id: uuid.UUID, now: dt.datetime
+) -> ReviewPage:
     """The review page's content in a fixed number of queries, whatever the size of the rubric or queue."""
     scope = await load_entry(session, actor, submission_id, now)
     submission = scope.submission

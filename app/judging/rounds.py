@@ -67,7 +67,9 @@ async def load_round(
     closing, publishing) take it."""
     row = (
         await session.execute(
-            select(Round, Challenge).join(Challenge, Challenge.id == Round.challenge_id).where(Round.id == round_id)
+            select(Round, Challenge)
+            .join(Challenge, Challenge.id == Round.challenge_id)
+            .where(Round.id == round_id)
         )
     ).one_or_none()
     if row is None:
@@ -76,7 +78,11 @@ async def load_round(
     relations = await authz.relations_to_challenge(session, actor, challenge)
     authz.require(actor, action, relations)
     settings = await judging_settings(session, round_, for_update=for_update)
-    rounds = list(await session.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
+    rounds = list(
+        await session.scalars(
+            select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)
+        )
+    )
     return RoundContext(challenge, round_, rounds, settings, relations)
 
 
@@ -114,6 +120,10 @@ async def rubric_frozen(session: AsyncSession, round_id: uuid.UUID) -> bool:
     """The rubric no longer changes once a review of the round is finalized (scores would lose meaning)."""
     return bool(
         await session.scalar(
-            select(select(Review.id).where(Review.round_id == round_id, Review.finalized_at.is_not(None)).exists())
+            select(
+                select(Review.id)
+                .where(Review.round_id == round_id, Review.finalized_at.is_not(None))
+                .exists()
+            )
         )
     )

@@ -62,7 +62,9 @@ def score_key(criterion_id: uuid.UUID) -> str:
     return f"scores.{criterion_id}"
 
 
-async def open_entry(session: AsyncSession, actor: Actor, submission_id: uuid.UUID, now: dt.datetime) -> EntryScope:
+async def open_entry(
+    session: AsyncSession, actor: Actor, submission_id: uuid.UUID, now: dt.datetime
+) -> EntryScope:
     """The entry, if the actor may review it and judging is open now (409 with the reason otherwise)."""
     scope = await load_entry(session, actor, submission_id, now)
     refusal = scope.clock.refusal(scope.timezone)
@@ -90,7 +92,9 @@ async def locked_review(session: AsyncSession, actor: Actor, scope: EntryScope, 
     return review
 
 
-def _checked(criteria: Mapping[uuid.UUID, Criterion], given: Mapping[uuid.UUID, ScoreInput]) -> dict[uuid.UUID, tuple[Decimal | None, str]]:
+def _checked(
+    criteria: Mapping[uuid.UUID, Criterion], given: Mapping[uuid.UUID, ScoreInput]
+) -> dict[uuid.UUID, tuple[Decimal | None, str]]:
     """Every value and comment checked; InvalidInput listing each problem by `scores.<criterion id>`."""
     errors: dict[str, str] = {}
     checked: dict[uuid.UUID, tuple[Decimal | None, str]] = {}
@@ -120,11 +124,21 @@ async def _write_scores(
     if not checked:
         return
     if review.finalized_at is not None:
-        cleared = {score_key(cid): _("This review is finalized: every criterion keeps a value.") for cid, (value, _c) in checked.items() if value is None}
+        cleared = {
+            score_key(cid): _("This review is finalized: every criterion keeps a value.")
+            for cid, (value, _c) in checked.items()
+            if value is None
+        }
         if cleared:
             raise InvalidInput(cleared)
         before = dict(
-            (await session.execute(select(Score.criterion_id, Score.value).where(Score.review_id == review.id))).tuples().all()
+            (
+                await session.execute(
+                    select(Score.criterion_id, Score.value).where(Score.review_id == review.id)
+                )
+            )
+            .tuples()
+            .all()
         )
     rows = [
         {"review_id": review.id, "criterion_id": cid, "value": value, "comment": comment, "updated_at": now}
@@ -134,7 +148,11 @@ async def _write_scores(
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["review_id", "criterion_id"],
-            set_={"value": statement.excluded.value, "comment": statement.excluded.comment, "updated_at": now},
+            set_={
+                "value": statement.excluded.value,
+                "comment": statement.excluded.comment,
+                "updated_at": now,
+            },
         )
     )
     if review.finalized_at is not None:
@@ -172,7 +190,9 @@ async def save_score(
     return Saved(scope, review, now)
 
 
-async def save_comment(session: AsyncSession, actor: Actor, submission_id: uuid.UUID, comment: Any, now: dt.datetime) -> Saved:
+async def save_comment(
+    session: AsyncSession, actor: Actor, submission_id: uuid.UUID, comment: Any, now: dt.datetime
+) -> Saved:
     """The review's overall comment (the page's autosave)."""
     scope = await open_entry(session, actor, submission_id, now)
     try:
@@ -231,18 +251,27 @@ async def finalize(session: AsyncSession, actor: Actor, submission_id: uuid.UUID
     # rubric edit racing each other are serialized, so no criterion changes under a final review.
     await judging_settings(session, scope.round)
     await session.execute(
-        select(JudgingRound.round_id).where(JudgingRound.round_id == scope.round.id).with_for_update(read=True)
+        select(JudgingRound.round_id)
+        .where(JudgingRound.round_id == scope.round.id)
+        .with_for_update(read=True)
     )
     criteria = await round_criteria(session, scope.round.id)
     if not criteria:
         raise Conflict(detail=_("This round’s rubric has no criteria yet: there is nothing to finalize."))
     review = await locked_review(session, actor, scope, now)
     scored = set(
-        await session.scalars(select(Score.criterion_id).where(Score.review_id == review.id, Score.value.is_not(None)))
+        await session.scalars(
+            select(Score.criterion_id).where(Score.review_id == review.id, Score.value.is_not(None))
+        )
     )
     missing = [criterion for criterion in criteria if criterion.id not in scored]
     if missing:
-        errors = {"finalize": _("Score every criterion before finalizing. Missing: %(names)s.", names=", ".join(c.name for c in missing))}
+        errors = {
+            "finalize": _(
+                "Score every criterion before finalizing. Missing: %(names)s.",
+                names=", ".join(c.name for c in missing),
+            )
+        }
         errors.update({score_key(c.id): _("Score this criterion before finalizing.") for c in missing})
         raise InvalidInput(errors)
     if review.finalized_at is not None:

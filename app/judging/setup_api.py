@@ -57,7 +57,9 @@ def _criterion(page: Rubric, criterion: Any) -> CriterionView:
         scale_min=float(criterion.scale_min),
         scale_max=float(criterion.scale_max),
         scale_step=float(criterion.scale_step),
-        levels=[LevelView(value=float(level.value), text=level.text) for level in rubric_input.levels(criterion)],
+        levels=[
+            LevelView(value=float(level.value), text=level.text) for level in rubric_input.levels(criterion)
+        ],
     )
 
 

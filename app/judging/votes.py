@@ -254,7 +254,9 @@ async def vote_booth(
     counts = (await tally(session, [round_id]))[round_id] if may_see_tally(actor, ctx) else None
     clock = closed_message(ctx, now)
     message = insider_message(ctx) or clock
-    return Booth(ctx, candidates, fields, my_vote, my_team, message is None, message, counts, running=clock is None)
+    return Booth(
+        ctx, candidates, fields, my_vote, my_team, message is None, message, counts, running=clock is None
+    )
 
 
 async def cast_vote(

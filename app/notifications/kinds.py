@@ -111,7 +111,9 @@ KINDS: dict[str, Kind] = {
     ),
     "team_not_advanced": Kind(
         title=lazy("%(team)s is not advanced to %(round)s of %(challenge)s"),
-        body=lazy("Thank you for taking part. The judges’ feedback on your entry will be available once the results are published."),
+        body=lazy(
+            "Thank you for taking part. The judges’ feedback on your entry will be available once the results are published."
+        ),
     ),
     "results_published": Kind(
         title=lazy("The results of %(challenge)s are published"),
@@ -144,7 +146,9 @@ KINDS: dict[str, Kind] = {
     # Access requests (app.data_sharing.requests): the comment is the steward's or the team's own words.
     "access_request_named": Kind(
         title=lazy("%(team)s named you on its request for %(dataset)s"),
-        body=lazy("Read the data use agreement and accept it on the request’s page: the captain can submit the request once every named member has."),
+        body=lazy(
+            "Read the data use agreement and accept it on the request’s page: the captain can submit the request once every named member has."
+        ),
     ),
     "access_request_submitted": Kind(
         title=lazy("%(team)s requests access to %(dataset)s"),
@@ -178,11 +182,15 @@ KINDS: dict[str, Kind] = {
     # offerings of datasets to challenges (issue #6)
     "offering_asked": Kind(
         title=lazy("%(challenge)s asks for %(dataset)s"),
-        body=lazy("Its founders would like to offer the dataset to their teams. Fill in the Five Safes and agree, or decline."),
+        body=lazy(
+            "Its founders would like to offer the dataset to their teams. Fill in the Five Safes and agree, or decline."
+        ),
     ),
     "offering_offered": Kind(
         title=lazy("%(dataset)s is offered to %(challenge)s"),
-        body=lazy("Its stewards offer the dataset to your challenge's teams. Read their Five Safes, then agree or decline."),
+        body=lazy(
+            "Its stewards offer the dataset to your challenge's teams. Read their Five Safes, then agree or decline."
+        ),
     ),
     "offering_agreed": Kind(
         title=lazy("%(dataset)s is now available to %(challenge)s"),
@@ -203,7 +211,9 @@ KINDS: dict[str, Kind] = {
     ),
     "grant_member_asked": Kind(
         title=lazy("%(team)s asks to add you to its grant on %(dataset)s"),
-        body=lazy("Open the request and accept the data use agreement yourself; then your captain submits it to the stewards."),
+        body=lazy(
+            "Open the request and accept the data use agreement yourself; then your captain submits it to the stewards."
+        ),
     ),
     "grant_expiring": Kind(
         title=lazy("Access to %(dataset)s ends on %(expires_at)s"),

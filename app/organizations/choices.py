@@ -46,7 +46,11 @@ def role_choices() -> list[tuple[str, str]]:
 @functools.cache
 def _countries(locale: str) -> tuple[tuple[str, str], ...]:
     names = Locale.parse(locale).territories
-    codes = (code for code in names if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
+    codes = (
+        code
+        for code in names
+        if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    )
     return tuple(sorted(((code, names[code]) for code in codes), key=lambda item: _sort_key(item[1])))
 
 

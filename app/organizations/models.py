@@ -18,7 +18,8 @@ class Organization(IdMixin, CreatedMixin, Base):
     __tablename__ = "organizations"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('company', 'startup', 'hospital', 'public_body', 'academic_lab', 'association')", name="kind"
+            "kind IN ('company', 'startup', 'hospital', 'public_body', 'academic_lab', 'association')",
+            name="kind",
         ),
         CheckConstraint("country ~ '^[A-Z]{2}$'", name="country"),
     )
@@ -40,7 +41,9 @@ class OrganizationMember(Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     role: Mapped[str] = mapped_column(String(10), server_default="member")
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
@@ -61,7 +64,9 @@ class OrganizationInvitation(IdMixin, CreatedMixin, Base):
         ),
     )
 
-    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(10), server_default="member")
     invited_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))

@@ -258,7 +258,12 @@ def _locale(scope: Scope, ctx: RequestContext, settings: Settings, cookies: dict
 async def _csrf_refused(scope: Scope, send: Send, ctx: RequestContext) -> None:
     from app.web import render_error
 
-    await render_error(scope, send, 403, i18n.gettext("This form has expired or was not sent by Tremplin. Reload the page and try again."))
+    await render_error(
+        scope,
+        send,
+        403,
+        i18n.gettext("This form has expired or was not sent by Tremplin. Reload the page and try again."),
+    )
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
@@ -266,7 +271,11 @@ async def _plain(send: Send, status: int, text: str) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store"), (b"retry-after", b"5")],
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"cache-control", b"no-store"),
+                (b"retry-after", b"5"),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": text.encode(), "more_body": False})

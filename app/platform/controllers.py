@@ -36,7 +36,15 @@ async def set_language(
     if locale in LOCALES:
         if ctx.actor is not None:
             await set_locale(ctx.session(), ctx.actor, locale)
-        response.set_cookie("lang", locale, path="/", max_age=365 * 86400, samesite="lax", httponly=True, secure=ctx.settings.https)
+        response.set_cookie(
+            "lang",
+            locale,
+            path="/",
+            max_age=365 * 86400,
+            samesite="lax",
+            httponly=True,
+            secure=ctx.settings.https,
+        )
     return response
 
 

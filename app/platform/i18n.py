@@ -157,7 +157,9 @@ def format_datetime(value: dt.datetime | None, tz: str = "Europe/Paris", fmt: st
     local = value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=dt.UTC).astimezone(zone)
     # What babel.dates.format_date and format_time do, with their patterns parsed once.
     day = _date_pattern(locale, "medium").apply(local.date(), babel_locale(locale))
-    time = _time_pattern(locale, "short").apply(local.astimezone(zone).timetz(), babel_locale(locale), reference_date=local.date())
+    time = _time_pattern(locale, "short").apply(
+        local.astimezone(zone).timetz(), babel_locale(locale), reference_date=local.date()
+    )
     return _datetime_combination(locale).replace("{1}", day).replace("{0}", time)
 
 

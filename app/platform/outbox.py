@@ -116,7 +116,9 @@ async def run_outbox_job(ctx: dict[str, Any], outbox_id: int) -> str:
         return "done"
 
 
-async def _record_failure(session_maker: async_sessionmaker[AsyncSession], outbox_id: int, exc: Exception) -> None:
+async def _record_failure(
+    session_maker: async_sessionmaker[AsyncSession], outbox_id: int, exc: Exception
+) -> None:
     async with session_maker() as session:
         await session.execute(
             update(OutboxJob)

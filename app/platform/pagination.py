@@ -38,7 +38,9 @@ class Page(Generic[T]):
         return self.number < self.pages
 
 
-async def paginate(session: AsyncSession, statement: Select[*tuple[Any, ...]], number: int, size: int) -> Page[Any]:
+async def paginate(
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], number: int, size: int
+) -> Page[Any]:
     """Run an ordered statement for page `number` (from 1) plus one count: two queries, whatever the size."""
     number = min(max(number, 1), MAX_PAGE)
     total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0

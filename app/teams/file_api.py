@@ -119,7 +119,9 @@ def _file_view(stored: StoredFile) -> FileView:
     opt={"public": True},
     # The bytes of the file, in the type it was uploaded with.
     responses={
-        200: ResponseSpec(bytes, description="The file, as an attachment.", media_type="*/*", generate_examples=False)
+        200: ResponseSpec(
+            bytes, description="The file, as an attachment.", media_type="*/*", generate_examples=False
+        )
     },
 )
 async def api_download_file(

@@ -150,7 +150,9 @@ async def decide_request(
 async def _tell_requester(session: AsyncSession, ctx: TeamContext, request: JoinRequest) -> None:
     params = {"team": ctx.team.name, "challenge": ctx.challenge.title, "decision": request.status}
     link = (
-        f"/teams/{ctx.team.id}" if request.status == "approved" else f"/challenges/{ctx.challenge.slug}/teams/find"
+        f"/teams/{ctx.team.id}"
+        if request.status == "approved"
+        else f"/challenges/{ctx.challenge.slug}/teams/find"
     )
     await notify(session, request.user_id, "join_request_decided", params, link=link)
 

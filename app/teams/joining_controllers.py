@@ -29,8 +29,6 @@ PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
 SearchText = Annotated[str, Parameter(max_length=200)]
 
 
-
-
 def template_helpers() -> dict[str, Any]:
     return {
         "kind_label": kind_label,

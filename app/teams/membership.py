@@ -170,7 +170,11 @@ async def remove_member(
     if not await _free_seat(session, ctx.team, user_id):
         raise NotFoundException()
     await notify(
-        session, user_id, "team_member_removed", _params(ctx), link=f"/challenges/{ctx.challenge.slug}/teams/find"
+        session,
+        user_id,
+        "team_member_removed",
+        _params(ctx),
+        link=f"/challenges/{ctx.challenge.slug}/teams/find",
     )
     if override is not None:
         await _audit_override(session, actor, ctx, "remove", override, user_id=str(user_id))

@@ -39,7 +39,9 @@ class Team(IdMixin, CreatedMixin, Base):
         CheckConstraint("member_count >= 0", name="member_count"),
     )
 
-    challenge_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120))
     captain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     # The startup the team represents, if any.
@@ -56,7 +58,10 @@ class TeamMember(Base):
     __table_args__ = (
         UniqueConstraint("challenge_id", "user_id"),
         ForeignKeyConstraint(
-            ["team_id", "challenge_id"], ["teams.id", "teams.challenge_id"], ondelete="CASCADE", name="fk_team_members_team"
+            ["team_id", "challenge_id"],
+            ["teams.id", "teams.challenge_id"],
+            ondelete="CASCADE",
+            name="fk_team_members_team",
         ),
         CheckConstraint("role IN ('captain', 'member')", name="role"),
         # One captain per team, whatever requests race: the services keep teams.captain_id on that row.
@@ -64,7 +69,9 @@ class TeamMember(Base):
     )
 
     team_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     challenge_id: Mapped[uuid.UUID] = mapped_column()
     role: Mapped[str] = mapped_column(String(10), server_default="member")
     joined_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
@@ -98,7 +105,11 @@ class JoinRequest(IdMixin, CreatedMixin, Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'approved', 'declined', 'cancelled')", name="status"),
         Index(
-            "uq_join_requests_pending", "team_id", "user_id", unique=True, postgresql_where=text("status = 'pending'")
+            "uq_join_requests_pending",
+            "team_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
         ),
     )
 

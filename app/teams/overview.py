@@ -123,7 +123,11 @@ async def list_teams(
     my_requests = (
         select(func.json_object_agg(JoinRequest.team_id, JoinRequest.id))
         .join(Team, Team.id == JoinRequest.team_id)
-        .where(Team.challenge_id == Challenge.id, JoinRequest.user_id == actor.id, JoinRequest.status == "pending")
+        .where(
+            Team.challenge_id == Challenge.id,
+            JoinRequest.user_id == actor.id,
+            JoinRequest.status == "pending",
+        )
         .scalar_subquery()
     )
     visible = await load_challenge(session, actor, slug, extra=(my_team, my_requests))
@@ -145,7 +149,9 @@ async def list_teams(
         visible=visible,
         teams=teams,
         my_team_id=my_team_id,
-        my_requests={uuid.UUID(team_id): uuid.UUID(request_id) for team_id, request_id in (requested or {}).items()},
+        my_requests={
+            uuid.UUID(team_id): uuid.UUID(request_id) for team_id, request_id in (requested or {}).items()
+        },
         frozen=membership_frozen(visible.rounds, now),
     )
 

@@ -490,7 +490,9 @@ async def team_submissions(
     """Every round of the team's challenge, in order, with the team's submission to it and whether the team
     takes part in it (two queries: the first round, or advanced to it, as `may_enter_round` says)."""
     team, challenge, _relations = await _team_for(session, actor, team_id)
-    advanced = select(Advancement.team_id).where(Advancement.round_id == Round.id, Advancement.team_id == team.id)
+    advanced = select(Advancement.team_id).where(
+        Advancement.round_id == Round.id, Advancement.team_id == team.id
+    )
     rows = await session.execute(
         select(Round, Submission, (Round.position == 1) | advanced.exists())
         .outerjoin(Submission, (Submission.round_id == Round.id) & (Submission.team_id == team.id))

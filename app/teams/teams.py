@@ -117,7 +117,8 @@ async def team_and_relations(
     elif actor is not None:
         # Unlocked, the actor's relations come with the rows: one round trip instead of two.
         statement = statement.add_columns(
-            *authz.challenge_relation_columns(actor.id, Challenge.id), authz.team_role_column(actor.id, Team.id)
+            *authz.challenge_relation_columns(actor.id, Challenge.id),
+            authz.team_role_column(actor.id, Team.id),
         )
     row = (await session.execute(statement)).one_or_none()
     if row is None:

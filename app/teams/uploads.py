@@ -86,10 +86,6 @@ class WrongType(UploadRefused):
     status_code = 415
 
 
-
-
-
-
 def extension_of(name: str) -> str:
     _stem, dot, extension = name.rpartition(".")
     extension = extension.lower() if dot else ""

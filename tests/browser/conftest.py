@@ -74,7 +74,9 @@ class LiveServer:
         self.port = _free_port()
         self.settings = settings.replace(base_url=f"http://127.0.0.1:{self.port}")
         self.app = create_app(self.settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -93,6 +95,7 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
 
 # The one live server of a test process. Other folders (tests/security/) import these fixtures, which makes
 # pytest hold a second copy of each; both copies then share this server and its database instead of the
@@ -152,7 +155,9 @@ async def browser() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         await chromium.close()
 
@@ -179,14 +184,19 @@ class Shooter:
 
 @pytest.fixture
 async def page(live_server, browser, request):
-    context = await browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900})
+    context = await browser.new_context(
+        base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900}
+    )
     errors: list[str] = []
     page = await context.new_page()
     # Pages here answer in milliseconds: a missing element should fail soon, yet survive a loaded CI machine.
     page.set_default_timeout(15000)
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
+    page.on(
+        "response",
+        lambda r: errors.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None,
+    )
     page.shoot = Shooter(page, request.node.name)
     page.console_errors = errors
     yield page

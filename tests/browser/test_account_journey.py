@@ -51,7 +51,8 @@ async def verification_link(live_server, email: str) -> str:
     conn = await asyncpg.connect(_asyncpg_dsn(live_server.settings.database_url))
     try:
         body = await conn.fetchval(
-            "SELECT body_text FROM mail_messages WHERE to_address = $1 ORDER BY created_at DESC LIMIT 1", email
+            "SELECT body_text FROM mail_messages WHERE to_address = $1 ORDER BY created_at DESC LIMIT 1",
+            email,
         )
     finally:
         await conn.close()

@@ -154,7 +154,9 @@ async def test_a_founder_creates_a_program_and_publishes_a_challenge_with_two_ro
     await visitor.screenshot(path=str(page.shoot.path("register")), full_page=True)
     await visitor.get_by_role("button", name="Register", exact=True).last.click()
     await expect(
-        visitor.get_by_text("The founders will review your registration; you will be notified of their decision.")
+        visitor.get_by_text(
+            "The founders will review your registration; you will be notified of their decision."
+        )
     ).to_be_visible()
     await visitor_context.close()
 

@@ -23,10 +23,18 @@ async def committed_cast(live_server):
         member = await make_user(session, name="Milo Member", email=f"member-{suffix}@example.org")
         newcomer = await make_user(session, name="Olga Other", email=f"olga-{suffix}@example.org")
         challenge = await make_challenge(session, title=f"Heart failure {suffix}", rounds=2)
-        team = await make_team(session, challenge, captain, members=(member, newcomer), name=f"Heartbeat {suffix}")
+        team = await make_team(
+            session, challenge, captain, members=(member, newcomer), name=f"Heartbeat {suffix}"
+        )
         granted = await make_dataset(session, steward=steward)
         offered = await make_dataset(session, steward=steward)
-        grant = await make_grant(session, await make_offering(session, granted, challenge), team, (captain, member), steward=steward)
+        grant = await make_grant(
+            session,
+            await make_offering(session, granted, challenge),
+            team,
+            (captain, member),
+            steward=steward,
+        )
         await make_offering(session, offered, challenge)
         await session.commit()
     await engine.dispose()
@@ -34,7 +42,9 @@ async def committed_cast(live_server):
 
 
 async def test_the_captain_requests_and_asks_to_add_a_member(live_server, page):
-    steward, captain, member, _newcomer, challenge, team, grant, _granted, offered = await committed_cast(live_server)
+    steward, captain, member, _newcomer, challenge, team, grant, _granted, offered = await committed_cast(
+        live_server
+    )
     await sign_in(page, member.email)
     await page.goto(f"/teams/{team.id}/data")
     await expect(page.get_by_text("Your team's captain makes the requests for access.")).to_be_visible()
@@ -48,7 +58,9 @@ async def test_the_captain_requests_and_asks_to_add_a_member(live_server, page):
     await page.shoot("captain-board")
     await page.get_by_role("link", name="Ask to add a member to the grant").click()
     await page.get_by_label("Member to add").select_option(label="Olga Other")
-    await page.get_by_label("Why this member needs the data").fill("Olga validates the model on the echo reports.")
+    await page.get_by_label("Why this member needs the data").fill(
+        "Olga validates the model on the echo reports."
+    )
     await page.shoot("grant-add-member")
     await page.get_by_role("button", name="Ask to add this member").click()
     await expect(page.get_by_text("The request to add a member is saved as a draft.")).to_be_visible()
@@ -59,7 +71,9 @@ async def test_the_captain_requests_and_asks_to_add_a_member(live_server, page):
     await page.goto(f"/challenges/{challenge.slug}/data")
     await expect(page.get_by_role("button", name="Request access")).to_have_count(1)
     await page.get_by_role("button", name="Request access").click()
-    await expect(page).to_have_url(f"{live_server.url}/data-requests/new?offering={(await _offering_id(live_server, offered))}")
+    await expect(page).to_have_url(
+        f"{live_server.url}/data-requests/new?offering={(await _offering_id(live_server, offered))}"
+    )
     await page.get_by_role("button", name="Sign out").click()
 
     await sign_in(page, steward.email)

@@ -26,9 +26,13 @@ async def committed_cast(live_server):
     suffix = uuid.uuid4().hex[:6]
     async with sessions() as session:
         steward = await make_user(session, name="Sam Steward", email=f"steward-{suffix}@example.org")
-        await make_organization(session, name=f"CHU Nord {suffix}", kind="hospital", owner=steward, verified=True)
+        await make_organization(
+            session, name=f"CHU Nord {suffix}", kind="hospital", owner=steward, verified=True
+        )
         challenge = await make_challenge(session, title=f"Heart failure {suffix}")
-        founder = await make_founder(session, challenge, name="Fanny Founder", email=f"founder-{suffix}@example.org")
+        founder = await make_founder(
+            session, challenge, name="Fanny Founder", email=f"founder-{suffix}@example.org"
+        )
         await session.commit()
     await engine.dispose()
     return steward, founder, challenge
@@ -51,10 +55,14 @@ async def register_with_a_file(page, tmp_path) -> str:
     await page.get_by_role("link", name="Datasets").first.click()
     await page.get_by_role("button", name="Register a dataset").click()
     await page.get_by_label("Title").fill(title)
-    await page.get_by_label("Description (Markdown)").fill("Reports of **12,000** echocardiograms, 2019–2024.")
+    await page.get_by_label("Description (Markdown)").fill(
+        "Reports of **12,000** echocardiograms, 2019–2024."
+    )
     await page.get_by_label("Sensitive health data").check()
     await page.get_by_label("Longest grant duration (days)").fill("120")
-    await page.get_by_label("Data use agreement (version 1)").fill("Use the data only for the challenge. Never try to re-identify anyone.")
+    await page.get_by_label("Data use agreement (version 1)").fill(
+        "Use the data only for the challenge. Never try to re-identify anyone."
+    )
     await page.shoot("register")
     await page.get_by_role("button", name="Register the dataset").click()
     await expect(page.get_by_role("heading", name=title)).to_be_visible()

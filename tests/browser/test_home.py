@@ -9,7 +9,9 @@ from playwright.async_api import expect
 
 async def test_visitor_sees_home_page_and_switches_to_french(page):
     await page.goto("/")
-    await expect(page.get_by_role("heading", name="Open-innovation challenges for digital health")).to_be_visible()
+    await expect(
+        page.get_by_role("heading", name="Open-innovation challenges for digital health")
+    ).to_be_visible()
     # Pico's stylesheet is served and applied: the primary button is not a default grey button.
     button = page.get_by_role("button", name="Create an account").first
     colour = await button.evaluate("el => getComputedStyle(el).backgroundColor")
@@ -19,7 +21,9 @@ async def test_visitor_sees_home_page_and_switches_to_french(page):
     await page.shoot("home-en")
 
     await page.get_by_label("Site language").select_option("fr")
-    await expect(page.get_by_role("heading", name="Défis d’innovation ouverte en santé numérique")).to_be_visible()
+    await expect(
+        page.get_by_role("heading", name="Défis d’innovation ouverte en santé numérique")
+    ).to_be_visible()
     await expect(page).to_have_url(re.compile(r"/$"))
     await page.shoot("home-fr")
 

@@ -29,7 +29,10 @@ async def judged_round(live_server):
             impact, feasibility = judged.criteria
             impact.name, feasibility.name = "Impact", "Feasibility"
             impact.description = "How much would patients and carers **gain** if it worked?"
-            impact.descriptors = [{"value": 0, "text": "No visible gain"}, {"value": 10, "text": "Changes daily care"}]
+            impact.descriptors = [
+                {"value": 0, "text": "No visible gain"},
+                {"value": 10, "text": "Changes daily care"},
+            ]
             feasibility.scale_min, feasibility.scale_max = 1, 5
             feasibility.description = "Can this team deliver a pilot within a year?"
             feasibility.descriptors = [
@@ -56,7 +59,11 @@ async def close_judging(live_server, judged) -> None:
     engine = create_async_engine(async_url(live_server.settings.database_url))
     try:
         async with make_session_maker(engine)() as session:
-            closed = update(JudgingRound).where(JudgingRound.round_id == judged.round.id).values(closes_at=utcnow())
+            closed = (
+                update(JudgingRound)
+                .where(JudgingRound.round_id == judged.round.id)
+                .values(closes_at=utcnow())
+            )
             await session.execute(closed)
             await session.commit()
     finally:
@@ -87,7 +94,9 @@ async def test_a_judge_scores_an_entry_with_autosave_and_finalizes(page, live_se
     await page.shoot("review-1280")
     entry_box = await page.locator(".review-entry").bounding_box()
     rubric_box = await page.locator(".review-rubric").bounding_box()
-    assert entry_box and rubric_box and rubric_box["x"] > entry_box["x"] + entry_box["width"] - 1  # side by side
+    assert (
+        entry_box and rubric_box and rubric_box["x"] > entry_box["x"] + entry_box["width"] - 1
+    )  # side by side
 
     impact = page.get_by_role("group", name=re.compile("^Impact"))
     await impact.get_by_role("radio", name="7", exact=True).check()
@@ -109,14 +118,22 @@ async def test_a_judge_scores_an_entry_with_autosave_and_finalizes(page, live_se
     await expect(page.get_by_text("1 of 2 scored")).to_be_visible()
     await expect(page.locator("#review-status")).to_have_text("Finalized")
     # The saved choices came back with the page.
-    await expect(page.get_by_role("group", name=re.compile("^Impact")).get_by_role("radio", name="7", exact=True)).to_be_checked()
-    await expect(page.get_by_label("Overall comment")).to_have_value("A careful team; the pilot plan is credible.")
-    await expect(page.get_by_label("Comment on “Impact”")).to_have_value("Clear benefit for heart-failure patients.")
+    await expect(
+        page.get_by_role("group", name=re.compile("^Impact")).get_by_role("radio", name="7", exact=True)
+    ).to_be_checked()
+    await expect(page.get_by_label("Overall comment")).to_have_value(
+        "A careful team; the pilot plan is credible."
+    )
+    await expect(page.get_by_label("Comment on “Impact”")).to_have_value(
+        "Clear benefit for heart-failure patients."
+    )
     await page.shoot("finalized")
 
     await page.get_by_role("link", name="My queue", exact=True).click()
     await expect(page.get_by_text("1 of 2 scored")).to_be_visible()
-    await expect(page.get_by_role("row", name=re.compile("Alpha Cardio")).get_by_text("Finalized")).to_be_visible()
+    await expect(
+        page.get_by_role("row", name=re.compile("Alpha Cardio")).get_by_text("Finalized")
+    ).to_be_visible()
     await page.shoot("queue-after")
 
     # Once judging has closed, the review reads the same and nothing can change.
@@ -128,7 +145,9 @@ async def test_a_judge_scores_an_entry_with_autosave_and_finalizes(page, live_se
     await page.shoot("closed")
 
     # On a phone the entry and the rubric stack.
-    phone = await browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 390, "height": 844})
+    phone = await browser.new_context(
+        base_url=live_server.url, locale="en-GB", viewport={"width": 390, "height": 844}
+    )
     try:
         small = await phone.new_page()
         await small.goto("/login")

@@ -26,7 +26,10 @@ def challenge(**overrides):
     return SimpleNamespace(**values)
 
 
-ROUNDS = [SimpleNamespace(opens_at=T0, deadline=T0 + 20 * DAY), SimpleNamespace(opens_at=T0 + 21 * DAY, deadline=T0 + 30 * DAY)]
+ROUNDS = [
+    SimpleNamespace(opens_at=T0, deadline=T0 + 20 * DAY),
+    SimpleNamespace(opens_at=T0 + 21 * DAY, deadline=T0 + 30 * DAY),
+]
 
 
 def test_phases_follow_the_timeline():

@@ -53,7 +53,9 @@ async def count(sessions, statement) -> int:
         return await session.scalar(statement)
 
 
-async def test_two_simultaneous_registrations_over_http_make_one_row_and_one_clear_conflict(app, sessions, redis):
+async def test_two_simultaneous_registrations_over_http_make_one_row_and_one_clear_conflict(
+    app, sessions, redis
+):
     challenge, _founder, person = await setup(sessions)
     form = {"accept_rules_version": "1", "answer.pitch": "Hearts."}
     async with scratch.app_on(app, sessions), make_client(app) as first, make_client(app) as second:
@@ -128,7 +130,11 @@ async def test_two_founders_deciding_at_once_decide_once_and_notify_once(session
     async def decide(founder_user, decision, hold: bool) -> str:
         async with sessions() as session:
             [outcome] = await registration_review.decide_registrations(
-                session, actor_from_user(founder_user), challenge.slug, [(registration.id, *decision)], utcnow()
+                session,
+                actor_from_user(founder_user),
+                challenge.slug,
+                [(registration.id, *decision)],
+                utcnow(),
             )
             if hold:
                 first_decided.set()

@@ -11,7 +11,9 @@ from tests.factories import make_challenge, make_founder, make_user
 
 
 async def visible_ids(db, actor, ids):
-    rows = await db.scalars(select(Challenge.id).where(authz.visible_challenges(actor), Challenge.id.in_(ids)))
+    rows = await db.scalars(
+        select(Challenge.id).where(authz.visible_challenges(actor), Challenge.id.in_(ids))
+    )
     return set(rows)
 
 

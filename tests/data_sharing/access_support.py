@@ -49,7 +49,12 @@ async def add_file(db, settings, dataset, content: bytes = CONTENT, name: str = 
 
     stored = await storage_for(settings).put_stream(key, chunks(), 10_000_000)
     row = DatasetFile(
-        dataset_id=dataset.id, storage_key=key, name=name, content_type="text/csv", size=stored.size, sha256=stored.sha256
+        dataset_id=dataset.id,
+        storage_key=key,
+        name=name,
+        content_type="text/csv",
+        size=stored.size,
+        sha256=stored.sha256,
     )
     db.add(row)
     await db.flush()
@@ -69,8 +74,18 @@ async def make_cast(db, settings, *, access_mode: str = "files", **grant_fields:
     founder = await make_founder(db, challenge, name="Fay Founder")
     outsider = await make_user(db, name="Otto Outsider")
     file = await add_file(db, settings, dataset)
-    return Cast(steward, dataset, challenge, offering, captain, member, unnamed, founder, outsider, team, grant, file)
+    return Cast(
+        steward, dataset, challenge, offering, captain, member, unnamed, founder, outsider, team, grant, file
+    )
 
 
 async def log_rows(db, dataset_id) -> list[AccessLogEntry]:
-    return list((await db.scalars(select(AccessLogEntry).where(AccessLogEntry.dataset_id == dataset_id).order_by(AccessLogEntry.id))).all())
+    return list(
+        (
+            await db.scalars(
+                select(AccessLogEntry)
+                .where(AccessLogEntry.dataset_id == dataset_id)
+                .order_by(AccessLogEntry.id)
+            )
+        ).all()
+    )

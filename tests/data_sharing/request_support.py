@@ -47,7 +47,11 @@ async def make_cast(db: Any, *, rounds: int = 1, max_grant_days: int = 90, **off
     steward = await make_user(db, name="Sam Steward")
     dataset = await make_dataset(db, steward=steward, max_grant_days=max_grant_days)
     steward_org_member = await make_user(db, name="Stella Colleague")
-    db.add(OrganizationMember(organization_id=dataset.steward_organization_id, user_id=steward_org_member.id, role="member"))
+    db.add(
+        OrganizationMember(
+            organization_id=dataset.steward_organization_id, user_id=steward_org_member.id, role="member"
+        )
+    )
     founder = await make_founder(db, challenge, name="Fanny Founder")
     other_user = await make_user(db, name="Otto Outsider")
     await make_organization(db, owner=other_user)

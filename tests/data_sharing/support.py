@@ -43,7 +43,11 @@ async def make_cast(db: Any, **dataset_fields: Any) -> Cast:
     steward = await make_user(db, name="Sam Steward")
     dataset = await make_dataset(db, steward=steward, **dataset_fields)
     org_member = await make_user(db, name="Olga Member")
-    db.add(OrganizationMember(organization_id=dataset.steward_organization_id, user_id=org_member.id, role="member"))
+    db.add(
+        OrganizationMember(
+            organization_id=dataset.steward_organization_id, user_id=org_member.id, role="member"
+        )
+    )
     challenge = await make_challenge(db, title="Heart failure challenge")
     founder = await make_founder(db, challenge, name="Fanny Founder")
     captain = await make_user(db, name="Carl Captain")

@@ -26,7 +26,9 @@ async def test_a_member_gets_a_link_over_the_api_and_downloads(client, db, setti
     assert (await client.get(body["url"])).content == CONTENT
     await sign_in(client, db, cast.unnamed)
     refused = await call(client, "POST", f"/api/v1/data/files/{cast.file.id}/link")
-    assert refused.status_code == 403 and refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith(
+        "application/problem+json"
+    )
     assert (await log_rows(db, cast.dataset.id))[-1].reason == "not_named"
 
 
@@ -45,17 +47,26 @@ async def test_who_sees_grants(client, db, settings, who, listed, show):
         assert one.json()["status"] == "active" and len(one.json()["members"]) == 2
 
 
-@pytest.mark.parametrize("who, status", [("steward", 200), ("captain", 403), ("founder", 403), ("outsider", 404)])
+@pytest.mark.parametrize(
+    "who, status", [("steward", 200), ("captain", 403), ("founder", 403), ("outsider", 404)]
+)
 async def test_only_stewards_revoke_or_remove_over_the_api(client, db, settings, who, status):
     cast = await make_cast(db, settings)
     await sign_in(client, db, getattr(cast, who))
-    removed = await call(client, "DELETE", f"/api/v1/grants/{cast.grant.id}/members/{cast.member.id}", params={"reason": "Left"})
+    removed = await call(
+        client,
+        "DELETE",
+        f"/api/v1/grants/{cast.grant.id}/members/{cast.member.id}",
+        params={"reason": "Left"},
+    )
     assert removed.status_code == status
     revoked = await call(client, "POST", f"/api/v1/grants/{cast.grant.id}/revoke", json={"reason": "Breach"})
     assert revoked.status_code == status
     if status == 200:
         assert revoked.json()["status"] == "revoked"
-        assert [m["removed_reason"] for m in revoked.json()["members"] if m["user_id"] == str(cast.member.id)] == ["Left"]
+        assert [
+            m["removed_reason"] for m in revoked.json()["members"] if m["user_id"] == str(cast.member.id)
+        ] == ["Left"]
 
 
 async def test_api_reasons_are_required(client, db, settings):
@@ -76,7 +87,10 @@ async def test_the_access_log_api_is_scoped_to_the_stewards_datasets_and_filtere
     await sign_in(client, db, cast.steward)
     answer = (await client.get("/api/v1/access-log")).json()
     assert answer["per_page"] == 100 and answer["next_cursor"] is None
-    assert [(e["person"], e["outcome"]) for e in answer["items"]] == [("Max Member", "allowed"), ("Olive Unnamed", "refused")]
+    assert [(e["person"], e["outcome"]) for e in answer["items"]] == [
+        ("Max Member", "allowed"),
+        ("Olive Unnamed", "refused"),
+    ]
     refused = (await client.get("/api/v1/access-log", params={"outcome": "refused"})).json()["items"]
     assert [e["reason"] for e in refused] == ["not_named"]
     assert (await client.get("/api/v1/access-log", params={"since": "soon"})).status_code == 422
@@ -91,20 +105,49 @@ async def test_the_access_log_api_pages_with_a_cursor_newest_first(client, db, s
     # 7 entries on the steward's dataset, two of them at the same instant (the id breaks the tie), and others elsewhere
     moments = [now - dt.timedelta(minutes=m) for m in (1, 2, 3, 3, 4, 5, 6)]
     for n, at in enumerate(moments):
-        db.add(AccessLogEntry(at=at, user_id=cast.member.id, dataset_id=cast.dataset.id, action="download", outcome="allowed", reason=str(n)))
-        db.add(AccessLogEntry(at=at, user_id=other.member.id, dataset_id=other.dataset.id, action="download", outcome="allowed"))
+        db.add(
+            AccessLogEntry(
+                at=at,
+                user_id=cast.member.id,
+                dataset_id=cast.dataset.id,
+                action="download",
+                outcome="allowed",
+                reason=str(n),
+            )
+        )
+        db.add(
+            AccessLogEntry(
+                at=at,
+                user_id=other.member.id,
+                dataset_id=other.dataset.id,
+                action="download",
+                outcome="allowed",
+            )
+        )
     await db.flush()
     await sign_in(client, db, cast.steward)
     seen, cursor, pages = [], "", 0
     while True:
-        answer = (await client.get("/api/v1/access-log", params={"per_page": 3, "cursor": cursor} if cursor else {"per_page": 3})).json()
+        answer = (
+            await client.get(
+                "/api/v1/access-log", params={"per_page": 3, "cursor": cursor} if cursor else {"per_page": 3}
+            )
+        ).json()
         pages += 1
         assert len(answer["items"]) <= 3 and answer["per_page"] == 3
         seen += [e["reason"] for e in answer["items"]]
         cursor = answer["next_cursor"]
         if cursor is None:
             break
-    assert pages == 3 and seen == ["0", "1", "3", "2", "4", "5", "6"]  # newest first; same instant: the later id first
+    assert pages == 3 and seen == [
+        "0",
+        "1",
+        "3",
+        "2",
+        "4",
+        "5",
+        "6",
+    ]  # newest first; same instant: the later id first
     everything = (await client.get("/api/v1/access-log", params={"per_page": 500})).json()
     assert len(everything["items"]) == 7 and everything["next_cursor"] is None
     for bad in ({"per_page": 0}, {"per_page": 501}, {"cursor": "yesterday"}, {"cursor": "1.2.3"}):

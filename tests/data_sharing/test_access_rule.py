@@ -20,7 +20,9 @@ from tests.data_sharing.access_support import log_rows, make_cast
 async def attempt(db, user, dataset, now, file_id=None):
     """The rule as a content route runs it: the decision, or the 403 after logging the refusal."""
     try:
-        decision = await access.require_access(db, actor_from_user(user), dataset.id, "download", now, file_id)
+        decision = await access.require_access(
+            db, actor_from_user(user), dataset.id, "download", now, file_id
+        )
     except PermissionDeniedException as exc:
         return "refused", exc.detail
     return "allowed", decision
@@ -30,10 +32,20 @@ async def test_all_conditions_met_is_allowed_and_logged(db, settings):
     cast = await make_cast(db, settings)
     now = utcnow()
     outcome, decision = await attempt(db, cast.member, cast.dataset, now, cast.file.id)
-    assert outcome == "allowed" and decision.grant_id == cast.grant.id and decision.expires_at == cast.grant.expires_at
+    assert (
+        outcome == "allowed"
+        and decision.grant_id == cast.grant.id
+        and decision.expires_at == cast.grant.expires_at
+    )
     [row] = await log_rows(db, cast.dataset.id)
     assert (row.user_id, row.file_id, row.grant_id, row.team_id, row.outcome, row.reason, row.action) == (
-        cast.member.id, cast.file.id, cast.grant.id, cast.team.id, "allowed", "", "download"
+        cast.member.id,
+        cast.file.id,
+        cast.grant.id,
+        cast.team.id,
+        "allowed",
+        "",
+        "download",
     )
 
 
@@ -59,7 +71,9 @@ async def test_someone_outside_the_team_is_refused_as_holding_no_grant(db, setti
 
 async def test_a_named_member_who_left_the_team_is_refused(db, settings):
     cast = await make_cast(db, settings)
-    await db.execute(delete(TeamMember).where(TeamMember.team_id == cast.team.id, TeamMember.user_id == cast.member.id))
+    await db.execute(
+        delete(TeamMember).where(TeamMember.team_id == cast.team.id, TeamMember.user_id == cast.member.id)
+    )
     await _assert_refused(db, cast, cast.member, "left_team")
 
 
@@ -75,7 +89,9 @@ async def test_a_new_agreement_version_must_be_accepted_again(db, settings):
 
 async def test_a_grant_that_has_not_started_is_refused(db, settings):
     now = utcnow()
-    cast = await make_cast(db, settings, starts_at=now + dt.timedelta(days=2), expires_at=now + dt.timedelta(days=9))
+    cast = await make_cast(
+        db, settings, starts_at=now + dt.timedelta(days=2), expires_at=now + dt.timedelta(days=9)
+    )
     await _assert_refused(db, cast, cast.member, "not_started", now)
 
 
@@ -83,13 +99,17 @@ async def test_a_grant_is_refused_at_its_exact_expiry_instant_without_the_job(db
     cast = await make_cast(db, settings)
     expiry = cast.grant.expires_at
     assert cast.grant.expired_at is None
-    assert (await attempt(db, cast.member, cast.dataset, expiry - dt.timedelta(microseconds=1)))[0] == "allowed"
+    assert (await attempt(db, cast.member, cast.dataset, expiry - dt.timedelta(microseconds=1)))[
+        0
+    ] == "allowed"
     await _assert_refused(db, cast, cast.member, "expired", expiry)
 
 
 async def test_a_revoked_grant_is_refused(db, settings):
     cast = await make_cast(db, settings)
-    await db.execute(update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Breach"))
+    await db.execute(
+        update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Breach")
+    )
     await _assert_refused(db, cast, cast.member, "revoked")
 
 

@@ -27,10 +27,19 @@ async def test_approval_makes_the_grant_for_the_named_members(db):
     now = utcnow()
     grant = await approvals.approve(db, act(cast.steward), request.id, now + 30 * DAY, now, grace_days=30)
     assert request.state == "approved"
-    assert (grant.team_id, grant.dataset_id, grant.starts_at, grant.expires_at) == (cast.team.id, cast.dataset.id, now, now + 30 * DAY)
+    assert (grant.team_id, grant.dataset_id, grant.starts_at, grant.expires_at) == (
+        cast.team.id,
+        cast.dataset.id,
+        now,
+        now + 30 * DAY,
+    )
     members = list(await db.scalars(select(GrantMember.user_id).where(GrantMember.grant_id == grant.id)))
     assert members == [cast.member.id]
-    actions = set(await db.scalars(select(AuditEntry.action).where(AuditEntry.object_id.in_([str(request.id), str(grant.id)]))))
+    actions = set(
+        await db.scalars(
+            select(AuditEntry.action).where(AuditEntry.object_id.in_([str(request.id), str(grant.id)]))
+        )
+    )
     assert {"access_request:approved", "grant:create"} <= actions
 
 
@@ -39,7 +48,9 @@ async def test_an_expiry_past_the_datasets_longest_duration_is_refused(db):
     request = await submitted(db, cast)
     now = utcnow()
     with pytest.raises(InvalidInput) as refused:
-        await approvals.approve(db, act(cast.steward), request.id, now + 10 * DAY + dt.timedelta(seconds=1), now, grace_days=30)
+        await approvals.approve(
+            db, act(cast.steward), request.id, now + 10 * DAY + dt.timedelta(seconds=1), now, grace_days=30
+        )
     assert "at most 10 days" in refused.value.errors["expires_at"]
     assert request.state == "submitted"
     await approvals.approve(db, act(cast.steward), request.id, now + 10 * DAY, now, grace_days=30)
@@ -49,12 +60,21 @@ async def test_an_expiry_past_the_challenges_end_plus_grace_is_refused(db):
     cast = await make_cast(db, max_grant_days=1000)
     request = await submitted(db, cast)
     now = utcnow()
-    last_deadline = await db.scalar(select(func.max(Round.deadline)).where(Round.challenge_id == cast.challenge.id))
+    last_deadline = await db.scalar(
+        select(func.max(Round.deadline)).where(Round.challenge_id == cast.challenge.id)
+    )
     end = max(cast.challenge.judging_ends_at, last_deadline)
     cast.challenge.results_at = end + 5 * DAY  # the latest of the three is the end
     await db.flush()
     with pytest.raises(InvalidInput) as refused:
-        await approvals.approve(db, act(cast.steward), request.id, end + 5 * DAY + 7 * DAY + dt.timedelta(seconds=1), now, grace_days=7)
+        await approvals.approve(
+            db,
+            act(cast.steward),
+            request.id,
+            end + 5 * DAY + 7 * DAY + dt.timedelta(seconds=1),
+            now,
+            grace_days=7,
+        )
     assert "plus 7 days of grace" in refused.value.errors["expires_at"]
     await approvals.approve(db, act(cast.steward), request.id, end + 12 * DAY, now, grace_days=7)
 
@@ -65,7 +85,9 @@ async def test_an_expiry_is_required_and_after_the_start(db, expires):
     request = await submitted(db, cast)
     now = utcnow()
     with pytest.raises(InvalidInput) as refused:
-        await approvals.approve(db, act(cast.steward), request.id, now - DAY if expires else None, now, grace_days=30)
+        await approvals.approve(
+            db, act(cast.steward), request.id, now - DAY if expires else None, now, grace_days=30
+        )
     assert "expires_at" in refused.value.errors
 
 
@@ -85,7 +107,9 @@ async def test_an_amended_request_adds_one_member_to_the_active_grant(db):
     grant = await approvals.approve(db, act(cast.steward), request.id, now + 30 * DAY, now, grace_days=30)
     with pytest.raises(InvalidInput, match=""):
         await approvals.ask_to_add_member(db, act(cast.captain), grant.id, cast.member.id, "Again", now)
-    amended = await approvals.ask_to_add_member(db, act(cast.captain), grant.id, cast.other_member.id, "Olga joins the analysis.", now)
+    amended = await approvals.ask_to_add_member(
+        db, act(cast.captain), grant.id, cast.other_member.id, "Olga joins the analysis.", now
+    )
     assert amended.amends_grant_id == grant.id
     await requests.accept_agreement(db, act(cast.other_member), amended.id, now)
     await requests.submit(db, act(cast.captain), amended.id, now)
@@ -101,9 +125,13 @@ async def test_an_amended_request_names_exactly_one_member(db):
     request = await submitted(db, cast)
     now = utcnow()
     grant = await approvals.approve(db, act(cast.steward), request.id, now + 30 * DAY, now, grace_days=30)
-    amended = await approvals.ask_to_add_member(db, act(cast.captain), grant.id, cast.other_member.id, "Olga joins.", now)
+    amended = await approvals.ask_to_add_member(
+        db, act(cast.captain), grant.id, cast.other_member.id, "Olga joins.", now
+    )
     with pytest.raises(InvalidInput):
-        await requests.edit(db, act(cast.captain), amended.id, "Both", [cast.other_member.id, cast.captain.id], now)
+        await requests.edit(
+            db, act(cast.captain), amended.id, "Both", [cast.other_member.id, cast.captain.id], now
+        )
 
 
 async def test_the_grace_period_is_a_setting():
@@ -126,5 +154,7 @@ async def test_the_api_asks_to_add_a_member_to_the_grant(db, client):
     two = await client.post("/api/v1/data-requests", headers=headers,
                             json=body | {"members": [str(cast.other_member.id), str(cast.captain.id)]})  # fmt: skip
     assert two.status_code == 422
-    one = await client.post("/api/v1/data-requests", headers=headers, json=body | {"members": [str(cast.other_member.id)]})
+    one = await client.post(
+        "/api/v1/data-requests", headers=headers, json=body | {"members": [str(cast.other_member.id)]}
+    )
     assert one.status_code == 201 and one.json()["amends_grant_id"] == str(grant.id)

@@ -45,17 +45,25 @@ async def test_the_team_board_offers_the_files_to_the_members_who_may_download_t
     assert f'action="/data/files/{cast.file.id}/link"' in page.text and "echo.csv" in page.text
     assert f'href="/data-requests/{cast.grant.request_id}"' in page.text
     client.cookies.clear()
-    await sign_in(client, db, cast.unnamed)  # in the team, not named on the grant: no button, the reason instead
+    await sign_in(
+        client, db, cast.unnamed
+    )  # in the team, not named on the grant: no button, the reason instead
     page = await client.get(f"/teams/{cast.team.id}/data")
     assert "/data/files/" not in page.text and "echo.csv" not in page.text
-    await db.execute(update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Misuse"))
+    await db.execute(
+        update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Misuse")
+    )
     client.cookies.clear()
     await sign_in(client, db, cast.member)
     page = await client.get(f"/teams/{cast.team.id}/data")
-    assert "/data/files/" not in page.text and "Max Member Yes Yes No The grant was revoked." in text_of(page.text)
+    assert "/data/files/" not in page.text and "Max Member Yes Yes No The grant was revoked." in text_of(
+        page.text
+    )
 
 
-async def test_the_team_board_opens_a_workspace_dataset_to_the_members_who_may_access_it(client, db, settings):
+async def test_the_team_board_opens_a_workspace_dataset_to_the_members_who_may_access_it(
+    client, db, settings
+):
     cast = await make_cast(db, settings, access_mode="workspace")
     for person, offered in ((cast.member, True), (cast.unnamed, False)):
         client.cookies.clear()
@@ -125,32 +133,61 @@ async def test_the_steward_board_pages_its_lists_and_keeps_the_filters(client, d
     assert 'href="/steward?outcome=refused&amp;grants=2"' in third.text
     # htmx loads one section alone: the grants' second page, without the log or the filters' lists
     with counting_statements(connection) as statements:
-        fragment = await client.get("/steward", params={"grants": 2}, headers={"HX-Request": "true", "HX-Target": "grants"})
+        fragment = await client.get(
+            "/steward", params={"grants": 2}, headers={"HX-Request": "true", "HX-Target": "grants"}
+        )
     assert fragment.status_code == 200 and fragment.text.lstrip().startswith('<div id="grants"')
     assert "25 of 61 active" in fragment.text and "Access log" not in fragment.text
     # the log's next page by its cursor, with the filter kept
-    first = await client.get("/steward", params={"member": "max"}, headers={"HX-Request": "true", "HX-Target": "access_log"})
+    first = await client.get(
+        "/steward", params={"member": "max"}, headers={"HX-Request": "true", "HX-Target": "access_log"}
+    )
     older = re.search(r'href="(/steward\?[^"]*log=[^"]+)"', first.text).group(1).replace("&amp;", "&")
     assert "member=max" in older
     rest = await client.get(older)
-    assert "10 of 60 entries" in text_of(rest.text) and "Newest entries" in rest.text and "Older entries" not in rest.text
+    assert (
+        "10 of 60 entries" in text_of(rest.text)
+        and "Newest entries" in rest.text
+        and "Older entries" not in rest.text
+    )
     assert (await client.get("/steward", params={"log": "not-a-cursor"})).status_code == 422
-    assert (await client.get("/steward", params={"grants": "999"})).status_code == 200  # past the end: the last page
+    assert (
+        await client.get("/steward", params={"grants": "999"})
+    ).status_code == 200  # past the end: the last page
 
 
 async def test_the_steward_board_shows_only_their_datasets_and_filters_the_log(client, db, settings):
     mine = await make_cast(db, settings)
     other = await make_cast(db, settings)
     for cast in (mine, other):
-        db.add(AccessLogEntry(user_id=cast.member.id, dataset_id=cast.dataset.id, team_id=cast.team.id, action="download", outcome="allowed"))
-        db.add(AccessLogEntry(user_id=cast.unnamed.id, dataset_id=cast.dataset.id, team_id=cast.team.id, action="link", outcome="refused", reason="not_named"))
+        db.add(
+            AccessLogEntry(
+                user_id=cast.member.id,
+                dataset_id=cast.dataset.id,
+                team_id=cast.team.id,
+                action="download",
+                outcome="allowed",
+            )
+        )
+        db.add(
+            AccessLogEntry(
+                user_id=cast.unnamed.id,
+                dataset_id=cast.dataset.id,
+                team_id=cast.team.id,
+                action="link",
+                outcome="refused",
+                reason="not_named",
+            )
+        )
     await db.flush()
     await sign_in(client, db, mine.steward)
     text = text_of((await client.get("/steward")).text)
     assert mine.dataset.title in text and other.dataset.title not in text
     assert mine.team.name in text and other.team.name not in text
     filtered = await client.get("/steward", params={"outcome": "refused"}, headers={"HX-Request": "true"})
-    assert filtered.status_code == 200 and "Olive Unnamed" in filtered.text and "Max Member" not in filtered.text
+    assert (
+        filtered.status_code == 200 and "Olive Unnamed" in filtered.text and "Max Member" not in filtered.text
+    )
     assert "Max Member" in (await client.get("/steward", params={"member": "max"})).text
     assert "Olive Unnamed" not in (await client.get("/steward", params={"member": "max"})).text
     tomorrow = (utcnow() + dt.timedelta(days=1)).date().isoformat()
@@ -187,5 +224,10 @@ async def test_founders_see_which_grants_teams_hold_never_the_data(client, db, s
 
 async def test_visitors_are_sent_to_sign_in_for_boards(client, db, settings):
     cast = await make_cast(db, settings)
-    for url in (f"/teams/{cast.team.id}/data", "/steward", "/steward/access-log.csv", f"/challenges/{cast.challenge.slug}/data/grants"):
+    for url in (
+        f"/teams/{cast.team.id}/data",
+        "/steward",
+        "/steward/access-log.csv",
+        f"/challenges/{cast.challenge.slug}/data/grants",
+    ):
         assert (await client.get(url)).status_code in (303, 401)

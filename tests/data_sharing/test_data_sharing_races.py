@@ -33,7 +33,9 @@ async def two_stewards(session):
     first = await make_user(session, name="First Steward")
     dataset = await make_dataset(session, steward=first)
     second = await make_user(session, name="Second Steward")
-    session.add(OrganizationMember(organization_id=dataset.steward_organization_id, user_id=second.id, role="member"))
+    session.add(
+        OrganizationMember(organization_id=dataset.steward_organization_id, user_id=second.id, role="member")
+    )
     session.add(DatasetSteward(dataset_id=dataset.id, user_id=second.id))
     await session.flush()
     return dataset, first, second
@@ -48,7 +50,9 @@ async def test_two_stewards_removing_each_other_leave_one(app, sessions, redis):
         answers = await asyncio.gather(
             clients[0].submit(f"{url}/{second.id}/remove"), clients[1].submit(f"{url}/{first.id}/remove")
         )
-    assert sorted(a.status_code for a in answers) in ([303, 403], [303, 404], [303, 409]), [a.status_code for a in answers]
+    assert sorted(a.status_code for a in answers) in ([303, 403], [303, 404], [303, 409]), [
+        a.status_code for a in answers
+    ]
     async with sessions() as session:
         left = await session.scalar(select(func.count()).where(DatasetSteward.dataset_id == dataset.id))
     assert left == 1
@@ -59,13 +63,23 @@ async def test_agreement_versions_published_at_once_are_numbered_in_turn(app, se
         dataset, first, second = await two_stewards(session)
         await session.commit()
     url = f"/datasets/{dataset.slug}/agreement"
-    async with scratch.app_on(app, sessions), scratch.browsers(app, sessions, [first, second, first]) as clients:
+    async with (
+        scratch.app_on(app, sessions),
+        scratch.browsers(app, sessions, [first, second, first]) as clients,
+    ):
         answers = await asyncio.gather(
-            *(client.submit(url, {"agreement": f"Version by {index}"}) for index, client in enumerate(clients))
+            *(
+                client.submit(url, {"agreement": f"Version by {index}"})
+                for index, client in enumerate(clients)
+            )
         )
     assert [a.status_code for a in answers] == [303, 303, 303]
     async with sessions() as session:
-        numbers = sorted(await session.scalars(select(AgreementVersion.version).where(AgreementVersion.dataset_id == dataset.id)))
+        numbers = sorted(
+            await session.scalars(
+                select(AgreementVersion.version).where(AgreementVersion.dataset_id == dataset.id)
+            )
+        )
     assert numbers == [1, 2, 3, 4]
 
 

@@ -41,8 +41,17 @@ async def test_create_read_update_a_dataset(client, db):
     member = await make_user(db)
     organization = await make_organization(db, owner=member)
     await sign_in(client, db, member)
-    body = {"organization": organization.slug, "title": "Sleep apnea", "sensitivity": "restricted", "agreement": "Be careful."}
-    bad = await client.post("/api/v1/datasets", json={**body, "max_grant_days": 0, "sensitivity": "x"}, headers=await headers(client))
+    body = {
+        "organization": organization.slug,
+        "title": "Sleep apnea",
+        "sensitivity": "restricted",
+        "agreement": "Be careful.",
+    }
+    bad = await client.post(
+        "/api/v1/datasets",
+        json={**body, "max_grant_days": 0, "sensitivity": "x"},
+        headers=await headers(client),
+    )
     assert bad.status_code == 422
     assert error_keys(bad) == {"max_grant_days", "sensitivity"}
     created = await client.post("/api/v1/datasets", json=body, headers=await headers(client))
@@ -51,7 +60,9 @@ async def test_create_read_update_a_dataset(client, db):
     assert (view["slug"], view["agreement_version"], view["is_steward"]) == ("sleep-apnea", 1, True)
     assert view["stewards"] == [{"id": str(member.id), "name": member.name}]
     patched = await client.patch(
-        "/api/v1/datasets/sleep-apnea", json={"access_mode": "workspace", "workspace_instructions": "Use the bastion."}, headers=await headers(client)
+        "/api/v1/datasets/sleep-apnea",
+        json={"access_mode": "workspace", "workspace_instructions": "Use the bastion."},
+        headers=await headers(client),
     )
     assert patched.status_code == 200 and patched.json()["workspace_instructions"] == "Use the bastion."
     assert patched.json()["title"] == "Sleep apnea"
@@ -102,11 +113,15 @@ async def test_offerings_ask_then_agree(client, db, cast):
     url = f"/api/v1/offerings/{offering_id}"
     incomplete = await client.post(url, json={"action": "agree"}, headers=await headers(client))
     assert incomplete.status_code == 422 and error_keys(incomplete) == set(FIVE_SAFES)
-    agreed = await client.post(url, json={"action": "agree", "five_safes": SAFES}, headers=await headers(client))
+    agreed = await client.post(
+        url, json={"action": "agree", "five_safes": SAFES}, headers=await headers(client)
+    )
     assert agreed.status_code == 200 and agreed.json()["available"] is True
     await as_role(client, db, cast, "captain")
     assert (await client.get(url)).json()["five_safes"] == SAFES
-    assert (await client.post(url, json={"action": "withdraw"}, headers=await headers(client))).status_code in (403, 404)
+    assert (
+        await client.post(url, json={"action": "withdraw"}, headers=await headers(client))
+    ).status_code in (403, 404)
     assert len(await audit_entries(db, "offering:agree")) == 1
 
 
@@ -115,9 +130,13 @@ async def test_a_steward_offers_through_the_api(client, db, cast):
     body = {"action": "offer", "dataset": cast.dataset.slug, "challenge": cast.challenge.slug}
     missing = await client.post("/api/v1/offerings", json=body, headers=await headers(client))
     assert missing.status_code == 422
-    offered = await client.post("/api/v1/offerings", json={**body, "five_safes": SAFES}, headers=await headers(client))
+    offered = await client.post(
+        "/api/v1/offerings", json={**body, "five_safes": SAFES}, headers=await headers(client)
+    )
     assert offered.status_code == 201 and offered.json()["steward_agreed_at"]
-    again = await client.post("/api/v1/offerings", json={**body, "five_safes": SAFES}, headers=await headers(client))
+    again = await client.post(
+        "/api/v1/offerings", json={**body, "five_safes": SAFES}, headers=await headers(client)
+    )
     assert again.status_code == 409
 
 
@@ -126,17 +145,30 @@ async def test_who_may_use_the_api(client, db, cast, role, storage_root):
     pending = await make_offering(db, cast.dataset, cast.challenge, agreed=False)
     await as_role(client, db, cast, role)
     base = f"/api/v1/datasets/{cast.dataset.slug}"
-    readers = [await client.get("/api/v1/datasets"), await client.get(base), await client.get(base + "/agreement")]
+    readers = [
+        await client.get("/api/v1/datasets"),
+        await client.get(base),
+        await client.get(base + "/agreement"),
+    ]
     for response in readers:
         assert response.status_code == 200 if role != "visitor" else response.status_code == 401
     managing = {
         "patch": await client.patch(base, json={"title": "Hijacked"}, headers=await headers(client)),
-        "agreement": await client.post(base + "/agreement", json={"text": "Hijacked"}, headers=await headers(client)),
+        "agreement": await client.post(
+            base + "/agreement", json={"text": "Hijacked"}, headers=await headers(client)
+        ),
         "files": await client.get(base + "/files"),
-        "upload": await client.post(base + "/files", files={"file": ("a.csv", b"1")}, headers=await headers(client)),
+        "upload": await client.post(
+            base + "/files", files={"file": ("a.csv", b"1")}, headers=await headers(client)
+        ),
         "offer": await client.post(
             "/api/v1/offerings",
-            json={"action": "offer", "dataset": cast.dataset.slug, "challenge": cast.challenge.slug, "five_safes": SAFES},
+            json={
+                "action": "offer",
+                "dataset": cast.dataset.slug,
+                "challenge": cast.challenge.slug,
+                "five_safes": SAFES,
+            },
             headers=await headers(client),
         ),
     }
@@ -153,9 +185,13 @@ async def test_who_may_use_the_api(client, db, cast, role, storage_root):
     else:
         assert shown.status_code in (401, 404)
     if role not in ("steward",):
-        versions = list(await db.scalars(select(AgreementVersion).where(AgreementVersion.dataset_id == cast.dataset.id)))
+        versions = list(
+            await db.scalars(select(AgreementVersion).where(AgreementVersion.dataset_id == cast.dataset.id))
+        )
         assert len(versions) == 1
-        offering = await db.scalar(select(Offering).where(Offering.id == pending.id).execution_options(populate_existing=True))
+        offering = await db.scalar(
+            select(Offering).where(Offering.id == pending.id).execution_options(populate_existing=True)
+        )
         assert offering.steward_agreed_at is None
 
 
@@ -169,13 +205,21 @@ async def test_the_dataset_list_is_paged_by_title_with_its_total(client, db, con
     pages = []
     for number in (1, 2, 3):
         with counting_statements(connection) as statements:
-            answer = (await client.get("/api/v1/datasets", params={"sensitivity": "open", "per_page": 2, "page": number})).json()
+            answer = (
+                await client.get(
+                    "/api/v1/datasets", params={"sensitivity": "open", "per_page": 2, "page": number}
+                )
+            ).json()
         pages.append(answer)
         if number == 1:
             first_count = len(statements)
         else:
             assert len(statements) == first_count  # the same statements whatever the page
-    assert [(p["page"], p["per_page"], p["total"], p["pages"]) for p in pages] == [(1, 2, 5, 3), (2, 2, 5, 3), (3, 2, 5, 3)]
+    assert [(p["page"], p["per_page"], p["total"], p["pages"]) for p in pages] == [
+        (1, 2, 5, 3),
+        (2, 2, 5, 3),
+        (3, 2, 5, 3),
+    ]
     assert [item["title"] for p in pages for item in p["items"]] == titles
     assert pages[0]["items"][0]["offered_to"] == [{"slug": challenge.slug, "title": "Paged challenge"}]
     beyond = (await client.get("/api/v1/datasets", params={"sensitivity": "open", "page": 9})).json()

@@ -37,7 +37,9 @@ async def upload(client, url, name, content):
 
 
 async def files_of(db, dataset):
-    statement = select(DatasetFile).where(DatasetFile.dataset_id == dataset.id).order_by(DatasetFile.created_at)
+    statement = (
+        select(DatasetFile).where(DatasetFile.dataset_id == dataset.id).order_by(DatasetFile.created_at)
+    )
     return list(await db.scalars(statement.execution_options(populate_existing=True)))
 
 
@@ -65,7 +67,9 @@ async def test_an_empty_or_malformed_upload_is_refused_and_leaves_nothing(client
     url = f"/datasets/{cast.dataset.slug}/files"
     empty = await upload(client, url, "empty.csv", b"")
     assert empty.status_code == 422 and "The file is empty." in text_of(empty.text)
-    plain = await client.post(url, params={"_csrf": await client.csrf()}, content=b"x", headers={"content-type": "text/plain"})
+    plain = await client.post(
+        url, params={"_csrf": await client.csrf()}, content=b"x", headers={"content-type": "text/plain"}
+    )
     assert plain.status_code == 422 and "Send the file as multipart/form-data." in text_of(plain.text)
     assert stored_files(storage_root) == [] and await files_of(db, cast.dataset) == []
 
@@ -88,7 +92,9 @@ async def test_a_steward_removes_a_file_softly(client, db, cast, storage_root):
     [row] = await files_of(db, cast.dataset)
     assert row.removed_at is not None
     listing = await client.get(url)
-    assert "is removed from the dataset" in text_of(listing.text) and f'id="file-{row.id}"' not in listing.text
+    assert (
+        "is removed from the dataset" in text_of(listing.text) and f'id="file-{row.id}"' not in listing.text
+    )
     assert len(await audit_entries(db, "dataset:remove_file", cast.dataset.id)) == 1
     assert (await client.submit(f"{url}/{row.id}/remove")).status_code == 404
 
@@ -97,7 +103,12 @@ async def test_a_steward_removes_a_file_softly(client, db, cast, storage_root):
 async def test_only_stewards_manage_files(client, db, cast, storage_root, role):
     db.add(
         DatasetFile(
-            dataset_id=cast.dataset.id, storage_key="datasets/x", name="kept.csv", content_type="text/csv", size=3, sha256="0" * 64
+            dataset_id=cast.dataset.id,
+            storage_key="datasets/x",
+            name="kept.csv",
+            content_type="text/csv",
+            size=3,
+            sha256="0" * 64,
         )
     )
     await db.flush()

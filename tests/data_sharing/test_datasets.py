@@ -46,9 +46,15 @@ async def test_a_member_registers_a_dataset_and_becomes_its_steward(client, db):
     [dataset] = await fresh(db, Dataset, Dataset.steward_organization_id == organization.id)
     assert response.headers["location"] == f"/datasets/{dataset.slug}"
     assert dataset.slug == "echocardiographies-2024"
-    assert (dataset.sensitivity, dataset.access_mode, dataset.max_grant_days) == ("sensitive", "workspace", 120)
+    assert (dataset.sensitivity, dataset.access_mode, dataset.max_grant_days) == (
+        "sensitive",
+        "workspace",
+        120,
+    )
     assert dataset.workspace_instructions.startswith("Log in")
-    assert [s.user_id for s in await fresh(db, DatasetSteward, DatasetSteward.dataset_id == dataset.id)] == [member.id]
+    assert [s.user_id for s in await fresh(db, DatasetSteward, DatasetSteward.dataset_id == dataset.id)] == [
+        member.id
+    ]
     [version] = await fresh(db, AgreementVersion, AgreementVersion.dataset_id == dataset.id)
     assert (version.version, version.text) == (1, "No re-identification.")
     [entry] = await audit_entries(db, "dataset:create", dataset.id)
@@ -61,7 +67,13 @@ async def test_registering_says_what_is_missing(client, db):
     member = await make_user(db)
     await make_organization(db, owner=member)
     await sign_in(client, db, member)
-    bad = {"title": "", "sensitivity": "secret", "access_mode": "workspace", "max_grant_days": "0", "agreement": " "}
+    bad = {
+        "title": "",
+        "sensitivity": "secret",
+        "access_mode": "workspace",
+        "max_grant_days": "0",
+        "agreement": " ",
+    }
     response = await client.submit("/datasets", bad)
     assert response.status_code == 422
     page = text_of(response.text)
@@ -161,7 +173,11 @@ async def test_stewards_edit_the_details(client, db, cast):
     response = await client.submit(f"/datasets/{cast.dataset.slug}/edit", values)
     assert response.status_code == 303
     [dataset] = await fresh(db, Dataset, Dataset.id == cast.dataset.id)
-    assert (dataset.title, dataset.sensitivity, dataset.workspace_instructions) == ("Renamed", "restricted", "")
+    assert (dataset.title, dataset.sensitivity, dataset.workspace_instructions) == (
+        "Renamed",
+        "restricted",
+        "",
+    )
     [entry] = await audit_entries(db, "dataset:edit", dataset.id)
     assert "title" in entry.details["fields"]
     bad = await client.submit(f"/datasets/{cast.dataset.slug}/edit", {**values, "max_grant_days": "9999"})
@@ -173,7 +189,9 @@ async def test_stewards_name_and_remove_stewards_never_the_last(client, db, cast
     await as_role(client, db, cast, "steward")
     assert cast.org_member.name in (await client.get(f"/datasets/{cast.dataset.slug}")).text
     outsider = await client.submit(url, {"user": str(cast.other.id)})
-    assert outsider.status_code == 422 and "Choose a member of the steward organization." in text_of(outsider.text)
+    assert outsider.status_code == 422 and "Choose a member of the steward organization." in text_of(
+        outsider.text
+    )
     assert (await client.submit(url, {"user": "not-an-id"})).status_code == 422
     assert (await client.submit(url, {"user": str(cast.org_member.id)})).status_code == 303
     again = await client.submit(url, {"user": str(cast.org_member.id)})
@@ -201,7 +219,11 @@ async def test_stewards_publish_agreement_versions(client, db, cast):
     [entry] = await audit_entries(db, "dataset:new_agreement", cast.dataset.id)
     assert entry.details == {"version": 2}
     page = text_of((await client.get(f"/datasets/{cast.dataset.slug}")).text)
-    assert "Version 2, in force since" in page and "Version two: no sharing." in page and "Earlier versions" in page
+    assert (
+        "Version 2, in force since" in page
+        and "Version two: no sharing." in page
+        and "Earlier versions" in page
+    )
 
 
 # --- who may do what ---------------------------------------------------------------------------------------

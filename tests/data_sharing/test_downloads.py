@@ -42,7 +42,13 @@ async def test_a_named_member_downloads_through_a_link_and_both_steps_are_logged
 async def test_refused_link_requests_are_403_and_stay_in_the_log(client, db, settings):
     cast = await make_cast(db, settings)
     admin = await make_user(db, admin=True)
-    cast_of = ((cast.unnamed, "not_named"), (cast.outsider, "no_grant"), (cast.founder, "no_grant"), (cast.steward, "no_grant"), (admin, "no_grant"))
+    cast_of = (
+        (cast.unnamed, "not_named"),
+        (cast.outsider, "no_grant"),
+        (cast.founder, "no_grant"),
+        (cast.steward, "no_grant"),
+        (admin, "no_grant"),
+    )
     for user, reason in cast_of:
         await sign_in(client, db, user)
         response = await client.submit(f"/data/files/{cast.file.id}/link")
@@ -78,7 +84,9 @@ async def test_a_link_does_not_work_after_revocation(client, db, settings):
     cast = await make_cast(db, settings)
     await sign_in(client, db, cast.member)
     url = await _link(client, cast)
-    await db.execute(update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Breach"))
+    await db.execute(
+        update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Breach")
+    )
     response = await client.get(url)
     assert response.status_code == 403
     row = (await log_rows(db, cast.dataset.id))[-1]
@@ -90,7 +98,9 @@ async def test_refusals_are_explained_in_the_readers_language(client, db, settin
     cast.member.locale = "fr"
     await sign_in(client, db, cast.member)
     url = await _link(client, cast)
-    await db.execute(update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Breach"))
+    await db.execute(
+        update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Breach")
+    )
     revoked = "L’autorisation sur ce jeu de données a été révoquée."
     for response in (await client.get(url), await client.submit(f"/data/files/{cast.file.id}/link")):
         assert response.status_code == 403 and revoked in response.text
@@ -108,7 +118,9 @@ async def test_a_member_who_leaves_loses_access_on_the_very_next_request(client,
     await sign_in(client, db, cast.member)
     url = await _link(client, cast)
     assert (await client.get(url)).status_code == 200
-    await db.execute(delete(TeamMember).where(TeamMember.team_id == cast.team.id, TeamMember.user_id == cast.member.id))
+    await db.execute(
+        delete(TeamMember).where(TeamMember.team_id == cast.team.id, TeamMember.user_id == cast.member.id)
+    )
     assert (await client.get(url)).status_code == 403
     assert (await client.submit(f"/data/files/{cast.file.id}/link")).status_code == 403
     assert [r.reason for r in (await log_rows(db, cast.dataset.id))[-2:]] == ["left_team", "left_team"]
@@ -126,7 +138,9 @@ async def test_visitors_are_sent_to_sign_in(client, db, settings):
     assert (await client.submit(f"/data/files/{cast.file.id}/link")).status_code in (303, 401)
     assert (await client.post(f"/api/v1/data/files/{cast.file.id}/link")).status_code in (401, 403)
     assert (await log_rows(db, cast.dataset.id)) == []
-    response = await client.get(f"/data/download/{links.sign(SECRET, cast.file.id, cast.member.id, utcnow())}")
+    response = await client.get(
+        f"/data/download/{links.sign(SECRET, cast.file.id, cast.member.id, utcnow())}"
+    )
     assert response.status_code in (303, 401)
     assert (await client.get(f"/datasets/{cast.dataset.slug}/workspace")).status_code in (303, 401)
 
@@ -141,7 +155,8 @@ async def test_workspace_instructions_only_for_entitled_members_and_each_view_lo
     assert response.status_code == 403 and "workspace.example" not in response.text
     rows = await log_rows(db, cast.dataset.id)
     assert [(r.action, r.outcome, r.user_id) for r in rows] == [
-        ("workspace", "allowed", cast.member.id), ("workspace", "refused", cast.unnamed.id)
+        ("workspace", "allowed", cast.member.id),
+        ("workspace", "refused", cast.unnamed.id),
     ]
     # files of a workspace dataset are never served through links
     assert (await client.submit(f"/data/files/{cast.file.id}/link")).status_code == 404
@@ -159,7 +174,9 @@ class _PresigningStorage:
         return f"https://bucket.example/{key}?X-Amz-Signature=abc"
 
 
-async def test_with_s3_storage_the_download_redirects_to_a_presigned_url_after_the_same_checks(client, db, settings, monkeypatch):
+async def test_with_s3_storage_the_download_redirects_to_a_presigned_url_after_the_same_checks(
+    client, db, settings, monkeypatch
+):
     from app.data_sharing import access_controllers
 
     storage = _PresigningStorage()
@@ -170,6 +187,8 @@ async def test_with_s3_storage_the_download_redirects_to_a_presigned_url_after_t
     response = await client.get(url)
     assert response.status_code == 303
     assert response.headers["location"].startswith(f"https://bucket.example/{cast.file.storage_key}?")
-    await db.execute(update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Breach"))
+    await db.execute(
+        update(Grant).where(Grant.id == cast.grant.id).values(revoked_at=utcnow(), revoke_reason="Breach")
+    )
     assert (await client.get(url)).status_code == 403
     assert storage.signed == [cast.file.storage_key]

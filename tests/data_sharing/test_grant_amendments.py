@@ -24,7 +24,9 @@ PURPOSE = "Olga joins the analysis of the echocardiograms."
 async def _cast_with_grant(db, settings=None):
     """The request cast, with a grant naming the captain and Milo; Olga (other_member) is not on it."""
     cast = await make_cast(db)
-    cast.grant = await make_grant(db, cast.offering, cast.team, (cast.captain, cast.member), steward=cast.steward)
+    cast.grant = await make_grant(
+        db, cast.offering, cast.team, (cast.captain, cast.member), steward=cast.steward
+    )
     cast.file = await add_file(db, settings, cast.dataset) if settings is not None else None
     return cast
 
@@ -40,7 +42,11 @@ async def test_captain_asks_member_accepts_steward_approves_and_the_member_may_a
     await sign_in(client, db, cast.captain)
     page = await client.get(grant_url)
     assert page.status_code == 200
-    form = page.text[page.text.index('id="add-members"'):page.text.index("</select>", page.text.index('id="add-members"'))]
+    form = page.text[
+        page.text.index('id="add-members"') : page.text.index(
+            "</select>", page.text.index('id="add-members"')
+        )
+    ]
     assert "Olga Other" in form and "Milo Member" not in form and "Carla Captain" not in form
     asked = await _ask(client, cast.grant.id, cast.other_member.id)
     assert asked.status_code == 303, text_of(asked.text)
@@ -53,7 +59,9 @@ async def test_captain_asks_member_accepts_steward_approves_and_the_member_may_a
     assert "Request to add Olga Other : Draft · waiting for Olga Other to accept the agreement" in pending
     assert "Every member of the team is named on the grant or already asked for." in pending
     early = await client.submit(f"{request_url}/submit")
-    assert early.status_code == 422 and "Still to accept version 1 of the agreement: Olga Other." in text_of(early.text)
+    assert early.status_code == 422 and "Still to accept version 1 of the agreement: Olga Other." in text_of(
+        early.text
+    )
 
     await sign_in(client, db, cast.other_member)
     assert (await client.submit(f"{request_url}/accept-agreement")).status_code == 303
@@ -70,7 +78,9 @@ async def test_captain_asks_member_accepts_steward_approves_and_the_member_may_a
     approved = await client.submit(f"{request_url}/approve", {"comment": "Welcome, Olga."})
     assert approved.status_code == 303, text_of(approved.text)
     on_grant = await db.scalar(
-        select(GrantMember).where(GrantMember.grant_id == cast.grant.id, GrantMember.user_id == cast.other_member.id)
+        select(GrantMember).where(
+            GrantMember.grant_id == cast.grant.id, GrantMember.user_id == cast.other_member.id
+        )
     )
     assert on_grant is not None and on_grant.removed_at is None
     assert "Request to add Olga Other" not in text_of((await client.get(grant_url)).text)
@@ -88,7 +98,9 @@ async def test_captain_asks_member_accepts_steward_approves_and_the_member_may_a
     ]
 
 
-@pytest.mark.parametrize("role", ["captain", "member", "other_member", "steward", "founder", "other_user", "admin", "visitor"])
+@pytest.mark.parametrize(
+    "role", ["captain", "member", "other_member", "steward", "founder", "other_user", "admin", "visitor"]
+)
 async def test_only_the_captain_may_ask_to_add_a_member(client, db, role):
     cast = await _cast_with_grant(db)
     user = getattr(cast, role) if role != "visitor" else None
@@ -127,7 +139,10 @@ async def test_bad_choices_are_refused_beside_the_form(client, db):
         assert answer.status_code == 422, (member, answer.status_code)
         assert message in text_of(answer.text)
         assert 'aria-invalid="true"' in answer.text
-    assert await db.scalar(select(AccessRequest.id).where(AccessRequest.amends_grant_id == cast.grant.id)) is None
+    assert (
+        await db.scalar(select(AccessRequest.id).where(AccessRequest.amends_grant_id == cast.grant.id))
+        is None
+    )
 
 
 async def test_a_second_request_for_the_same_member_and_a_revoked_grant_are_conflicts(client, db):
@@ -135,9 +150,13 @@ async def test_a_second_request_for_the_same_member_and_a_revoked_grant_are_conf
     await sign_in(client, db, cast.captain)
     assert (await _ask(client, cast.grant.id, cast.other_member.id)).status_code == 303
     again = await _ask(client, cast.grant.id, cast.other_member.id)
-    assert again.status_code == 409 and "A request to add this member is already under way." in text_of(again.text)
+    assert again.status_code == 409 and "A request to add this member is already under way." in text_of(
+        again.text
+    )
     cast.grant.revoked_at, cast.grant.revoke_reason = utcnow(), "Study closed."
     await db.flush()
     late = await _ask(client, cast.grant.id, cast.other_member.id)
-    assert late.status_code == 409 and "The grant this request amends is no longer active." in text_of(late.text)
+    assert late.status_code == 409 and "The grant this request amends is no longer active." in text_of(
+        late.text
+    )
     assert 'id="add-members"' not in (await client.get(f"/grants/{cast.grant.id}")).text

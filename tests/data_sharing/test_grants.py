@@ -30,13 +30,17 @@ async def test_a_steward_revokes_with_a_reason_and_the_team_loses_access_at_once
     await sign_in(client, db, cast.steward)
     page = await client.get(f"/grants/{cast.grant.id}")
     assert page.status_code == 200 and "Revoke the grant" in page.text
-    response = await client.submit(f"/grants/{cast.grant.id}/revoke", {"reason": "Data shared outside the team."})
+    response = await client.submit(
+        f"/grants/{cast.grant.id}/revoke", {"reason": "Data shared outside the team."}
+    )
     assert response.status_code == 303
     await db.refresh(cast.grant)
     assert cast.grant.revoked_at is not None and cast.grant.revoked_by_id == cast.steward.id
     [entry] = await _audit(db, "grant:revoke")
     assert entry.actor_id == cast.steward.id and entry.details["reason"] == "Data shared outside the team."
-    assert {cast.captain.id, cast.member.id, cast.unnamed.id, cast.steward.id} <= await _notified(db, "grant_revoked")
+    assert {cast.captain.id, cast.member.id, cast.unnamed.id, cast.steward.id} <= await _notified(
+        db, "grant_revoked"
+    )
     await sign_in(client, db, cast.member)
     assert (await client.submit(f"/data/files/{cast.file.id}/link")).status_code == 403
     assert (await log_rows(db, cast.dataset.id))[-1].reason == "revoked"
@@ -81,7 +85,9 @@ async def test_grant_permissions_per_role(client, db, settings, who, view, manag
     user = await make_user(db, admin=True) if who == "admin" else getattr(cast, who)
     await sign_in(client, db, user)
     assert (await client.get(f"/grants/{cast.grant.id}")).status_code == view
-    remove = await client.submit(f"/grants/{cast.grant.id}/members/{cast.member.id}/remove", {"reason": "Why"})
+    remove = await client.submit(
+        f"/grants/{cast.grant.id}/members/{cast.member.id}/remove", {"reason": "Why"}
+    )
     assert remove.status_code == manage
     revoke = await client.submit(f"/grants/{cast.grant.id}/revoke", {"reason": "Why"})
     assert revoke.status_code == manage
@@ -94,9 +100,15 @@ async def test_visitors_are_sent_to_sign_in_for_grants(client, db, settings):
 
 async def test_the_job_expires_once_and_warns_a_week_before_once(db, settings):
     now = utcnow()
-    ended = await make_cast(db, settings, starts_at=now - dt.timedelta(days=10), expires_at=now - dt.timedelta(minutes=1))
-    ending = await make_cast(db, settings, starts_at=now - dt.timedelta(days=10), expires_at=now + dt.timedelta(days=6))
-    later = await make_cast(db, settings, starts_at=now - dt.timedelta(days=10), expires_at=now + dt.timedelta(days=8))
+    ended = await make_cast(
+        db, settings, starts_at=now - dt.timedelta(days=10), expires_at=now - dt.timedelta(minutes=1)
+    )
+    ending = await make_cast(
+        db, settings, starts_at=now - dt.timedelta(days=10), expires_at=now + dt.timedelta(days=6)
+    )
+    later = await make_cast(
+        db, settings, starts_at=now - dt.timedelta(days=10), expires_at=now + dt.timedelta(days=8)
+    )
     assert await jobs.run_grant_expiry(db, now) == (1, 1)
     assert await jobs.run_grant_expiry(db, now) == (0, 0)
     for cast in (ended, ending, later):
@@ -108,13 +120,17 @@ async def test_the_job_expires_once_and_warns_a_week_before_once(db, settings):
     assert entry.actor_id is None
     assert {ended.captain.id, ended.steward.id} <= await _notified(db, "grant_expired")
     assert {ending.member.id, ending.steward.id} <= await _notified(db, "grant_expiring")
-    count = await db.scalar(select(func.count()).select_from(Notification).where(Notification.user_id == ending.member.id))
+    count = await db.scalar(
+        select(func.count()).select_from(Notification).where(Notification.user_id == ending.member.id)
+    )
     assert count == 1
 
 
 async def test_a_revoked_grant_is_neither_warned_nor_expired(db, settings):
     now = utcnow()
-    cast = await make_cast(db, settings, starts_at=now - dt.timedelta(days=10), expires_at=now - dt.timedelta(minutes=1))
+    cast = await make_cast(
+        db, settings, starts_at=now - dt.timedelta(days=10), expires_at=now - dt.timedelta(minutes=1)
+    )
     cast.grant.revoked_at = now - dt.timedelta(days=1)
     await db.flush()
     assert await jobs.run_grant_expiry(db, now) == (0, 0)

@@ -23,7 +23,9 @@ async def cast(db):
 
 
 async def offering_of(db, cast) -> Offering | None:
-    statement = select(Offering).where(Offering.dataset_id == cast.dataset.id, Offering.challenge_id == cast.challenge.id)
+    statement = select(Offering).where(
+        Offering.dataset_id == cast.dataset.id, Offering.challenge_id == cast.challenge.id
+    )
     return await db.scalar(statement.execution_options(populate_existing=True))
 
 
@@ -38,7 +40,9 @@ async def test_a_founder_asks_and_the_steward_agrees_with_the_five_safes(client,
     assert empty.status_code == 422 and "Choose a dataset." in text_of(empty.text)
     bad_round = await client.submit(data + "/ask", {"dataset": cast.dataset.slug, "from_round": "7"})
     assert bad_round.status_code == 422 and "Choose a round of the challenge." in text_of(bad_round.text)
-    assert (await client.submit(data + "/ask", {"dataset": cast.dataset.slug, "from_round": "1"})).status_code == 303
+    assert (
+        await client.submit(data + "/ask", {"dataset": cast.dataset.slug, "from_round": "1"})
+    ).status_code == 303
     offering = await offering_of(db, cast)
     assert offering.founder_agreed_by_id == cast.founder.id and offering.steward_agreed_at is None
     assert offering.from_round_id is not None
@@ -54,11 +58,15 @@ async def test_a_founder_asks_and_the_steward_agrees_with_the_five_safes(client,
     assert (await client.submit(f"/offerings/{offering.id}/agree")).status_code in (403, 404)
 
     await as_role(client, db, cast, "steward")
-    incomplete = await client.submit(f"/offerings/{offering.id}/agree", {**SAFES, "outputs": " ", "back": "dataset"})
+    incomplete = await client.submit(
+        f"/offerings/{offering.id}/agree", {**SAFES, "outputs": " ", "back": "dataset"}
+    )
     assert incomplete.status_code == 422
     assert "Describe safe outputs before agreeing." in text_of(incomplete.text)
     assert (await offering_of(db, cast)).steward_agreed_at is None
-    assert (await client.submit(f"/offerings/{offering.id}/agree", {**SAFES, "back": "dataset"})).status_code == 303
+    assert (
+        await client.submit(f"/offerings/{offering.id}/agree", {**SAFES, "back": "dataset"})
+    ).status_code == 303
     offering = await offering_of(db, cast)
     assert offering.steward_agreed_by_id == cast.steward.id and offering.five_safes == SAFES
     assert await notified(db, "offering_agreed") == {cast.founder.id}
@@ -108,10 +116,14 @@ async def test_either_side_withdraws_and_the_other_is_told(client, db, cast):
     assert len(await audit_entries(db, "offering:withdraw", offering.id)) == 1
     assert (await client.submit(f"/offerings/{offering.id}/withdraw")).status_code == 409
     await as_role(client, db, cast, "captain")
-    assert cast.dataset.title not in text_of((await client.get(f"/challenges/{cast.challenge.slug}/data")).text)
+    assert cast.dataset.title not in text_of(
+        (await client.get(f"/challenges/{cast.challenge.slug}/data")).text
+    )
     # Asked again: the same row reopens, waiting for the stewards.
     await as_role(client, db, cast, "founder")
-    assert (await client.submit(f"/datasets/{cast.dataset.slug}/ask", {"challenge": cast.challenge.slug})).status_code == 303
+    assert (
+        await client.submit(f"/datasets/{cast.dataset.slug}/ask", {"challenge": cast.challenge.slug})
+    ).status_code == 303
     reopened = await offering_of(db, cast)
     assert reopened.id == offering.id and reopened.withdrawn_at is None and reopened.steward_agreed_at is None
 
@@ -162,7 +174,9 @@ async def test_who_may_act_on_offerings(client, db, cast, role):
             assert response.status_code in (200, 303), name
         else:
             assert denied(response.status_code, role), (name, response.status_code)
-    asking = await client.submit(f"/challenges/{cast.challenge.slug}/data/ask", {"dataset": other_dataset.slug})
+    asking = await client.submit(
+        f"/challenges/{cast.challenge.slug}/data/ask", {"dataset": other_dataset.slug}
+    )
     if role == "founder":
         assert asking.status_code == 303
     else:

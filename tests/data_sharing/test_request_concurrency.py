@@ -42,15 +42,30 @@ async def committed(sessions, rounds: int):
 async def test_approve_reject_return_and_withdraw_at_once_end_in_one_consistent_state(app, sessions, redis):
     cast, request_ids = await committed(sessions, 6)
     expires = (utcnow() + dt.timedelta(days=20)).isoformat()
-    async with scratch.app_on(app, sessions), scratch.browsers(
-        app, sessions, [cast.steward, cast.steward_org_member, cast.captain]
-    ) as (steward, other_steward, captain):
+    async with (
+        scratch.app_on(app, sessions),
+        scratch.browsers(app, sessions, [cast.steward, cast.steward_org_member, cast.captain]) as (
+            steward,
+            other_steward,
+            captain,
+        ),
+    ):
         for index, request_id in enumerate(request_ids):
             base = f"/api/v1/data-requests/{request_id}"
-            decide = ("/reject", {"reason": "Too broad."}) if index % 2 else ("/return", {"comment": "Be precise."})
+            decide = (
+                ("/reject", {"reason": "Too broad."})
+                if index % 2
+                else ("/return", {"comment": "Be precise."})
+            )
             calls = [
-                steward.post(base + "/approve", json={"expires_at": expires}, headers={"X-CSRF-Token": await steward.csrf()}),
-                other_steward.post(base + decide[0], json=decide[1], headers={"X-CSRF-Token": await other_steward.csrf()}),
+                steward.post(
+                    base + "/approve",
+                    json={"expires_at": expires},
+                    headers={"X-CSRF-Token": await steward.csrf()},
+                ),
+                other_steward.post(
+                    base + decide[0], json=decide[1], headers={"X-CSRF-Token": await other_steward.csrf()}
+                ),
                 captain.post(base + "/withdraw", headers={"X-CSRF-Token": await captain.csrf()}),
             ]
             answers = await asyncio.gather(*calls)
@@ -61,7 +76,9 @@ async def test_approve_reject_return_and_withdraw_at_once_end_in_one_consistent_
                 events = list(await session.scalars(
                     select(AccessRequestEvent).where(AccessRequestEvent.request_id == request_id).order_by(AccessRequestEvent.seq)
                 ))  # fmt: skip
-                grants = await session.scalar(select(func.count()).select_from(Grant).where(Grant.request_id == request_id))
+                grants = await session.scalar(
+                    select(func.count()).select_from(Grant).where(Grant.request_id == request_id)
+                )
             # A return may be followed by the captain's withdrawal (both allowed in that order); nothing else.
             steps = [event.to_state for event in events[2:]]
             assert len(steps) == codes.count(200), steps
@@ -99,7 +116,9 @@ async def test_a_transition_waiting_on_the_lock_sees_the_winners_state(sessions,
     now = utcnow()
 
     async def approve(session):
-        await approvals.approve(session, act(cast.steward), request_id, now + dt.timedelta(days=5), now, grace_days=30)
+        await approvals.approve(
+            session, act(cast.steward), request_id, now + dt.timedelta(days=5), now, grace_days=30
+        )
 
     async def withdraw(session):
         await requests.withdraw(session, act(cast.captain), request_id, now)
@@ -116,7 +135,9 @@ async def test_a_transition_waiting_on_the_lock_sees_the_winners_state(sessions,
     winner_state = "approved" if first == "approve" else "withdrawn"
     assert outcomes == ["done", f"409 {winner_state}"]
     async with sessions() as session:
-        grants = await session.scalar(select(func.count()).select_from(Grant).where(Grant.request_id == request_id))
+        grants = await session.scalar(
+            select(func.count()).select_from(Grant).where(Grant.request_id == request_id)
+        )
         states = list(await session.scalars(
             select(AccessRequestEvent.to_state).where(AccessRequestEvent.request_id == request_id).order_by(AccessRequestEvent.seq)
         ))  # fmt: skip

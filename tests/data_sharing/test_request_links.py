@@ -39,7 +39,10 @@ async def test_the_captain_finds_request_access_on_the_board_and_the_challenge_d
         assert CAPTAIN_ONLY not in text_of(page)
     form = await client.get(f"/data-requests/new?offering={cast.offering.id}")
     assert form.status_code == 200
-    made = await client.submit("/data-requests", {"offering": str(cast.offering.id), "purpose": "A model.", "members": [str(cast.member.id)]})
+    made = await client.submit(
+        "/data-requests",
+        {"offering": str(cast.offering.id), "purpose": "A model.", "members": [str(cast.member.id)]},
+    )
     assert made.status_code == 303
     board, data = await _pages(client, cast)
     for page in (board, data):  # a request is under way: the captain follows it instead
@@ -69,14 +72,19 @@ async def test_people_outside_the_team_see_neither_link_nor_sentence(client, db,
 
 async def test_an_offering_from_a_later_round_is_requestable_only_once_the_team_entered_it(client, db):
     cast = await make_cast(db, rounds=2)
-    second = await db.scalar(select(Round).where(Round.challenge_id == cast.challenge.id, Round.position == 2))
+    second = await db.scalar(
+        select(Round).where(Round.challenge_id == cast.challenge.id, Round.position == 2)
+    )
     cast.offering.from_round_id = second.id
     await db.flush()
     await sign_in(client, db, cast.captain)
     for page in await _pages(client, cast):
         assert _link(cast.offering) not in page
     assert "Offered only to teams of a later round than yours." in text_of((await _pages(client, cast))[0])
-    refused = await client.submit("/data-requests", {"offering": str(cast.offering.id), "purpose": "A model.", "members": [str(cast.member.id)]})
+    refused = await client.submit(
+        "/data-requests",
+        {"offering": str(cast.offering.id), "purpose": "A model.", "members": [str(cast.member.id)]},
+    )
     assert refused.status_code == 409 and "offered only to teams taking part in" in text_of(refused.text)
     db.add(Advancement(round_id=second.id, team_id=cast.team.id, reason="Finalist"))
     await db.flush()
@@ -104,7 +112,9 @@ async def _steward_and_two_challenges(db):
     first = await make_challenge(db, title="Aaa heart challenge", rounds=2)
     second = await make_challenge(db, title="Bbb lung challenge", rounds=2)
     rounds = {
-        challenge.id: list(await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position)))
+        challenge.id: list(
+            await db.scalars(select(Round).where(Round.challenge_id == challenge.id).order_by(Round.position))
+        )
         for challenge in (first, second)
     }
     return steward, dataset, first, second, rounds
@@ -114,11 +124,15 @@ async def test_the_offer_form_lists_each_challenges_rounds_with_any_round_first(
     steward, dataset, first, second, rounds = await _steward_and_two_challenges(db)
     await sign_in(client, db, steward)
     page = (await client.get(f"/datasets/{dataset.slug}/offerings")).text
-    select_html = page[page.index('<select id="offer-from_round"'):page.index("</select>", page.index('<select id="offer-from_round"'))]
+    select_html = page[
+        page.index('<select id="offer-from_round"') : page.index(
+            "</select>", page.index('<select id="offer-from_round"')
+        )
+    ]
     assert select_html.index("Any round") < select_html.index(f'<optgroup label="{first.title}">')
     for challenge in (first, second):
-        group = select_html[select_html.index(f'<optgroup label="{challenge.title}">'):]
-        group = group[:group.index("</optgroup>")]
+        group = select_html[select_html.index(f'<optgroup label="{challenge.title}">') :]
+        group = group[: group.index("</optgroup>")]
         assert [f'value="{r.id}"' in group for r in rounds[challenge.id]] == [True, True]
     assert 'name="from_round" inputmode' not in page  # no longer a free text field
 
@@ -131,9 +145,18 @@ async def test_a_round_of_another_challenge_is_refused_with_a_message(client, db
         refused = await client.submit(url, {"challenge": first.slug, "from_round": bad, **SAFES})
         assert refused.status_code == 422
         text = text_of(refused.text)
-        assert ("This round is not a round of the chosen challenge." if bad != "not-a-round" else "Choose a round of the challenge.") in text
-        assert f'<option value="{bad}" selected>' in refused.text or bad == "not-a-round"  # the choice is kept
-    assert await db.scalar(select(func.count()).select_from(Offering).where(Offering.dataset_id == dataset.id)) == 0
+        assert (
+            "This round is not a round of the chosen challenge."
+            if bad != "not-a-round"
+            else "Choose a round of the challenge."
+        ) in text
+        assert (
+            f'<option value="{bad}" selected>' in refused.text or bad == "not-a-round"
+        )  # the choice is kept
+    assert (
+        await db.scalar(select(func.count()).select_from(Offering).where(Offering.dataset_id == dataset.id))
+        == 0
+    )
     chosen = rounds[first.id][1]
     offered = await client.submit(url, {"challenge": first.slug, "from_round": str(chosen.id), **SAFES})
     assert offered.status_code == 303
@@ -146,7 +169,9 @@ async def test_a_round_of_another_challenge_is_refused_with_a_message(client, db
 async def test_any_round_offers_to_every_round(client, db):
     steward, dataset, first, _second, _rounds = await _steward_and_two_challenges(db)
     await sign_in(client, db, steward)
-    offered = await client.submit(f"/datasets/{dataset.slug}/offerings", {"challenge": first.slug, "from_round": "", **SAFES})
+    offered = await client.submit(
+        f"/datasets/{dataset.slug}/offerings", {"challenge": first.slug, "from_round": "", **SAFES}
+    )
     assert offered.status_code == 303
     offering = await db.scalar(select(Offering).where(Offering.dataset_id == dataset.id))
     assert offering.from_round_id is None

@@ -45,7 +45,9 @@ async def test_submitting_before_everyone_accepted_names_them_on_the_page_and_in
     page = await client.submit(f"/data-requests/{request.id}/submit")
     assert page.status_code == 422
     assert "Still to accept version 1 of the agreement: Milo Member, Olga Other." in text_of(page.text)
-    api = await client.post(f"/api/v1/data-requests/{request.id}/submit", headers={"X-CSRF-Token": await client.csrf()})
+    api = await client.post(
+        f"/api/v1/data-requests/{request.id}/submit", headers={"X-CSRF-Token": await client.csrf()}
+    )
     assert api.status_code == 422 and api.headers["content-type"].startswith("application/problem+json")
     assert api.json()["errors"][0]["key"] == "members" and "Milo Member" in api.json()["errors"][0]["message"]
 
@@ -72,7 +74,9 @@ async def test_the_steward_approves_on_the_page_and_a_too_late_expiry_is_shown(d
     assert bad.status_code == 422
     import datetime as dt
 
-    ok = await client.submit(url, {"expires_at": (utcnow() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")})
+    ok = await client.submit(
+        url, {"expires_at": (utcnow() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")}
+    )
     assert ok.status_code == 303
     assert "Approved" in text_of((await client.get(f"/data-requests/{request.id}")).text)
 

@@ -14,7 +14,17 @@ from tests.data_sharing.request_support import make_cast
 from tests.data_sharing.test_requests import PURPOSE, draft
 from tests.factories import sign_in
 
-ROLES = ("captain", "member", "named", "steward", "steward_org_member", "founder", "other_user", "admin", "visitor")
+ROLES = (
+    "captain",
+    "member",
+    "named",
+    "steward",
+    "steward_org_member",
+    "founder",
+    "other_user",
+    "admin",
+    "visitor",
+)
 OUTSIDERS = {"steward_org_member": 404, "founder": 404, "other_user": 404, "admin": 404}
 TEAM_ONLY = {"captain": 200, "member": 403, "named": 403, "steward": 403, **OUTSIDERS}
 DECIDE = {"captain": 403, "member": 403, "named": 403, "steward": 200, **OUTSIDERS}
@@ -70,7 +80,9 @@ async def test_page_routes(db, client, suffix, role):
     url = f"/data-requests/{request.id}{suffix}"
     response = await (client.get(url) if data is None else client.submit(url, form_data(cast, data)))
     if role == "visitor":
-        assert response.status_code in (303, 401, 403) and "/login" in response.headers.get("location", "/login")
+        assert response.status_code in (303, 401, 403) and "/login" in response.headers.get(
+            "location", "/login"
+        )
         return
     want = expected[role]
     if want == 200:
@@ -106,7 +118,10 @@ async def test_new_request_form_and_creation(db, client, role):
     cast = await make_cast(db)
     await as_role(client, db, cast, role)
     form = await client.get(f"/data-requests/new?offering={cast.offering.id}")
-    created = await client.submit("/data-requests", {"offering": str(cast.offering.id), "purpose": PURPOSE, "members": str(cast.member.id)})
+    created = await client.submit(
+        "/data-requests",
+        {"offering": str(cast.offering.id), "purpose": PURPOSE, "members": str(cast.member.id)},
+    )
     headers = {"X-CSRF-Token": await client.csrf()}
     api = await client.post("/api/v1/data-requests", json={"offering_id": str(cast.offering.id), "purpose": PURPOSE,
                                                            "members": [str(cast.member.id)]}, headers=headers)  # fmt: skip

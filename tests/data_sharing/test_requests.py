@@ -23,7 +23,9 @@ PURPOSE = "Train a model of heart failure decompensation."
 
 async def draft(db, cast, members=None):
     members = members if members is not None else [cast.member.id]
-    return await requests.create(db, act(cast.captain), cast.team.id, cast.offering.id, PURPOSE, members, utcnow())
+    return await requests.create(
+        db, act(cast.captain), cast.team.id, cast.offering.id, PURPOSE, members, utcnow()
+    )
 
 
 async def submitted(db, cast):
@@ -35,7 +37,9 @@ async def submitted(db, cast):
 
 async def kinds(db, request_id):
     rows = await db.scalars(
-        select(AccessRequestEvent.kind).where(AccessRequestEvent.request_id == request_id).order_by(AccessRequestEvent.seq)
+        select(AccessRequestEvent.kind)
+        .where(AccessRequestEvent.request_id == request_id)
+        .order_by(AccessRequestEvent.seq)
     )
     return list(rows)
 
@@ -56,19 +60,27 @@ async def test_the_captain_drafts_a_request_with_a_created_event_and_an_audit_ro
 )  # fmt: skip
 async def test_a_draft_needs_a_purpose_and_current_members(db, purpose, members, field):
     cast = await make_cast(db)
-    chosen = {"member": [cast.member.id], "none": [], "outsider": [cast.other_user.id], "garbage": ["x"]}[members]
+    chosen = {"member": [cast.member.id], "none": [], "outsider": [cast.other_user.id], "garbage": ["x"]}[
+        members
+    ]
     with pytest.raises(InvalidInput) as refused:
-        await requests.create(db, act(cast.captain), cast.team.id, cast.offering.id, purpose, chosen, utcnow())
+        await requests.create(
+            db, act(cast.captain), cast.team.id, cast.offering.id, purpose, chosen, utcnow()
+        )
     assert field in refused.value.errors
 
 
 async def test_only_the_captain_drafts(db):
     cast = await make_cast(db)
     with pytest.raises(PermissionDeniedException):
-        await requests.create(db, act(cast.member), cast.team.id, cast.offering.id, PURPOSE, [cast.member.id], utcnow())
+        await requests.create(
+            db, act(cast.member), cast.team.id, cast.offering.id, PURPOSE, [cast.member.id], utcnow()
+        )
     for outsider in (cast.steward, cast.founder, cast.other_user, cast.admin):
         with pytest.raises((NotFoundException, PermissionDeniedException)):
-            await requests.create(db, act(outsider), cast.team.id, cast.offering.id, PURPOSE, [cast.member.id], utcnow())
+            await requests.create(
+                db, act(outsider), cast.team.id, cast.offering.id, PURPOSE, [cast.member.id], utcnow()
+            )
 
 
 async def test_an_offering_not_agreed_or_withdrawn_is_refused(db):
@@ -85,7 +97,9 @@ async def test_an_offering_from_a_later_round_is_for_advanced_teams_only(db):
     from app.judging.models import Advancement
 
     cast = await make_cast(db, rounds=2)
-    second = await db.scalar(select(Round).where(Round.challenge_id == cast.challenge.id, Round.position == 2))
+    second = await db.scalar(
+        select(Round).where(Round.challenge_id == cast.challenge.id, Round.position == 2)
+    )
     cast.offering.from_round_id = second.id
     await db.flush()
     with pytest.raises(Conflict, match="Round 2"):
@@ -99,7 +113,9 @@ async def test_an_offering_of_another_challenge_is_not_found(db):
     cast = await make_cast(db)
     other = await make_cast(db)
     with pytest.raises(NotFoundException):
-        await requests.create(db, act(cast.captain), cast.team.id, other.offering.id, PURPOSE, [cast.member.id], utcnow())
+        await requests.create(
+            db, act(cast.captain), cast.team.id, other.offering.id, PURPOSE, [cast.member.id], utcnow()
+        )
 
 
 async def test_submitting_needs_every_named_member_to_accept_the_version_in_force(db):
@@ -107,7 +123,10 @@ async def test_submitting_needs_every_named_member_to_accept_the_version_in_forc
     request = await draft(db, cast, [cast.member.id, cast.captain.id])
     with pytest.raises(InvalidInput) as refused:
         await requests.submit(db, act(cast.captain), request.id, utcnow())
-    assert "Milo Member" in refused.value.errors["members"] and "Carla Captain" in refused.value.errors["members"]
+    assert (
+        "Milo Member" in refused.value.errors["members"]
+        and "Carla Captain" in refused.value.errors["members"]
+    )
     await requests.accept_agreement(db, act(cast.member), request.id, utcnow())
     await requests.accept_agreement(db, act(cast.captain), request.id, utcnow())
     # A new agreement version: accepting version 1 is no longer enough.
@@ -120,7 +139,9 @@ async def test_submitting_needs_every_named_member_to_accept_the_version_in_forc
     await requests.accept_agreement(db, act(cast.captain), request.id, utcnow())
     await requests.submit(db, act(cast.captain), request.id, utcnow())
     assert request.state == "submitted"
-    accepted = await db.scalars(select(AgreementAcceptance.version).where(AgreementAcceptance.user_id == cast.member.id))
+    accepted = await db.scalars(
+        select(AgreementAcceptance.version).where(AgreementAcceptance.user_id == cast.member.id)
+    )
     assert sorted(accepted) == [1, 2]
 
 
@@ -166,11 +187,20 @@ async def test_rejecting_needs_a_reason_and_returning_a_comment(db):
 async def test_returned_then_edited_and_resubmitted(db):
     cast = await make_cast(db)
     request = await submitted(db, cast)
-    await requests.return_for_changes(db, act(cast.steward), request.id, "Say which outputs you publish.", utcnow())
+    await requests.return_for_changes(
+        db, act(cast.steward), request.id, "Say which outputs you publish.", utcnow()
+    )
     assert request.state == "returned"
     with pytest.raises(Conflict):
         await requests.reject(db, act(cast.steward), request.id, "No.", utcnow())
-    await requests.edit(db, act(cast.captain), request.id, PURPOSE + " Only aggregates are published.", [cast.member.id], utcnow())
+    await requests.edit(
+        db,
+        act(cast.captain),
+        request.id,
+        PURPOSE + " Only aggregates are published.",
+        [cast.member.id],
+        utcnow(),
+    )
     await requests.submit(db, act(cast.captain), request.id, utcnow())
     assert await kinds(db, request.id) == ["created", "submitted", "returned", "resubmitted"]
     with pytest.raises(Conflict):
@@ -206,11 +236,23 @@ async def test_every_transition_is_audited_and_notified_both_ways(db):
     cast = await make_cast(db)
     request = await submitted(db, cast)
     await requests.return_for_changes(db, act(cast.steward), request.id, "More detail.", utcnow())
-    actions = list(await db.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(request.id)).order_by(AuditEntry.id)))
+    actions = list(
+        await db.scalars(
+            select(AuditEntry.action).where(AuditEntry.object_id == str(request.id)).order_by(AuditEntry.id)
+        )
+    )
     assert actions == ["access_request:create", "access_request:submitted", "access_request:returned"]
-    notes = list(await db.execute(select(Notification.user_id, Notification.kind).where(Notification.link == f"/data-requests/{request.id}")))
+    notes = list(
+        await db.execute(
+            select(Notification.user_id, Notification.kind).where(
+                Notification.link == f"/data-requests/{request.id}"
+            )
+        )
+    )
     assert (cast.steward.id, "access_request_submitted") in notes
-    assert {(m.id, "access_request_returned") for m in (cast.captain, cast.member, cast.other_member)} <= set(notes)
+    assert {(m.id, "access_request_returned") for m in (cast.captain, cast.member, cast.other_member)} <= set(
+        notes
+    )
 
 
 async def test_internal_comments_never_reach_the_team(db, client):
@@ -218,11 +260,17 @@ async def test_internal_comments_never_reach_the_team(db, client):
     request = await submitted(db, cast)
     secret = "Check the hospital contract first."
     await requests.add_comment(db, act(cast.steward), request.id, secret, True, utcnow())
-    await requests.add_comment(db, act(cast.steward), request.id, "Which variables do you need?", False, utcnow())
-    await requests.add_comment(db, act(cast.member), request.id, "Age and ejection fraction.", False, utcnow())
+    await requests.add_comment(
+        db, act(cast.steward), request.id, "Which variables do you need?", False, utcnow()
+    )
+    await requests.add_comment(
+        db, act(cast.member), request.id, "Age and ejection fraction.", False, utcnow()
+    )
     with pytest.raises(PermissionDeniedException):
         await requests.add_comment(db, act(cast.captain), request.id, "Internal?", True, utcnow())
-    notified = await db.execute(select(Notification.user_id, Notification.params).where(Notification.kind.like("access_request%")))
+    notified = await db.execute(
+        select(Notification.user_id, Notification.params).where(Notification.kind.like("access_request%"))
+    )
     team = {cast.captain.id, cast.member.id, cast.other_member.id}
     assert all(secret not in str(params) for user_id, params in notified if user_id in team)
     for person in (cast.captain, cast.member, cast.other_member):
@@ -247,7 +295,13 @@ async def test_the_request_page_shows_the_history_with_who_and_what(db, client):
     await requests.return_for_changes(db, act(cast.steward), request.id, "Tell us about outputs.", utcnow())
     await sign_in(client, db, cast.member)
     page = text_of((await client.get(f"/data-requests/{request.id}")).text)
-    for words in ("Drafted the request", "Carla Captain", "Sam Steward", "Returned for changes", "Tell us about outputs."):
+    for words in (
+        "Drafted the request",
+        "Carla Captain",
+        "Sam Steward",
+        "Returned for changes",
+        "Tell us about outputs.",
+    ):
         assert words in page
 
 
@@ -263,7 +317,13 @@ async def test_members_named_on_a_request_are_asked_to_accept_the_agreement(db):
     cast = await make_cast(db)
     request = await draft(db, cast, members=[cast.captain.id, cast.member.id])
     link = f"/data-requests/{request.id}"
-    named = select(Notification.user_id).where(Notification.kind == "access_request_named", Notification.link == link)
+    named = select(Notification.user_id).where(
+        Notification.kind == "access_request_named", Notification.link == link
+    )
     assert set(await db.scalars(named)) == {cast.member.id}  # not the captain, who named themselves
-    await requests.edit(db, act(cast.captain), request.id, PURPOSE, [cast.member.id, cast.other_member.id], utcnow())
-    assert sorted(map(str, await db.scalars(named))) == sorted(map(str, [cast.member.id, cast.other_member.id]))
+    await requests.edit(
+        db, act(cast.captain), request.id, PURPOSE, [cast.member.id, cast.other_member.id], utcnow()
+    )
+    assert sorted(map(str, await db.scalars(named))) == sorted(
+        map(str, [cast.member.id, cast.other_member.id])
+    )

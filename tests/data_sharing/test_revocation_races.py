@@ -72,7 +72,9 @@ async def _watch(sessions, grant_id, stop: asyncio.Event) -> list[tuple[bool, in
     """Snapshots, as fast as they come, of (revocation visible, allowed accesses logged), each in one statement
     so the two agree: once the revocation is visible the count must never grow."""
     seen: list[tuple[bool, int]] = []
-    allowed = select(func.count()).where(AccessLogEntry.grant_id == grant_id, AccessLogEntry.outcome == "allowed")
+    allowed = select(func.count()).where(
+        AccessLogEntry.grant_id == grant_id, AccessLogEntry.outcome == "allowed"
+    )
     statement = select(Grant.revoked_at.is_not(None), allowed.scalar_subquery()).where(Grant.id == grant_id)
     async with sessions() as session:
         while not stop.is_set():
@@ -84,7 +86,9 @@ async def _watch(sessions, grant_id, stop: asyncio.Event) -> list[tuple[bool, in
 async def _allowed(sessions, grant_id) -> int:
     async with sessions() as session:
         return await session.scalar(
-            select(func.count()).where(AccessLogEntry.grant_id == grant_id, AccessLogEntry.outcome == "allowed")
+            select(func.count()).where(
+                AccessLogEntry.grant_id == grant_id, AccessLogEntry.outcome == "allowed"
+            )
         )
 
 
@@ -102,9 +106,14 @@ async def _revoke_during_downloads(app, sessions, settings, round_number: int) -
     async with sessions() as session:
         cast = await make_cast(session, settings)
         await session.commit()
-    async with scratch.app_on(app, sessions), scratch.browsers(
-        app, sessions, [cast.steward, cast.member, cast.member]
-    ) as (steward, member, second_tab):
+    async with (
+        scratch.app_on(app, sessions),
+        scratch.browsers(app, sessions, [cast.steward, cast.member, cast.member]) as (
+            steward,
+            member,
+            second_tab,
+        ),
+    ):
         first = await member.submit(f"/data/files/{cast.file.id}/link")
         assert first.status_code == 303
         link = first.headers["location"]
@@ -153,9 +162,14 @@ async def _revoke_during_downloads(app, sessions, settings, round_number: int) -
         if sent > revoked_answered[0]:
             assert status == 403, (round_number, what, "started after the revocation answered")
     after_revocation = {count for revoked, count in snapshots if revoked}
-    assert len(after_revocation) <= 1, (round_number, "an access was logged as allowed after the revocation", snapshots)
+    assert len(after_revocation) <= 1, (
+        round_number,
+        "an access was logged as allowed after the revocation",
+        snapshots,
+    )
     assert await _allowed(sessions, cast.grant.id) == allowed_when_revoked, (
-        round_number, "an access was logged as allowed after the revocation committed"
+        round_number,
+        "an access was logged as allowed after the revocation committed",
     )
     rows = [row for row in await _log(sessions, dataset_id=cast.dataset.id) if row.user_id == cast.member.id]
     assert len(rows) == 1 + len(attempts), "every attempt is in the access log"
@@ -206,7 +220,9 @@ async def test_a_download_during_an_uncommitted_revocation_waits_for_it_and_is_r
     async def download():
         await started.wait()
         waited_from.append(time.monotonic())
-        return await _holding(sessions, lambda s: links.redeem(s, act(cast.member), SECRET, token, utcnow()), None, 0)
+        return await _holding(
+            sessions, lambda s: links.redeem(s, act(cast.member), SECRET, token, utcnow()), None, 0
+        )
 
     (revoked, _revoke_done), (downloaded, download_done) = await asyncio.gather(
         _holding(sessions, revoke, started, HOLD), download()
@@ -216,7 +232,8 @@ async def test_a_download_during_an_uncommitted_revocation_waits_for_it_and_is_r
     assert download_done - waited_from[0] >= HOLD - 0.05, "the download waited for the revocation to commit"
     rows = await _log(sessions, grant_id=cast.grant.id)
     assert [(row.action, row.outcome, row.reason) for row in rows] == [
-        ("link", "allowed", ""), ("download", "refused", "revoked")
+        ("link", "allowed", ""),
+        ("download", "refused", "revoked"),
     ]
 
 
@@ -230,9 +247,11 @@ async def test_a_revocation_waits_for_the_download_decided_before_it(sessions, s
 
     async def revoke():
         await started.wait()
+
         async def work(session):
             await grants.revoke(session, act(cast.steward), cast.grant.id, "Protocol breach.", utcnow())
             return "revoked"
+
         return await _holding(sessions, work, None, 0)
 
     began = time.monotonic()
@@ -260,7 +279,9 @@ async def _amendment(sessions, settings):
         session.add(DatasetSteward(dataset_id=cast.dataset.id, user_id=cast.second_steward.id))
         await session.flush()
         now = utcnow()
-        asked = await approvals.ask_to_add_member(session, act(cast.captain), cast.grant.id, cast.unnamed.id, "Olive joins.", now)
+        asked = await approvals.ask_to_add_member(
+            session, act(cast.captain), cast.grant.id, cast.unnamed.id, "Olive joins.", now
+        )
         await requests.accept_agreement(session, act(cast.unnamed), asked.id, now)
         await requests.submit(session, act(cast.captain), asked.id, now)
         await session.commit()
@@ -295,16 +316,19 @@ def _check_consistent(approved: bool, request, grant, added, steps, audited, dec
         assert "access_request:approved" not in audited and "grant:add_member" not in audited
 
 
-async def test_approving_an_amendment_while_the_grant_is_revoked_ends_in_one_consistent_state(app, sessions, settings, redis):
+async def test_approving_an_amendment_while_the_grant_is_revoked_ends_in_one_consistent_state(
+    app, sessions, settings, redis
+):
     for _round in range(ROUNDS):
         await _approve_while_revoking(app, sessions, settings)
 
 
 async def _approve_while_revoking(app, sessions, settings) -> None:
     cast, request_id = await _amendment(sessions, settings)
-    async with scratch.app_on(app, sessions), scratch.browsers(
-        app, sessions, [cast.steward, cast.second_steward]
-    ) as (approver, revoker):
+    async with (
+        scratch.app_on(app, sessions),
+        scratch.browsers(app, sessions, [cast.steward, cast.second_steward]) as (approver, revoker),
+    ):
 
         async def approve():
             await asyncio.sleep(random.uniform(0, 0.02))
@@ -334,7 +358,9 @@ async def test_an_amendment_and_a_revocation_serialize_on_the_grant(sessions, se
         return await approvals.approve(session, act(cast.steward), request_id, None, now, grace_days=30)
 
     async def revoke(session):
-        return await grants.revoke(session, act(cast.second_steward), cast.grant.id, "Study closed.", utcnow())
+        return await grants.revoke(
+            session, act(cast.second_steward), cast.grant.id, "Study closed.", utcnow()
+        )
 
     works = {"approve": approve, "revoke": revoke}
     second_name = "revoke" if first == "approve" else "approve"

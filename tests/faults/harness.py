@@ -80,11 +80,23 @@ class Postgres:
         if self.as_postgres:
             shutil.chown(self.folder, "postgres", "postgres")
         self.run(
-            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+            "--no-instructions",
         )
         self.start()
-        self.run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", DATABASE)
+        self.run(
+            str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", DATABASE
+        )
 
     def _options(self) -> str:
         # fsync off only skips flushing the OS's cache to disk, which a crash of PostgreSQL alone (not of the
@@ -97,8 +109,18 @@ class Postgres:
 
     def pg_ctl(self, action: str, *extra: str) -> None:
         self.run(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30",
-            "-o", self._options(), action, *extra,
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            self._options(),
+            action,
+            *extra,
         )
 
     def start(self) -> None:
@@ -133,8 +155,19 @@ class Redis:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [
-                "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(self.folder), "--logfile", str(self.folder / "redis.log"),
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+                "--logfile",
+                str(self.folder / "redis.log"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -222,7 +255,9 @@ class FakeSmtp:
 class AppProcess:
     """`tremplin serve` (one uvicorn process) or `tremplin worker`, as a subprocess of its own session."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], folder: Path, port: int | None = None):
+    def __init__(
+        self, name: str, args: list[str], env: dict[str, str], folder: Path, port: int | None = None
+    ):
         self.name = name
         self.args = args
         self.env = env
@@ -344,8 +379,13 @@ class Cluster:
         upgrade(self.postgres.url)
         env = self.env()
         self.webs = [
-            AppProcess(f"web{i}", ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-                       env, self.root, port)
+            AppProcess(
+                f"web{i}",
+                ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+                env,
+                self.root,
+                port,
+            )
             for i, port in enumerate(self._web_ports)
         ]
         # The worker logs at INFO: its "Starting worker" line says it is connected and polling.

@@ -43,7 +43,9 @@ async def make_person(session: Any, label: str) -> Person:
 
     user = await make_user(session, name=f"{label.title()} {secrets.token_hex(3)}")
     api_token = "trp_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name="faults", token_hash=hash_token(api_token), prefix=api_token[:12]))
+    session.add(
+        ApiToken(user_id=user.id, name="faults", token_hash=hash_token(api_token), prefix=api_token[:12])
+    )
     session_token = "s_" + secrets.token_urlsafe(32)
     session.add(UserSession(id=hash_token(session_token), user_id=user.id))
     await session.flush()
@@ -95,7 +97,9 @@ class Traffic:
         index = next(self.turn) % len(self.cluster.webs) if web is None else web
         return index, self.cluster.webs[index].base_url
 
-    async def timed(self, kind: str, method: str, path: str, web: int | None = None, **kwargs: Any) -> tuple[Outcome, httpx.Response | None]:
+    async def timed(
+        self, kind: str, method: str, path: str, web: int | None = None, **kwargs: Any
+    ) -> tuple[Outcome, httpx.Response | None]:
         index, base = self.base(web)
         started = time.monotonic()
         try:
@@ -108,7 +112,9 @@ class Traffic:
         return Outcome(kind, status, time.monotonic() - started, index, started, error), response
 
     async def page(self, person: Person, path: str = "/", web: int | None = None) -> Outcome:
-        outcome, response = await self.timed("page", "GET", path, web, headers={"cookie": f"tremplin={person.session_token}"})
+        outcome, response = await self.timed(
+            "page", "GET", path, web, headers={"cookie": f"tremplin={person.session_token}"}
+        )
         if outcome.status == 200 and path == "/":
             assert response is not None
             # Still signed in: the home page greets the person by name (other pages need sign-in at all,
@@ -122,17 +128,29 @@ class Traffic:
 
         anonymous = "a_" + secrets.token_urlsafe(24)
         outcome, response = await self.timed(
-            "sign-in", "POST", "/login", web,
-            data={"email": person.email, "password": DEFAULT_PASSWORD, "_csrf": csrf_token(SECRET, anonymous)},
+            "sign-in",
+            "POST",
+            "/login",
+            web,
+            data={
+                "email": person.email,
+                "password": DEFAULT_PASSWORD,
+                "_csrf": csrf_token(SECRET, anonymous),
+            },
             headers={"cookie": f"tremplin={anonymous}"},
         )
         cookie = response.cookies.get("tremplin", "") if response is not None else ""
         return outcome, dataclasses.replace(person, session_token=cookie)
 
-    async def create_organization(self, person: Person, name: str | None = None, web: int | None = None) -> Outcome:
+    async def create_organization(
+        self, person: Person, name: str | None = None, web: int | None = None
+    ) -> Outcome:
         name = name or f"Ledger {uuid.uuid4().hex}"
         outcome, _response = await self.timed(
-            "write", "POST", "/api/v1/organizations", web,
+            "write",
+            "POST",
+            "/api/v1/organizations",
+            web,
             json={"name": name, "kind": "startup", "country": "FR"},
             headers={"authorization": f"Bearer {person.api_token}"},
         )
@@ -147,7 +165,10 @@ class Traffic:
         owner = self.cast.owner
         address = address or f"invitee-{uuid.uuid4().hex[:12]}@example.org"
         outcome, _response = await self.timed(
-            "invite", "POST", f"/organizations/{self.cast.organization_slug}/invitations", web,
+            "invite",
+            "POST",
+            f"/organizations/{self.cast.organization_slug}/invitations",
+            web,
             data={"email": address, "role": "member", "_csrf": csrf_token(SECRET, owner.session_token)},
             headers={"cookie": f"tremplin={owner.session_token}"},
         )
@@ -157,7 +178,10 @@ class Traffic:
 
     async def upload(self, content: bytes, name: str, web: int | None = None) -> Outcome:
         outcome, response = await self.timed(
-            "upload", "POST", f"/api/v1/datasets/{self.cast.dataset_slug}/files", web,
+            "upload",
+            "POST",
+            f"/api/v1/datasets/{self.cast.dataset_slug}/files",
+            web,
             files={"file": (name, content, "text/csv")},
             headers={"authorization": f"Bearer {self.cast.steward.api_token}"},
         )
@@ -206,7 +230,9 @@ async def query(cluster: Cluster, sql: str, *args: Any) -> list[asyncpg.Record]:
         await conn.close()
 
 
-async def app_backends(cluster: Cluster, state: str | None = None, waiting_on_lock: bool = False) -> list[asyncpg.Record]:
+async def app_backends(
+    cluster: Cluster, state: str | None = None, waiting_on_lock: bool = False
+) -> list[asyncpg.Record]:
     """The app's connections (web processes and worker) as pg_stat_activity sees them."""
     return await query(
         cluster,

@@ -37,11 +37,15 @@ async def delivered_once(cluster, address: str, timeout: float) -> asyncpg.Recor
         mail = await mail_of(cluster, address)
         if mail is not None and mail["done_at"] is not None and cluster.smtp.count(message_id(mail)):
             return mail
-        assert time.monotonic() < deadline, f"{address}: not delivered in {timeout}s ({mail})\n{cluster.logs()}"
+        assert time.monotonic() < deadline, (
+            f"{address}: not delivered in {timeout}s ({mail})\n{cluster.logs()}"
+        )
         await asyncio.sleep(0.2)
 
 
-async def test_redis_stopped_then_started_empty_pages_serve_and_jobs_run_once_it_is_back(cluster, traffic, cast):
+async def test_redis_stopped_then_started_empty_pages_serve_and_jobs_run_once_it_is_back(
+    cluster, traffic, cast
+):
     writer = cast.writers[3]
     assert (await traffic.invite()).status == 303
     cluster.redis.stop()

@@ -98,12 +98,16 @@ async def test_a_hung_query_is_cut_by_the_statement_timeout_with_503(cluster, tr
             """
         )
         writer = cast.writers[2]
-        outcomes = await asyncio.gather(*(traffic.create_organization(writer, name=f"Hang {i}") for i in range(4)))
+        outcomes = await asyncio.gather(
+            *(traffic.create_organization(writer, name=f"Hang {i}") for i in range(4))
+        )
         assert [o.status for o in outcomes] == [503] * 4, cluster.logs()
         assert max(o.seconds for o in outcomes) < 4.5  # statement_timeout is 2.5 s here
         assert not await conn.fetchval("SELECT count(*) FROM organizations WHERE name LIKE 'Hang %'")
     finally:
-        await conn.execute("DROP TRIGGER IF EXISTS faults_hang ON organizations; DROP FUNCTION IF EXISTS faults_hang()")
+        await conn.execute(
+            "DROP TRIGGER IF EXISTS faults_hang ON organizations; DROP FUNCTION IF EXISTS faults_hang()"
+        )
         await conn.close()
 
 

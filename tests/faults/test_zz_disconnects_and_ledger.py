@@ -26,7 +26,11 @@ async def hang_up_after(port: int, head: bytes, body: bytes, wait: float = 0.3) 
 
 
 def request_head(method: str, path: str, port: int, headers: dict[str, str]) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"host: 127.0.0.1:{port}", *(f"{k}: {v}" for k, v in headers.items())]
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"host: 127.0.0.1:{port}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
@@ -35,8 +39,10 @@ async def settled(cluster, seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
     while True:
         busy = [
-            row for row in await app_backends(cluster)
-            if row["state"] in ("idle in transaction", "idle in transaction (aborted)") or row["wait_event_type"] == "Lock"
+            row
+            for row in await app_backends(cluster)
+            if row["state"] in ("idle in transaction", "idle in transaction (aborted)")
+            or row["wait_event_type"] == "Lock"
         ]
         if not busy:
             return
@@ -49,18 +55,34 @@ async def test_client_hanging_up_mid_request_leaks_no_connection(cluster, traffi
     body = json.dumps({"name": f"Hung up {uuid.uuid4().hex}", "kind": "startup", "country": "FR"}).encode()
     for web in cluster.webs:
         head = request_head(
-            "POST", "/api/v1/organizations", web.port,
-            {"authorization": f"Bearer {writer.api_token}", "content-type": "application/json",
-             "content-length": str(len(body))},
+            "POST",
+            "/api/v1/organizations",
+            web.port,
+            {
+                "authorization": f"Bearer {writer.api_token}",
+                "content-type": "application/json",
+                "content-length": str(len(body)),
+            },
         )
         # The request waits on a lock held elsewhere while its client goes away.
         async with RowLock(cluster, writer.user_id):
             await hang_up_after(web.port, head, body, wait=0.4)
             await asyncio.sleep(0.2)
         # And a page request cut before its body was read.
-        await hang_up_after(web.port, request_head("POST", "/api/v1/organizations", web.port, {
-            "authorization": f"Bearer {writer.api_token}", "content-type": "application/json",
-            "content-length": "5000"}), b'{"name": "Half')
+        await hang_up_after(
+            web.port,
+            request_head(
+                "POST",
+                "/api/v1/organizations",
+                web.port,
+                {
+                    "authorization": f"Bearer {writer.api_token}",
+                    "content-type": "application/json",
+                    "content-length": "5000",
+                },
+            ),
+            b'{"name": "Half',
+        )
     await settled(cluster)
     # No pool grew past its size (5, plus 5 of overflow, in each of the three processes), and they still serve.
     assert len(await app_backends(cluster)) <= 3 * 10
@@ -73,15 +95,20 @@ async def test_client_hanging_up_mid_upload_leaves_no_file_and_no_row(cluster, t
     assert (await traffic.upload(b"id,value\n1,2\n", "whole.csv")).status == 201
     boundary = "faults" + uuid.uuid4().hex
     part = (
-        f"--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"cut.csv\"\r\n"
+        f'--{boundary}\r\ncontent-disposition: form-data; name="file"; filename="cut.csv"\r\n'
         "content-type: text/csv\r\n\r\n"
     ).encode()
     total = 4 * 1024 * 1024
     for web in cluster.webs:
         head = request_head(
-            "POST", f"/api/v1/datasets/{cast.dataset_slug}/files", web.port,
-            {"authorization": f"Bearer {cast.steward.api_token}",
-             "content-type": f"multipart/form-data; boundary={boundary}", "content-length": str(total)},
+            "POST",
+            f"/api/v1/datasets/{cast.dataset_slug}/files",
+            web.port,
+            {
+                "authorization": f"Bearer {cast.steward.api_token}",
+                "content-type": f"multipart/form-data; boundary={boundary}",
+                "content-length": str(total),
+            },
         )
         await hang_up_after(web.port, head, part + b"id,value\n" + b"1,2\n" * 200_000, wait=0.5)
     await asyncio.sleep(1.0)
@@ -117,18 +144,28 @@ async def test_after_all_faults_every_acknowledged_write_is_there_exactly_once(c
 
         names = [name for _user, name in ledger.organizations]
         assert len(names) > 150
-        assert await not_once(conn, names, "SELECT name, count(*) FROM organizations WHERE name = ANY($1) GROUP BY 1") == []
+        assert (
+            await not_once(
+                conn, names, "SELECT name, count(*) FROM organizations WHERE name = ANY($1) GROUP BY 1"
+            )
+            == []
+        )
         assert await not_once(conn, names, AUDITED.format(action="organization:create", key="name")) == []
         # A write answered 503 left nothing behind.
-        assert not await conn.fetchval("SELECT count(*) FROM organizations WHERE name = ANY($1)", ledger.refused)
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM organizations WHERE name = ANY($1)", ledger.refused
+        )
 
         addresses = ledger.invitations
         assert len(addresses) >= 5
         invited = "SELECT email, count(*) FROM organization_invitations WHERE email = ANY($1) GROUP BY 1"
         assert await not_once(conn, addresses, invited) == []
-        assert await not_once(conn, addresses, AUDITED.format(action="organization:invite", key="email")) == []
+        assert (
+            await not_once(conn, addresses, AUDITED.format(action="organization:invite", key="email")) == []
+        )
         mails = await conn.fetch(
-            "SELECT id, to_address, sent_at, attempts FROM mail_messages WHERE to_address = ANY($1)", addresses
+            "SELECT id, to_address, sent_at, attempts FROM mail_messages WHERE to_address = ANY($1)",
+            addresses,
         )
         assert sorted(m["to_address"] for m in mails) == sorted(addresses)
         assert all(m["sent_at"] is not None and m["attempts"] == 1 for m in mails)

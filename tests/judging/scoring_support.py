@@ -118,7 +118,14 @@ async def make_cast(db: Any, *, teams: int = 3, criteria: int = 2, **options: An
     await answer_question(db, judged)
     unassigned = await add_judge(db, judged, "Uma Unassigned", assign=False)
     conflicted = await add_judge(db, judged, "Conrad Conflicted")
-    db.add(Conflict(challenge_id=judged.challenge.id, user_id=conflicted.id, team_id=judged.teams[0].id, reason="Advisor"))
+    db.add(
+        Conflict(
+            challenge_id=judged.challenge.id,
+            user_id=conflicted.id,
+            team_id=judged.teams[0].id,
+            reason="Advisor",
+        )
+    )
     judged.judges[0].name = "Jade Judge"
     judged.judges[1].name = "Otto Other"
     await db.flush()
@@ -143,7 +150,9 @@ async def as_user(client: Any, db: Any, user: User | None) -> Any:
     return client
 
 
-async def set_clock(db: Any, cast: Cast, *, deadline: dt.datetime | None = None, closes_at: dt.datetime | None = None) -> None:
+async def set_clock(
+    db: Any, cast: Cast, *, deadline: dt.datetime | None = None, closes_at: dt.datetime | None = None
+) -> None:
     """Move the round's deadline (judging opens) or judging's close."""
     if deadline is not None:
         cast.round.deadline = deadline

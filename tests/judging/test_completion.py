@@ -25,7 +25,9 @@ def remind_url(judged) -> str:
 
 async def judge_row(db, judged, user) -> Judge:
     return await db.scalar(
-        select(Judge).where(Judge.round_id == judged.round.id, Judge.user_id == user.id).execution_options(populate_existing=True)
+        select(Judge)
+        .where(Judge.round_id == judged.round.id, Judge.user_id == user.id)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -57,7 +59,9 @@ async def test_reminder_notifies_late_judges_once_and_is_audited(client, db):
 
     response = await client.submit(remind_url(judged))
     assert response.status_code == 303
-    notified = list(await db.scalars(select(Notification.user_id).where(Notification.kind == "judging_reminder")))
+    notified = list(
+        await db.scalars(select(Notification.user_id).where(Notification.kind == "judging_reminder"))
+    )
     assert sorted(notified) == sorted([late.id, also_late.id])
     assert (await judge_row(db, judged, late)).reminded_at is not None
     assert (await judge_row(db, judged, done)).reminded_at is None
@@ -71,7 +75,9 @@ async def test_reminder_notifies_late_judges_once_and_is_audited(client, db):
     htmx = await client.htmx("POST", remind_url(judged))
     assert htmx.status_code == 200 and htmx.text.lstrip().startswith('<section id="judge_progress"')
     assert "You can remind them again from" in text_of(htmx.text)
-    count = await db.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "judging_reminder"))
+    count = await db.scalar(
+        select(func.count()).select_from(Notification).where(Notification.kind == "judging_reminder")
+    )
     assert count == 2
 
 
@@ -85,7 +91,9 @@ async def test_reminder_goes_again_after_12_hours_only_to_those_due(client, db):
     response = await client.htmx("POST", remind_url(judged))
     text = text_of(response.text)
     assert "1 judge reminded." in text and "1 judge was reminded less than 12 hours ago" in text
-    notified = list(await db.scalars(select(Notification.user_id).where(Notification.kind == "judging_reminder")))
+    notified = list(
+        await db.scalars(select(Notification.user_id).where(Notification.kind == "judging_reminder"))
+    )
     assert notified == [first.id]
 
 
@@ -103,8 +111,13 @@ async def test_reminder_text_reads_well_in_french(db):
 
     judged = await make_judged_round(db, teams=1, judges=1)
     notification = Notification(
-        user_id=judged.judges[0].id, kind="judging_reminder",
-        params={"challenge": "Défi", "round": "Tour 1", "closing": {"en": "Judging closes soon.", "fr": "Le jugement se termine bientôt."}},
+        user_id=judged.judges[0].id,
+        kind="judging_reminder",
+        params={
+            "challenge": "Défi",
+            "round": "Tour 1",
+            "closing": {"en": "Judging closes soon.", "fr": "Le jugement se termine bientôt."},
+        },
     )
     with in_locale("fr"):
         view = view_of(notification)

@@ -41,10 +41,20 @@ async def seeded(sessions, *, closed: bool):
         judged.judges[0].name = "Alice Judge"
         judged.judges[1].name = "Bob Judge"
         first, second = judged.entries
-        await give_review(db, judged, judged.judges[0], first, (10, 10), comments=("=HYPERLINK(\"x\")", "Solid"), comment="=Great")
+        await give_review(
+            db,
+            judged,
+            judged.judges[0],
+            first,
+            (10, 10),
+            comments=('=HYPERLINK("x")', "Solid"),
+            comment="=Great",
+        )
         await give_review(db, judged, judged.judges[1], first, (8, 8), comments=("Clear", ""), comment="")
         await give_review(db, judged, judged.judges[0], second, (4, 7), comments=("", ""))
-        await give_review(db, judged, judged.judges[1], second, (5, 5), final=False, comments=("Draft note", ""))
+        await give_review(
+            db, judged, judged.judges[1], second, (5, 5), final=False, comments=("Draft note", "")
+        )
         if closed:
             settings = await db.scalar(select(JudgingRound).where(JudgingRound.round_id == judged.round.id))
             settings.closes_at = judged.now - dt.timedelta(hours=1)
@@ -57,7 +67,13 @@ async def run_worker(settings, sessions, redis) -> None:
     options.pop("redis_settings")
     options["cron_jobs"] = []
     options["on_startup"] = None
-    worker = Worker(**options, redis_pool=redis, burst=True, poll_delay=0.05, ctx={"session_maker": sessions, "settings": settings})
+    worker = Worker(
+        **options,
+        redis_pool=redis,
+        burst=True,
+        poll_delay=0.05,
+        ctx={"session_maker": sessions, "settings": settings},
+    )
     await worker.main()
     await worker.close()
 
@@ -173,7 +189,9 @@ async def test_download_is_for_founders_only_and_checked_again(app, sessions, se
             assert (await visitor.get(link)).status_code == 303
         # Judging reopened: the export holding judges' names is refused until it closes again.
         async with sessions() as db:
-            round_settings = await db.scalar(select(JudgingRound).where(JudgingRound.round_id == judged.round.id))
+            round_settings = await db.scalar(
+                select(JudgingRound).where(JudgingRound.round_id == judged.round.id)
+            )
             round_settings.closes_at = judged.now + dt.timedelta(days=1)
             await db.commit()
         async with make_client(app) as client:

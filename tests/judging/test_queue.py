@@ -24,13 +24,20 @@ async def cast(db):
 
 
 async def finalize_by_hand(db, user, entry):
-    db.add(Review(submission_id=entry.id, user_id=user.id, round_id=entry.round_id, finalized_at=entry.submitted_at))
+    db.add(
+        Review(
+            submission_id=entry.id, user_id=user.id, round_id=entry.round_id, finalized_at=entry.submitted_at
+        )
+    )
     await db.flush()
 
 
 def queue_rows(html: str) -> list[tuple[str, str]]:
     """(team, status) of each row of the queue table, in order."""
-    rows = re.findall(r'<tr id="entry-[^"]+">\s*<td>([^<]+)</td>\s*<td><span class="review-status[^"]*">([^<]+)</span>', html)
+    rows = re.findall(
+        r'<tr id="entry-[^"]+">\s*<td>([^<]+)</td>\s*<td><span class="review-status[^"]*">([^<]+)</span>',
+        html,
+    )
     return [(team.strip(), status.strip()) for team, status in rows]
 
 
@@ -81,7 +88,15 @@ async def test_my_judging_leaves_out_removed_and_pending_seats(client, db, cast)
 
 @pytest.mark.parametrize(
     ("role", "rounds"),
-    [("judge", 1), ("unassigned", 1), ("conflicted", 1), ("founder", 0), ("member", 0), ("outsider", 0), ("admin", 0)],
+    [
+        ("judge", 1),
+        ("unassigned", 1),
+        ("conflicted", 1),
+        ("founder", 0),
+        ("member", 0),
+        ("outsider", 0),
+        ("admin", 0),
+    ],
 )
 async def test_my_judging_shows_each_person_only_their_own_rounds(client, db, cast, role, rounds):
     await as_user(client, db, cast.role(role))
@@ -101,7 +116,12 @@ async def test_my_judging_needs_signing_in(client):
 
 async def test_judging_link_shows_only_to_people_who_judge(client, db, cast):
     link = '<a href="/judge">Judging</a>'
-    for person, shown in ((cast.judge, True), (cast.unassigned, True), (cast.founder, False), (cast.outsider, False)):
+    for person, shown in (
+        (cast.judge, True),
+        (cast.unassigned, True),
+        (cast.founder, False),
+        (cast.outsider, False),
+    ):
         await as_user(client, db, person)
         assert (link in (await client.get("/challenges")).text) is shown, person.name
 
@@ -131,7 +151,11 @@ async def test_queue_lists_assigned_entries_with_status_and_progress(client, db,
     assert response.headers["cache-control"] == "no-store"
     names = [team.name for team in cast.judged.teams]
     # Entries still to finalize first, each group by team name.
-    assert queue_rows(response.text) == [(names[1], "Draft"), (names[2], "Not started"), (names[0], "Finalized")]
+    assert queue_rows(response.text) == [
+        (names[1], "Draft"),
+        (names[2], "Not started"),
+        (names[0], "Finalized"),
+    ]
     page = text_of(response.text)
     assert "1 of 3 scored" in page
     assert '<progress value="1" max="3"' in response.text
@@ -156,7 +180,10 @@ async def test_automatic_conflict_through_a_shared_organization_hides_the_entry(
     await make_organization(db, members=(cast.judge, cast.judged.captains[1]))
     await as_user(client, db, cast.judge)
     response = await client.get(cast.queue)
-    assert [team for team, _s in queue_rows(response.text)] == [cast.judged.teams[0].name, cast.judged.teams[2].name]
+    assert [team for team, _s in queue_rows(response.text)] == [
+        cast.judged.teams[0].name,
+        cast.judged.teams[2].name,
+    ]
 
 
 async def test_unassigned_judge_sees_an_empty_queue(client, db, cast):
@@ -227,7 +254,11 @@ async def test_queue_costs_the_same_queries_for_3_or_30_entries(client, db, conn
         await finalize_by_hand(db, judged.judges[0], judged.entries[0])
         await as_user(client, db, judged.judges[0])
         await client.get("/judge")
-        for url in (f"/judge/rounds/{judged.round.id}", "/judge", f"/api/v1/judge/rounds/{judged.round.id}/queue"):
+        for url in (
+            f"/judge/rounds/{judged.round.id}",
+            "/judge",
+            f"/api/v1/judge/rounds/{judged.round.id}/queue",
+        ):
             with counting_statements(connection) as statements:
                 response = await client.get(url)
             assert response.status_code == 200
@@ -236,7 +267,9 @@ async def test_queue_costs_the_same_queries_for_3_or_30_entries(client, db, conn
     assert counts[:3] == counts[3:]
 
 
-async def test_an_entry_screened_out_or_withdrawn_after_assignment_leaves_the_queue_and_closes(client, db, cast):
+async def test_an_entry_screened_out_or_withdrawn_after_assignment_leaves_the_queue_and_closes(
+    client, db, cast
+):
     from app.judging.models import Screening
 
     ineligible, withdrawn = cast.judged.entries[0], cast.judged.entries[1]
@@ -256,7 +289,9 @@ async def test_an_entry_screened_out_or_withdrawn_after_assignment_leaves_the_qu
 async def test_queue_pages_keep_unfinished_entries_first_and_count_the_whole_queue(client, db):
     judged = await make_judged_round(db, teams=53, judges=1)
     judge = judged.judges[0]
-    by_name = sorted(judged.entries, key=lambda entry: next(t.name for t in judged.teams if t.id == entry.team_id).lower())
+    by_name = sorted(
+        judged.entries, key=lambda entry: next(t.name for t in judged.teams if t.id == entry.team_id).lower()
+    )
     for entry in by_name[:3]:
         await finalize_by_hand(db, judge, entry)
     await as_user(client, db, judge)
@@ -283,7 +318,13 @@ async def test_queue_api_pages_with_per_page(client, db, cast):
     await as_user(client, db, cast.judge)
     url = f"/api/v1/judge/rounds/{cast.round.id}/queue"
     page_one = (await client.get(url, params={"per_page": 2})).json()
-    assert (page_one["page"], page_one["per_page"], page_one["pages"], page_one["total"], page_one["scored"]) == (1, 2, 2, 3, 1)
+    assert (
+        page_one["page"],
+        page_one["per_page"],
+        page_one["pages"],
+        page_one["total"],
+        page_one["scored"],
+    ) == (1, 2, 2, 3, 1)
     assert [entry["status"] for entry in page_one["entries"]] == ["not_started", "not_started"]
     page_two = (await client.get(url, params={"per_page": 2, "page": 2})).json()
     assert [entry["submission_id"] for entry in page_two["entries"]] == [str(first.id)]

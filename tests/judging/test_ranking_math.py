@@ -79,7 +79,13 @@ async def test_ties_share_a_rank_and_the_next_rank_is_skipped(db, judged):
     assert (rows["A"].rank, rows["B"].rank, rows["C"].rank, rows["E"].rank, rows["D"].rank) == (1, 2, 3, 3, 5)
     # Ranked by the median, B (60) comes before C and E (50, tied) and D (20).
     median = by_team(await compute_ranking(db, judged.round.id, "median"), judged)
-    assert (median["A"].rank, median["B"].rank, median["C"].rank, median["E"].rank, median["D"].rank) == (1, 2, 3, 3, 5)
+    assert (median["A"].rank, median["B"].rank, median["C"].rank, median["E"].rank, median["D"].rank) == (
+        1,
+        2,
+        3,
+        3,
+        5,
+    )
 
 
 async def test_auto_uses_the_mean_when_every_judge_saw_every_entry(db, judged):
@@ -112,7 +118,11 @@ async def test_drafts_conflicts_and_ineligible_entries_do_not_count(db):
     judge3 = judged.judges[2]
     await give_review(db, judged, judge3, judged.entries[0], (0, 0))  # finalized, then a conflict is declared
     await give_review(db, judged, judge3, judged.entries[1], (10, 10), final=False)  # a draft
-    db.add(Conflict(challenge_id=judged.challenge.id, user_id=judge3.id, team_id=judged.teams[0].id, reason="Advisor"))
+    db.add(
+        Conflict(
+            challenge_id=judged.challenge.id, user_id=judge3.id, team_id=judged.teams[0].id, reason="Advisor"
+        )
+    )
     # Judge 1 also scored entry 3 (0 points), which is then screened ineligible: it must not move judge 1's z-scores.
     await give_review(db, judged, judged.judges[0], judged.entries[3], (0, 0))
     screening = await db.scalar(select(Screening).where(Screening.submission_id == judged.entries[3].id))
@@ -156,7 +166,13 @@ def test_z_scores_are_shown_with_their_sign_in_the_reader_language():
     from app.judging.ranking_views import format_z
     from app.platform import i18n
 
-    assert [format_z(v) for v in (1.056, -0.05, -0.001, 0, None)] == ["+1.06", "\u22120.05", "+0.00", "+0.00", "—"]
+    assert [format_z(v) for v in (1.056, -0.05, -0.001, 0, None)] == [
+        "+1.06",
+        "\u22120.05",
+        "+0.00",
+        "+0.00",
+        "—",
+    ]
     token = i18n.set_locale("fr")
     try:
         assert format_z(-1.5) == "\u22121,50"

@@ -28,7 +28,13 @@ async def judged(db):
     judged = await make_judged_round(db, teams=3, judges=2)
     await score_all(db, judged, {0: [(10, 10), (5, 5), (2, 2)], 1: [(8, 9), (6, 6), None]})
     await give_review(
-        db, judged, judged.judges[1], judged.entries[2], (3, 3), final=False, comments=("Secret draft remark",)
+        db,
+        judged,
+        judged.judges[1],
+        judged.entries[2],
+        (3, 3),
+        final=False,
+        comments=("Secret draft remark",),
     )
     return judged
 
@@ -69,8 +75,13 @@ async def finished_export(db, judged, settings) -> JudgingJob:
 
     await storage_for(settings).put_stream(key, chunks(), 1000)
     job = JudgingJob(
-        round_id=judged.round.id, kind="export", params={"what": "ranking", "format": "csv"}, status="done",
-        result_key=key, result_name="ranking.csv", requested_by_id=judged.founder.id,
+        round_id=judged.round.id,
+        kind="export",
+        params={"what": "ranking", "format": "csv"},
+        status="done",
+        result_key=key,
+        result_name="ranking.csv",
+        requested_by_id=judged.founder.id,
     )
     db.add(job)
     await db.flush()
@@ -118,7 +129,9 @@ async def test_round_of_another_challenge_is_not_found(client, db, judged):
     # The founder's own slug with a round of another challenge, and the other way round.
     wrong = f"/challenges/{judged.challenge.slug}/rounds/{other.round.id}/judging"
     assert (await client.get(f"{wrong}/ranking")).status_code in (403, 404)
-    assert (await client.get(f"/challenges/{other.challenge.slug}/rounds/{judged.round.id}/judging/ranking")).status_code == 404
+    assert (
+        await client.get(f"/challenges/{other.challenge.slug}/rounds/{judged.round.id}/judging/ranking")
+    ).status_code == 404
     entry_elsewhere = f"{base(judged)}/entries/{other.entries[0].id}"
     assert (await client.get(entry_elsewhere)).status_code == 404
     assert (await client.get(f"{base(judged)}/exports/{uuid.uuid4()}")).status_code == 404
@@ -141,7 +154,9 @@ async def test_ranking_page_shows_figures_methods_and_ties(client, db):
 
 async def test_method_switch_renders_only_the_table_block(client, db, judged):
     await sign_in(client, db, judged.founder)
-    response = await client.htmx("GET", f"{base(judged)}/ranking?method=median", headers={"HX-Target": "ranking_table"})
+    response = await client.htmx(
+        "GET", f"{base(judged)}/ranking?method=median", headers={"HX-Target": "ranking_table"}
+    )
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="ranking_table"')
     assert "<html" not in response.text and "judge_progress" not in response.text
@@ -171,7 +186,9 @@ async def test_entry_shows_only_aggregates_before_judging_closes(client, db, jud
     from app.judging.models import Review, Score
 
     finalized = await db.scalar(
-        select(Review).where(Review.submission_id == judged.entries[2].id, Review.user_id == judged.judges[0].id)
+        select(Review).where(
+            Review.submission_id == judged.entries[2].id, Review.user_id == judged.judges[0].id
+        )
     )
     finalized.comment = "Secret overall remark"
     for score in await db.scalars(select(Score).where(Score.review_id == finalized.id)):
@@ -191,7 +208,9 @@ async def test_entry_shows_only_aggregates_before_judging_closes(client, db, jud
 async def test_entry_shows_each_judge_by_name_after_close(client, db):
     judged = await make_judged_round(db, teams=1, judges=2)
     judged.judges[1].name = "Zoé Juge"
-    await give_review(db, judged, judged.judges[0], judged.entries[0], (10, 10), comments=("Strong team", ""), comment="Go")
+    await give_review(
+        db, judged, judged.judges[0], judged.entries[0], (10, 10), comments=("Strong team", ""), comment="Go"
+    )
     await give_review(db, judged, judged.judges[1], judged.entries[0], (4, 7), comments=("", "Clear plan"))
     await close_judging(db, judged)
     await sign_in(client, db, judged.founder)
@@ -243,7 +262,9 @@ async def test_ranking_pages_follow_on_keep_the_method_and_exports_keep_every_en
     first = (await client.get(url, params={"method": "median"})).text
     assert f'href="{url}?method=median&amp;page=2" rel="next"' in first
     second = (await client.get(url, params={"method": "median", "page": 2})).text
-    assert f'href="{url}?method=median&amp;page=1" rel="prev"' in second and "Ranked by: Median." in text_of(second)
+    assert f'href="{url}?method=median&amp;page=1" rel="prev"' in second and "Ranked by: Median." in text_of(
+        second
+    )
     ranking = await compute_ranking(db, judged.round.id, "median")
     shown = re.findall(r'<tr id="entry-([^"]+)"', first) + re.findall(r'<tr id="entry-([^"]+)"', second)
     assert shown == [str(entry.submission_id) for entry in ranking.entries]
@@ -270,12 +291,18 @@ async def test_a_page_of_the_ranking_knows_ties_across_pages(db, connection):
         first = await compute_ranking(db, judged.round.id, "mean", page=1, per_page=2)
         second = await compute_ranking(db, judged.round.id, "mean", page=2, per_page=2)
     assert len(statements) == 2
-    assert [e.submission_id for e in first.entries + second.entries] == [e.submission_id for e in whole.entries]
+    assert [e.submission_id for e in first.entries + second.entries] == [
+        e.submission_id for e in whole.entries
+    ]
     assert [e.rank for e in first.entries] == [1, 2] and [e.rank for e in second.entries] == [2]
     assert [e.tied for e in first.entries] == [False, True] and second.entries[0].tied
     assert tied_ranks(first) == tied_ranks(second) == tied_ranks(whole) == frozenset({2})
     assert (first.total, first.offset, second.total, second.offset) == (3, 0, 3, 2)
-    assert (first.method, first.judges, first.subsets_differ) == (whole.method, whole.judges, whole.subsets_differ)
+    assert (first.method, first.judges, first.subsets_differ) == (
+        whole.method,
+        whole.judges,
+        whole.subsets_differ,
+    )
     # Past the end: the last page, with one more statement to count the entries.
     with counting_statements(connection) as statements:
         beyond = await compute_ranking(db, judged.round.id, "mean", page=5, per_page=2)

@@ -26,7 +26,9 @@ def race_database(servers):
 async def scored_round(sessions):
     async with sessions() as db:
         judged = await make_judged_round(db, teams=1, judges=1, criteria=2)
-        review = Review(submission_id=judged.entries[0].id, user_id=judged.judges[0].id, round_id=judged.round.id)
+        review = Review(
+            submission_id=judged.entries[0].id, user_id=judged.judges[0].id, round_id=judged.round.id
+        )
         db.add(review)
         await db.flush()
         db.add_all(Score(review_id=review.id, criterion_id=c.id, value=5) for c in judged.criteria)
@@ -55,7 +57,17 @@ async def test_a_finalize_waits_for_a_rubric_change_in_progress_and_sees_it(race
             finalizing = asyncio.create_task(finalize())
             await asyncio.sleep(0.5)
             assert not finalizing.done(), "the finalize did not wait for the rubric change"
-            editing.add(Criterion(round_id=judged.round.id, position=9, name="Ethics", weight=1, scale_min=0, scale_max=10, scale_step=1))
+            editing.add(
+                Criterion(
+                    round_id=judged.round.id,
+                    position=9,
+                    name="Ethics",
+                    weight=1,
+                    scale_min=0,
+                    scale_max=10,
+                    scale_step=1,
+                )
+            )
             await editing.commit()
         # ... so the finalize sees the new criterion and refuses: it has no score.
         with pytest.raises(InvalidInput) as refused:

@@ -48,7 +48,9 @@ async def review_of(db, cast, user) -> Review | None:
 
 async def score_everything(client, cast, values=(7, 8)) -> None:
     for criterion, number in zip(cast.criteria, values, strict=True):
-        response = await client.htmx("POST", score_url(cast, criterion), data={"value": str(number), "comment": ""})
+        response = await client.htmx(
+            "POST", score_url(cast, criterion), data={"value": str(number), "comment": ""}
+        )
         assert response.status_code == 200, response.text
 
 
@@ -86,10 +88,16 @@ async def test_the_entrys_files_link_to_downloads_the_judge_may_make(client, db,
     try:
         stored = await files.add(cast.judged.teams[0], name="deck.pdf")
         db.add(RoundField(round_id=cast.round.id, key="deck", kind="file", position=1, label="Pitch deck"))
-        version = await db.scalar(select(SubmissionVersion).where(SubmissionVersion.submission_id == cast.entry.id))
+        version = await db.scalar(
+            select(SubmissionVersion).where(SubmissionVersion.submission_id == cast.entry.id)
+        )
         version.files = {"deck": str(stored.id)}
         await db.flush()
-        for person, page_status, file_status in ((cast.judge, 200, 200), (cast.conflicted, 404, 404), (cast.unassigned, 404, 404)):
+        for person, page_status, file_status in (
+            (cast.judge, 200, 200),
+            (cast.conflicted, 404, 404),
+            (cast.unassigned, 404, 404),
+        ):
             await as_user(client, db, person)
             page = await client.get(cast.page)
             assert page.status_code == page_status
@@ -142,16 +150,22 @@ async def test_next_skips_an_entry_in_conflict(client, db, cast):
 async def test_a_criterion_saves_on_change_and_answers_with_its_status(client, db, cast):
     criterion = cast.criteria[0]
     await as_user(client, db, cast.judge)
-    response = await client.htmx("POST", score_url(cast, criterion), data={"value": "7", "comment": "Clear need."})
+    response = await client.htmx(
+        "POST", score_url(cast, criterion), data={"value": "7", "comment": "Clear need."}
+    )
     assert response.status_code == 200
     assert f'id="status-{criterion.id}"' in response.text
     assert re.search(r"Saved at \d{1,2}:\d{2}", text_of(response.text))
     assert 'id="review-status"' in response.text and "Draft" in response.text  # out of band
     assert await scores_of(db, cast, cast.judge) == {criterion.id: (value(7), "Clear need.")}
-    again = await client.htmx("POST", score_url(cast, criterion), data={"value": "6", "comment": "Clear need, small market."})
+    again = await client.htmx(
+        "POST", score_url(cast, criterion), data={"value": "6", "comment": "Clear need, small market."}
+    )
     assert again.status_code == 200
     assert await scores_of(db, cast, cast.judge) == {criterion.id: (value(6), "Clear need, small market.")}
-    assert await db.scalar(select(func.count()).select_from(Review).where(Review.user_id == cast.judge.id)) == 1
+    assert (
+        await db.scalar(select(func.count()).select_from(Review).where(Review.user_id == cast.judge.id)) == 1
+    )
 
 
 async def test_saved_scores_show_again_on_the_page(client, db, cast):
@@ -175,8 +189,12 @@ async def test_without_javascript_a_criterion_saves_and_comes_back_to_the_page(c
 
 async def test_the_overall_comment_saves_itself(client, db, cast):
     await as_user(client, db, cast.judge)
-    response = await client.htmx("POST", f"{cast.page}/comment", data={"comment": "  Strong team.\r\nGood demo.  "})
-    assert response.status_code == 200 and "Saved at" in response.text and 'id="status-comment"' in response.text
+    response = await client.htmx(
+        "POST", f"{cast.page}/comment", data={"comment": "  Strong team.\r\nGood demo.  "}
+    )
+    assert (
+        response.status_code == 200 and "Saved at" in response.text and 'id="status-comment"' in response.text
+    )
     assert (await review_of(db, cast, cast.judge)).comment == "Strong team.\nGood demo."
 
 
@@ -191,7 +209,9 @@ async def test_the_overall_comment_saves_itself(client, db, cast):
         ("1e400", "is outside the scale"),
     ],
 )
-async def test_values_outside_the_scale_or_off_step_are_refused_beside_the_criterion(client, db, cast, given, message):
+async def test_values_outside_the_scale_or_off_step_are_refused_beside_the_criterion(
+    client, db, cast, given, message
+):
     criterion = cast.criteria[0]
     await as_user(client, db, cast.judge)
     response = await client.htmx("POST", score_url(cast, criterion), data={"value": given})
@@ -225,7 +245,9 @@ async def test_without_javascript_a_refused_value_shows_beside_its_criterion_and
 
 async def test_too_long_comments_are_refused(client, db, cast):
     await as_user(client, db, cast.judge)
-    response = await client.htmx("POST", score_url(cast, cast.criteria[0]), data={"value": "3", "comment": "x" * 5001})
+    response = await client.htmx(
+        "POST", score_url(cast, cast.criteria[0]), data={"value": "3", "comment": "x" * 5001}
+    )
     assert response.status_code == 422 and "Use at most 5000 characters." in text_of(response.text)
     response = await client.htmx("POST", f"{cast.page}/comment", data={"comment": "x" * 10_001})
     assert response.status_code == 422 and "Use at most 10000 characters." in text_of(response.text)
@@ -236,7 +258,9 @@ async def test_a_criterion_of_another_round_is_not_found(client, db, cast):
 
     elsewhere = await make_judged_round(db, teams=1, judges=1)
     await as_user(client, db, cast.judge)
-    response = await client.htmx("POST", f"{cast.page}/scores/{elsewhere.criteria[0].id}", data={"value": "3"})
+    response = await client.htmx(
+        "POST", f"{cast.page}/scores/{elsewhere.criteria[0].id}", data={"value": "3"}
+    )
     assert response.status_code == 404
     assert "does not exist" in text_of(response.text)
 
@@ -261,7 +285,11 @@ async def test_finalizing_marks_the_review_final_audits_it_and_counts_in_the_que
     assert response.status_code == 200 and response.headers["hx-redirect"] == cast.page
     review = await review_of(db, cast, cast.judge)
     assert review.finalized_at is not None
-    entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "review:finalize", AuditEntry.object_id == str(review.id)))
+    entry = await db.scalar(
+        select(AuditEntry).where(
+            AuditEntry.action == "review:finalize", AuditEntry.object_id == str(review.id)
+        )
+    )
     assert entry is not None and entry.actor_id == cast.judge.id
     assert entry.details["submission_id"] == str(cast.entry.id)
     page = text_of((await client.get(cast.page)).text)
@@ -277,7 +305,11 @@ async def test_finalizing_twice_changes_nothing(client, db, cast):
     first = (await review_of(db, cast, cast.judge)).finalized_at
     assert (await client.submit(f"{cast.page}/finalize")).status_code == 303
     assert (await review_of(db, cast, cast.judge)).finalized_at == first
-    count = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "review:finalize", AuditEntry.actor_id == cast.judge.id)
+    count = (
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "review:finalize", AuditEntry.actor_id == cast.judge.id)
+    )
     assert await db.scalar(count) == 1
 
 
@@ -285,7 +317,9 @@ async def test_a_finalized_review_stays_editable_and_final_while_judging_is_open
     await as_user(client, db, cast.judge)
     await score_everything(client, cast)
     await client.submit(f"{cast.page}/finalize")
-    response = await client.htmx("POST", score_url(cast, cast.criteria[0]), data={"value": "2", "comment": "On reflection."})
+    response = await client.htmx(
+        "POST", score_url(cast, cast.criteria[0]), data={"value": "2", "comment": "On reflection."}
+    )
     assert response.status_code == 200 and "Finalized" in response.text
     assert (await scores_of(db, cast, cast.judge))[cast.criteria[0].id] == (value(2), "On reflection.")
     assert (await review_of(db, cast, cast.judge)).finalized_at is not None
@@ -323,7 +357,9 @@ async def test_outside_judging_the_page_is_read_only_and_writes_get_409(client, 
     finalize = await client.submit(f"{cast.page}/finalize")
     assert finalize.status_code == 409 and reason in text_of(finalize.text)
     headers = {"X-CSRF-Token": await client.csrf()}
-    api = await client.put(cast.api, json={"scores": {str(cast.criteria[0].id): {"value": 9}}}, headers=headers)
+    api = await client.put(
+        cast.api, json={"scores": {str(cast.criteria[0].id): {"value": 9}}}, headers=headers
+    )
     assert api.status_code == 409 and reason in api.json()["detail"]
     assert (await client.post(cast.api + "/finalize", headers=headers)).status_code == 409
     assert (await scores_of(db, cast, cast.judge))[cast.criteria[0].id][0] == value(3)
@@ -337,7 +373,12 @@ async def test_judging_opens_exactly_at_the_deadline_and_closes_exactly_at_close
     closes = deadline + dt.timedelta(minutes=30)
     await set_clock(db, cast, deadline=deadline, closes_at=closes)
     second = dt.timedelta(seconds=1)
-    for instant, expected in ((deadline - second, 409), (deadline, 200), (closes - second, 200), (closes, 409)):
+    for instant, expected in (
+        (deadline - second, 409),
+        (deadline, 200),
+        (closes - second, 200),
+        (closes, 409),
+    ):
         with time_machine.travel(instant, tick=False):
             response = await client.htmx("POST", score_url(cast, cast.criteria[0]), data={"value": "5"})
         assert response.status_code == expected, instant
@@ -349,11 +390,15 @@ async def test_judging_opens_exactly_at_the_deadline_and_closes_exactly_at_close
 @pytest.mark.parametrize("closed", [False, True])
 async def test_judge_cannot_see_other_judges_scores_on_page_fragment_or_api(client, db, cast, closed):
     await as_user(client, db, cast.other_judge)
-    other = await client.htmx("POST", score_url(cast, cast.criteria[0]), data={"value": "1", "comment": SECRET})
+    other = await client.htmx(
+        "POST", score_url(cast, cast.criteria[0]), data={"value": "1", "comment": SECRET}
+    )
     assert other.status_code == 200
     await client.htmx("POST", f"{cast.page}/comment", data={"comment": SECRET + " overall"})
     await as_user(client, db, cast.judge)
-    fragment = await client.htmx("POST", score_url(cast, cast.criteria[1]), data={"value": "8", "comment": "mine"})
+    fragment = await client.htmx(
+        "POST", score_url(cast, cast.criteria[1]), data={"value": "8", "comment": "mine"}
+    )
     if closed:
         await set_clock(db, cast, closes_at=cast.judged.now - dt.timedelta(minutes=1))
     page = await client.get(cast.page)
@@ -371,6 +416,7 @@ async def test_judge_cannot_see_other_judges_scores_on_page_fragment_or_api(clie
 
 
 # --- who may reach each route ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("role", "expected"), PAGE_ROLES)
 async def test_review_page_permissions(client, db, cast, role, expected):
@@ -405,10 +451,16 @@ async def test_a_conflict_declared_after_scoring_closes_the_entry(client, db, ca
 
     await as_user(client, db, cast.judge)
     await score_everything(client, cast)
-    db.add(Conflict(challenge_id=cast.judged.challenge.id, user_id=cast.judge.id, team_id=cast.judged.teams[0].id))
+    db.add(
+        Conflict(
+            challenge_id=cast.judged.challenge.id, user_id=cast.judge.id, team_id=cast.judged.teams[0].id
+        )
+    )
     await db.flush()
     assert (await client.get(cast.page)).status_code == 404
-    assert (await client.htmx("POST", score_url(cast, cast.criteria[0]), data={"value": "1"})).status_code == 404
+    assert (
+        await client.htmx("POST", score_url(cast, cast.criteria[0]), data={"value": "1"})
+    ).status_code == 404
     assert (await client.get(cast.api)).status_code == 404
 
 
@@ -429,7 +481,9 @@ async def test_review_page_costs_the_same_queries_whatever_the_rubric_and_queue(
             with counting_statements(connection) as statements:
                 assert (await client.get(url)).status_code == 200
             counts.append(len(statements))
-        criteria_count = await db.scalar(select(func.count()).select_from(Criterion).where(Criterion.round_id == judged.round.id))
+        criteria_count = await db.scalar(
+            select(func.count()).select_from(Criterion).where(Criterion.round_id == judged.round.id)
+        )
         assert criteria_count == criteria
     assert counts[:2] == counts[2:]
 
@@ -444,6 +498,8 @@ async def test_a_french_judge_reads_french_and_decimal_commas(client, db, cast):
     assert "Mes notes" in page and "Finaliser cette évaluation" in page and "0 sur 3 notés" in page
     refused = await client.htmx("POST", score_url(cast, criterion), data={"value": "7,25"})
     assert refused.status_code == 422
-    assert "7,25 n’est pas un niveau de l’échelle : choisissez de 0 à 10 par pas de 0,5." in text_of(refused.text)
+    assert "7,25 n’est pas un niveau de l’échelle : choisissez de 0 à 10 par pas de 0,5." in text_of(
+        refused.text
+    )
     saved = await client.htmx("POST", score_url(cast, criterion), data={"value": "7,5"})
     assert saved.status_code == 200 and "Enregistré à" in text_of(saved.text)

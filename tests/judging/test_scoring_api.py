@@ -22,7 +22,12 @@ async def call(client, method: str, url: str, **kwargs):
 
 
 def scores_body(cast, *values, comment=None) -> dict:
-    body: dict = {"scores": {str(c.id): {"value": v, "comment": f"on {c.name}"} for c, v in zip(cast.criteria, values, strict=False)}}
+    body: dict = {
+        "scores": {
+            str(c.id): {"value": v, "comment": f"on {c.name}"}
+            for c, v in zip(cast.criteria, values, strict=False)
+        }
+    }
     if comment is not None:
         body["comment"] = comment
     return body
@@ -66,7 +71,10 @@ async def test_put_saves_several_scores_and_the_comment(client, db, cast):
     again = await call(client, "PUT", cast.api, json={"scores": {str(cast.criteria[0].id): {"value": "3"}}})
     assert again.status_code == 200
     assert again.json()["comment"] == "Solid."
-    assert await stored(db, cast, cast.judge) == {cast.criteria[0].id: value(3), cast.criteria[1].id: value(8)}
+    assert await stored(db, cast, cast.judge) == {
+        cast.criteria[0].id: value(3),
+        cast.criteria[1].id: value(8),
+    }
 
 
 async def test_put_refuses_bad_values_all_or_nothing_with_reasons_by_criterion(client, db, cast):
@@ -91,7 +99,9 @@ async def test_put_refuses_a_criterion_of_another_round(client, db, cast):
 
     elsewhere = await make_judged_round(db, teams=1, judges=1)
     await as_user(client, db, cast.judge)
-    response = await call(client, "PUT", cast.api, json={"scores": {str(elsewhere.criteria[0].id): {"value": 5}}})
+    response = await call(
+        client, "PUT", cast.api, json={"scores": {str(elsewhere.criteria[0].id): {"value": 5}}}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["message"] == "This is not a criterion of this round’s rubric."
 
@@ -127,7 +137,9 @@ async def test_finalize_names_the_missing_criteria_then_finalizes(client, db, ca
     # Still editable while judging is open, and still final; clearing a value is refused.
     edited = await call(client, "PUT", cast.api, json=scores_body(cast, 5))
     assert edited.status_code == 200 and edited.json()["status"] == "finalized"
-    cleared = await call(client, "PUT", cast.api, json={"scores": {str(cast.criteria[0].id): {"value": None}}})
+    cleared = await call(
+        client, "PUT", cast.api, json={"scores": {str(cast.criteria[0].id): {"value": None}}}
+    )
     assert cleared.status_code == 422
 
 

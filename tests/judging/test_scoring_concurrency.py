@@ -38,7 +38,9 @@ def scratch_database(servers):
 
 @pytest.fixture
 async def sessions(scratch_database):
-    async with scratch.scratch_sessions(scratch_database, pool_size=POOL, max_overflow=0, pool_timeout=60) as sessions:
+    async with scratch.scratch_sessions(
+        scratch_database, pool_size=POOL, max_overflow=0, pool_timeout=60
+    ) as sessions:
         yield sessions
 
 
@@ -54,11 +56,21 @@ async def judge_everything(client, index: int, judged) -> list[int]:
     for e, entry in enumerate(judged.entries):
         if index % 2:
             scores = {str(c.id): {"value": given(index, e, k)} for k, c in enumerate(judged.criteria)}
-            codes.append((await client.put(f"/api/v1/entries/{entry.id}/review", json={"scores": scores}, headers=token)).status_code)
-            codes.append((await client.post(f"/api/v1/entries/{entry.id}/review/finalize", headers=token)).status_code)
+            codes.append(
+                (
+                    await client.put(
+                        f"/api/v1/entries/{entry.id}/review", json={"scores": scores}, headers=token
+                    )
+                ).status_code
+            )
+            codes.append(
+                (await client.post(f"/api/v1/entries/{entry.id}/review/finalize", headers=token)).status_code
+            )
             continue
         saves = [
-            client.htmx("POST", f"/judge/entries/{entry.id}/scores/{c.id}", data={"value": str(given(index, e, k))})
+            client.htmx(
+                "POST", f"/judge/entries/{entry.id}/scores/{c.id}", data={"value": str(given(index, e, k))}
+            )
             for k, c in enumerate(judged.criteria)
         ]
         codes.extend(response.status_code for response in await asyncio.gather(*saves))
@@ -79,12 +91,16 @@ def expected_means(judged) -> dict:
     return means
 
 
-async def test_fifty_judges_finalizing_at_once_save_every_score_once_and_rank_consistently(app, sessions, redis):
+async def test_fifty_judges_finalizing_at_once_save_every_score_once_and_rank_consistently(
+    app, sessions, redis
+):
     async with sessions() as session:
         judged = await make_judged_round(session, teams=ENTRIES, judges=JUDGES, criteria=CRITERIA)
         await session.commit()
     async with scratch.app_on(app, sessions), scratch.browsers(app, sessions, judged.judges) as clients:
-        outcomes = await asyncio.gather(*(judge_everything(client, i, judged) for i, client in enumerate(clients)))
+        outcomes = await asyncio.gather(
+            *(judge_everything(client, i, judged) for i, client in enumerate(clients))
+        )
     assert all(code == 200 for codes in outcomes for code in codes), outcomes
     async with sessions() as session:
         reviews = list(await session.scalars(select(Review).where(Review.round_id == judged.round.id)))
@@ -102,7 +118,9 @@ async def test_fifty_judges_finalizing_at_once_save_every_score_once_and_rank_co
         assert len(scores) == JUDGES * ENTRIES * CRITERIA
         assert len({(u, s, c) for u, s, c, _v in scores}) == len(scores)
         for user_id, submission_id, criterion_id, value in scores:
-            assert value == given(judge_index[user_id], entry_index[submission_id], criterion_index[criterion_id])
+            assert value == given(
+                judge_index[user_id], entry_index[submission_id], criterion_index[criterion_id]
+            )
         finalized = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "review:finalize")
         assert await session.scalar(finalized) == JUDGES * ENTRIES
         ranking = await compute_ranking(session, judged.round.id)
@@ -114,16 +132,25 @@ async def test_fifty_judges_finalizing_at_once_save_every_score_once_and_rank_co
     assert [e.submission_id for e in ranking.entries] == sorted(means, key=means.__getitem__, reverse=True)
 
 
-async def test_one_judges_racing_autosaves_of_one_criterion_leave_one_review_and_one_score(app, sessions, redis):
+async def test_one_judges_racing_autosaves_of_one_criterion_leave_one_review_and_one_score(
+    app, sessions, redis
+):
     async with sessions() as session:
         judged = await make_judged_round(session, teams=1, judges=1, criteria=2)
         await session.commit()
     entry, (first, second) = judged.entries[0], judged.criteria
     tabs = 20
-    async with scratch.app_on(app, sessions), scratch.browsers(app, sessions, judged.judges * tabs) as clients:
+    async with (
+        scratch.app_on(app, sessions),
+        scratch.browsers(app, sessions, judged.judges * tabs) as clients,
+    ):
         answers = await asyncio.gather(
             *(
-                client.htmx("POST", f"/judge/entries/{entry.id}/scores/{first.id}", data={"value": str(i % 11), "comment": f"take {i}"})
+                client.htmx(
+                    "POST",
+                    f"/judge/entries/{entry.id}/scores/{first.id}",
+                    data={"value": str(i % 11), "comment": f"take {i}"},
+                )
                 for i, client in enumerate(clients)
             ),
             clients[0].htmx("POST", f"/judge/entries/{entry.id}/scores/{second.id}", data={"value": "4"}),
@@ -133,7 +160,11 @@ async def test_one_judges_racing_autosaves_of_one_criterion_leave_one_review_and
     async with sessions() as session:
         reviews = list(await session.scalars(select(Review).where(Review.submission_id == entry.id)))
         assert len(reviews) == 1 and reviews[0].comment == "Overall, good."
-        rows = (await session.execute(select(Score.criterion_id, Score.value, Score.comment).where(Score.review_id == reviews[0].id))).all()
+        rows = (
+            await session.execute(
+                select(Score.criterion_id, Score.value, Score.comment).where(Score.review_id == reviews[0].id)
+            )
+        ).all()
     by_criterion = {criterion_id: (value, comment) for criterion_id, value, comment in rows}
     assert len(rows) == 2 and by_criterion[second.id] == (Decimal(4), "")
     value, comment = by_criterion[first.id]

@@ -30,8 +30,12 @@ async def test_audit_log_cannot_be_truncated(db):
 
 
 async def test_entry_is_kept_with_its_details(db):
-    entry = await record(db, None, "organization:verify", "organization", "abc", {"name": "CHU"}, ip="10.0.0.1")
-    row = (await db.execute(text("SELECT action, details, ip FROM audit_log WHERE id = :id"), {"id": entry.id})).one()
+    entry = await record(
+        db, None, "organization:verify", "organization", "abc", {"name": "CHU"}, ip="10.0.0.1"
+    )
+    row = (
+        await db.execute(text("SELECT action, details, ip FROM audit_log WHERE id = :id"), {"id": entry.id})
+    ).one()
     assert row.action == "organization:verify"
     assert row.details == {"name": "CHU"}
     assert row.ip == "10.0.0.1"
@@ -45,7 +49,11 @@ async def test_entries_written_during_a_request_carry_the_client_address(client,
 
     user = await make_user(db)
     await sign_in(client, db, user)
-    response = await client.submit("/organizations", {"name": "Audited Org", "kind": "startup", "country": "FR"})
+    response = await client.submit(
+        "/organizations", {"name": "Audited Org", "kind": "startup", "country": "FR"}
+    )
     assert response.status_code == 303
-    entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "organization:create").order_by(AuditEntry.id.desc()))
+    entry = await db.scalar(
+        select(AuditEntry).where(AuditEntry.action == "organization:create").order_by(AuditEntry.id.desc())
+    )
     assert entry is not None and entry.ip == "127.0.0.1"

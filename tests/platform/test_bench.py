@@ -47,13 +47,26 @@ async def fetch(url: str, query: str, *args: Any) -> list[Any]:
 def test_seed_writes_the_scaled_volumes(seeded):
     url, counts = seeded
     wanted = bench_seed.scaled(SCALE)
-    for table in ("users", "organizations", "programs", "challenges", "teams", "grants", "access_log", "audit_log"):
+    for table in (
+        "users",
+        "organizations",
+        "programs",
+        "challenges",
+        "teams",
+        "grants",
+        "access_log",
+        "audit_log",
+    ):
         assert counts[table] == wanted[table], table
     assert counts["screenings"] == wanted["entries"]
     assert counts["reviews"] == wanted["entries"] * bench_seed.JUDGES
     assert counts["scores"] == wanted["entries"] * bench_seed.JUDGES * bench_seed.CRITERIA
     assert wanted["entries"] < counts["submissions"] <= wanted["submissions"]
-    real = run_async(lambda: fetch(url, "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM scores) AS scores"))
+    real = run_async(
+        lambda: fetch(
+            url, "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM scores) AS scores"
+        )
+    )
     assert (real[0]["users"], real[0]["scores"]) == (counts["users"], counts["scores"])
 
 
@@ -87,7 +100,9 @@ def test_known_accounts_sign_in_with_the_bench_password(seeded):
 
     url, _counts = seeded
     for role in ("admin", "founder", "judge", "captain", "steward"):
-        rows = run_async(lambda r=role: fetch(url, "SELECT password_hash, is_admin FROM users WHERE email = $1", email(r)))
+        rows = run_async(
+            lambda r=role: fetch(url, "SELECT password_hash, is_admin FROM users WHERE email = $1", email(r))
+        )
         assert rows and verify_password(rows[0]["password_hash"], PASSWORD), role
         assert rows[0]["is_admin"] == (role == "admin")
 
@@ -146,7 +161,10 @@ def test_report_compares_with_the_floor_and_lists_missed_targets(tmp_path):
              "captain_team": str(uuid.uuid4()), "draft_team": str(uuid.uuid4()), "draft_round": str(uuid.uuid4()),
              "draft_answers": {"summary": "x"}}  # fmt: skip
     pages = bench_run.targets(known)
-    fast = {t.name: [bench_run.Sample(1000.0 if t.kind == "floor" else 400.0, 2.0, 9.0, 0, 5000, 64)] * 3 for t in pages}
+    fast = {
+        t.name: [bench_run.Sample(1000.0 if t.kind == "floor" else 400.0, 2.0, 9.0, 0, 5000, 64)] * 3
+        for t in pages
+    }
     slow_page = "ranking (big round)"
     fast[slow_page] = [bench_run.Sample(50.0, 900.0, 1500.0, 2, 250, 64)] * 3
     counts = {"users": 1, "challenges": 1, "teams": 1, "submissions": 1, "scores": 80, "grants": 1, "access_log": 1,

@@ -222,7 +222,12 @@ def test_help_lists_every_command():
 def test_litestar_cli_discovers_the_app_factory(tmp_path, database_url, servers):
     env = command_env(tmp_path, DATABASE_URL=database_url, REDIS_URL=servers["redis"])
     result = subprocess.run(
-        [sys.executable, "-m", "litestar", "routes"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "litestar", "routes"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "/health" in result.stdout and "/login" in result.stdout

@@ -104,7 +104,12 @@ async def test_app_connections_carry_the_configured_timeouts(app):
     async with app.state.services.engine.connect() as conn:
         shown = {
             name: await conn.scalar(text(f"SHOW {name}"))
-            for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "plan_cache_mode")
+            for name in (
+                "statement_timeout",
+                "lock_timeout",
+                "idle_in_transaction_session_timeout",
+                "plan_cache_mode",
+            )
         }
     assert shown == {
         "statement_timeout": "1500ms",

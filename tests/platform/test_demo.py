@@ -193,7 +193,10 @@ def test_tremplin_demo_twice_loads_the_challenges_once(tmp_path, empty_database)
     assert tremplin(env, "db", "upgrade").returncode == 0
     first = tremplin(env, "demo")
     assert first.returncode == 0, first.stderr
-    assert "1 programs, 7 challenges, 16 registrations, 9 teams, 9 submissions, 2 judged rounds, 2 datasets added" in first.stdout
+    assert (
+        "1 programs, 7 challenges, 16 registrations, 9 teams, 9 submissions, 2 judged rounds, 2 datasets added"
+        in first.stdout
+    )
     assert "Cardiovasculaire 2026–2027" in first.stdout
     second = tremplin(env, "demo")
     assert second.returncode == 0, second.stderr
@@ -338,7 +341,9 @@ async def test_demo_has_a_round_being_judged_and_a_challenge_with_published_resu
     assert (await demo.load_demo(db, settings)).judged_rounds == 0
 
     async def first_round(slug):
-        return await db.scalar(select(Round).join(Challenge).where(Challenge.slug == slug, Round.position == 1))
+        return await db.scalar(
+            select(Round).join(Challenge).where(Challenge.slug == slug, Round.position == 1)
+        )
 
     judged = await first_round("arrhythmia-detection-wearables")
     ranking = await compute_ranking(db, judged.id)
@@ -347,12 +352,18 @@ async def test_demo_has_a_round_being_judged_and_a_challenge_with_published_resu
     judge = await db.scalar(select(User).where(User.email == f"judge@{demo.DEMO_DOMAIN}"))
     assigned = set(
         await db.scalars(
-            select(Team.name).join(Submission, Submission.team_id == Team.id)
-            .join(Assignment, Assignment.submission_id == Submission.id).where(Assignment.user_id == judge.id)
+            select(Team.name)
+            .join(Submission, Submission.team_id == Team.id)
+            .join(Assignment, Assignment.submission_id == Submission.id)
+            .where(Assignment.user_id == judge.id)
         )
     )
     assert assigned == {"PulseCheck"}
-    drafts = await db.scalar(select(func.count()).select_from(Review).where(Review.round_id == judged.id, Review.finalized_at.is_(None)))
+    drafts = await db.scalar(
+        select(func.count())
+        .select_from(Review)
+        .where(Review.round_id == judged.id, Review.finalized_at.is_(None))
+    )
     assert drafts == 1
 
     finished = await first_round("prevention-hypertension")
@@ -373,16 +384,26 @@ async def test_demo_has_datasets_with_pending_active_expired_and_revoked_grants(
     assert result.datasets == 2
     assert (await demo.load_demo(db, settings)).datasets == 0
     now = utcnow()
-    grants = list(await db.scalars(select(Grant).join(Dataset, Dataset.id == Grant.dataset_id).where(Dataset.slug.in_(["echographies-cardiaques", "registre-insuffisance-cardiaque"]))))
+    grants = list(
+        await db.scalars(
+            select(Grant)
+            .join(Dataset, Dataset.id == Grant.dataset_id)
+            .where(Dataset.slug.in_(["echographies-cardiaques", "registre-insuffisance-cardiaque"]))
+        )
+    )
     states = sorted(
         "revoked" if g.revoked_at else "expired" if g.expires_at <= now else "active" for g in grants
     )
     assert states == ["active", "expired", "revoked"]
-    pending = await db.scalar(select(func.count()).select_from(AccessRequest).where(AccessRequest.state == "submitted"))
+    pending = await db.scalar(
+        select(func.count()).select_from(AccessRequest).where(AccessRequest.state == "submitted")
+    )
     assert pending >= 1
     # The active grant's members may really download, by the platform's own rule.
     engineer = await db.scalar(select(User).where(User.email == f"engineer@{demo.DEMO_DOMAIN}"))
     echo = await db.scalar(select(Dataset).where(Dataset.slug == "echographies-cardiaques"))
     assert (await decide(db, engineer.id, echo.id, now)).allowed
-    outcomes = set(await db.scalars(select(AccessLogEntry.outcome).where(AccessLogEntry.dataset_id == echo.id)))
+    outcomes = set(
+        await db.scalars(select(AccessLogEntry.outcome).where(AccessLogEntry.dataset_id == echo.id))
+    )
     assert outcomes == {"allowed", "refused"}

@@ -12,8 +12,38 @@ from babel import Locale, dates, numbers
 from app.judging.ranking_views import format_alpha, format_total, format_z
 from app.platform.i18n import format_date, format_datetime, format_number, in_locale
 
-VALUES = [0, 1, -1, 7, 12.5, 1234, 1234567.891, -0.5, 0.0005, Decimal("56.75"), Decimal("-12.3456"), 10**9, 3.14159]
-SCORES = [None, 0, 0.04, -0.04, 0.05, 0.15, 56.65, 56.75, 99.99, 100, Decimal("33.333333"), 1.005, -1.055, 2.675, -0.004]
+VALUES = [
+    0,
+    1,
+    -1,
+    7,
+    12.5,
+    1234,
+    1234567.891,
+    -0.5,
+    0.0005,
+    Decimal("56.75"),
+    Decimal("-12.3456"),
+    10**9,
+    3.14159,
+]
+SCORES = [
+    None,
+    0,
+    0.04,
+    -0.04,
+    0.05,
+    0.15,
+    56.65,
+    56.75,
+    99.99,
+    100,
+    Decimal("33.333333"),
+    1.005,
+    -1.055,
+    2.675,
+    -0.004,
+]
 MOMENTS = [
     dt.datetime(2026, 1, 5, 8, 3, tzinfo=dt.UTC),
     dt.datetime(2026, 3, 29, 0, 59, tzinfo=dt.UTC),  # the night Paris moves to summer time
@@ -34,7 +64,9 @@ def babel_datetime(value: dt.datetime, tz: str, locale: str) -> str:
 
 
 def babel_total(value, locale: str) -> str:
-    return "—" if value is None else numbers.format_decimal(round(Decimal(str(value)), 1), "0.0", locale=locale)
+    return (
+        "—" if value is None else numbers.format_decimal(round(Decimal(str(value)), 1), "0.0", locale=locale)
+    )
 
 
 def babel_z(value, locale: str) -> str:
@@ -49,11 +81,15 @@ def babel_z(value, locale: str) -> str:
 def test_numbers_read_exactly_as_babel_writes_them(locale):
     with in_locale(locale):
         for _round in range(2):  # the second time from the caches
-            assert [format_number(v) for v in VALUES] == [numbers.format_decimal(v, locale=locale) for v in VALUES]
+            assert [format_number(v) for v in VALUES] == [
+                numbers.format_decimal(v, locale=locale) for v in VALUES
+            ]
             assert [format_total(v) for v in SCORES] == [babel_total(v, locale) for v in SCORES]
             assert [format_z(v) for v in SCORES] == [babel_z(v, locale) for v in SCORES]
             alphas = [0.123456, -0.5, 1.0, 0.0]
-            assert [format_alpha(v) for v in alphas] == [numbers.format_decimal(round(v, 3), "0.000", locale=locale) for v in alphas]
+            assert [format_alpha(v) for v in alphas] == [
+                numbers.format_decimal(round(v, 3), "0.000", locale=locale) for v in alphas
+            ]
 
 
 def test_french_and_english_differ_and_do_not_leak_through_the_cache():
@@ -77,4 +113,6 @@ def test_dates_read_exactly_as_babel_writes_them(locale):
                     )
                 for fmt in ("short", "medium", "long", "full", "d MMM"):
                     assert format_date(moment, fmt) == dates.format_date(moment, fmt, locale=locale)
-                    assert format_date(moment.date(), fmt) == dates.format_date(moment.date(), fmt, locale=locale)
+                    assert format_date(moment.date(), fmt) == dates.format_date(
+                        moment.date(), fmt, locale=locale
+                    )

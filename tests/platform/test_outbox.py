@@ -32,7 +32,11 @@ async def cleanup(real_sessions):
     yield keys
     async with real_sessions() as session:
         await session.execute(delete(MailMessage).where(MailMessage.idempotency_key.in_(keys)))
-        await session.execute(text("DELETE FROM outbox WHERE args->>'mail_id' IS NOT NULL AND done_at IS NOT NULL OR function = 'send_mail'"))
+        await session.execute(
+            text(
+                "DELETE FROM outbox WHERE args->>'mail_id' IS NOT NULL AND done_at IS NOT NULL OR function = 'send_mail'"
+            )
+        )
         await session.commit()
 
 
@@ -42,7 +46,13 @@ async def run_worker(settings, sessions, redis) -> None:
     # No cron jobs and no reconciliation at start-up: these tests call the reconciler themselves.
     options["cron_jobs"] = []
     options["on_startup"] = None
-    worker = Worker(**options, redis_pool=redis, burst=True, poll_delay=0.05, ctx={"session_maker": sessions, "settings": settings})
+    worker = Worker(
+        **options,
+        redis_pool=redis,
+        burst=True,
+        poll_delay=0.05,
+        ctx={"session_maker": sessions, "settings": settings},
+    )
     await worker.main()
     await worker.close()
 
@@ -64,7 +74,9 @@ async def mail_row(sessions, key):
 async def outbox_row(sessions, key) -> OutboxJob:
     message = await mail_row(sessions, key)
     async with sessions() as session:
-        return await session.scalar(select(OutboxJob).where(OutboxJob.args["mail_id"].astext == str(message.id)))
+        return await session.scalar(
+            select(OutboxJob).where(OutboxJob.args["mail_id"].astext == str(message.id))
+        )
 
 
 async def test_job_runs_after_commit(settings, real_sessions, redis, cleanup):
@@ -89,7 +101,9 @@ async def test_rolled_back_action_sends_nothing(settings, real_sessions, redis, 
     assert await mail_row(real_sessions, key) is None
 
 
-async def test_redis_emptied_between_commit_and_execution_still_runs_exactly_once(settings, real_sessions, redis, cleanup):
+async def test_redis_emptied_between_commit_and_execution_still_runs_exactly_once(
+    settings, real_sessions, redis, cleanup
+):
     key = f"test-{uuid.uuid4()}"
     cleanup.append(key)
     await committed_mail(real_sessions, redis, key, to="b@example.org")
@@ -102,7 +116,11 @@ async def test_redis_emptied_between_commit_and_execution_still_runs_exactly_onc
     # The reconciler finds the undone row once it is older than the grace period and sends it again.
     job = await outbox_row(real_sessions, key)
     async with real_sessions() as session:
-        await session.execute(update(OutboxJob).where(OutboxJob.id == job.id).values(created_at=text("now() - interval '5 minutes'")))
+        await session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id == job.id)
+            .values(created_at=text("now() - interval '5 minutes'"))
+        )
         await session.commit()
     assert await outbox.reconcile_outbox({"session_maker": real_sessions, "redis": redis}) >= 1
     await run_worker(settings, real_sessions, redis)
@@ -128,7 +146,11 @@ async def test_same_mail_key_twice_sends_one_message(settings, real_sessions, re
     assert first.id == second.id
     await run_worker(settings, real_sessions, redis)
     async with real_sessions() as session:
-        count = await session.scalar(select(text("count(*)")).select_from(OutboxJob).where(OutboxJob.args["mail_id"].astext == str(first.id)))
+        count = await session.scalar(
+            select(text("count(*)"))
+            .select_from(OutboxJob)
+            .where(OutboxJob.args["mail_id"].astext == str(first.id))
+        )
     assert count == 1
 
 
@@ -140,7 +162,11 @@ async def test_a_job_left_in_progress_by_a_killed_worker_runs_again_but_never_be
     await committed_mail(real_sessions, redis, key, to="d@example.org")
     job = await outbox_row(real_sessions, key)
     async with real_sessions() as session:
-        await session.execute(update(OutboxJob).where(OutboxJob.id == job.id).values(created_at=text("now() - interval '5 minutes'")))
+        await session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id == job.id)
+            .values(created_at=text("now() - interval '5 minutes'"))
+        )
         await session.commit()
     # A worker took the job and was killed: arq's marker says "in progress" for the next ten minutes.
     marker = in_progress_key_prefix + outbox.job_key(redis, job.id)

@@ -57,4 +57,4 @@ async def test_home_page_renders_for_visitors(client):
     response = await client.get("/")
     assert response.status_code == 200
     assert "Open-innovation challenges for digital health" in text_of(response.text)
-    assert 'hx-headers' in response.text
+    assert "hx-headers" in response.text

@@ -213,7 +213,9 @@ async def test_asking_data_for_another_challenge_is_refused_before_the_form_is_r
     assert "Choose a dataset." in response.text
 
 
-async def test_probe_bodies_pass_the_parser(app: Any, client: Any, db: Any, worlds: tuple[World, World]) -> None:
+async def test_probe_bodies_pass_the_parser(
+    app: Any, client: Any, db: Any, worlds: tuple[World, World]
+) -> None:
     """The bodies the probe sends are of the documented shape: for their own world's founder they pass the
     parser (never the 400 of a malformed body), so the refusals of the probe are the permission's."""
     world_a, _world_b = worlds

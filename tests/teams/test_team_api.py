@@ -58,7 +58,9 @@ async def test_the_list_gives_sizes_and_the_callers_own_team_and_requests(client
 async def test_the_list_marks_the_team_a_participant_without_team_asked_to_join(client, db):
     cast = await make_cast(db)
     await as_user(client, db, cast.participant)
-    asked = await client.post(f"/api/v1/teams/{cast.team.id}/join-requests", json={}, headers=await headers(client))
+    asked = await client.post(
+        f"/api/v1/teams/{cast.team.id}/join-requests", json={}, headers=await headers(client)
+    )
     assert asked.status_code in (200, 201), asked.text
     body = (await client.get(f"/api/v1/challenges/{cast.challenge.slug}/teams")).json()
     assert body["my_team_id"] is None
@@ -98,14 +100,18 @@ async def test_a_patch_cannot_take_another_teams_name_or_someone_elses_organizat
     cast = await make_cast(db)
     foreign = await make_organization(db, owner=cast.outsider)
     await as_user(client, db, cast.captain)
-    taken = await client.patch(f"/api/v1/teams/{cast.team.id}", json={"name": "pulse"}, headers=await headers(client))
+    taken = await client.patch(
+        f"/api/v1/teams/{cast.team.id}", json={"name": "pulse"}, headers=await headers(client)
+    )
     assert taken.status_code == 422
     assert taken.headers["content-type"].startswith("application/problem+json")
     assert taken.json()["errors"] == [
         {"key": "name", "message": "Another team of this challenge already has this name.", "source": "body"}
     ]
     stolen = await client.patch(
-        f"/api/v1/teams/{cast.team.id}", json={"organization_id": str(foreign.id)}, headers=await headers(client)
+        f"/api/v1/teams/{cast.team.id}",
+        json={"organization_id": str(foreign.id)},
+        headers=await headers(client),
     )
     assert stolen.status_code == 422
     assert (await fresh(db, Team, cast.team.id)).organization_id is None
@@ -118,7 +124,11 @@ async def test_nothing_but_the_callers_fields_is_taken_from_a_body(client, db):
         ("PATCH", f"/api/v1/teams/{cast.team.id}", {"member_count": 1}),
         ("PATCH", f"/api/v1/teams/{cast.team.id}", {"captain_id": str(cast.member.id)}),
         ("PATCH", f"/api/v1/teams/{cast.team.id}", {"challenge_id": str(uuid.uuid4())}),
-        ("POST", f"/api/v1/teams/{cast.team.id}/invitations", {"email": "a@example.org", "team_id": str(uuid.uuid4())}),
+        (
+            "POST",
+            f"/api/v1/teams/{cast.team.id}/invitations",
+            {"email": "a@example.org", "team_id": str(uuid.uuid4())},
+        ),
     ]
     for method, url, body in forged:
         response = await client.request(method, url, json=body, headers=await headers(client))
@@ -138,13 +148,20 @@ async def test_nothing_but_the_callers_fields_is_taken_from_a_body(client, db):
 async def test_refusals_are_problems_with_a_clear_detail(client, db):
     cast = await make_cast(db, team_max=2)
     await as_user(client, db, cast.participant)
-    response = await client.post(f"/api/v1/teams/{cast.team.id}/join-requests", json={}, headers=await headers(client))
+    response = await client.post(
+        f"/api/v1/teams/{cast.team.id}/join-requests", json={}, headers=await headers(client)
+    )
     assert response.status_code == 409
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["detail"] == "This team is full (2 of 2)."
     await as_user(client, db, cast.member)
     response = await client.post(
-        f"/api/v1/challenges/{cast.challenge.slug}/teams", json={"name": "Twice"}, headers=await headers(client)
+        f"/api/v1/challenges/{cast.challenge.slug}/teams",
+        json={"name": "Twice"},
+        headers=await headers(client),
     )
-    assert (response.status_code, response.json()["detail"]) == (409, "You are already in a team of this challenge.")
+    assert (response.status_code, response.json()["detail"]) == (
+        409,
+        "You are already in a team of this challenge.",
+    )
     assert await count_members(db, cast.team) == (2, 2)

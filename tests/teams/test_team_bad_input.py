@@ -16,8 +16,22 @@ CASES = [
     # pages
     ("participant", "POST", "/challenges/{slug}/teams/new", {}, 422, "at least 2 characters"),
     ("participant", "POST", "/challenges/{slug}/teams/new", {"name": LONG}, 422, "at most 120"),
-    ("participant", "POST", "/challenges/{slug}/teams/new", {"name": "\x00\x00"}, 422, "at least 2 characters"),
-    ("participant", "POST", "/challenges/{slug}/teams/new", {"name": "Fine", "organization": "x"}, 422, "your organizations"),
+    (
+        "participant",
+        "POST",
+        "/challenges/{slug}/teams/new",
+        {"name": "\x00\x00"},
+        422,
+        "at least 2 characters",
+    ),
+    (
+        "participant",
+        "POST",
+        "/challenges/{slug}/teams/new",
+        {"name": "Fine", "organization": "x"},
+        422,
+        "your organizations",
+    ),
     ("participant", "POST", "/challenges/%00/teams/new", {"name": "Fine"}, 404, ""),
     ("participant", "GET", "/challenges/{slug}/teams/find?page=abc", None, 400, ""),
     ("participant", "GET", "/challenges/{slug}/teams/find?q=%00%25_", None, 200, ""),
@@ -25,18 +39,39 @@ CASES = [
     ("participant", "POST", "/teams/not-a-team/join-requests", {}, 404, ""),
     ("participant", "POST", "/teams/{team}/join-requests/" + NOWHERE + "/cancel", {}, 404, ""),
     ("captain", "POST", "/teams/{team}/edit", {"name": ""}, 422, "at least 2 characters"),
-    ("captain", "POST", "/teams/{team}/edit", {"name": "Good", "organization": "nope"}, 422, "your organizations"),
+    (
+        "captain",
+        "POST",
+        "/teams/{team}/edit",
+        {"name": "Good", "organization": "nope"},
+        422,
+        "your organizations",
+    ),
     ("captain", "POST", "/teams/{team}/invitations", {}, 422, "valid e-mail"),
     ("captain", "POST", "/teams/{team}/invitations", {"email": "a\x00@b.org"}, 422, "valid e-mail"),
     ("captain", "POST", "/teams/{team}/invitations/" + NOWHERE + "/revoke", {}, 404, ""),
     ("captain", "POST", "/teams/{team}/invitations/not-an-id/revoke", {}, 404, ""),
     ("captain", "POST", "/teams/{team}/join-requests/{request}/decision", {}, 422, "approve or to decline"),
-    ("captain", "POST", "/teams/{team}/join-requests/" + NOWHERE + "/decision", {"decision": "approve"}, 404, ""),
+    (
+        "captain",
+        "POST",
+        "/teams/{team}/join-requests/" + NOWHERE + "/decision",
+        {"decision": "approve"},
+        404,
+        "",
+    ),
     ("captain", "POST", "/teams/{team}/members/" + NOWHERE + "/remove", {}, 404, ""),
     ("captain", "POST", "/teams/{team}/captain", {}, 422, "member of the team"),
     ("captain", "POST", "/teams/{team}/captain", {"user_id": "nope"}, 422, "member of the team"),
     ("founder", "POST", "/teams/{team}/members", {}, 422, "valid e-mail"),
-    ("founder", "POST", "/teams/{team}/members", {"email": "x@example.org", "reason": LONG}, 422, "at most 1000"),
+    (
+        "founder",
+        "POST",
+        "/teams/{team}/members",
+        {"email": "x@example.org", "reason": LONG},
+        422,
+        "at most 1000",
+    ),
     ("founder", "POST", "/teams/{team}/captain", {"user_id": "{member}", "reason": ""}, 422, "Say why"),
     ("visitor", "GET", "/invitations/team/%00", None, 404, ""),
     ("visitor", "GET", "/invitations/team/" + LONG, None, 404, ""),
@@ -44,7 +79,14 @@ CASES = [
     # API
     ("participant", "POST", "/api/v1/challenges/{slug}/teams", {}, 400, "name"),
     ("participant", "POST", "/api/v1/challenges/{slug}/teams", {"name": 5}, 400, "name"),
-    ("participant", "POST", "/api/v1/challenges/{slug}/teams", {"name": "Ok", "organization_id": "nope"}, 400, ""),
+    (
+        "participant",
+        "POST",
+        "/api/v1/challenges/{slug}/teams",
+        {"name": "Ok", "organization_id": "nope"},
+        400,
+        "",
+    ),
     ("participant", "POST", "/api/v1/challenges/{slug}/teams", {"name": " "}, 422, "at least 2 characters"),
     ("participant", "POST", "/api/v1/challenges/{slug}/teams", "not json", 400, ""),
     ("participant", "GET", "/api/v1/challenges/{slug}/teams?page=0", None, 400, ""),
@@ -67,7 +109,14 @@ CASES = [
     ("participant", "POST", "/api/v1/teams/{team}/join-requests", {"message": LONG}, 422, "at most 1000"),
     ("participant", "DELETE", "/api/v1/teams/{team}/join-requests/" + NOWHERE, None, 404, ""),
     ("captain", "POST", "/api/v1/teams/{team}/join-requests/{request}/decision", {}, 400, "decision"),
-    ("captain", "POST", "/api/v1/teams/{team}/join-requests/{request}/decision", {"decision": "yes"}, 422, "approve"),
+    (
+        "captain",
+        "POST",
+        "/api/v1/teams/{team}/join-requests/{request}/decision",
+        {"decision": "yes"},
+        422,
+        "approve",
+    ),
 ]
 
 
@@ -84,9 +133,12 @@ async def send_raw(client, method, url, data):
 
 def fill(value, names):
     if isinstance(value, str) and "{" in value and value != "not json":
-        return value.replace("{slug}", names["slug"]).replace("{team}", names["team"]).replace(
-            "{request}", names["request"]
-        ).replace("{member}", names["member"])
+        return (
+            value.replace("{slug}", names["slug"])
+            .replace("{team}", names["team"])
+            .replace("{request}", names["request"])
+            .replace("{member}", names["member"])
+        )
     if isinstance(value, dict):
         return {key: fill(item, names) for key, item in value.items()}
     return value
@@ -100,7 +152,12 @@ def fill(value, names):
 async def test_bad_input_is_a_clear_client_error(who, method, path, data, status, words, client, db):
     cast = await make_cast(db)
     request = await join_request(db, cast.team, cast.participant)
-    names = {"slug": cast.challenge.slug, "team": str(cast.team.id), "request": str(request.id), "member": str(cast.member.id)}
+    names = {
+        "slug": cast.challenge.slug,
+        "team": str(cast.team.id),
+        "request": str(request.id),
+        "member": str(cast.member.id),
+    }
     await as_user(client, db, cast.person(who))
     response = await send_raw(client, method, fill(path, names), fill(data, names))
     assert response.status_code == status

@@ -136,7 +136,10 @@ async def test_one_person_approved_into_two_teams_at_once_joins_exactly_one(app,
         ]
         session.add_all(requests)
         await session.commit()
-    async with scratch.app_on(app, sessions), scratch.browsers(app, sessions, [first_captain, second_captain]) as clients:
+    async with (
+        scratch.app_on(app, sessions),
+        scratch.browsers(app, sessions, [first_captain, second_captain]) as clients,
+    ):
         answers = await asyncio.gather(
             *(
                 client.submit(

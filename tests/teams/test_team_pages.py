@@ -173,7 +173,9 @@ async def test_the_list_of_teams_is_searchable_and_paginated(client, db):
     wild = await client.get(f"/challenges/{cast.challenge.slug}/teams/find?q=%25")
     assert wild.status_code == 200 and wild.text.count('<tr id="team-') == 0
     assert (await client.get(f"/challenges/{cast.challenge.slug}/teams/find?page=0")).status_code == 400
-    assert (await client.get(f"/challenges/{cast.challenge.slug}/teams/find?q=" + "x" * 201)).status_code == 400
+    assert (
+        await client.get(f"/challenges/{cast.challenge.slug}/teams/find?q=" + "x" * 201)
+    ).status_code == 400
 
 
 async def test_the_list_costs_the_same_for_5_and_500_teams(client, db, connection):

@@ -255,7 +255,10 @@ async def test_the_teams_of_an_invitation_only_challenge_are_hidden_from_outside
     client, db, connection, settings
 ):
     _cast, people, names = await setting(db, settings, invitation_only=True)
-    for method, path in (("GET", "/challenges/{slug}/teams/find"), ("GET", "/api/v1/challenges/{slug}/teams")):
+    for method, path in (
+        ("GET", "/challenges/{slug}/teams/find"),
+        ("GET", "/api/v1/challenges/{slug}/teams"),
+    ):
         answers = await ask_everyone(
             client,
             db,

@@ -55,9 +55,7 @@ async def test_times_around_the_spring_change_are_stored_in_utc_and_shown_back_i
     page = await client.get(response.headers["location"])
     assert 'value="2027-03-28T01:30"' in page.text and 'value="2027-03-28T03:30"' in page.text
     preview = text_of((await client.get(f"/challenges/{cast.draft.slug}")).text)
-    assert (
-        "From Mar 28, 2027, 1:30 AM (Europe/Paris) to Mar 28, 2027, 3:30 AM (Europe/Paris)" in preview
-    )
+    assert "From Mar 28, 2027, 1:30 AM (Europe/Paris) to Mar 28, 2027, 3:30 AM (Europe/Paris)" in preview
 
 
 async def test_a_time_skipped_by_the_clock_change_is_refused(cast, browser, db):
