@@ -57,6 +57,13 @@ def render(source: str | None) -> Markup:
     """Safe HTML for a Markdown text, ready to put in a template as is."""
     if not source:
         return Markup("")
+    return _render(source)
+
+
+# The same texts (a challenge's description, its rules) are shown on every visit: rendering is a pure
+# function of the text, so the last few hundred results are kept (bounded: at most 256 texts in memory).
+@functools.lru_cache(maxsize=256)
+def _render(source: str) -> Markup:
     html = _parser().render(source)
     clean = nh3.clean(
         html,
