@@ -1,7 +1,7 @@
 """Benchmark aids, off unless a setting turns them on (bench/run.py does; production never should).
 
 BENCH_QUERY_COUNT: every response carries `X-Query-Count` (SQL statements the request sent through
-SQLAlchemy) and `X-Query-Roundtrips` (those plus BEGIN, COMMIT, ROLLBACK and the pool's pre-ping),
+SQLAlchemy) and `X-Query-Roundtrips` (those plus the BEGIN and COMMIT/ROLLBACK actually sent, and the pool's pre-ping),
 counted by engine events into a per-request box held in a context variable.
 
 BENCH_FLOOR: `/bench/floor`, the TechEmpower "Fortunes" shape served by the same process and
@@ -44,14 +44,23 @@ def _round_trip(*_args: Any) -> None:
         box[1] += 1
 
 
+def _transaction_end(connection: Any) -> None:
+    """COMMIT or ROLLBACK: BEGIN and its end cost two round trips only when a statement went through
+    SQLAlchemy's cursor (the asyncpg adapter begins lazily there); reads made with app/platform/rows.py
+    alone send neither."""
+    box = _box.get()
+    if box is not None and getattr(connection.connection.dbapi_connection, "_transaction", True) is not None:
+        box[1] += 2
+
+
 def install_query_counter() -> None:
     """Listen on every engine and pool of the process (once)."""
     global _installed
     if _installed:
         return
     event.listen(Engine, "before_cursor_execute", _statement)
-    for name in ("begin", "commit", "rollback"):
-        event.listen(Engine, name, _round_trip)
+    for name in ("commit", "rollback"):
+        event.listen(Engine, name, _transaction_end)
     # engine_options() turns pool_pre_ping on: each checkout costs one ping.
     event.listen(Pool, "checkout", _round_trip)
     _installed = True

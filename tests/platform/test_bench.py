@@ -7,6 +7,7 @@ relies on are checked, then the app is started on that database with BENCH_QUERY
 from __future__ import annotations
 
 import concurrent.futures
+import re
 import sys
 import uuid
 from typing import Any
@@ -139,6 +140,13 @@ async def test_query_counter_and_floor_only_when_enabled(seeded, servers):
             async with make_client(app) as client:
                 page = await client.get("/challenges")
                 floor = await client.get("/bench/floor")
+                login = await client.get("/login")
+                token = re.search(r'name="_csrf" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
+                signed = await client.post(
+                    "/login", data={"email": email("captain"), "password": PASSWORD, "_csrf": token}
+                )
+                assert signed.status_code == 303
+                floor_signed_in = await client.get("/bench/floor")
         finally:
             await close_floor(app)
             await app.state.services.stop()
@@ -149,6 +157,11 @@ async def test_query_counter_and_floor_only_when_enabled(seeded, servers):
             assert floor.status_code == 200
             assert floor.text.count("<tr>") == 14  # header, 12 fortunes, the one added at request time
             assert "&lt;script&gt;" in floor.text
+            # Signed in: the session lookup (a plain-row read, no BEGIN/COMMIT sent) and the pool's pre-ping.
+            assert (
+                floor_signed_in.headers["x-query-count"],
+                floor_signed_in.headers["x-query-roundtrips"],
+            ) == ("1", "2")
         else:
             assert "x-query-count" not in page.headers
             assert floor.status_code == 404
