@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
+from markupsafe import Markup
 
 from app.challenges import choices
 from app.challenges.completeness import Incomplete
@@ -92,10 +94,18 @@ def back_to(request: Request[Any, Any, Any], url: str, section: str) -> Response
     return redirect(request, url if is_htmx(request) else f"{url}#{section}")
 
 
+@functools.lru_cache(maxsize=128)
+def shared_markdown(source: str | None) -> Markup:
+    """markdown() of the texts every visitor reads alike (descriptions, rules, rounds, prizes, announcements),
+    rendered once: parsing and sanitizing them cost more than the rest of a challenge's page. A bounded
+    cache: texts are at most 50,000 characters (app.challenges.inputs)."""
+    return markdown(source)
+
+
 def helpers() -> dict[str, Any]:
     """Labels and formatting the templates of this area use."""
     return {
-        "markdown": markdown,
+        "markdown": shared_markdown,
         "program_kind_label": choices.program_kind_label,
         "phase_label": choices.phase_label,
         "visibility_label": choices.visibility_label,
