@@ -84,6 +84,22 @@ def deadline_label(kind: str) -> str:
     return _(DEADLINE_LABELS[kind]) if kind in DEADLINE_LABELS else kind
 
 
+def labels() -> dict[str, dict[str, str]]:
+    """The catalogue's words in the reader's language: the filter form lists them, the cards look them up."""
+    return _labels(get_locale())
+
+
+@functools.cache
+def _labels(locale: str) -> dict[str, dict[str, str]]:
+    # Once per language, not once per card: a page of cards repeats the same few dozen labels.
+    return {
+        "phase_names": {p.value: phase_label(p) for p in PUBLIC_PHASES},
+        "kind_names": {k: kind_label(k) for k in PROGRAM_KINDS},
+        "deadline_names": {k: deadline_label(k) for k in DEADLINE_LABELS},
+        "sort_names": {s: _(SORT_LABELS[s]) for s in SORTS},
+    }
+
+
 def local_time(value: dt.datetime | None, timezone: str) -> str:
     """A deadline as the challenge's own clock shows it ("12 mars 2027, 18:00 (Europe/Paris)")."""
     if value is None:
@@ -248,6 +264,10 @@ class CatalogueEntry:
     next_deadline: NextDeadline | None
     prize: PrizeHeadline | None
     rank: float | None
+
+    @property
+    def organizer_names(self) -> str:
+        return ", ".join(organizer.name for organizer in self.organizers)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
