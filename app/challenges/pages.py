@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -102,6 +103,14 @@ def shared_markdown(source: str | None) -> Markup:
     return markdown(source)
 
 
+def time_tag(value: dt.datetime | None, timezone: str) -> Markup:
+    """The time_of macro of challenges/_macros.html as a function, for lists of instants: a macro call
+    costs several times its output."""
+    if not value:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), choices.when(value, timezone))
+
+
 def helpers() -> dict[str, Any]:
     """Labels and formatting the templates of this area use."""
     return {
@@ -114,6 +123,7 @@ def helpers() -> dict[str, Any]:
         "milestone_label": choices.milestone_label,
         "countdown": choices.countdown,
         "when": choices.when,
+        "time_tag": time_tag,
         "local_input": local_input,
         "org_kind_label": kind_label,
         "country_name": country_name,
