@@ -2,9 +2,9 @@
 
 The page is among the most visited; SQLAlchemy's per-execution work cost more than its queries, so
 they are compiled once (app/platform/rows.py) and their rows read by attribute through `Row`, like
-the ORM objects they replace. Three statements whatever the challenge holds: the challenge with
-its program, organizers, prizes and the actor's relations; its rounds; their fields; its
-announcements — four, counting the rounds' fields.
+the ORM objects they replace. Four statements whatever the challenge holds: the challenge with its
+program, organizers, prizes and the actor's relations and team; its rounds; their fields; its
+announcements. Reads only: the editor's pages and every write keep the ORM (app.challenges.queries).
 """
 
 from __future__ import annotations
