@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -95,14 +94,6 @@ def back_to(request: Request[Any, Any, Any], url: str, section: str) -> Response
     return redirect(request, url if is_htmx(request) else f"{url}#{section}")
 
 
-@functools.lru_cache(maxsize=128)
-def shared_markdown(source: str | None) -> Markup:
-    """markdown() of the texts every visitor reads alike (descriptions, rules, rounds, prizes, announcements),
-    rendered once: parsing and sanitizing them cost more than the rest of a challenge's page. A bounded
-    cache: texts are at most 50,000 characters (app.challenges.inputs)."""
-    return markdown(source)
-
-
 def time_tag(value: dt.datetime | None, timezone: str) -> Markup:
     """The time_of macro of challenges/_macros.html as a function, for lists of instants: a macro call
     costs several times its output."""
@@ -114,7 +105,7 @@ def time_tag(value: dt.datetime | None, timezone: str) -> Markup:
 def helpers() -> dict[str, Any]:
     """Labels and formatting the templates of this area use."""
     return {
-        "markdown": shared_markdown,
+        "markdown": markdown,
         "program_kind_label": choices.program_kind_label,
         "phase_label": choices.phase_label,
         "visibility_label": choices.visibility_label,
