@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
+from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select
 
 from app import authz
@@ -16,19 +17,10 @@ from app.challenges.models import Challenge, Registration, Round
 from app.challenges.queries import Visible, load_challenge
 from app.organizations.models import Organization
 from app.platform.pagination import Page, paginate
-from app.teams.invitations import PendingInvitation, pending_invitations
-from app.teams.join_requests import PendingRequest, pending_requests
+from app.teams import queries
 from app.teams.models import JoinRequest, Submission, Team, TeamMember
-from app.teams.teams import (
-    MemberRow,
-    TeamContext,
-    blocker_of,
-    load_team,
-    member_rows,
-    membership_frozen,
-    organizations_of,
-    require_participant,
-)
+from app.teams.queries import CaptainLists, TeamHead
+from app.teams.teams import blocker_of, membership_frozen, require_participant
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,38 +45,40 @@ class RoundWork:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TeamPage:
-    ctx: TeamContext
-    organization: Organization | None
-    members: list[MemberRow]
-    work: list[RoundWork]
+    head: TeamHead
     frozen: bool
     blocker: str | None
     # For the captain only (None for others): what the captain manages.
-    invitations: list[PendingInvitation] | None
-    requests: list[PendingRequest] | None
-    my_organizations: list[Organization] | None
+    captain: CaptainLists | None
+
+    @property
+    def keeps_other_organization(self) -> bool:
+        """The team represents a startup that is not one of the captain's: the form still offers it, so that
+        saving other details keeps it."""
+        organization_id = self.head.team.organization_id
+        if organization_id is None or self.captain is None:
+            return False
+        return all(choice.id != organization_id for choice in self.captain.organizations)
 
 
 async def team_page(session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime) -> TeamPage:
-    """The team for its members and the challenge's founders (others: 404)."""
-    ctx = await load_team(session, actor, team_id, "team:view")
-    team = ctx.team
-    organization = await session.get(Organization, team.organization_id) if team.organization_id else None
-    members = await member_rows(session, team)
-    submissions = {
-        s.round_id: s for s in await session.scalars(select(Submission).where(Submission.team_id == team.id))
-    }
-    captain = ctx.can(actor, "team:manage_members")
+    """The team for its members and the challenge's founders (others: 404). Two statements for the captain, one
+    for anyone else, whatever the number of members, rounds, invitations and requests."""
+    if session.new or session.dirty or session.deleted:
+        # Plain-row reads do not autoflush: a page shown again after a refused change reads what the session holds.
+        await session.flush()
+    head = await queries.team_head(session, actor.id, team_id)
+    if head is None:
+        raise NotFoundException()
+    authz.require(actor, "team:view", head.relations)
+    captain = authz.can(actor, "team:manage_members", head.relations)
     return TeamPage(
-        ctx=ctx,
-        organization=organization,
-        members=members,
-        work=[RoundWork(round_, submissions.get(round_.id)) for round_ in ctx.rounds],
-        frozen=membership_frozen(ctx.rounds, now),
-        blocker=blocker_of(ctx.challenge, members),
-        invitations=await pending_invitations(session, team.id, now) if captain else None,
-        requests=await pending_requests(session, ctx) if captain else None,
-        my_organizations=await organizations_of(session, actor.id) if captain else None,
+        head=head,
+        frozen=membership_frozen(head.work, now),
+        blocker=blocker_of(head.challenge, head.members),
+        captain=await queries.captain_lists(session, actor.id, team_id, head.challenge.id, now)
+        if captain
+        else None,
     )
 
 

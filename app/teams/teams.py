@@ -24,7 +24,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from babel.lists import format_list
 from litestar.exceptions import ClientException, NotFoundException
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
+    from app.teams.queries import ChallengeFacts
 
 NAME_INDEX = "uq_teams_challenge_name"
 
@@ -152,7 +153,14 @@ def require_participant(actor: Actor | None, relations: set[str]) -> None:
     )
 
 
-def membership_frozen(rounds: Sequence[Round], now: dt.datetime) -> bool:
+class Dated(Protocol):
+    """A round, or a row of one: what the freeze reads."""
+
+    @property
+    def deadline(self) -> dt.datetime: ...
+
+
+def membership_frozen(rounds: Sequence[Dated], now: dt.datetime) -> bool:
     """Frozen from the first round's deadline on (that instant included); never before a round exists."""
     return bool(rounds) and rounds[0].deadline <= now
 
@@ -413,7 +421,7 @@ async def member_rows(session: AsyncSession, team: Team) -> list[MemberRow]:
     ]
 
 
-def blocker_of(challenge: Challenge, members: Sequence[MemberRow]) -> str | None:
+def blocker_of(challenge: Challenge | ChallengeFacts, members: Sequence[MemberRow]) -> str | None:
     """Why a team of these members may not submit, or None."""
     count = len(members)
     if count < challenge.team_min:
