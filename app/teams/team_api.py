@@ -99,16 +99,17 @@ async def api_list_teams(
     """Teams of a challenge by name (`q` searches names), for its participants and founders."""
     listing = await overview.list_teams(db, actor, slug, now, query=q, page=page)
     rows = listing.teams
+    team_max = listing.challenge.team_max
     items = [
         TeamListItem(
-            id=team.id,
-            name=team.name,
-            member_count=team.member_count,
-            team_max=listing.visible.challenge.team_max,
-            organization=organization,
-            my_join_request_id=listing.my_requests.get(team.id),
+            id=row["id"],
+            name=row["name"],
+            member_count=row["member_count"],
+            team_max=team_max,
+            organization=row["organization"],
+            my_join_request_id=listing.my_requests.get(row["id"]),
         )
-        for team, organization in rows.items
+        for row in rows.items
     ]
     return TeamList(
         items=items,

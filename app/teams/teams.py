@@ -162,7 +162,12 @@ class Dated(Protocol):
 
 def membership_frozen(rounds: Sequence[Dated], now: dt.datetime) -> bool:
     """Frozen from the first round's deadline on (that instant included); never before a round exists."""
-    return bool(rounds) and rounds[0].deadline <= now
+    return frozen_from(rounds[0].deadline if rounds else None, now)
+
+
+def frozen_from(first_deadline: dt.datetime | None, now: dt.datetime) -> bool:
+    """membership_frozen() from the first round's deadline alone (None: no round yet)."""
+    return first_deadline is not None and first_deadline <= now
 
 
 def ensure_open(challenge: Challenge, rounds: Sequence[Round], now: dt.datetime) -> None:
