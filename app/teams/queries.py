@@ -12,12 +12,13 @@ import functools
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, exists, func, select, tuple_
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import Text, bindparam, cast, exists, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from app import authz
 from app.accounts.models import User
-from app.challenges.models import Challenge, Registration, Round
+from app.challenges.models import Challenge, Registration, Round, RoundField
+from app.judging.models import Advancement
 from app.organizations.models import Organization, OrganizationMember
 from app.platform.rows import Query
 from app.teams.models import JoinRequest, Submission, Team, TeamInvitation, TeamMember
@@ -221,6 +222,138 @@ async def team_head(session: AsyncSession, actor_id: uuid.UUID, team_id: uuid.UU
         members=[MemberRow(*member) for member in row[challenges + 6] or ()],
         work=[WorkRow(*work) for work in row[challenges + 7] or ()],
     )
+
+
+# --- a team's round -------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class RoundFacts:
+    """A round as the submission pages read it; not frozen, like app.challenges.lifecycle.RoundLike."""
+
+    id: uuid.UUID
+    position: int
+    name: str
+    description: str
+    opens_at: dt.datetime
+    deadline: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FieldFacts:
+    """A question of a round's form (app.challenges.models.RoundField) as the submission pages read it."""
+
+    id: uuid.UUID
+    key: str
+    position: int
+    label: str
+    kind: str
+    required: bool
+    help_text: str
+    choices: list[str]
+    max_size_mb: int | None
+    allowed_types: list[str]
+    retired_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RoundHead:
+    """A team, its challenge, the actor's relations, and one round of the challenge (None when the round is not
+    of it) with whether the team takes part in it and the round's questions: current ones in order, then
+    retired ones."""
+
+    team: TeamFacts
+    challenge: ChallengeFacts
+    relations: set[str]
+    round: RoundFacts | None
+    may_enter: bool
+    fields: list[FieldFacts]
+
+
+_ROUND = (Round.id, Round.position, Round.name, Round.description, Round.opens_at, Round.deadline)
+
+
+def _round_fields(round_id: Any) -> Any:
+    return (
+        select(
+            _array(
+                RoundField.id,
+                RoundField.key,
+                RoundField.position,
+                RoundField.label,
+                RoundField.kind,
+                RoundField.required,
+                RoundField.help_text,
+                # asyncpg decodes text[] inside a record from the start; varchar[] only once it met the type.
+                cast(RoundField.choices, ARRAY(Text)),
+                RoundField.max_size_mb,
+                cast(RoundField.allowed_types, ARRAY(Text)),
+                RoundField.retired_at,
+                order_by=(RoundField.retired_at.is_not(None), RoundField.position, RoundField.id),
+            )
+        )
+        .where(RoundField.round_id == round_id)
+        .scalar_subquery()
+    )
+
+
+def _may_enter(team_id: Any, round_: Any) -> Any:
+    """Every team takes part in the first round; in a later one only the teams the founders advanced to it (the
+    rule of app.teams.submissions.may_enter_round)."""
+    advanced = select(Advancement.team_id).where(
+        Advancement.round_id == round_.id, Advancement.team_id == team_id
+    )
+    return (round_.position == 1) | advanced.exists()
+
+
+@functools.cache
+def _round_head_query() -> Query:
+    actor_id: Any = bindparam("actor_id")
+    return Query(
+        select(
+            *_TEAM,
+            *_CHALLENGE,
+            *authz.challenge_relation_columns(actor_id, Challenge.id),
+            authz.team_role_column(actor_id, Team.id),
+            *_ROUND,
+            _may_enter(Team.id, Round),
+            _round_fields(Round.id),
+        )
+        .join(Challenge, Challenge.id == Team.challenge_id)
+        .outerjoin(Round, (Round.id == bindparam("round_id")) & (Round.challenge_id == Challenge.id))
+        .where(Team.id == bindparam("team_id"))
+    )
+
+
+async def round_head(
+    session: AsyncSession, actor_id: uuid.UUID | None, team_id: uuid.UUID, round_id: uuid.UUID
+) -> RoundHead | None:
+    """The team's round as the actor reaches it, in one statement (None when there is no such team)."""
+    row = await _round_head_query().one_or_none(
+        session, actor_id=actor_id, team_id=team_id, round_id=round_id
+    )
+    if row is None:
+        return None
+    teams, challenges = len(_TEAM), len(_TEAM) + len(_CHALLENGE)
+    rounds = challenges + 5 + len(_ROUND)
+    challenge = ChallengeFacts(*row[teams:challenges])
+    relations = authz.challenge_relations(challenge, row[challenges : challenges + 4])
+    found = row[challenges + 5] is not None
+    return RoundHead(
+        team=TeamFacts(*row[:teams]),
+        challenge=challenge,
+        relations=authz.add_team_relations(relations, row[challenges + 4]),
+        round=RoundFacts(*row[challenges + 5 : rounds]) if found else None,
+        may_enter=bool(row[rounds]),
+        fields=[FieldFacts(*field) for field in row[rounds + 1] or ()],
+    )
+
+
+async def settle(session: AsyncSession) -> None:
+    """Flush what the session holds before plain-row reads, which do not autoflush: a page shown again after a
+    refused change reads what the session would have read."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
 
 
 # --- what the captain manages ---------------------------------------------------------------------------------

@@ -33,12 +33,14 @@ from sqlalchemy.dialects.postgresql import insert
 from app import authz
 from app.accounts.models import User
 from app.challenges import lifecycle
-from app.challenges.models import Challenge, Round, RoundField
+from app.challenges.models import Challenge, Round
 from app.judging.models import Advancement
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import format_datetime, ngettext
 from app.platform.i18n import gettext as _
+from app.teams import queries
 from app.teams.models import StoredFile, Submission, SubmissionVersion, Team
+from app.teams.queries import ChallengeFacts, FieldFacts, RoundFacts, TeamFacts
 from app.teams.receipts import send_receipts
 from app.teams.submission_schemas import checked_answers, editable, missing_required
 from app.teams.teams import submit_blocker, team_and_relations
@@ -79,17 +81,17 @@ class VersionConflict(Conflict):
 class RoundScope:
     """A team and one round of its challenge, as the actor sees them: relations and the round's form."""
 
-    team: Team
-    challenge: Challenge
-    round: Round
+    team: TeamFacts
+    challenge: ChallengeFacts
+    round: RoundFacts
     relations: set[str]
     # Current questions in order, then retired ones.
-    fields: list[RoundField]
+    fields: list[FieldFacts]
 
     def can(self, actor: Actor | None, action: str) -> bool:
         return authz.can(actor, action, self.relations)
 
-    def field(self, key: str) -> RoundField | None:
+    def field(self, key: str) -> FieldFacts | None:
         return next((field for field in self.fields if field.key == key), None)
 
     @property
@@ -125,11 +127,11 @@ async def may_enter_round(session: AsyncSession, team: Team, round_: Round) -> b
     )
 
 
-def not_advanced(round_: Round) -> SubmissionRefused:
+def not_advanced(round_: Round | RoundFacts) -> SubmissionRefused:
     return SubmissionRefused(detail=_("Your team was not advanced to %(round)s.", round=round_.name))
 
 
-def closed_message(round_: Round, now: dt.datetime, timezone: str) -> str | None:
+def closed_message(round_: Round | RoundFacts, now: dt.datetime, timezone: str) -> str | None:
     """Why the round takes no change at `now`, or None while it is open."""
     if lifecycle.round_open(round_, now):
         return None
@@ -146,7 +148,7 @@ def closed_message(round_: Round, now: dt.datetime, timezone: str) -> str | None
     )
 
 
-def countdown(round_: Round, now: dt.datetime, timezone: str) -> str:
+def countdown(round_: Round | RoundFacts, now: dt.datetime, timezone: str) -> str:
     """The deadline in words for the page: when it opens, how long is left, or since when it is closed."""
     if now < round_.opens_at:
         return _("Opens on %(date)s.", date=format_datetime(round_.opens_at, timezone))
@@ -196,24 +198,18 @@ async def load_scope(
 ) -> RoundScope:
     """The team's round if the actor may do `action` there: 404 when they may not see the team's work
     or the round is not of its challenge, 403 when they see it but may not act or the team has not
-    been advanced to the round."""
-    team, challenge, relations = await _team_for(session, actor, team_id)
-    round_ = await session.scalar(
-        select(Round).where(Round.id == round_id, Round.challenge_id == challenge.id)
-    )
-    if round_ is None:
+    been advanced to the round. One statement (plain rows: every save and upload starts here)."""
+    await queries.settle(session)
+    head = await queries.round_head(session, actor.id if actor else None, team_id, round_id)
+    if head is None:
         raise NotFoundException()
-    if not await may_enter_round(session, team, round_):
-        raise not_advanced(round_)
-    authz.require(actor, action, relations)
-    fields = list(
-        await session.scalars(
-            select(RoundField)
-            .where(RoundField.round_id == round_.id)
-            .order_by(RoundField.retired_at.is_not(None), RoundField.position, RoundField.id)
-        )
-    )
-    return RoundScope(team, challenge, round_, relations, fields)
+    authz.require(actor, "submission:view", head.relations)
+    if head.round is None:
+        raise NotFoundException()
+    if not head.may_enter:
+        raise not_advanced(head.round)
+    authz.require(actor, action, head.relations)
+    return RoundScope(head.team, head.challenge, head.round, head.relations, head.fields)
 
 
 async def latest(

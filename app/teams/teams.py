@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
-    from app.teams.queries import ChallengeFacts
+    from app.teams.queries import ChallengeFacts, TeamFacts
 
 NAME_INDEX = "uq_teams_challenge_name"
 
@@ -407,7 +407,7 @@ async def organizations_of(session: AsyncSession, user_id: uuid.UUID) -> list[Or
 # --- who may submit -----------------------------------------------------------------------------------------
 
 
-async def member_rows(session: AsyncSession, team: Team) -> list[MemberRow]:
+async def member_rows(session: AsyncSession, team: Team | TeamFacts) -> list[MemberRow]:
     """The team's members, captain first, each with the status of their registration to the challenge."""
     rows = await session.execute(
         select(TeamMember, User.name, User.email, Registration.status)
@@ -452,7 +452,9 @@ def blocker_of(challenge: Challenge | ChallengeFacts, members: Sequence[MemberRo
     return None
 
 
-async def submit_blocker(session: AsyncSession, team: Team, challenge: Challenge) -> str | None:
+async def submit_blocker(
+    session: AsyncSession, team: Team | TeamFacts, challenge: Challenge | ChallengeFacts
+) -> str | None:
     """Why the team may not submit to the challenge now, in the current language, or None when it may.
 
     Too few members (below the challenge's minimum), too many (the maximum lowered since), or a member
