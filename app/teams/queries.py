@@ -21,7 +21,7 @@ from app.challenges.models import Challenge, Registration, Round, RoundField
 from app.judging.models import Advancement
 from app.organizations.models import Organization, OrganizationMember
 from app.platform.rows import Query
-from app.teams.models import JoinRequest, Submission, Team, TeamInvitation, TeamMember
+from app.teams.models import JoinRequest, Submission, SubmissionVersion, Team, TeamInvitation, TeamMember
 from app.teams.teams import MemberRow
 
 if TYPE_CHECKING:
@@ -347,6 +347,36 @@ async def round_head(
         may_enter=bool(row[rounds]),
         fields=[FieldFacts(*field) for field in row[rounds + 1] or ()],
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VersionFacts:
+    """A saved version of a submission (app.teams.models.SubmissionVersion): what a change builds on."""
+
+    number: int
+    answers: dict[str, Any]
+    files: dict[str, Any]
+    created_at: dt.datetime
+
+
+@functools.cache
+def _version_query() -> Query:
+    return Query(
+        select(
+            SubmissionVersion.number,
+            SubmissionVersion.answers,
+            SubmissionVersion.files,
+            SubmissionVersion.created_at,
+        ).where(
+            SubmissionVersion.submission_id == bindparam("submission_id"),
+            SubmissionVersion.number == bindparam("number"),
+        )
+    )
+
+
+async def version_of(session: AsyncSession, submission_id: uuid.UUID, number: int) -> VersionFacts | None:
+    row = await _version_query().one_or_none(session, submission_id=submission_id, number=number)
+    return VersionFacts(*row) if row is not None else None
 
 
 async def settle(session: AsyncSession) -> None:

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import ClientException, NotFoundException
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app import authz
@@ -40,7 +41,7 @@ from app.platform.i18n import format_datetime, ngettext
 from app.platform.i18n import gettext as _
 from app.teams import queries
 from app.teams.models import StoredFile, Submission, SubmissionVersion, Team
-from app.teams.queries import ChallengeFacts, FieldFacts, RoundFacts, TeamFacts
+from app.teams.queries import ChallengeFacts, FieldFacts, RoundFacts, TeamFacts, VersionFacts
 from app.teams.receipts import send_receipts
 from app.teams.submission_schemas import checked_answers, editable, missing_required
 from app.teams.teams import submit_blocker, team_and_relations
@@ -48,6 +49,7 @@ from app.teams.teams import submit_blocker, team_and_relations
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -105,7 +107,8 @@ class Change:
 
     scope: RoundScope
     submission: Submission
-    version: SubmissionVersion
+    # The new version, or when nothing changed the latest one.
+    version: SubmissionVersion | VersionFacts
     created: bool = True
     # The file an upload stored.
     file: StoredFile | None = None
@@ -269,17 +272,24 @@ async def open_for_change(
     return scope
 
 
-async def locked_submission(
-    session: AsyncSession, scope: RoundScope
-) -> tuple[Submission, SubmissionVersion | None]:
-    """The submission row, created if needed and locked until the transaction ends, with its latest version."""
-    locking = (
+@functools.cache
+def _locking() -> Select[Submission]:
+    # Built once: the statement's construction cost more than its execution on every save.
+    return (
         select(Submission)
-        .where(Submission.team_id == scope.team.id, Submission.round_id == scope.round.id)
+        .where(Submission.team_id == bindparam("team_id"), Submission.round_id == bindparam("round_id"))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    submission = await session.scalar(locking)
+
+
+async def locked_submission(
+    session: AsyncSession, scope: RoundScope
+) -> tuple[Submission, VersionFacts | None]:
+    """The submission row, created if needed and locked until the transaction ends, with its latest version
+    (read once the row is locked, so it is the latest for as long as the transaction lasts)."""
+    ids = {"team_id": scope.team.id, "round_id": scope.round.id}
+    submission = await session.scalar(_locking(), ids)
     if submission is None:
         # Two first saves at once: one insert wins, the other waits for it to commit and then finds its row.
         await session.execute(
@@ -287,16 +297,11 @@ async def locked_submission(
             .values(id=uuid.uuid4(), team_id=scope.team.id, round_id=scope.round.id)
             .on_conflict_do_nothing(index_elements=["team_id", "round_id"])
         )
-        submission = await session.scalar(locking)
+        submission = await session.scalar(_locking(), ids)
         assert submission is not None
     current = None
     if submission.version:
-        current = await session.scalar(
-            select(SubmissionVersion).where(
-                SubmissionVersion.submission_id == submission.id,
-                SubmissionVersion.number == submission.version,
-            )
-        )
+        current = await queries.version_of(session, submission.id, submission.version)
     return submission, current
 
 
@@ -310,7 +315,7 @@ async def require_base(
     raise VersionConflict(submission.version, by, submission.updated_at, scope.challenge.timezone)
 
 
-def retired_answers(scope: RoundScope, version: SubmissionVersion | None) -> dict[str, Any]:
+def retired_answers(scope: RoundScope, version: VersionFacts | None) -> dict[str, Any]:
     """Answers to questions the team can no longer change: carried over to every new version."""
     if version is None:
         return {}
