@@ -2,7 +2,8 @@
 with asyncpg, no ORM object. The lists of a page (members, rounds and work, what the captain manages) come as
 arrays of rows inside one statement, so a page costs the same few statements whatever the number of rows.
 
-Writes, row locks and the services' loading (app.teams.teams.load_team) stay on the ORM session."""
+Writes, row locks and the services' loading (app.teams.teams.load_team) stay on the ORM session. A team's round
+(the submission pages and every change) reads through app.teams.submission_queries."""
 
 from __future__ import annotations
 
@@ -12,16 +13,15 @@ import functools
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Text, bindparam, cast, exists, func, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy import bindparam, exists, func, select, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from app import authz
 from app.accounts.models import User
-from app.challenges.models import Challenge, Registration, Round, RoundField
-from app.judging.models import Advancement
+from app.challenges.models import Challenge, Registration, Round
 from app.organizations.models import Organization, OrganizationMember
 from app.platform.rows import Query
-from app.teams.models import JoinRequest, Submission, SubmissionVersion, Team, TeamInvitation, TeamMember
+from app.teams.models import JoinRequest, Submission, Team, TeamInvitation, TeamMember
 from app.teams.teams import MemberRow
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ class OrganizationChoice:
     name: str
 
 
-_TEAM = (
+TEAM_COLUMNS = (
     Team.id,
     Team.name,
     Team.captain_id,
@@ -107,7 +107,7 @@ _TEAM = (
     Team.gallery_opt_in,
     Team.created_at,
 )
-_CHALLENGE = (
+CHALLENGE_COLUMNS = (
     Challenge.id,
     Challenge.slug,
     Challenge.title,
@@ -120,7 +120,7 @@ _CHALLENGE = (
 )
 
 
-def _array(*columns: Any, order_by: tuple[Any, ...]) -> Any:
+def array_of(*columns: Any, order_by: tuple[Any, ...]) -> Any:
     # Rows as anonymous records: asyncpg decodes them to tuples with their types (timestamps stay datetimes).
     return func.array_agg(aggregate_order_by(tuple_(*columns), *order_by))
 
@@ -144,7 +144,7 @@ def _member_rows(team_id: Any) -> Any:
     """The team's members, captain first, each with the status of their registration to the challenge."""
     return (
         select(
-            _array(
+            array_of(
                 TeamMember.user_id,
                 User.name,
                 User.email,
@@ -169,7 +169,7 @@ def _member_rows(team_id: Any) -> Any:
 def _work_rows(team_id: Any, challenge_id: Any) -> Any:
     return (
         select(
-            _array(
+            array_of(
                 Round.id,
                 Round.name,
                 Round.deadline,
@@ -192,8 +192,8 @@ def _team_head_query() -> Query:
     actor_id: Any = bindparam("actor_id")
     return Query(
         select(
-            *_TEAM,
-            *_CHALLENGE,
+            *TEAM_COLUMNS,
+            *CHALLENGE_COLUMNS,
             Organization.name,
             *authz.challenge_relation_columns(actor_id, Challenge.id),
             authz.team_role_column(actor_id, Team.id),
@@ -211,7 +211,7 @@ async def team_head(session: AsyncSession, actor_id: uuid.UUID, team_id: uuid.UU
     row = await _team_head_query().one_or_none(session, actor_id=actor_id, team_id=team_id)
     if row is None:
         return None
-    teams, challenges = len(_TEAM), len(_TEAM) + len(_CHALLENGE)
+    teams, challenges = len(TEAM_COLUMNS), len(TEAM_COLUMNS) + len(CHALLENGE_COLUMNS)
     challenge = ChallengeFacts(*row[teams:challenges])
     relations = authz.challenge_relations(challenge, row[challenges + 1 : challenges + 5])
     return TeamHead(
@@ -222,161 +222,6 @@ async def team_head(session: AsyncSession, actor_id: uuid.UUID, team_id: uuid.UU
         members=[MemberRow(*member) for member in row[challenges + 6] or ()],
         work=[WorkRow(*work) for work in row[challenges + 7] or ()],
     )
-
-
-# --- a team's round -------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(slots=True)
-class RoundFacts:
-    """A round as the submission pages read it; not frozen, like app.challenges.lifecycle.RoundLike."""
-
-    id: uuid.UUID
-    position: int
-    name: str
-    description: str
-    opens_at: dt.datetime
-    deadline: dt.datetime
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class FieldFacts:
-    """A question of a round's form (app.challenges.models.RoundField) as the submission pages read it."""
-
-    id: uuid.UUID
-    key: str
-    position: int
-    label: str
-    kind: str
-    required: bool
-    help_text: str
-    choices: list[str]
-    max_size_mb: int | None
-    allowed_types: list[str]
-    retired_at: dt.datetime | None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RoundHead:
-    """A team, its challenge, the actor's relations, and one round of the challenge (None when the round is not
-    of it) with whether the team takes part in it and the round's questions: current ones in order, then
-    retired ones."""
-
-    team: TeamFacts
-    challenge: ChallengeFacts
-    relations: set[str]
-    round: RoundFacts | None
-    may_enter: bool
-    fields: list[FieldFacts]
-
-
-_ROUND = (Round.id, Round.position, Round.name, Round.description, Round.opens_at, Round.deadline)
-
-
-def _round_fields(round_id: Any) -> Any:
-    return (
-        select(
-            _array(
-                RoundField.id,
-                RoundField.key,
-                RoundField.position,
-                RoundField.label,
-                RoundField.kind,
-                RoundField.required,
-                RoundField.help_text,
-                # asyncpg decodes text[] inside a record from the start; varchar[] only once it met the type.
-                cast(RoundField.choices, ARRAY(Text)),
-                RoundField.max_size_mb,
-                cast(RoundField.allowed_types, ARRAY(Text)),
-                RoundField.retired_at,
-                order_by=(RoundField.retired_at.is_not(None), RoundField.position, RoundField.id),
-            )
-        )
-        .where(RoundField.round_id == round_id)
-        .scalar_subquery()
-    )
-
-
-def _may_enter(team_id: Any, round_: Any) -> Any:
-    """Every team takes part in the first round; in a later one only the teams the founders advanced to it (the
-    rule of app.teams.submissions.may_enter_round)."""
-    advanced = select(Advancement.team_id).where(
-        Advancement.round_id == round_.id, Advancement.team_id == team_id
-    )
-    return (round_.position == 1) | advanced.exists()
-
-
-@functools.cache
-def _round_head_query() -> Query:
-    actor_id: Any = bindparam("actor_id")
-    return Query(
-        select(
-            *_TEAM,
-            *_CHALLENGE,
-            *authz.challenge_relation_columns(actor_id, Challenge.id),
-            authz.team_role_column(actor_id, Team.id),
-            *_ROUND,
-            _may_enter(Team.id, Round),
-            _round_fields(Round.id),
-        )
-        .join(Challenge, Challenge.id == Team.challenge_id)
-        .outerjoin(Round, (Round.id == bindparam("round_id")) & (Round.challenge_id == Challenge.id))
-        .where(Team.id == bindparam("team_id"))
-    )
-
-
-async def round_head(
-    session: AsyncSession, actor_id: uuid.UUID | None, team_id: uuid.UUID, round_id: uuid.UUID
-) -> RoundHead | None:
-    """The team's round as the actor reaches it, in one statement (None when there is no such team)."""
-    row = await _round_head_query().one_or_none(
-        session, actor_id=actor_id, team_id=team_id, round_id=round_id
-    )
-    if row is None:
-        return None
-    teams, challenges = len(_TEAM), len(_TEAM) + len(_CHALLENGE)
-    rounds = challenges + 5 + len(_ROUND)
-    challenge = ChallengeFacts(*row[teams:challenges])
-    relations = authz.challenge_relations(challenge, row[challenges : challenges + 4])
-    found = row[challenges + 5] is not None
-    return RoundHead(
-        team=TeamFacts(*row[:teams]),
-        challenge=challenge,
-        relations=authz.add_team_relations(relations, row[challenges + 4]),
-        round=RoundFacts(*row[challenges + 5 : rounds]) if found else None,
-        may_enter=bool(row[rounds]),
-        fields=[FieldFacts(*field) for field in row[rounds + 1] or ()],
-    )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class VersionFacts:
-    """A saved version of a submission (app.teams.models.SubmissionVersion): what a change builds on."""
-
-    number: int
-    answers: dict[str, Any]
-    files: dict[str, Any]
-    created_at: dt.datetime
-
-
-@functools.cache
-def _version_query() -> Query:
-    return Query(
-        select(
-            SubmissionVersion.number,
-            SubmissionVersion.answers,
-            SubmissionVersion.files,
-            SubmissionVersion.created_at,
-        ).where(
-            SubmissionVersion.submission_id == bindparam("submission_id"),
-            SubmissionVersion.number == bindparam("number"),
-        )
-    )
-
-
-async def version_of(session: AsyncSession, submission_id: uuid.UUID, number: int) -> VersionFacts | None:
-    row = await _version_query().one_or_none(session, submission_id=submission_id, number=number)
-    return VersionFacts(*row) if row is not None else None
 
 
 async def settle(session: AsyncSession) -> None:
@@ -401,7 +246,7 @@ def _pending_invitations(team_id: Any) -> Any:
     """Invitations neither accepted nor withdrawn, newest first."""
     return (
         select(
-            _array(
+            array_of(
                 TeamInvitation.id,
                 TeamInvitation.email,
                 User.name,
@@ -426,7 +271,7 @@ def _pending_requests(team_id: Any, challenge_id: Any) -> Any:
     )
     return (
         select(
-            _array(
+            array_of(
                 JoinRequest.id,
                 User.name,
                 JoinRequest.message,
@@ -442,7 +287,7 @@ def _pending_requests(team_id: Any, challenge_id: Any) -> Any:
 
 def _organizations(user_id: Any) -> Any:
     return (
-        select(_array(Organization.id, Organization.name, order_by=(Organization.name, Organization.id)))
+        select(array_of(Organization.id, Organization.name, order_by=(Organization.name, Organization.id)))
         .join(OrganizationMember, OrganizationMember.organization_id == Organization.id)
         .where(OrganizationMember.user_id == user_id)
         .scalar_subquery()
@@ -503,7 +348,7 @@ def _challenge_teams_head_query() -> Query:
         .scalar_subquery()
     )
     my_requests = (
-        select(_array(JoinRequest.team_id, JoinRequest.id, order_by=(JoinRequest.id,)))
+        select(array_of(JoinRequest.team_id, JoinRequest.id, order_by=(JoinRequest.id,)))
         .join(Team, Team.id == JoinRequest.team_id)
         .where(
             Team.challenge_id == Challenge.id,
@@ -521,7 +366,7 @@ def _challenge_teams_head_query() -> Query:
     )
     return Query(
         select(
-            *_CHALLENGE,
+            *CHALLENGE_COLUMNS,
             *authz.challenge_relation_columns(actor_id, Challenge.id),
             my_team,
             my_requests,
@@ -536,7 +381,7 @@ async def challenge_teams_head(
     row = await _challenge_teams_head_query().one_or_none(session, actor_id=actor_id, slug=slug)
     if row is None:
         return None
-    size = len(_CHALLENGE)
+    size = len(CHALLENGE_COLUMNS)
     challenge = ChallengeFacts(*row[:size])
     my_team_id, my_requests, first_deadline = row[size + 4 :]
     return ChallengeTeamsHead(

@@ -15,7 +15,7 @@ from app.platform.i18n import gettext as _
 from app.platform.i18n import lazy
 
 if TYPE_CHECKING:
-    from app.teams.queries import FieldFacts
+    from app.teams.submission_queries import FieldFacts
 
 SHORT_TEXT_MAX = 300
 LONG_TEXT_MAX = 20_000

@@ -39,10 +39,11 @@ from app.judging.models import Advancement
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import format_datetime, ngettext
 from app.platform.i18n import gettext as _
-from app.teams import queries
+from app.teams import queries, submission_queries
 from app.teams.models import StoredFile, Submission, SubmissionVersion, Team
-from app.teams.queries import ChallengeFacts, FieldFacts, RoundFacts, TeamFacts, VersionFacts
+from app.teams.queries import ChallengeFacts, TeamFacts
 from app.teams.receipts import send_receipts
+from app.teams.submission_queries import FieldFacts, RoundFacts, VersionFacts
 from app.teams.submission_schemas import checked_answers, editable, missing_required
 from app.teams.teams import submit_blocker, team_and_relations
 
@@ -203,7 +204,7 @@ async def load_scope(
     or the round is not of its challenge, 403 when they see it but may not act or the team has not
     been advanced to the round. One statement (plain rows: every save and upload starts here)."""
     await queries.settle(session)
-    head = await queries.round_head(session, actor.id if actor else None, team_id, round_id)
+    head = await submission_queries.round_head(session, actor.id if actor else None, team_id, round_id)
     if head is None:
         raise NotFoundException()
     authz.require(actor, "submission:view", head.relations)
@@ -301,7 +302,7 @@ async def locked_submission(
         assert submission is not None
     current = None
     if submission.version:
-        current = await queries.version_of(session, submission.id, submission.version)
+        current = await submission_queries.version_of(session, submission.id, submission.version)
     return submission, current
 
 

@@ -46,7 +46,7 @@ from app.teams.submissions import Change, SubmissionRefused, add_version, locked
 if TYPE_CHECKING:
     from app.accounts.sessions import Actor
     from app.settings import Settings
-    from app.teams.queries import FieldFacts
+    from app.teams.submission_queries import FieldFacts
     from app.teams.submissions import RoundScope
 
 MB = 1024 * 1024

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
-    from app.teams.queries import FieldFacts
+    from app.teams.submission_queries import FieldFacts
 
 HISTORY_PAGE = 20
 # Version numbers are PostgreSQL integers: a larger number in a URL names no version.
