@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from app.data_sharing import boards, steward_board
 from app.data_sharing.access import REASONS
 from app.db import utcnow
 from app.platform.errors import InvalidInput
+from app.platform.i18n import gettext as _
 from app.platform.pagination import MAX_PAGE
 from app.teams.submission_controllers import file_size
 from app.web import NO_STORE, environment, is_htmx, render
@@ -38,6 +40,17 @@ def waited(since: dt.datetime | None, now: dt.datetime) -> tuple[int, int]:
         return 0, 0
     hours = int((now - since).total_seconds() // 3600)
     return hours // 24, hours % 24
+
+
+def _waiting(now: dt.datetime) -> Callable[[dt.datetime | None], str]:
+    """How long a request has waited, as the board says it ("2 d 5 h"), the words translated once per page."""
+    text = _("%(days)d d %(hours)d h")
+
+    def waiting(since: dt.datetime | None) -> str:
+        days, hours = waited(since, now)
+        return text % {"days": days, "hours": hours}
+
+    return waiting
 
 
 @get("/teams/{team_id:uuid}/data", name="data:team_board", **PAGE)
@@ -89,8 +102,8 @@ async def show_steward_board(
         "log": steward_board.cursor_of(*before) if before else "",
     }
     context = {
-        "board": result, "values": values, "errors": errors, "now": now, "waited": waited, "export": filters.query(),
-        "reasons": REASONS, "link": functools.partial(_board_link, values, state),
+        "board": result, "values": values, "errors": errors, "export": filters.query(),
+        "waiting": _waiting(now), "reason_labels": {key: _(text) for key, text in REASONS.items()}, "link": functools.partial(_board_link, values, state),
         "dataset_options": _options(result.datasets, values["dataset"]),
         # imported here once: a {% from %} inside a block builds the macro module again at every render
         "section_pages": environment().get_template("macros/pagination.html").module.section_pages,  # type: ignore[attr-defined]
