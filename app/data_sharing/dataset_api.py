@@ -99,6 +99,9 @@ async def api_list_datasets(
     )
 
 
+_CHALLENGE_REFS = msgspec.json.Decoder(list[ChallengeRef])
+
+
 def _summary_of_row(row: Any) -> DatasetSummary:
     """A plain row of app.data_sharing.dataset_queries.catalogue_page, its challenges decoded from JSON."""
     return DatasetSummary(
@@ -109,7 +112,7 @@ def _summary_of_row(row: Any) -> DatasetSummary:
         sensitivity=row["sensitivity"],
         access_mode=row["access_mode"],
         max_grant_days=row["max_grant_days"],
-        offered_to=[ChallengeRef(slug=c["slug"], title=c["title"]) for c in row["offered_to"]],
+        offered_to=_CHALLENGE_REFS.decode(row["offered_to"]),
     )
 
 

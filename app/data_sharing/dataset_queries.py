@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Integer, String, Uuid, bindparam, func, literal_column, select
+from sqlalchemy import Integer, String, Text, Uuid, bindparam, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from app import authz
@@ -22,11 +22,13 @@ MAX_WORDS = 8  # words of a search that count; the rest are ignored
 
 
 def _offered_to(admin: bool) -> Any:
-    """The challenges `actor_id` may see that the dataset is offered to (both sides agreed), by title, as a
-    JSON list of {slug, title}: a column of the dataset's row instead of a second statement."""
+    """The challenges `actor_id` may see that the dataset is offered to (both sides agreed), by title, as the
+    text of a JSON list of {slug, title}: a column of the dataset's row instead of a second statement, decoded
+    straight into its API shape (app.data_sharing.dataset_api)."""
     challenge = func.json_build_object("slug", Challenge.slug, "title", Challenge.title)
+    offered = func.json_agg(aggregate_order_by(challenge, Challenge.title))
     return (
-        select(func.coalesce(func.json_agg(aggregate_order_by(challenge, Challenge.title)), literal_column("'[]'::json")))
+        select(cast(func.coalesce(offered, literal_column("'[]'::json")), Text))
         .select_from(Offering)
         .join(Challenge, Challenge.id == Offering.challenge_id)
         .where(
@@ -60,7 +62,7 @@ def _catalogue(sensitivity: bool, words: int) -> Any:
 @functools.cache
 def catalogue_page(sensitivity: bool, words: int, admin: bool) -> Query:
     """A page (`limit`, `offset`) of the datasets that are not archived, by title, with their organization's
-    name, the challenges they are offered to (`offered_to`) and how many match (`total`)."""
+    name, the challenges they are offered to (`offered_to`, JSON text) and how many match (`total`)."""
     statement = _catalogue(sensitivity, words).with_only_columns(
         Dataset.slug, Dataset.title, Dataset.description, Organization.name.label("organization"),
         Dataset.sensitivity, Dataset.access_mode, Dataset.max_grant_days, _offered_to(admin).label("offered_to"),
