@@ -279,3 +279,37 @@ async def test_visitors_are_sent_to_sign_in_for_boards(client, db, settings):
         f"/challenges/{cast.challenge.slug}/data/grants",
     ):
         assert (await client.get(url)).status_code in (303, 401)
+
+
+async def test_every_log_filter_at_once_keeps_only_the_entries_matching_all(client, db, settings):
+    cast = await make_cast(db, settings)
+    await _two_teams_in_the_log(db, cast)
+    db.add(AccessLogEntry(user_id=cast.member.id, dataset_id=cast.dataset.id, team_id=cast.team.id,
+                          action="link", outcome="refused", reason="expired"))  # fmt: skip
+    await db.flush()
+    await sign_in(client, db, cast.steward)
+    today = utcnow().date().isoformat()
+    every = {
+        "dataset": str(cast.dataset.id),
+        "team_name": "alpha",
+        "member": "MAX",
+        "since": today,
+        "until": today,
+    }
+    refused = text_of((await client.get("/steward", params={**every, "outcome": "refused"})).text)
+    assert "1 of 1 entries" in refused and "The grant on this dataset has expired." in refused
+    allowed = text_of((await client.get("/steward", params={**every, "outcome": "allowed"})).text)
+    assert "1 of 1 entries" in allowed and "has expired" not in allowed
+    api = await client.get("/api/v1/access-log", params={**every, "team": str(cast.team.id), "per_page": 1})
+    assert [e["outcome"] for e in api.json()["items"]] == ["refused"]
+    older = await client.get(
+        "/api/v1/access-log", params={**every, "per_page": 1, "cursor": api.json()["next_cursor"]}
+    )
+    assert [e["outcome"] for e in older.json()["items"]] == ["allowed"] and older.json()[
+        "next_cursor"
+    ] is None
+    tomorrow = (utcnow() + dt.timedelta(days=1)).date().isoformat()
+    assert (
+        "No access matches."
+        in (await client.get("/steward", params={**every, "until": tomorrow, "since": tomorrow})).text
+    )
