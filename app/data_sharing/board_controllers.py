@@ -20,6 +20,7 @@ from app.data_sharing import boards, steward_board
 from app.data_sharing.access import REASONS
 from app.db import utcnow
 from app.platform.errors import InvalidInput
+from app.platform.i18n import format_datetime, lazy
 from app.platform.i18n import gettext as _
 from app.platform.pagination import MAX_PAGE
 from app.teams.submission_controllers import file_size
@@ -103,7 +104,7 @@ async def show_steward_board(
     }
     context = {
         "board": result, "values": values, "errors": errors, "export": filters.query(),
-        "waiting": _waiting(now), "reason_labels": {key: _(text) for key, text in REASONS.items()}, "link": functools.partial(_board_link, values, state),
+        "waiting": _waiting(now), "log_lines": _log_lines(result.log.rows) if result.log else [], "link": functools.partial(_board_link, values, state),
         "dataset_options": _options(result.datasets, values["dataset"]),
         # imported here once: a {% from %} inside a block builds the macro module again at every render
         "section_pages": environment().get_template("macros/pagination.html").module.section_pages,  # type: ignore[attr-defined]
@@ -111,6 +112,23 @@ async def show_steward_board(
     return render(
         request, "data_sharing/steward_board.html", context, block=block, status_code=422 if errors else 200
     )
+
+
+ACTIONS = {"link": lazy("Download link"), "download": lazy("Download"), "workspace": lazy("Workspace")}
+
+
+def _log_lines(rows: list[Any]) -> list[tuple[Any, ...]]:
+    """The log's cells as its table shows them: when, who, dataset, team, action, the reason of a refusal (None
+    when allowed) and the address. Made in one pass here, where 50 rows of template expressions cost twice as
+    much; the labels translated once per page."""
+    actions = {key: _(label) for key, label in ACTIONS.items()}
+    reasons = {key: _(text) for key, text in REASONS.items()}
+    return [
+        (format_datetime(row["at"], "UTC", "short"), row["person"] or "", row["dataset"], row["team"] or "",
+         actions.get(row["action"], row["action"]),
+         None if row["outcome"] == "allowed" else reasons.get(row["reason"], row["reason"]), row["ip"] or "")
+        for row in rows
+    ]  # fmt: skip
 
 
 def _options(rows: list[tuple[uuid.UUID, str]], selected: str) -> Markup:
