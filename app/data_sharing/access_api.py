@@ -98,19 +98,17 @@ async def api_access_log(
     ] = steward_board.API_LOG_PAGE,
     cursor: Annotated[str, Parameter(max_length=60, description="`next_cursor` of the previous page.")] = "",
 ) -> AccessLogList:
-    """The access log of the datasets you steward, newest first (filters: dataset, team, member, since, until,
-    outcome), `per_page` entries at a time: pass the answer's `next_cursor` as `cursor` for the older ones."""
-    values = {
-        name: request.query_params.get(name, "")[:200]
-        for name in ("dataset", "team", "member", "since", "until", "outcome")
-    }
+    """The access log of the datasets you steward, newest first (filters: dataset, team, team_name,
+    member, since, until, outcome), `per_page` entries at a time: pass the answer's `next_cursor` as `cursor` for the older ones."""
+    values = {name: request.query_params.get(name, "")[:200] for name in steward_board.API_FILTERS}
     filters = steward_board.parse_filters(values)
     rows, next_cursor = await steward_board.access_log(
         db, actor, filters, steward_board.parse_cursor(cursor), per_page
     )
+    # plain rows, their columns in AccessLogView's order (app.data_sharing.steward_queries.log_statement)
     items = [
-        AccessLogView(e.id, e.at, e.user_id, e.person, e.dataset_id, e.dataset, e.team_id, e.team, e.file_id, e.action, e.outcome,
-                      e.reason, str(e.ip) if e.ip else None)
+        AccessLogView(e["id"], e["at"], e["user_id"], e["person"], e["dataset_id"], e["dataset"], e["team_id"], e["team"],
+                      e["file_id"], e["action"], e["outcome"], e["reason"], e["ip"])
         for e in rows
     ]  # fmt: skip
     return AccessLogList(items=items, per_page=per_page, next_cursor=next_cursor)

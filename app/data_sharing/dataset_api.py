@@ -91,13 +91,28 @@ async def api_list_datasets(
         db, actor, sensitivity=sensitivity, query=q, page=page, per_page=per_page
     )
     return DatasetList(
-        items=[
-            DatasetSummary(**_summary(e.dataset, e.organization_name, e.challenges)) for e in result.items
-        ],
+        items=[_summary_of_row(row) for row in result.items],
         page=result.number,
         per_page=result.size,
         total=result.total,
         pages=result.pages,
+    )
+
+
+_CHALLENGE_REFS = msgspec.json.Decoder(list[ChallengeRef])
+
+
+def _summary_of_row(row: Any) -> DatasetSummary:
+    """A plain row of app.data_sharing.dataset_queries.catalogue_page, its challenges decoded from JSON."""
+    return DatasetSummary(
+        slug=row["slug"],
+        title=row["title"],
+        description=row["description"],
+        organization=row["organization"],
+        sensitivity=row["sensitivity"],
+        access_mode=row["access_mode"],
+        max_grant_days=row["max_grant_days"],
+        offered_to=_CHALLENGE_REFS.decode(row["offered_to"]),
     )
 
 

@@ -3,8 +3,9 @@ grants with their expiry, and the access log with filters, exportable as CSV; al
 the actor stewards.
 
 Each list is paged: requests and grants by page number (one statement each, the total counted in it with a
-window), the log by a cursor on (at, id) read backwards on its index, its matches counted up to a cap; so the
-page costs the same statements with 10 or 100,000 rows. The CSV export still streams every matching entry.
+window), the log by a cursor on (at, id) read backwards on its index, its matches counted up to a cap in the
+same statement; so the page costs the same statements with 10 or 100,000 rows. They are plain rows of
+statements compiled once (app.data_sharing.steward_queries). The CSV export still streams every matching entry.
 """
 
 from __future__ import annotations
@@ -17,28 +18,20 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, func, literal, select, tuple_
-
 from app import authz
-from app.accounts.models import User
-from app.data_sharing.models import (
-    AccessLogEntry,
-    AccessRequest,
-    AccessRequestEvent,
-    Dataset,
-    DatasetSteward,
-    Grant,
-)
+from app.data_sharing import steward_queries as queries
+from app.data_sharing.models import AccessLogEntry
 from app.platform.csv import BOM, csv_lines
 from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.pagination import MAX_PAGE, Page
-from app.teams.models import Team
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
+    from app.platform.rows import Query
 
 PAGE_SIZE = 25  # pending requests and active grants per page
 LOG_PAGE = 50  # access log entries per page of the board
@@ -47,12 +40,15 @@ API_LOG_PAGE = 100
 API_LOG_MAX = 500
 EXPORT_BATCH = 1000
 OUTCOMES = ("", "allowed", "refused")
+# The API's filters: the team by id or by a part of its name
+API_FILTERS = ("dataset", "team", "team_name", "member", "since", "until", "outcome")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LogFilters:
     dataset: uuid.UUID | None = None
     team: uuid.UUID | None = None
+    team_name: str = ""  # a part of the team's name
     member: str = ""  # a part of the person's name or e-mail
     since: dt.date | None = None
     until: dt.date | None = None
@@ -63,6 +59,21 @@ class LogFilters:
 
         values = {key: value for key, value in dataclasses.asdict(self).items() if value not in (None, "")}
         return urlencode(values)
+
+    def parameters(self) -> dict[str, Any]:
+        """The filters in use as the log statement's parameters (app.data_sharing.steward_queries)."""
+        values: dict[str, Any] = {
+            "dataset": self.dataset, "team": self.team, "outcome": self.outcome,
+            "team_name": _containing(self.team_name), "member": _containing(self.member),
+            "since": dt.datetime.combine(self.since, dt.time(), dt.UTC) if self.since else None,
+            "until": dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time(), dt.UTC) if self.until else None,
+        }  # fmt: skip
+        return {name: value for name, value in values.items() if value}
+
+
+def _containing(text: str) -> str:
+    """An ILIKE pattern for `text` anywhere, its wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" if text else ""
 
 
 def parse_filters(values: dict[str, str]) -> LogFilters:
@@ -83,26 +94,17 @@ def parse_filters(values: dict[str, str]) -> LogFilters:
             errors[name] = _("Enter a date as YYYY-MM-DD.")
             return None
 
+    def as_text(name: str) -> str:
+        return (values.get(name) or "").strip()[:100]
+
     outcome = values.get("outcome", "")
     if outcome not in OUTCOMES:
         errors["outcome"] = _("Choose from the list.")
-    filters = LogFilters(as_uuid("dataset"), as_uuid("team"), (values.get("member") or "").strip()[:100],
+    filters = LogFilters(as_uuid("dataset"), as_uuid("team"), as_text("team_name"), as_text("member"),
                          as_date("since"), as_date("until"), outcome if outcome in OUTCOMES else "")  # fmt: skip
     if errors:
         raise InvalidInput(errors)
     return filters
-
-
-def _stewarded(actor: Actor) -> Any:
-    return select(DatasetSteward.dataset_id).where(DatasetSteward.user_id == actor.id)
-
-
-def _waiting_since() -> Any:
-    return (
-        select(func.max(AccessRequestEvent.created_at))
-        .where(AccessRequestEvent.request_id == AccessRequest.id, AccessRequestEvent.to_state == "submitted")
-        .scalar_subquery()
-    )
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -125,45 +127,16 @@ def parse_cursor(value: str) -> tuple[dt.datetime, int] | None:
     return _EPOCH + dt.timedelta(microseconds=int(micros)), int(entry_id)
 
 
-def log_query(
-    actor: Actor, filters: LogFilters, before: tuple[dt.datetime, int] | None = None
-) -> Select[*tuple[Any, ...]]:
-    """The access log of the actor's datasets, newest first, as plain rows with the names a reader needs;
-    `before` keeps the entries older than a cursor (read backwards on the (at, id) index)."""
-    query = (
-        select(
-            AccessLogEntry.id, AccessLogEntry.at, AccessLogEntry.user_id, AccessLogEntry.dataset_id, AccessLogEntry.team_id,
-            AccessLogEntry.file_id, AccessLogEntry.action, AccessLogEntry.outcome, AccessLogEntry.reason, AccessLogEntry.ip,
-            User.name.label("person"), User.email.label("email"), Dataset.title.label("dataset"), Team.name.label("team"),
-        )
-        .join(Dataset, Dataset.id == AccessLogEntry.dataset_id)
-        .outerjoin(User, User.id == AccessLogEntry.user_id)
-        .outerjoin(Team, Team.id == AccessLogEntry.team_id)
-        .where(AccessLogEntry.dataset_id.in_(_stewarded(actor)))
-        .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())
-    )  # fmt: skip
-    conditions = []
-    if filters.dataset:
-        conditions.append(AccessLogEntry.dataset_id == filters.dataset)
-    if filters.team:
-        conditions.append(AccessLogEntry.team_id == filters.team)
-    if filters.member:
-        pattern = "%" + filters.member.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(User.name.ilike(pattern) | User.email.ilike(pattern))
-    if filters.since:
-        conditions.append(AccessLogEntry.at >= dt.datetime.combine(filters.since, dt.time(), dt.UTC))
-    if filters.until:
-        conditions.append(
-            AccessLogEntry.at < dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), dt.UTC)
-        )
-    if filters.outcome:
-        conditions.append(AccessLogEntry.outcome == filters.outcome)
+def _log_parameters(
+    actor: Actor, filters: LogFilters, before: tuple[dt.datetime, int] | None
+) -> tuple[frozenset[str], dict[str, Any]]:
+    """Which of the log's conditions apply (the statement's shape) and their parameters."""
+    parameters = filters.parameters()
     if before is not None:
-        conditions.append(
-            tuple_(AccessLogEntry.at, AccessLogEntry.id)
-            < tuple_(literal(before[0], AccessLogEntry.at.type), literal(before[1], AccessLogEntry.id.type))
-        )
-    return query.where(and_(*conditions)) if conditions else query
+        parameters |= {"before": True, "before_at": before[0], "before_id": before[1]}
+    shape = frozenset(parameters)
+    parameters.pop("before", None)
+    return shape, {"actor_id": actor.id, **parameters}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -186,33 +159,24 @@ class BoardPages:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Board:
-    datasets: list[tuple[uuid.UUID, str]]
-    teams: list[tuple[uuid.UUID, str]]
+    datasets: list[Any]  # rows of id, title
     pending: Page[Any] | None
     grants: Page[Any] | None
     log: LogPage | None
 
 
-def _page_of(rows: list[Any], number: int, size: int) -> Page[Any]:
-    """Rows that carry their list's total (count(*) over ()) as their last column."""
-    total = rows[0][-1] if rows else 0
-    return Page(items=[row[:-1] for row in rows], number=number, size=size, total=total)
-
-
 async def _windowed(
-    session: AsyncSession, statement: Select[*tuple[Any, ...]], number: int, size: int
+    session: AsyncSession, rows: Query, count: Query, number: int, size: int, **params: Any
 ) -> Page[Any]:
-    """One page and the list's total in one statement; a page past the end shows the last one (one more)."""
+    """One page and the list's total (each row's `total`) in one statement; a page past the end shows the
+    last one (two more)."""
     number = min(max(number, 1), MAX_PAGE)
-    statement = statement.add_columns(func.count().over().label("total"))
-    rows = list((await session.execute(statement.limit(size).offset((number - 1) * size))).all())
-    if not rows and number > 1:
-        total = (
-            await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-        )
+    page = await rows.all(session, limit=size, offset=(number - 1) * size, **params)
+    if not page and number > 1:
+        total = await count.scalar(session, **params) or 0
         number = max(1, math.ceil(total / size))
-        rows = list((await session.execute(statement.limit(size).offset((number - 1) * size))).all())
-    return _page_of(rows, number, size)
+        page = await rows.all(session, limit=size, offset=(number - 1) * size, **params)
+    return Page(items=page, number=number, size=size, total=page[0]["total"] if page else 0)
 
 
 async def log_page(
@@ -222,15 +186,14 @@ async def log_page(
     before: tuple[dt.datetime, int] | None,
     size: int,
 ) -> LogPage:
-    """`size` entries older than the cursor and the count of every match (capped): two statements."""
-    rows = list((await session.execute(log_query(actor, filters, before).limit(size + 1))).all())
-    counted = (
-        log_query(actor, filters).with_only_columns(AccessLogEntry.id).order_by(None).limit(LOG_COUNT_CAP + 1)
-    )
-    total = await session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    """`size` entries older than the cursor and the count of every match (capped), in one statement."""
+    shape, params = _log_parameters(actor, filters, before)
+    rows = await queries.counted_log_rows(shape).all(session, limit=size + 1, cap=LOG_COUNT_CAP + 1, **params)
+    # the count rides on each row: an empty page (a cursor past the end) shows no count
+    total = rows[0]["matches"] if rows else 0
     more = len(rows) > size
     rows = rows[:size]
-    next_cursor = cursor_of(rows[-1].at, rows[-1].id) if more else None
+    next_cursor = cursor_of(rows[-1]["at"], rows[-1]["id"]) if more else None
     return LogPage(rows, min(total, LOG_COUNT_CAP), total > LOG_COUNT_CAP, next_cursor, before is None)
 
 
@@ -243,39 +206,28 @@ async def board(
 ) -> Board:  # fmt: skip
     """The board, or only one of its SECTIONS (what htmx asks for when it loads a section's next page)."""
     authz.require(actor, "steward:board")
-    mine = _stewarded(actor)
     datasets: list[Any] = []
-    teams: list[Any] = []
     pending = grants = None
     log = None
     if only in (None, "pending"):
-        pending = await _windowed(session, (
-            select(AccessRequest.id, Team.name, Dataset.title, _waiting_since().label("since"))
-            .join(Team, Team.id == AccessRequest.team_id).join(Dataset, Dataset.id == AccessRequest.dataset_id)
-            .where(AccessRequest.dataset_id.in_(mine), AccessRequest.state == "submitted")
-            .order_by(_waiting_since().asc().nulls_last(), AccessRequest.created_at, AccessRequest.id)
-        ), pages.pending, PAGE_SIZE)  # fmt: skip
-    if only in (None, "grants"):
-        grants = await _windowed(session, (
-            select(Grant.id, Team.name, Dataset.title, Grant.expires_at)
-            .join(Team, Team.id == Grant.team_id).join(Dataset, Dataset.id == Grant.dataset_id)
-            .where(Grant.dataset_id.in_(mine), Grant.revoked_at.is_(None), Grant.expires_at > now)
-            .order_by(Grant.expires_at, Grant.id)
-        ), pages.grants, PAGE_SIZE)  # fmt: skip
-    if only is None:
-        datasets = list(
-            (
-                await session.execute(
-                    select(Dataset.id, Dataset.title).where(Dataset.id.in_(mine)).order_by(Dataset.title)
-                )
-            ).all()
+        pending = await _windowed(
+            session,
+            queries.pending_page(),
+            queries.pending_count(),
+            pages.pending,
+            PAGE_SIZE,
+            actor_id=actor.id,
         )
-        teams = list((await session.execute(
-            select(Team.id, Team.name).where(Team.id.in_(select(Grant.team_id).where(Grant.dataset_id.in_(mine)))).order_by(Team.name)
-        )).all())  # fmt: skip
+    if only in (None, "grants"):
+        grants = await _windowed(
+            session, queries.grants_page(), queries.grants_count(), pages.grants, PAGE_SIZE,
+            actor_id=actor.id, now=now,
+        )  # fmt: skip
+    if only is None:
+        datasets = await queries.stewarded_datasets().all(session, actor_id=actor.id)
     if only in (None, "access_log"):
         log = await log_page(session, actor, filters, pages.log, LOG_PAGE)
-    return Board(datasets, teams, pending, grants, log)
+    return Board(datasets, pending, grants, log)
 
 
 async def access_log(
@@ -288,11 +240,12 @@ async def access_log(
     """`limit` entries of the actor's datasets' access log matching the filters, older than the cursor, and
     the cursor of the next ones (None at the end)."""
     authz.require(actor, "steward:board")
-    rows = list((await session.execute(log_query(actor, filters, before).limit(limit + 1))).all())
+    shape, params = _log_parameters(actor, filters, before)
+    rows = await queries.log_rows(shape).all(session, limit=limit + 1, **params)
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, cursor_of(rows[-1].at, rows[-1].id)
+    return rows, cursor_of(rows[-1]["at"], rows[-1]["id"])
 
 
 CSV_HEADER = ("at", "person", "email", "dataset", "team", "file_id", "action", "outcome", "reason", "ip")
@@ -301,16 +254,20 @@ CSV_HEADER = ("at", "person", "email", "dataset", "team", "file_id", "action", "
 async def log_csv(session: AsyncSession, actor: Actor, filters: LogFilters) -> AsyncIterator[bytes]:
     """The filtered access log as CSV, newest first, read in batches by id so any size streams."""
     authz.require(actor, "steward:board")
-    statement = log_query(actor, filters).order_by(None)
-    return _csv_stream(session, statement)
+    shape, params = _log_parameters(actor, filters, None)
+    return _csv_stream(session, queries.log_statement(shape).order_by(None), params)
 
 
-async def _csv_stream(session: AsyncSession, statement: Select[Any]) -> AsyncIterator[bytes]:
+async def _csv_stream(
+    session: AsyncSession, statement: Select[Any], params: dict[str, Any]
+) -> AsyncIterator[bytes]:
     yield BOM + csv_lines([CSV_HEADER])
     last_id: int | None = None
     while True:
         batch = statement if last_id is None else statement.where(AccessLogEntry.id < last_id)
-        rows = (await session.execute(batch.order_by(AccessLogEntry.id.desc()).limit(EXPORT_BATCH))).all()
+        rows = (
+            await session.execute(batch.order_by(AccessLogEntry.id.desc()).limit(EXPORT_BATCH), params)
+        ).all()
         if not rows:
             return
         yield csv_lines([

@@ -134,8 +134,19 @@ def _time_pattern(locale: str, fmt: str) -> dates.DateTimePattern:
 
 
 @functools.cache
-def _datetime_combination(locale: str) -> str:
-    return str(babel_locale(locale).datetime_formats["medium"])
+def _datetime_combination(locale: str, fmt: str) -> str:
+    return str(babel_locale(locale).datetime_formats[fmt]).replace("'", "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(locale: str, fmt: str, day: dt.date) -> str:
+    return _date_pattern(locale, fmt).apply(day, babel_locale(locale))
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_time_text(locale: str, hour: int, minute: int) -> str:
+    # The locales' short times show hours and minutes only (no seconds, no zone): one text per minute of the day.
+    return _time_pattern(locale, "short").apply(dt.time(hour, minute), babel_locale(locale))
 
 
 def format_decimal(value: float | int | Decimal, fmt: str | None = None, locale: str | None = None) -> str:
@@ -152,15 +163,14 @@ def format_datetime(value: dt.datetime | None, tz: str = "Europe/Paris", fmt: st
         return ""
     zone = dates.get_timezone(tz)
     locale = get_locale()
-    if fmt != "medium":
+    if fmt not in ("medium", "short"):
         return dates.format_datetime(value, fmt, tzinfo=zone, locale=babel_locale(locale))
     local = value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=dt.UTC).astimezone(zone)
-    # What babel.dates.format_date and format_time do, with their patterns parsed once.
-    day = _date_pattern(locale, "medium").apply(local.date(), babel_locale(locale))
-    time = _time_pattern(locale, "short").apply(
-        local.astimezone(zone).timetz(), babel_locale(locale), reference_date=local.date()
-    )
-    return _datetime_combination(locale).replace("{1}", day).replace("{0}", time)
+    # What babel.dates.format_datetime does, each day's and each minute's text made once: a list of a
+    # hundred moments formats a handful of days.
+    day = _day_text(locale, fmt, local.date())
+    time = _short_time_text(locale, local.hour, local.minute)
+    return _datetime_combination(locale, fmt).replace("{1}", day).replace("{0}", time)
 
 
 def format_date(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:

@@ -236,6 +236,14 @@ async def steward_reads_the_log(page, cast, title: str) -> None:
     await expect(allowed.filter(has_text="Download")).to_have_count(2)  # "Download link" and "Download"
     await expect(allowed.filter(has_text=cast.team.name)).to_have_count(2)
     await page.shoot("log-allowed")
+    # the team by a part of its name, in any case; another name leaves nothing
+    await page.get_by_label("Team", exact=True).fill(cast.team.name[1:].upper())
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page).to_have_url(re.compile(r"team_name="))
+    await expect(allowed).to_have_count(2)
+    await page.get_by_label("Team", exact=True).fill("No such team")
+    await page.get_by_role("button", name="Filter").click()
+    await expect(log).to_contain_text("No access matches.")
 
 
 async def boards_in_french(page, live_server, cast, title: str) -> None:

@@ -12,9 +12,10 @@ from sqlalchemy import insert, update
 
 from app.data_sharing.models import AccessLogEntry, AccessRequest, AgreementVersion, Grant, GrantMember
 from app.db import utcnow
+from app.teams.models import Team
 from tests.conftest import text_of
 from tests.data_sharing.access_support import make_cast
-from tests.factories import make_user, sign_in
+from tests.factories import make_team, make_user, sign_in
 from tests.querycount import counting_statements
 
 
@@ -201,6 +202,53 @@ async def test_the_steward_board_shows_only_their_datasets_and_filters_the_log(c
     assert "Olive Unnamed" in body and "Max Member" not in body and other.dataset.title not in body
 
 
+async def _two_teams_in_the_log(db, cast) -> None:
+    """The cast's team and "Zeta_Lab%" each have an entry in the log of the cast's dataset."""
+    other = await make_team(db, cast.challenge, await make_user(db, name="Ivy Other"), name="Zeta_Lab%")
+    await db.execute(update(Team).where(Team.id == cast.team.id).values(name="Alpha Lab"))
+    for team, person in ((cast.team, cast.member), (other, cast.unnamed)):
+        db.add(AccessLogEntry(user_id=person.id, dataset_id=cast.dataset.id, team_id=team.id,
+                              action="download", outcome="allowed"))  # fmt: skip
+    await db.flush()
+
+
+async def test_the_steward_finds_a_teams_log_by_a_part_of_its_name(client, db, connection, settings):
+    cast = await make_cast(db, settings)
+    await _two_teams_in_the_log(db, cast)
+    await sign_in(client, db, cast.steward)
+    page = await client.get("/steward")
+    # a text field, not a list of every team that ever held a grant
+    assert '<input id="f-team" name="team_name"' in page.text and '<select id="f-team"' not in page.text
+    with counting_statements(connection) as statements:
+        alpha = await client.get(
+            "/steward",
+            params={"team_name": " alpha "},
+            headers={"HX-Request": "true", "HX-Target": "access_log"},
+        )
+    assert "Max Member" in alpha.text and "Olive Unnamed" not in alpha.text
+    assert (
+        len([sql for sql in statements if "SAVEPOINT" not in sql]) == 2
+    )  # the session, the log and its count
+    # the wildcards of ILIKE are taken literally
+    assert "Olive Unnamed" in (await client.get("/steward", params={"team_name": "a_lab%"})).text
+    assert "No access matches." in (await client.get("/steward", params={"team_name": "a%lab"})).text
+    # the filter is kept in the export
+    csv = (await client.get("/steward/access-log.csv", params={"team_name": "zeta"})).content.decode(
+        "utf-8-sig"
+    )
+    assert "Olive Unnamed" in csv and "Max Member" not in csv
+
+
+async def test_the_access_log_api_filters_by_team_id_or_name(client, db, settings):
+    cast = await make_cast(db, settings)
+    await _two_teams_in_the_log(db, cast)
+    await sign_in(client, db, cast.steward)
+    by_id = (await client.get("/api/v1/access-log", params={"team": str(cast.team.id)})).json()["items"]
+    by_name = (await client.get("/api/v1/access-log", params={"team_name": "ZETA"})).json()["items"]
+    assert [e["person"] for e in by_id] == ["Max Member"] and [e["team"] for e in by_name] == ["Zeta_Lab%"]
+    assert (await client.get("/api/v1/access-log", params={"team": "Alpha"})).status_code == 422
+
+
 async def test_anyone_signed_in_has_an_empty_steward_board(client, db, settings):
     cast = await make_cast(db, settings)
     await sign_in(client, db, cast.outsider)
@@ -231,3 +279,37 @@ async def test_visitors_are_sent_to_sign_in_for_boards(client, db, settings):
         f"/challenges/{cast.challenge.slug}/data/grants",
     ):
         assert (await client.get(url)).status_code in (303, 401)
+
+
+async def test_every_log_filter_at_once_keeps_only_the_entries_matching_all(client, db, settings):
+    cast = await make_cast(db, settings)
+    await _two_teams_in_the_log(db, cast)
+    db.add(AccessLogEntry(user_id=cast.member.id, dataset_id=cast.dataset.id, team_id=cast.team.id,
+                          action="link", outcome="refused", reason="expired"))  # fmt: skip
+    await db.flush()
+    await sign_in(client, db, cast.steward)
+    today = utcnow().date().isoformat()
+    every = {
+        "dataset": str(cast.dataset.id),
+        "team_name": "alpha",
+        "member": "MAX",
+        "since": today,
+        "until": today,
+    }
+    refused = text_of((await client.get("/steward", params={**every, "outcome": "refused"})).text)
+    assert "1 of 1 entries" in refused and "The grant on this dataset has expired." in refused
+    allowed = text_of((await client.get("/steward", params={**every, "outcome": "allowed"})).text)
+    assert "1 of 1 entries" in allowed and "has expired" not in allowed
+    api = await client.get("/api/v1/access-log", params={**every, "team": str(cast.team.id), "per_page": 1})
+    assert [e["outcome"] for e in api.json()["items"]] == ["refused"]
+    older = await client.get(
+        "/api/v1/access-log", params={**every, "per_page": 1, "cursor": api.json()["next_cursor"]}
+    )
+    assert [e["outcome"] for e in older.json()["items"]] == ["allowed"] and older.json()[
+        "next_cursor"
+    ] is None
+    tomorrow = (utcnow() + dt.timedelta(days=1)).date().isoformat()
+    assert (
+        "No access matches."
+        in (await client.get("/steward", params={**every, "until": tomorrow, "since": tomorrow})).text
+    )

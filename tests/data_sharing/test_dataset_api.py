@@ -227,3 +227,32 @@ async def test_the_dataset_list_is_paged_by_title_with_its_total(client, db, con
     assert len((await client.get("/api/v1/datasets", params={"sensitivity": "open"})).json()["items"]) == 5
     for bad in ({"per_page": 0}, {"per_page": 201}, {"page": 0}, {"page": "two"}):
         assert (await client.get("/api/v1/datasets", params=bad)).status_code == 400, bad
+
+
+async def test_the_dataset_list_searches_words_literally_and_shows_only_visible_challenges(client, db):
+    public = await make_challenge(db, title="B public challenge")
+    hidden = await make_challenge(db, title="A draft challenge", published=False)
+    sleep, other = (await make_dataset(db, sensitivity="open"), await make_dataset(db, sensitivity="open"))
+    sleep.title, sleep.description = "Sleep 100% cohort", "Night_shift nurses"
+    other.title, other.description = "Sleep 100 cohort", "Day nurses"
+    await db.flush()
+    for challenge in (public, hidden):
+        await make_offering(db, sleep, challenge)
+    await make_offering(db, sleep, await make_challenge(db, title="Not agreed"), agreed=False)
+
+    async def found(user, q: str) -> list[tuple[str, list[str]]]:
+        await sign_in(client, db, user)
+        items = (await client.get("/api/v1/datasets", params={"q": q})).json()["items"]
+        return [(item["title"], [ref["title"] for ref in item["offered_to"]]) for item in items]
+
+    person = await make_user(db)
+    # every word in the title or the description, whatever the case; % and _ are plain characters
+    assert await found(person, "SLEEP night_shift 100%") == [("Sleep 100% cohort", ["B public challenge"])]
+    assert await found(person, "sleep nurses") == [
+        ("Sleep 100 cohort", []),
+        ("Sleep 100% cohort", ["B public challenge"]),
+    ]
+    assert await found(person, "sleep_100") == []
+    # an administrator sees the unpublished challenge too, by title
+    admin = await make_user(db, admin=True)
+    assert await found(admin, "100%") == [("Sleep 100% cohort", ["A draft challenge", "B public challenge"])]
