@@ -61,7 +61,7 @@ def install_query_counter() -> None:
     event.listen(Engine, "before_cursor_execute", _statement)
     for name in ("commit", "rollback"):
         event.listen(Engine, name, _transaction_end)
-    # engine_options() turns pool_pre_ping on: each checkout costs one ping.
+    # make_engine() pings every connection it checks out: one round trip.
     event.listen(Pool, "checkout", _round_trip)
     _installed = True
 

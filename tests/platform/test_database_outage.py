@@ -12,9 +12,10 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from litestar import Litestar
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
 from app.accounts.models import User, UserSession
@@ -23,6 +24,7 @@ from app.accounts.sessions import hash_token
 from app.main import create_app
 from app.platform.embedded import EmbeddedPostgres, start_postgres
 from app.platform.migrations import upgrade
+from app.platform.pgtools import asyncpg_dsn
 from app.settings import Settings
 from tests.conftest import make_client
 from tests.factories import DEFAULT_PASSWORD
@@ -98,6 +100,40 @@ async def test_requests_fail_fast_with_503_while_postgres_is_down_then_recover_w
 
         assert (await client.get("/")).status_code == 200
         assert (await client.get("/ready")).status_code == 200
+
+
+async def test_a_pooled_connection_killed_between_requests_is_replaced_on_checkout_by_a_one_statement_ping(
+    app, postgres
+):
+    engine = app.state.services.engine
+    pings: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        pings.append(statement)
+
+    token = await signed_in_cookie(app)
+    async with make_client(app) as client:
+        client.cookies.set("tremplin", token, domain="testserver.local")
+        assert (await client.get("/")).status_code == 200
+        # Every idle pooled connection loses its backend, as after an administrator's command or a failover.
+        outside = await asyncpg.connect(asyncpg_dsn(postgres.url))
+        try:
+            killed = await outside.fetchval(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'tremplin'"
+            )
+        finally:
+            await outside.close()
+        assert killed >= 1
+        for _ in range(5):
+            assert (await client.get("/")).status_code == 200
+    # The ping is one `;` sent by asyncpg itself, not BEGIN + ; + ROLLBACK through SQLAlchemy's cursor.
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT 1")) == 1
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert pings == ["SELECT 1"]
 
 
 async def test_app_connections_carry_the_configured_timeouts(app):
