@@ -16,7 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Literal
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, select
 
 from app import authz
 from app.authz import judged_entry
@@ -250,7 +250,8 @@ def _entry(
 def _queue_round() -> Query:
     """The round as the queue shows it, the actor's relations to its challenge and whether they sit on the
     round's panel: everything 404/403 is decided on, in one row."""
-    actor_id, round_id = bindparam("actor_id"), bindparam("round_id")
+    actor_id: BindParameter[Any] = bindparam("actor_id")
+    round_id: BindParameter[Any] = bindparam("round_id")
     on_panel = (
         select(Judge.id)
         .where(
