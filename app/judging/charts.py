@@ -14,10 +14,11 @@ import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, cast, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from app.accounts.models import User
+from app.judging.agreement import Agreement, agreement_of_sums, agreement_sums
 from app.judging.ranking import judge_totals
 
 if TYPE_CHECKING:
@@ -74,27 +75,35 @@ class BoxChart:
     panel_mean: float | None  # the mean of every counted total, to compare each judge with
 
 
-async def judge_distributions(session: AsyncSession, round_id: uuid.UUID) -> list[JudgeDistribution]:
-    """Per judge with counted reviews: count, mean, SD (population), min, quartiles, max; one query."""
+async def judge_distributions(
+    session: AsyncSession, round_id: uuid.UUID
+) -> tuple[list[JudgeDistribution], Agreement]:
+    """Per judge with counted reviews: count, mean, SD (population), min, quartiles, max; with the round's
+    agreement between judges, which reads the same totals: one query, the totals computed once."""
     totals = judge_totals(round_id)
     total = cast(totals.c.total, Float)
     quartiles = func.percentile_cont(cast(array([0.25, 0.5, 0.75]), ARRAY(Float))).within_group(total)
-    rows = await session.execute(
-        select(
-            totals.c.judge_id,
-            User.name,
-            func.count().label("count"),
-            func.avg(total).label("mean"),
-            func.coalesce(func.stddev_pop(total), 0).label("sd"),
-            func.min(total).label("minimum"),
-            quartiles.label("quartiles"),
-            func.max(total).label("maximum"),
+    agreed = agreement_sums(totals)
+    rows = (
+        await session.execute(
+            select(
+                totals.c.judge_id,
+                User.name,
+                func.count().label("count"),
+                func.avg(total).label("mean"),
+                func.coalesce(func.stddev_pop(total), 0).label("sd"),
+                func.min(total).label("minimum"),
+                quartiles.label("quartiles"),
+                func.max(total).label("maximum"),
+                *agreed.c,
+            )
+            .join(User, User.id == totals.c.judge_id)
+            .join(agreed, true())
+            .group_by(totals.c.judge_id, User.name, *agreed.c)
+            .order_by(func.lower(User.name), totals.c.judge_id)
         )
-        .join(User, User.id == totals.c.judge_id)
-        .group_by(totals.c.judge_id, User.name)
-        .order_by(func.lower(User.name), totals.c.judge_id)
-    )
-    return [
+    ).all()
+    distributions = [
         JudgeDistribution(
             judge_id=row.judge_id,
             name=row.name,
@@ -109,6 +118,9 @@ async def judge_distributions(session: AsyncSession, round_id: uuid.UUID) -> lis
         )
         for row in rows
     ]
+    # Without any counted total there is no judge's row to carry the agreement, and nothing to agree on.
+    agreement = agreement_of_sums(*rows[0][-len(agreed.c) :]) if rows else agreement_of_sums(0, 0, 0, 0, 0)
+    return distributions, agreement
 
 
 def box_chart(distributions: list[JudgeDistribution]) -> BoxChart:

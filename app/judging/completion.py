@@ -18,7 +18,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from app.accounts.models import User
 from app.judging.access import founder_round
 from app.judging.conflicts import conflicted_pairs
-from app.judging.models import Assignment, Judge, Review, Score
+from app.judging.models import Assignment, Judge, Review
 from app.judging.ranking import eligible_entries
 from app.judging.rounds import RoundContext, judging_closes_at
 from app.notifications.services import notify
@@ -104,10 +104,11 @@ async def judge_progress(session: AsyncSession, round_id: uuid.UUID) -> list[Jud
     work = _work(round_id)
     # Each judge's last change, grouped once for the round. (A subquery correlated per judge made the
     # planner expect hundreds of scans of `scores`, and PostgreSQL then spent most of a second JIT-compiling.)
+    # The review's time is enough: every write of a score first touches its review's `updated_at`
+    # (scoring.locked_review, in the same transaction, at the same time), so no score is ever later than
+    # its review, and the round's scores need not be read at all.
     last_review = (
-        select(Review.user_id, func.max(func.greatest(Review.updated_at, Score.updated_at)).label("at"))
-        .select_from(Review)
-        .outerjoin(Score, Score.review_id == Review.id)
+        select(Review.user_id, func.max(Review.updated_at).label("at"))
         .where(Review.round_id == round_id)
         .group_by(Review.user_id)
         .subquery("last_review")
