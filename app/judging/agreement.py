@@ -163,6 +163,9 @@ def _difference(level: Level, marginals: Mapping[Any, float]):
     return ordinal
 
 
+AGREEMENT_SUMS = ("units", "pairable", "total", "squares", "observed")  # the columns of agreement_sums
+
+
 def agreement_sums(totals: CTE) -> Subquery:
     """A one-row subquery of everything interval alpha needs over the ranking's totals (`judge_totals`):
     units (entries with at least two totals), pairable (their totals), total, squares and observed (see
