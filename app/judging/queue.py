@@ -284,20 +284,48 @@ def _queue_round() -> Query:
 
 
 def _queue_ordered() -> Select[*tuple[Any, ...]]:
-    """The judge's queue, entries still to finalize first (then by team name), each row with the number of
-    entries and of finalized ones over the whole queue (window functions)."""
+    """The judge's queue, entries still to finalize first (then by team name), each row with its review's
+    state and the number of entries and of finalized ones over the whole queue (window functions). One row
+    per assignment: a judge has at most one review of an entry."""
+    user_id: BindParameter[Any] = bindparam("actor_id")
+    round_id: BindParameter[Any] = bindparam("round_id")
     return (
-        _queue_statement(bindparam("actor_id"), bindparam("round_id"))
-        .add_columns(
-            func.count().over().label("total"), func.count(Review.finalized_at).over().label("finalized")
+        select(
+            Submission.id,
+            Team.name,
+            Review.id.label("review_id"),
+            Review.finalized_at,
+            Review.updated_at,
+            func.count().over().label("total"),
+            func.count(Review.finalized_at).over().label("finalized"),
         )
+        .select_from(Assignment)
+        .join(Submission, Submission.id == Assignment.submission_id)
+        .join(Team, Team.id == Submission.team_id)
+        .outerjoin(Review, and_(Review.submission_id == Submission.id, Review.user_id == user_id))
+        .where(*_queue_of(user_id, round_id))
         .order_by(Review.finalized_at.is_not(None), func.lower(Team.name), Submission.id)
     )
 
 
 @functools.cache
 def _queue_rows() -> Query:
-    return Query(_queue_ordered().limit(bindparam("limit")).offset(bindparam("offset")))
+    # The criteria scored are counted for the page's entries only, after LIMIT: counting them for the whole
+    # queue before sorting joined every score of the judge's round (16,000 rows for 50 shown).
+    page = _queue_ordered().limit(bindparam("limit")).offset(bindparam("offset")).subquery("page")
+    scored = select(func.count(Score.value)).where(Score.review_id == page.c.review_id).scalar_subquery()
+    return Query(
+        select(
+            page.c.id,
+            page.c.name,
+            page.c.review_id,
+            page.c.finalized_at,
+            page.c.updated_at,
+            scored.label("scored_criteria"),
+            page.c.total,
+            page.c.finalized,
+        ).order_by(page.c.finalized_at.is_not(None), func.lower(page.c.name), page.c.id)
+    )
 
 
 @functools.cache
