@@ -3,6 +3,8 @@
 Whatever the route (page, htmx fragment, API), an entry is reached through `load_entry`, which answers
 404 to anyone who is not an assigned judge free of conflict with the team (`authz.assigned_to`) and who
 cannot otherwise see the entry, and 403 to founders and the team, who see the entry but do not judge it.
+A criterion's autosave, the most frequent request of all, goes through `load_score_target`: the same
+rules (the same authz columns) read as one plain row with the criterion, without ORM objects.
 Only the actor's own review and scores are ever loaded here: another judge's are never in reach.
 """
 
