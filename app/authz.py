@@ -670,6 +670,31 @@ def visible_challenges(actor: Actor | None) -> ColumnElement[bool]:
     return or_(listed, founder, invitee)
 
 
+def visible_challenges_of(actor_id: Any, *, admin: bool = False) -> ColumnElement[bool]:
+    """visible_challenges() for a statement compiled once per kind of viewer (app/platform/rows.py): the actor
+    by id, a value or a bind parameter; None for an anonymous visitor. The same rules, written the same way."""
+    from sqlalchemy import and_, exists, or_
+
+    from app.challenges.models import Challenge, ChallengeInvitee, ChallengeOrganizer
+    from app.organizations.models import OrganizationMember
+
+    listed = and_(Challenge.published_at.is_not(None), Challenge.visibility == "public")
+    if actor_id is None:
+        return listed
+    if admin:
+        return true()
+    founder = exists().where(
+        ChallengeOrganizer.challenge_id == Challenge.id,
+        OrganizationMember.organization_id == ChallengeOrganizer.organization_id,
+        OrganizationMember.user_id == actor_id,
+    )
+    invitee = and_(
+        Challenge.published_at.is_not(None),
+        exists().where(ChallengeInvitee.challenge_id == Challenge.id, ChallengeInvitee.user_id == actor_id),
+    )
+    return or_(listed, founder, invitee)
+
+
 def visible_organizations(actor: Actor | None) -> ColumnElement[bool]:
     """Filter for organization lists: the directory is open to every signed-in person."""
     return true() if can(actor, "organization:list") else false()

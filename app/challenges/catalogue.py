@@ -16,24 +16,22 @@ import functools
 import re
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from babel import dates
 from litestar.exceptions import ClientException
-from sqlalchemy import JSON, Float, and_, case, func, literal, literal_column, select
-from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, aggregate_order_by
 
 from app import authz
-from app.challenges.lifecycle import PUBLIC_PHASES, Phase, next_deadline_sql, phase_sql, registration_open_sql
-from app.challenges.models import PROGRAM_KINDS, Challenge, ChallengeOrganizer, Prize, Program, Round
-from app.organizations.models import Organization
+from app.challenges import catalogue_queries
+from app.challenges.lifecycle import PUBLIC_PHASES, Phase
+from app.challenges.models import PROGRAM_KINDS
 from app.platform.i18n import get_locale, lazy
 from app.platform.i18n import gettext as _
-from app.platform.pagination import MAX_PAGE, Page, paginate
+from app.platform.pagination import MAX_PAGE, Page
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement, SQLColumnExpression
+    from asyncpg import Record  # type: ignore[import-untyped]
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -84,6 +82,22 @@ def kind_label(kind: str) -> str:
 
 def deadline_label(kind: str) -> str:
     return _(DEADLINE_LABELS[kind]) if kind in DEADLINE_LABELS else kind
+
+
+def labels() -> dict[str, dict[str, str]]:
+    """The catalogue's words in the reader's language: the filter form lists them, the cards look them up."""
+    return _labels(get_locale())
+
+
+@functools.cache
+def _labels(locale: str) -> dict[str, dict[str, str]]:
+    # Once per language, not once per card: a page of cards repeats the same few dozen labels.
+    return {
+        "phase_names": {p.value: phase_label(p) for p in PUBLIC_PHASES},
+        "kind_names": {k: kind_label(k) for k in PROGRAM_KINDS},
+        "deadline_names": {k: deadline_label(k) for k in DEADLINE_LABELS},
+        "sort_names": {s: _(SORT_LABELS[s]) for s in SORTS},
+    }
 
 
 def local_time(value: dt.datetime | None, timezone: str) -> str:
@@ -251,6 +265,10 @@ class CatalogueEntry:
     prize: PrizeHeadline | None
     rank: float | None
 
+    @property
+    def organizer_names(self) -> str:
+        return ", ".join(organizer.name for organizer in self.organizers)
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FilterChoices:
@@ -270,187 +288,50 @@ async def list_challenges(
 ) -> Page[CatalogueEntry]:
     """One page of the published challenges the actor may see, filtered, searched and sorted.
 
-    Two queries (the rows and their total), whatever the number of challenges on the page.
+    One query (the rows and their total), whatever the number of challenges on the page.
     """
     authz.require(actor, "challenge:list")
-    next_at = next_deadline_sql(now)
-    query = _tsquery(filters.q) if filters.q else None
-    rank = func.ts_rank(Challenge.search, query, type_=Float) if query is not None else literal(None, Float)
-    statement = (
-        select(*_card_columns(now, next_at), rank.label("rank"))
-        .outerjoin(Program, Program.id == Challenge.program_id)
-        .where(*_conditions(actor, filters, now, query))
-        .order_by(*_order(filters.order, next_at, rank))
-    )
-    page = await paginate(session, statement, filters.page, size)
-    return dataclasses.replace(page, items=[_entry(row) for row in page.items])
+    query = catalogue_queries.page_query(catalogue_queries.Shape.of(actor, filters))
+    arguments = catalogue_queries.arguments(actor, filters, now)
+    rows = await query.all(session, **arguments, limit=size, offset=(filters.page - 1) * size)
+    # A page past the end is one row with the total and no card.
+    items = [_entry(row) for row in rows if row["id"] is not None]
+    return Page(items=items, number=filters.page, size=size, total=rows[0]["total"])
 
 
 async def filter_choices(session: AsyncSession, actor: Actor | None) -> FilterChoices:
     """Programs and organizer organizations of the challenges the actor may find (one query, two JSON lists)."""
     authz.require(actor, "challenge:list")
-    listed = select(Challenge.id).where(_listed(actor))
-    program = func.json_build_object("slug", Program.slug, "title", Program.title, "kind", Program.kind)
-    programs = (
-        select(_json_list(program, Program.starts_on.desc(), Program.title))
-        .where(select(Challenge.id).where(Challenge.program_id == Program.id, _listed(actor)).exists())
-        .scalar_subquery()
-    )
-    organizer = func.json_build_object("slug", Organization.slug, "name", Organization.name)
-    organizers = (
-        select(_json_list(organizer, func.lower(Organization.name)))
-        .where(
-            select(ChallengeOrganizer.challenge_id)
-            .where(
-                ChallengeOrganizer.organization_id == Organization.id,
-                ChallengeOrganizer.challenge_id.in_(listed),
-            )
-            .exists()
-        )
-        .scalar_subquery()
-    )
-    found = (await session.execute(select(programs, organizers))).one()
+    query = catalogue_queries.choices_query(catalogue_queries.viewer(actor))
+    found = await query.one_or_none(session, actor_id=actor.id if actor is not None else None)
+    assert found is not None  # a select without FROM has its one row
     return FilterChoices(
-        programs=[ProgramRef(item["slug"], item["title"], item["kind"]) for item in found[0]],
-        organizers=[OrganizerRef(item["slug"], item["name"]) for item in found[1]],
+        programs=[ProgramRef(item["slug"], item["title"], item["kind"]) for item in found["programs"]],
+        organizers=[OrganizerRef(item["slug"], item["name"]) for item in found["organizers"]],
     )
 
 
-def _json_list(item: ColumnElement[Any], *order: Any) -> ColumnElement[Any]:
-    """A JSON array of `item` in `order` ("[]" when there is none)."""
-    return func.coalesce(
-        func.json_agg(aggregate_order_by(item, *order)), literal_column("'[]'::json"), type_=JSON
-    )
-
-
-def _listed(actor: Actor | None) -> ColumnElement[bool]:
-    # Published only, whoever asks: the catalogue is a window on what is out, not a founder's desk.
-    return and_(Challenge.published_at.is_not(None), authz.visible_challenges(actor))
-
-
-def _card_columns(now: dt.datetime, next_at: ColumnElement[Any]) -> list[SQLColumnExpression[Any]]:
-    """What a card shows, each related fact as a correlated subquery so that a page is one query."""
-    next_kind = case(
-        (Challenge.registration_closes_at == next_at, "registration_closes"), else_="round_deadline"
-    )
-    return [
-        Challenge.id,
-        Challenge.slug,
-        Challenge.title,
-        Challenge.summary,
-        Challenge.visibility,
-        Challenge.timezone,
-        Challenge.published_at,
-        phase_sql(now).label("phase"),
-        Program.slug.label("program_slug"),
-        Program.title.label("program_title"),
-        Program.kind.label("program_kind"),
-        _organizers().label("organizers"),
-        next_at.label("next_at"),
-        next_kind.label("next_kind"),
-        _next_round_name(now).label("next_round_name"),
-        _first_prize(Prize.title).label("prize_title"),
-        _first_prize(Prize.reward).label("prize_reward"),
-    ]
-
-
-def _conditions(
-    actor: Actor | None, filters: CatalogueFilters, now: dt.datetime, query: ColumnElement[Any] | None
-) -> list[ColumnElement[bool]]:
-    conditions = [_listed(actor)]
-    if query is not None:
-        conditions.append(Challenge.search.bool_op("@@")(query))
-    if filters.program:
-        conditions.append(Program.slug == filters.program)
-    if filters.kind:
-        conditions.append(Program.kind == filters.kind)
-    if filters.phase:
-        conditions.append(phase_sql(now) == filters.phase)
-    if filters.organizer:
-        conditions.append(
-            select(ChallengeOrganizer.challenge_id)
-            .join(Organization, Organization.id == ChallengeOrganizer.organization_id)
-            .where(ChallengeOrganizer.challenge_id == Challenge.id, Organization.slug == filters.organizer)
-            .exists()
-        )
-    if filters.open_now:
-        conditions.append(registration_open_sql(now))
-    return conditions
-
-
-def _tsquery(text: str) -> ColumnElement[Any]:
-    """Web-search syntax ("quoted phrases", or, -excluded) in English or in French, either matching."""
-    english = func.websearch_to_tsquery(literal("english", REGCONFIG), text, type_=TSQUERY)
-    french = func.websearch_to_tsquery(literal("french", REGCONFIG), text, type_=TSQUERY)
-    return english.op("||", return_type=TSQUERY)(french)
-
-
-def _order(
-    order: str, next_at: ColumnElement[Any], rank: ColumnElement[Any]
-) -> list[SQLColumnExpression[Any]]:
-    newest = [Challenge.published_at.desc(), Challenge.id]
-    if order == "newest":
-        return newest
-    if order == "relevance":
-        return [rank.desc(), next_at.asc().nulls_last(), *newest]
-    # Challenges with nothing left to meet come last, newest first among them.
-    return [next_at.asc().nulls_last(), *newest]
-
-
-def _organizers() -> ColumnElement[Any]:
-    pair = func.json_build_object("slug", Organization.slug, "name", Organization.name)
-    names = func.json_agg(aggregate_order_by(pair, func.lower(Organization.name)))
-    return (
-        select(func.coalesce(names, literal_column("'[]'::json"), type_=JSON))
-        .select_from(ChallengeOrganizer)
-        .join(Organization, Organization.id == ChallengeOrganizer.organization_id)
-        .where(ChallengeOrganizer.challenge_id == Challenge.id)
-        .correlate(Challenge)
-        .scalar_subquery()
-    )
-
-
-def _next_round_name(now: dt.datetime) -> ColumnElement[Any]:
-    return (
-        select(Round.name)
-        .where(Round.challenge_id == Challenge.id, Round.deadline > now)
-        .order_by(Round.deadline, Round.position)
-        .limit(1)
-        .correlate(Challenge)
-        .scalar_subquery()
-    )
-
-
-def _first_prize(column: Any) -> ColumnElement[Any]:
-    return (
-        select(column)
-        .where(Prize.challenge_id == Challenge.id)
-        .order_by(Prize.position, Prize.id)
-        .limit(1)
-        .correlate(Challenge)
-        .scalar_subquery()
-    )
-
-
-def _entry(row: Any) -> CatalogueEntry:
-    program = ProgramRef(row.program_slug, row.program_title, row.program_kind) if row.program_slug else None
+def _entry(row: Record) -> CatalogueEntry:
+    program = None
+    if row["program_slug"]:
+        program = ProgramRef(row["program_slug"], row["program_title"], row["program_kind"])
     deadline = None
-    if row.next_at is not None:
-        round_name = row.next_round_name if row.next_kind == "round_deadline" else None
-        deadline = NextDeadline(at=row.next_at, kind=row.next_kind, round_name=round_name)
-    prize = PrizeHeadline(row.prize_title, row.prize_reward or "") if row.prize_title else None
+    if row["next_at"] is not None:
+        round_name = row["next_round_name"] if row["next_kind"] == "round_deadline" else None
+        deadline = NextDeadline(at=row["next_at"], kind=row["next_kind"], round_name=round_name)
+    prize = PrizeHeadline(row["prize_title"], row["prize_reward"] or "") if row["prize_title"] else None
     return CatalogueEntry(
-        id=row.id,
-        slug=row.slug,
-        title=row.title,
-        summary=row.summary,
-        visibility=row.visibility,
-        timezone=row.timezone,
-        published_at=row.published_at,
-        phase=row.phase,
+        id=row["id"],
+        slug=row["slug"],
+        title=row["title"],
+        summary=row["summary"],
+        visibility=row["visibility"],
+        timezone=row["timezone"],
+        published_at=row["published_at"],
+        phase=row["phase"],
         program=program,
-        organizers=[OrganizerRef(item["slug"], item["name"]) for item in row.organizers or []],
+        organizers=[OrganizerRef(item["slug"], item["name"]) for item in row["organizers"] or []],
         next_deadline=deadline,
         prize=prize,
-        rank=row.rank,
+        rank=row["rank"],
     )

@@ -16,7 +16,6 @@ from app.accounts.sessions import Actor
 from app.challenges import catalogue
 from app.challenges.lifecycle import PUBLIC_PHASES
 from app.challenges.models import PROGRAM_KINDS
-from app.platform.i18n import gettext as _
 from app.web import is_htmx, render
 
 PRIVATE = CacheControlHeader(no_store=True)
@@ -72,12 +71,7 @@ async def show_catalogue(
         "page": results,
         "choices": choices,
         "params": filters.query_string(),
-        "phases": [(p.value, catalogue.phase_label(p)) for p in PUBLIC_PHASES],
-        "kinds": [(k, catalogue.kind_label(k)) for k in PROGRAM_KINDS],
-        "sorts": [(s, _(catalogue.SORT_LABELS[s])) for s in catalogue.SORTS],
-        "phase_label": catalogue.phase_label,
-        "kind_label": catalogue.kind_label,
-        "deadline_label": catalogue.deadline_label,
+        **catalogue.labels(),
         "local_time": catalogue.local_time,
     }
     return render(request, "challenges/catalogue.html", context, block="catalogue_results")

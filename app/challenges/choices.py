@@ -177,4 +177,11 @@ def when(value: dt.datetime | None, timezone: str) -> str:
     """A time in the challenge's zone, with the zone named: "12 Mar 2027, 18:00:00 (Europe/Paris)"."""
     if value is None:
         return ""
+    return _when(value, timezone, get_locale())
+
+
+@functools.lru_cache(maxsize=4096)
+def _when(value: dt.datetime, timezone: str, locale: str) -> str:
+    # A challenge's page shows the same few instants to everyone, and Babel's formatting costs more than
+    # reading them. `locale` is the current one (format_datetime reads it too): part of the key.
     return f"{format_datetime(value, timezone)} ({timezone})"

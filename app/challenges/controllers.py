@@ -21,7 +21,6 @@ from app.challenges.completeness import Incomplete
 from app.challenges.editor_controllers import ROUTES as EDITOR_ROUTES
 from app.challenges.editor_controllers import editor_page
 from app.challenges.inputs import DETAIL_FIELDS, TIMELINE_FIELDS
-from app.challenges.models import Challenge
 from app.challenges.pages import (
     PAGE,
     PUBLIC_PAGE,
@@ -36,7 +35,6 @@ from app.challenges.pages import (
     texts,
 )
 from app.challenges.program_controllers import ROUTES as PROGRAM_ROUTES
-from app.judging.votes import vote_round_ids_column
 from app.platform.context import get_context
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
@@ -88,21 +86,6 @@ async def create_challenge(
 # --- the challenge's page --------------------------------------------------------------------------------
 
 
-def my_team_column(actor: Actor | None, challenge_id: Any) -> Any:
-    """The id of the actor's team in the challenge, for the page's "My team" link, as a column."""
-    from sqlalchemy import null, select
-
-    from app.teams.models import TeamMember
-
-    if actor is None:
-        return null()
-    return (
-        select(TeamMember.team_id)
-        .where(TeamMember.challenge_id == challenge_id, TeamMember.user_id == actor.id)
-        .scalar_subquery()
-    )
-
-
 async def _challenge_page(
     request: Request[Any, Any, Any],
     db: AsyncSession,
@@ -112,13 +95,10 @@ async def _challenge_page(
     failed: Failed | None = None,
     status_code: int = 200,
 ) -> Response[str]:
-    # The "My team" link and the rounds with a public vote come with the challenge's row.
-    extra = (my_team_column(actor, Challenge.id), vote_round_ids_column(Challenge.id))
-    page = await services.challenge_page(db, actor, slug, now, extra=extra)
-    my_team_id, vote_rounds = page.extra
+    page = await services.challenge_page(db, actor, slug, now)
     context = {
         "page": page,
-        "my_team_id": my_team_id if "participant" in page.relations else None,
+        "my_team_id": page.my_team_id,
         "challenge": page.challenge,
         "now": now,
         "tz": page.challenge.timezone,
@@ -126,7 +106,7 @@ async def _challenge_page(
         "may_review": authz.can(actor, "challenge:view_registrations", page.relations),
         "registered": "registrant" in page.relations,
         "announce": failed or Failed("announce", {}),
-        "vote_rounds": set(vote_rounds or ()),
+        "vote_rounds": page.vote_round_ids,
         **helpers(),
     }
     return render(

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from sqlalchemy import DateTime, and_, case, func, or_, select
 
@@ -30,6 +30,8 @@ class Phase(enum.StrEnum):
 
 
 PUBLIC_PHASES = tuple(p for p in Phase if p is not Phase.DRAFT)
+# The clock of the SQL twins below: a value, or a bind parameter for statements compiled once.
+Instant: TypeAlias = "dt.datetime | ColumnElement[dt.datetime]"
 
 
 class TimelineLike(Protocol):
@@ -64,7 +66,7 @@ def phase(challenge: TimelineLike, rounds: Sequence[RoundLike], now: dt.datetime
     return Phase.JUDGING
 
 
-def phase_sql(now: dt.datetime) -> ColumnElement[str]:
+def phase_sql(now: Instant) -> ColumnElement[str]:
     """phase() as a SQL expression on `challenges`, for lists that filter by phase.
 
     Written branch for branch like phase() above; change both together (tests/challenges/
@@ -100,7 +102,7 @@ def registration_open(challenge: TimelineLike, now: dt.datetime) -> bool:
     return opens is not None and closes is not None and opens <= now < closes
 
 
-def registration_open_sql(now: dt.datetime) -> ColumnElement[bool]:
+def registration_open_sql(now: Instant) -> ColumnElement[bool]:
     """registration_open() as a SQL condition on `challenges` (kept beside it, tested against it)."""
     from app.challenges.models import Challenge
 
@@ -156,7 +158,7 @@ def next_deadline(challenge: TimelineLike, rounds: Sequence[RoundLike], now: dt.
     return upcoming[0] if upcoming else None
 
 
-def next_deadline_sql(now: dt.datetime) -> ColumnElement[dt.datetime]:
+def next_deadline_sql(now: Instant) -> ColumnElement[dt.datetime]:
     """The instant of next_deadline() as a SQL expression on `challenges` (NULL when none is ahead)."""
     from app.challenges.models import Challenge, Round
 

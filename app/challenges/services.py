@@ -17,15 +17,16 @@ import unicodedata
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import authz
-from app.challenges import completeness, lifecycle
+from app.challenges import completeness, lifecycle, page_queries
+from app.challenges.catalogue import ProgramRef
 from app.challenges.choices import DEFAULT_TIMEZONE
 from app.challenges.inputs import RESERVED_SLUGS, Errors, challenge_details, check_slug, timeline_input
 from app.challenges.models import (
-    Announcement,
     Challenge,
     ChallengeOrganizer,
     Prize,
@@ -40,8 +41,6 @@ from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.orm import InstrumentedAttribute
 
@@ -333,54 +332,66 @@ async def publish_challenge(session: AsyncSession, actor: Actor, slug: str, now:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ChallengePage:
-    """Everything the challenge's page shows, as the actor may see it."""
+    """Everything the challenge's page shows, as the actor may see it: plain rows read by attribute
+    (app.challenges.page_queries), named like the columns of the models they come from."""
 
-    challenge: Challenge
-    rounds: list[Round]
+    challenge: Any
+    rounds: list[Any]
     relations: set[str]
-    program: Program | None
-    organizers: list[Organization]
-    prizes: list[Prize]
-    announcements: list[Announcement]
-    fields: dict[uuid.UUID, list[RoundField]]
+    program: ProgramRef | None
+    organizers: list[Any]
+    prizes: list[Any]
+    announcements: list[Any]
+    fields: dict[uuid.UUID, list[Any]]
     phase: lifecycle.Phase
     milestones: list[lifecycle.Milestone]
     next_deadline: lifecycle.Milestone | None
     registration_open: bool
-    extra: tuple[Any, ...] = ()
+    # The actor's team in the challenge (the "My team" link), and the rounds with a public vote.
+    my_team_id: uuid.UUID | None = None
+    vote_round_ids: frozenset[uuid.UUID] = frozenset()
 
 
 async def challenge_page(
-    session: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime, *, extra: Sequence[Any] = ()
+    session: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
 ) -> ChallengePage:
     """The public page, or for founders the preview of a draft; 404 for anyone who may not see it.
 
-    `extra`: columns correlated to `Challenge.id` loaded with the challenge (their values in `extra`)."""
-    visible = await load_challenge(session, actor, slug, extra=extra)
-    challenge, rounds = visible.challenge, visible.rounds
-    program = await session.get(Program, challenge.program_id) if challenge.program_id else None
+    Four statements whatever the challenge holds (app.challenges.page_queries)."""
+    if "\x00" in slug:
+        # PostgreSQL refuses NUL in text: such a slug names nothing, and must not become a server error.
+        raise NotFoundException()
+    await page_queries.flush_pending(session)
+    actor_id = actor.id if actor is not None else None
+    row = await page_queries.challenge_row(session, actor_id, slug)
+    if row is None:
+        raise NotFoundException()
+    relations = page_queries.relations(actor_id, row)
+    authz.require(actor, "challenge:view", relations)
+    challenge = page_queries.Row(row)
+    rounds = await page_queries.rounds(session, challenge.id)
+    round_ids = [r.id for r in rounds]
+    editor = authz.can(actor, "challenge:edit", relations)
+    program = (
+        ProgramRef(row["program_slug"], row["program_title"], row["program_kind"])
+        if row["program_slug"]
+        else None
+    )
     return ChallengePage(
         challenge=challenge,
         rounds=rounds,
-        relations=visible.relations,
+        relations=relations,
         program=program,
-        organizers=await organizers(session, challenge.id),
-        prizes=await prizes(session, challenge.id),
-        fields=await round_fields(
-            session, [r.id for r in rounds], retired=authz.can(actor, "challenge:edit", visible.relations)
-        ),
-        announcements=list(
-            await session.scalars(
-                select(Announcement)
-                .where(Announcement.challenge_id == challenge.id)
-                .order_by(Announcement.created_at.desc(), Announcement.id)
-            )
-        ),
+        organizers=[page_queries.Row(item) for item in row["organizers"]],
+        prizes=[page_queries.Row(item) for item in row["prizes"]],
+        fields=await page_queries.round_fields(session, challenge.id, round_ids, retired=editor),
+        announcements=await page_queries.announcements(session, challenge.id),
         phase=lifecycle.phase(challenge, rounds, now),
         milestones=lifecycle.milestones(challenge, rounds, [r.name for r in rounds]),
         next_deadline=lifecycle.next_deadline(challenge, rounds, now),
         registration_open=lifecycle.registration_open(challenge, now),
-        extra=visible.extra,
+        my_team_id=row["my_team_id"] if "participant" in relations else None,
+        vote_round_ids=frozenset(row["vote_round_ids"] or ()),
     )
 
 

@@ -72,7 +72,7 @@ async def _list_page(
         return _not_participant(request, slug, exc)
     context = {
         "listing": listing,
-        "challenge": listing.visible.challenge,
+        "challenge": listing.challenge,
         "q": q,
         "params": urlencode({"q": q}) if q else "",
         "error": error,

@@ -8,29 +8,20 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from litestar.exceptions import NotFoundException
+from sqlalchemy import select
 
 from app import authz
 from app.challenges import lifecycle
 from app.challenges.models import Challenge, Registration, Round
-from app.challenges.queries import Visible, load_challenge
-from app.organizations.models import Organization
-from app.platform.pagination import Page, paginate
-from app.teams.invitations import PendingInvitation, pending_invitations
-from app.teams.join_requests import PendingRequest, pending_requests
-from app.teams.models import JoinRequest, Submission, Team, TeamMember
-from app.teams.teams import (
-    MemberRow,
-    TeamContext,
-    blocker_of,
-    load_team,
-    member_rows,
-    membership_frozen,
-    organizations_of,
-    require_participant,
-)
+from app.platform.pagination import MAX_PAGE, Page
+from app.teams import queries
+from app.teams.models import Submission, Team, TeamMember
+from app.teams.queries import CaptainLists, ChallengeFacts, TeamHead
+from app.teams.teams import blocker_of, frozen_from, membership_frozen, require_participant
 
 if TYPE_CHECKING:
+    import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -53,38 +44,38 @@ class RoundWork:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TeamPage:
-    ctx: TeamContext
-    organization: Organization | None
-    members: list[MemberRow]
-    work: list[RoundWork]
+    head: TeamHead
     frozen: bool
     blocker: str | None
     # For the captain only (None for others): what the captain manages.
-    invitations: list[PendingInvitation] | None
-    requests: list[PendingRequest] | None
-    my_organizations: list[Organization] | None
+    captain: CaptainLists | None
+
+    @property
+    def keeps_other_organization(self) -> bool:
+        """The team represents a startup that is not one of the captain's: the form still offers it, so that
+        saving other details keeps it."""
+        organization_id = self.head.team.organization_id
+        if organization_id is None or self.captain is None:
+            return False
+        return all(choice.id != organization_id for choice in self.captain.organizations)
 
 
 async def team_page(session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime) -> TeamPage:
-    """The team for its members and the challenge's founders (others: 404)."""
-    ctx = await load_team(session, actor, team_id, "team:view")
-    team = ctx.team
-    organization = await session.get(Organization, team.organization_id) if team.organization_id else None
-    members = await member_rows(session, team)
-    submissions = {
-        s.round_id: s for s in await session.scalars(select(Submission).where(Submission.team_id == team.id))
-    }
-    captain = ctx.can(actor, "team:manage_members")
+    """The team for its members and the challenge's founders (others: 404). Two statements for the captain, one
+    for anyone else, whatever the number of members, rounds, invitations and requests."""
+    await queries.settle(session)
+    head = await queries.team_head(session, actor.id, team_id)
+    if head is None:
+        raise NotFoundException()
+    authz.require(actor, "team:view", head.relations)
+    captain = authz.can(actor, "team:manage_members", head.relations)
     return TeamPage(
-        ctx=ctx,
-        organization=organization,
-        members=members,
-        work=[RoundWork(round_, submissions.get(round_.id)) for round_ in ctx.rounds],
-        frozen=membership_frozen(ctx.rounds, now),
-        blocker=blocker_of(ctx.challenge, members),
-        invitations=await pending_invitations(session, team.id, now) if captain else None,
-        requests=await pending_requests(session, ctx) if captain else None,
-        my_organizations=await organizations_of(session, actor.id) if captain else None,
+        head=head,
+        frozen=membership_frozen(head.work, now),
+        blocker=blocker_of(head.challenge, head.members),
+        captain=await queries.captain_lists(session, actor.id, team_id, head.challenge.id, now)
+        if captain
+        else None,
     )
 
 
@@ -93,9 +84,10 @@ async def team_page(session: AsyncSession, actor: Actor, team_id: uuid.UUID, now
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TeamListing:
-    visible: Visible
-    # Rows of (Team, organization name or None).
-    teams: Page[tuple[Team, str | None]]
+    challenge: ChallengeFacts
+    relations: set[str]
+    # Rows of id, name, member_count and organization (its name, or None).
+    teams: Page[asyncpg.Record]
     my_team_id: uuid.UUID | None
     # The actor's pending requests: team id -> request id.
     my_requests: dict[uuid.UUID, uuid.UUID]
@@ -103,7 +95,7 @@ class TeamListing:
 
     @property
     def participant(self) -> bool:
-        return "participant" in self.visible.relations
+        return "participant" in self.relations
 
 
 def _escape_like(text: str) -> str:
@@ -113,46 +105,28 @@ def _escape_like(text: str) -> str:
 async def list_teams(
     session: AsyncSession, actor: Actor, slug: str, now: dt.datetime, *, query: str = "", page: int = 1
 ) -> TeamListing:
-    """Teams of the challenge by name, for its participants looking for one and for its founders."""
-    # The actor's own team and pending join requests come with the challenge's row.
-    my_team = (
-        select(TeamMember.team_id)
-        .where(TeamMember.challenge_id == Challenge.id, TeamMember.user_id == actor.id)
-        .scalar_subquery()
-    )
-    my_requests = (
-        select(func.json_object_agg(JoinRequest.team_id, JoinRequest.id))
-        .join(Team, Team.id == JoinRequest.team_id)
-        .where(
-            Team.challenge_id == Challenge.id,
-            JoinRequest.user_id == actor.id,
-            JoinRequest.status == "pending",
-        )
-        .scalar_subquery()
-    )
-    visible = await load_challenge(session, actor, slug, extra=(my_team, my_requests))
-    my_team_id, requested = visible.extra
-    if not visible.can(actor, "team:list"):
-        require_participant(actor, visible.relations)
-    challenge = visible.challenge
-    statement = (
-        select(Team, Organization.name)
-        .outerjoin(Organization, Organization.id == Team.organization_id)
-        .where(Team.challenge_id == challenge.id)
-        .order_by(func.lower(Team.name), Team.id)
-    )
+    """Teams of the challenge by name, for its participants looking for one and for its founders. Two
+    statements: the challenge with the actor's relations, team and requests there; then the page of teams."""
+    if "\x00" in slug:
+        # PostgreSQL refuses NUL in text: such a slug names nothing, and must not become a server error.
+        raise NotFoundException()
+    head = await queries.challenge_teams_head(session, actor.id, slug)
+    if head is None:
+        raise NotFoundException()
+    authz.require(actor, "challenge:view", head.relations)
+    if not authz.can(actor, "team:list", head.relations):
+        require_participant(actor, head.relations)
     query = " ".join(query.replace("\x00", "").split())[:SEARCH_MAX]
-    if query:
-        statement = statement.where(Team.name.ilike(f"%{_escape_like(query)}%", escape="\\"))
-    teams = await paginate(session, statement, page, TEAMS_PER_PAGE)
+    pattern = f"%{_escape_like(query)}%" if query else None
+    number = min(max(page, 1), MAX_PAGE)
+    rows, total = await queries.teams_page(session, head.challenge.id, pattern, number, TEAMS_PER_PAGE)
     return TeamListing(
-        visible=visible,
-        teams=teams,
-        my_team_id=my_team_id,
-        my_requests={
-            uuid.UUID(team_id): uuid.UUID(request_id) for team_id, request_id in (requested or {}).items()
-        },
-        frozen=membership_frozen(visible.rounds, now),
+        challenge=head.challenge,
+        relations=head.relations,
+        teams=Page(items=rows, number=number, size=TEAMS_PER_PAGE, total=total),
+        my_team_id=head.my_team_id,
+        my_requests=head.my_requests,
+        frozen=frozen_from(head.first_deadline, now),
     )
 
 

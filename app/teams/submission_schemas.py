@@ -15,7 +15,7 @@ from app.platform.i18n import gettext as _
 from app.platform.i18n import lazy
 
 if TYPE_CHECKING:
-    from app.challenges.models import RoundField
+    from app.teams.submission_queries import FieldFacts
 
 SHORT_TEXT_MAX = 300
 LONG_TEXT_MAX = 20_000
@@ -49,7 +49,7 @@ def action_label(action: str, restored_from: int | None = None) -> str:
     return _(ACTION_LABELS.get(action, action))
 
 
-def editable(field: RoundField) -> bool:
+def editable(field: FieldFacts) -> bool:
     """Whether the team may still answer the field: retired fields keep their answers, read-only."""
     return field.retired_at is None
 
@@ -72,7 +72,7 @@ def answers_from_form(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return {key: values[0] if len(values) == 1 else values for key, values in posted.items()}
 
 
-def checked_answers(fields: Sequence[RoundField], answers: Mapping[str, Any]) -> dict[str, Any]:
+def checked_answers(fields: Sequence[FieldFacts], answers: Mapping[str, Any]) -> dict[str, Any]:
     """The answers to the form's editable questions, cleaned, empty ones left out.
 
     Raise InvalidInput with every problem (keys `answers.<field key>`, or `answers` for questions that
@@ -106,7 +106,7 @@ class _BadAnswer(Exception):
     """One answer's problem, as the message shown beside it."""
 
 
-def _checked_value(field: RoundField, raw: Any) -> Any:
+def _checked_value(field: FieldFacts, raw: Any) -> Any:
     if not editable(field):
         raise _BadAnswer(_("This question was withdrawn by the founders: its answer can no longer change."))
     if field.kind == "file":
@@ -130,7 +130,7 @@ def _checked_value(field: RoundField, raw: Any) -> Any:
     return value
 
 
-def _checked_choices(field: RoundField, raw: Any) -> list[str]:
+def _checked_choices(field: FieldFacts, raw: Any) -> list[str]:
     if isinstance(raw, str):
         # One box ticked in the page's form.
         raw = [raw]
@@ -154,7 +154,7 @@ def is_web_address(value: str) -> bool:
 
 
 def missing_required(
-    fields: Sequence[RoundField], answers: Mapping[str, Any], files: Mapping[str, Any]
+    fields: Sequence[FieldFacts], answers: Mapping[str, Any], files: Mapping[str, Any]
 ) -> dict[str, str]:
     """Required questions still unanswered (or files not uploaded), by `answers.<field key>`."""
     errors: dict[str, str] = {}

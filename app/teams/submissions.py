@@ -23,29 +23,34 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import ClientException, NotFoundException
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app import authz
 from app.accounts.models import User
 from app.challenges import lifecycle
-from app.challenges.models import Challenge, Round, RoundField
+from app.challenges.models import Challenge, Round
 from app.judging.models import Advancement
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import format_datetime, ngettext
 from app.platform.i18n import gettext as _
+from app.teams import queries, submission_queries
 from app.teams.models import StoredFile, Submission, SubmissionVersion, Team
+from app.teams.queries import ChallengeFacts, TeamFacts
 from app.teams.receipts import send_receipts
+from app.teams.submission_queries import FieldFacts, RoundFacts, VersionFacts
 from app.teams.submission_schemas import checked_answers, editable, missing_required
 from app.teams.teams import submit_blocker, team_and_relations
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -79,17 +84,17 @@ class VersionConflict(Conflict):
 class RoundScope:
     """A team and one round of its challenge, as the actor sees them: relations and the round's form."""
 
-    team: Team
-    challenge: Challenge
-    round: Round
+    team: TeamFacts
+    challenge: ChallengeFacts
+    round: RoundFacts
     relations: set[str]
     # Current questions in order, then retired ones.
-    fields: list[RoundField]
+    fields: list[FieldFacts]
 
     def can(self, actor: Actor | None, action: str) -> bool:
         return authz.can(actor, action, self.relations)
 
-    def field(self, key: str) -> RoundField | None:
+    def field(self, key: str) -> FieldFacts | None:
         return next((field for field in self.fields if field.key == key), None)
 
     @property
@@ -103,7 +108,8 @@ class Change:
 
     scope: RoundScope
     submission: Submission
-    version: SubmissionVersion
+    # The new version, or when nothing changed the latest one.
+    version: SubmissionVersion | VersionFacts
     created: bool = True
     # The file an upload stored.
     file: StoredFile | None = None
@@ -125,11 +131,11 @@ async def may_enter_round(session: AsyncSession, team: Team, round_: Round) -> b
     )
 
 
-def not_advanced(round_: Round) -> SubmissionRefused:
+def not_advanced(round_: Round | RoundFacts) -> SubmissionRefused:
     return SubmissionRefused(detail=_("Your team was not advanced to %(round)s.", round=round_.name))
 
 
-def closed_message(round_: Round, now: dt.datetime, timezone: str) -> str | None:
+def closed_message(round_: Round | RoundFacts, now: dt.datetime, timezone: str) -> str | None:
     """Why the round takes no change at `now`, or None while it is open."""
     if lifecycle.round_open(round_, now):
         return None
@@ -146,7 +152,7 @@ def closed_message(round_: Round, now: dt.datetime, timezone: str) -> str | None
     )
 
 
-def countdown(round_: Round, now: dt.datetime, timezone: str) -> str:
+def countdown(round_: Round | RoundFacts, now: dt.datetime, timezone: str) -> str:
     """The deadline in words for the page: when it opens, how long is left, or since when it is closed."""
     if now < round_.opens_at:
         return _("Opens on %(date)s.", date=format_datetime(round_.opens_at, timezone))
@@ -196,24 +202,18 @@ async def load_scope(
 ) -> RoundScope:
     """The team's round if the actor may do `action` there: 404 when they may not see the team's work
     or the round is not of its challenge, 403 when they see it but may not act or the team has not
-    been advanced to the round."""
-    team, challenge, relations = await _team_for(session, actor, team_id)
-    round_ = await session.scalar(
-        select(Round).where(Round.id == round_id, Round.challenge_id == challenge.id)
-    )
-    if round_ is None:
+    been advanced to the round. One statement (plain rows: every save and upload starts here)."""
+    await queries.settle(session)
+    head = await submission_queries.round_head(session, actor.id if actor else None, team_id, round_id)
+    if head is None:
         raise NotFoundException()
-    if not await may_enter_round(session, team, round_):
-        raise not_advanced(round_)
-    authz.require(actor, action, relations)
-    fields = list(
-        await session.scalars(
-            select(RoundField)
-            .where(RoundField.round_id == round_.id)
-            .order_by(RoundField.retired_at.is_not(None), RoundField.position, RoundField.id)
-        )
-    )
-    return RoundScope(team, challenge, round_, relations, fields)
+    authz.require(actor, "submission:view", head.relations)
+    if head.round is None:
+        raise NotFoundException()
+    if not head.may_enter:
+        raise not_advanced(head.round)
+    authz.require(actor, action, head.relations)
+    return RoundScope(head.team, head.challenge, head.round, head.relations, head.fields)
 
 
 async def latest(
@@ -273,17 +273,24 @@ async def open_for_change(
     return scope
 
 
-async def locked_submission(
-    session: AsyncSession, scope: RoundScope
-) -> tuple[Submission, SubmissionVersion | None]:
-    """The submission row, created if needed and locked until the transaction ends, with its latest version."""
-    locking = (
+@functools.cache
+def _locking() -> Select[Submission]:
+    # Built once: the statement's construction cost more than its execution on every save.
+    return (
         select(Submission)
-        .where(Submission.team_id == scope.team.id, Submission.round_id == scope.round.id)
+        .where(Submission.team_id == bindparam("team_id"), Submission.round_id == bindparam("round_id"))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    submission = await session.scalar(locking)
+
+
+async def locked_submission(
+    session: AsyncSession, scope: RoundScope
+) -> tuple[Submission, VersionFacts | None]:
+    """The submission row, created if needed and locked until the transaction ends, with its latest version
+    (read once the row is locked, so it is the latest for as long as the transaction lasts)."""
+    ids = {"team_id": scope.team.id, "round_id": scope.round.id}
+    submission = await session.scalar(_locking(), ids)
     if submission is None:
         # Two first saves at once: one insert wins, the other waits for it to commit and then finds its row.
         await session.execute(
@@ -291,16 +298,11 @@ async def locked_submission(
             .values(id=uuid.uuid4(), team_id=scope.team.id, round_id=scope.round.id)
             .on_conflict_do_nothing(index_elements=["team_id", "round_id"])
         )
-        submission = await session.scalar(locking)
+        submission = await session.scalar(_locking(), ids)
         assert submission is not None
     current = None
     if submission.version:
-        current = await session.scalar(
-            select(SubmissionVersion).where(
-                SubmissionVersion.submission_id == submission.id,
-                SubmissionVersion.number == submission.version,
-            )
-        )
+        current = await submission_queries.version_of(session, submission.id, submission.version)
     return submission, current
 
 
@@ -314,7 +316,7 @@ async def require_base(
     raise VersionConflict(submission.version, by, submission.updated_at, scope.challenge.timezone)
 
 
-def retired_answers(scope: RoundScope, version: SubmissionVersion | None) -> dict[str, Any]:
+def retired_answers(scope: RoundScope, version: VersionFacts | None) -> dict[str, Any]:
     """Answers to questions the team can no longer change: carried over to every new version."""
     if version is None:
         return {}

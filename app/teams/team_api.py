@@ -56,7 +56,7 @@ API: dict[str, Any] = {
 
 
 def _team_view(page: overview.TeamPage) -> TeamView:
-    team, challenge = page.ctx.team, page.ctx.challenge
+    team, challenge = page.head.team, page.head.challenge
     return TeamView(
         id=team.id,
         challenge=challenge.slug,
@@ -69,17 +69,17 @@ def _team_view(page: overview.TeamPage) -> TeamView:
         gallery_opt_in=team.gallery_opt_in,
         membership_frozen=page.frozen,
         created_at=team.created_at,
-        members=[MemberView(m.user_id, m.name, m.email, m.role, m.joined_at) for m in page.members],
+        members=[MemberView(m.user_id, m.name, m.email, m.role, m.joined_at) for m in page.head.members],
         submissions=[
             SubmissionSummary(
-                round_id=work.round.id,
-                round_name=work.round.name,
-                deadline=work.round.deadline,
+                round_id=work.round_id,
+                round_name=work.round_name,
+                deadline=work.deadline,
                 status=work.status,
-                version=work.submission.version if work.submission else 0,
-                submitted_at=work.submission.submitted_at if work.submission else None,
+                version=work.version or 0,
+                submitted_at=work.submitted_at,
             )
-            for work in page.work
+            for work in page.head.work
         ],
         submit_blocker=page.blocker,
     )
@@ -99,16 +99,17 @@ async def api_list_teams(
     """Teams of a challenge by name (`q` searches names), for its participants and founders."""
     listing = await overview.list_teams(db, actor, slug, now, query=q, page=page)
     rows = listing.teams
+    team_max = listing.challenge.team_max
     items = [
         TeamListItem(
-            id=team.id,
-            name=team.name,
-            member_count=team.member_count,
-            team_max=listing.visible.challenge.team_max,
-            organization=organization,
-            my_join_request_id=listing.my_requests.get(team.id),
+            id=row["id"],
+            name=row["name"],
+            member_count=row["member_count"],
+            team_max=team_max,
+            organization=row["organization"],
+            my_join_request_id=listing.my_requests.get(row["id"]),
         )
-        for team, organization in rows.items
+        for row in rows.items
     ]
     return TeamList(
         items=items,

@@ -41,9 +41,9 @@ async def _team_page(
     forms = forms or {}
     context = {
         "page": page,
-        "team": page.ctx.team,
-        "challenge": page.ctx.challenge,
-        "relations": page.ctx.relations,
+        "team": page.head.team,
+        "challenge": page.head.challenge,
+        "relations": page.head.relations,
         "error": error,
         "invite": forms.get("invite", ({}, {})),
         "edit": forms.get("edit", ({}, {})),

@@ -24,7 +24,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from babel.lists import format_list
 from litestar.exceptions import ClientException, NotFoundException
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
+    from app.teams.queries import ChallengeFacts, TeamFacts
 
 NAME_INDEX = "uq_teams_challenge_name"
 
@@ -152,9 +153,21 @@ def require_participant(actor: Actor | None, relations: set[str]) -> None:
     )
 
 
-def membership_frozen(rounds: Sequence[Round], now: dt.datetime) -> bool:
+class Dated(Protocol):
+    """A round, or a row of one: what the freeze reads."""
+
+    @property
+    def deadline(self) -> dt.datetime: ...
+
+
+def membership_frozen(rounds: Sequence[Dated], now: dt.datetime) -> bool:
     """Frozen from the first round's deadline on (that instant included); never before a round exists."""
-    return bool(rounds) and rounds[0].deadline <= now
+    return frozen_from(rounds[0].deadline if rounds else None, now)
+
+
+def frozen_from(first_deadline: dt.datetime | None, now: dt.datetime) -> bool:
+    """membership_frozen() from the first round's deadline alone (None: no round yet)."""
+    return first_deadline is not None and first_deadline <= now
 
 
 def ensure_open(challenge: Challenge, rounds: Sequence[Round], now: dt.datetime) -> None:
@@ -394,7 +407,7 @@ async def organizations_of(session: AsyncSession, user_id: uuid.UUID) -> list[Or
 # --- who may submit -----------------------------------------------------------------------------------------
 
 
-async def member_rows(session: AsyncSession, team: Team) -> list[MemberRow]:
+async def member_rows(session: AsyncSession, team: Team | TeamFacts) -> list[MemberRow]:
     """The team's members, captain first, each with the status of their registration to the challenge."""
     rows = await session.execute(
         select(TeamMember, User.name, User.email, Registration.status)
@@ -413,7 +426,7 @@ async def member_rows(session: AsyncSession, team: Team) -> list[MemberRow]:
     ]
 
 
-def blocker_of(challenge: Challenge, members: Sequence[MemberRow]) -> str | None:
+def blocker_of(challenge: Challenge | ChallengeFacts, members: Sequence[MemberRow]) -> str | None:
     """Why a team of these members may not submit, or None."""
     count = len(members)
     if count < challenge.team_min:
@@ -439,7 +452,9 @@ def blocker_of(challenge: Challenge, members: Sequence[MemberRow]) -> str | None
     return None
 
 
-async def submit_blocker(session: AsyncSession, team: Team, challenge: Challenge) -> str | None:
+async def submit_blocker(
+    session: AsyncSession, team: Team | TeamFacts, challenge: Challenge | ChallengeFacts
+) -> str | None:
     """Why the team may not submit to the challenge now, in the current language, or None when it may.
 
     Too few members (below the challenge's minimum), too many (the maximum lowered since), or a member

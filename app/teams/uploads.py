@@ -45,8 +45,8 @@ from app.teams.submissions import Change, SubmissionRefused, add_version, locked
 
 if TYPE_CHECKING:
     from app.accounts.sessions import Actor
-    from app.challenges.models import RoundField
     from app.settings import Settings
+    from app.teams.submission_queries import FieldFacts
     from app.teams.submissions import RoundScope
 
 MB = 1024 * 1024
@@ -104,7 +104,7 @@ def content_matches(extension: str, head: bytes) -> bool:
     return head.startswith(FILE_TYPES[extension][1])
 
 
-def allowed_extensions(field: RoundField) -> list[str]:
+def allowed_extensions(field: FieldFacts) -> list[str]:
     chosen = [
         EXTENSION_ALIASES.get(item.lower().lstrip("."), item.lower().lstrip("."))
         for item in field.allowed_types
@@ -112,7 +112,7 @@ def allowed_extensions(field: RoundField) -> list[str]:
     return [item for item in chosen if item in FILE_TYPES] or list(FILE_TYPES)
 
 
-def max_bytes(field: RoundField) -> int:
+def max_bytes(field: FieldFacts) -> int:
     return (field.max_size_mb or DEFAULT_MAX_MB) * MB
 
 
@@ -185,7 +185,7 @@ class Received:
     content_type: str
 
 
-async def receive(storage: Storage, body: IncomingBody, field: RoundField) -> Received:
+async def receive(storage: Storage, body: IncomingBody, field: FieldFacts) -> Received:
     """Stream the upload into storage under a new key, checked; on any refusal nothing stays stored."""
     limit = max_bytes(field)
     if body.content_length is not None and body.content_length > limit + ENVELOPE_BYTES:
@@ -227,7 +227,7 @@ async def receive(storage: Storage, body: IncomingBody, field: RoundField) -> Re
     return Received(stored, name, FILE_TYPES[extension][0])
 
 
-def _too_large(field: RoundField) -> ClientException:
+def _too_large(field: FieldFacts) -> ClientException:
     return ClientException(
         status_code=413,
         detail=_(
@@ -275,7 +275,7 @@ async def upload_file(
 
 
 async def _attach(
-    session: AsyncSession, actor: Actor, scope: RoundScope, field: RoundField, received: Received
+    session: AsyncSession, actor: Actor, scope: RoundScope, field: FieldFacts, received: Received
 ) -> Change:
     # The finishing instant, not the arrival one: it only bounds how late a started upload may end.
     finished = utcnow()

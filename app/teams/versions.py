@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
-    from app.challenges.models import RoundField
+    from app.teams.submission_queries import FieldFacts
 
 HISTORY_PAGE = 20
 # Version numbers are PostgreSQL integers: a larger number in a URL names no version.
@@ -76,7 +76,7 @@ class VersionDetail:
     can_restore: bool
 
     @property
-    def fields(self) -> list[RoundField]:
+    def fields(self) -> list[FieldFacts]:
         """The current questions, and retired ones this version answered."""
         version = self.version
         return [
@@ -116,7 +116,7 @@ class SubmissionPage:
         return self.current.answers if self.current is not None else {}
 
     @property
-    def fields(self) -> list[RoundField]:
+    def fields(self) -> list[FieldFacts]:
         """The questions to show: current ones, then retired ones that still hold an answer or a file."""
         return [
             field

@@ -100,6 +100,16 @@ async def test_filters_search_and_pages(client, db):
     assert {first["items"][0]["slug"], second["items"][0]["slug"]} == {french.slug, english.slug}
 
 
+async def test_a_page_past_the_end_is_empty_but_still_counts_the_matches(client, db):
+    organizer = await make_organization(db)
+    await make_challenge(db, organizers=(organizer,))
+    await make_challenge(db, organizers=(organizer,))
+    body = (await client.get(f"/api/v1/challenges?organizer={organizer.slug}&per_page=1&page=5")).json()
+    assert (body["items"], body["total"], body["pages"], body["page"]) == ([], 2, 2, 5)
+    nothing = (await client.get("/api/v1/challenges?organizer=nobody-organizes-this")).json()
+    assert (nothing["items"], nothing["total"], nothing["pages"]) == ([], 0, 1)
+
+
 @pytest.mark.parametrize(
     ("query", "detail"),
     [

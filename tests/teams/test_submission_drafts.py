@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import text_of
-from tests.teams.submission_support import api, as_user, form, make_cast, submission_of, versions_of
+from tests.querycount import counting_statements
+from tests.teams.submission_support import (
+    add_field,
+    api,
+    as_user,
+    form,
+    make_cast,
+    submission_of,
+    versions_of,
+)
 
 
 async def test_every_save_is_a_new_version_numbered_after_the_last(client, db):
@@ -188,3 +197,18 @@ async def test_a_page_form_without_its_base_version_is_refused(client, db):
     response = await client.submit(cast.path + "/save", {"answer.pitch": "x"})
     assert response.status_code == 400
     assert "Reload the page" in text_of(response.text)
+
+
+async def test_an_autosave_costs_the_same_statements_for_few_or_many_questions(client, db, connection):
+    cast = await make_cast(db)
+    await as_user(client, db, cast.member)
+    await client.htmx("POST", cast.path + "/save", data=form(0, pitch="Warm-up"))
+    with counting_statements(connection) as few:
+        response = await client.htmx("POST", cast.path + "/save", data=form(1, pitch="One"))
+        assert "(version 2)" in text_of(response.text)
+    for position in range(10, 50):
+        await add_field(db, cast.round, f"extra{position}", "short_text", position, label=f"Extra {position}")
+    with counting_statements(connection) as many:
+        response = await client.htmx("POST", cast.path + "/save", data=form(2, pitch="Two", extra42="More"))
+        assert "(version 3)" in text_of(response.text)
+    assert len(few) == len(many)

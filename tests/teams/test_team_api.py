@@ -165,3 +165,12 @@ async def test_refusals_are_problems_with_a_clear_detail(client, db):
         "You are already in a team of this challenge.",
     )
     assert await count_members(db, cast.team) == (2, 2)
+
+
+async def test_a_page_past_the_last_is_empty_and_still_counts_the_teams(client, db):
+    cast = await make_cast(db)
+    await as_user(client, db, cast.member)
+    body = (await client.get(f"/api/v1/challenges/{cast.challenge.slug}/teams?page=3")).json()
+    assert (body["items"], body["total"], body["page"], body["pages"]) == ([], 2, 3, 1)
+    searched = (await client.get(f"/api/v1/challenges/{cast.challenge.slug}/teams?q=pul&page=2")).json()
+    assert (searched["items"], searched["total"]) == ([], 1)
