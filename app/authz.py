@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from sqlalchemy import false, select, true
@@ -446,6 +446,31 @@ def challenge_relations(challenge: Any, row: Any) -> set[str]:
         if status == "approved":
             relations.add("participant")
     return relations
+
+
+# The names of `challenge_relation_columns()` in a plain-row read (app/platform/rows.py), which has no
+# Challenge object to hand to `challenge_relations()`.
+CHALLENGE_RELATION_KEYS = ("is_founder", "is_invitee", "registration_status", "is_judge")
+
+
+class ChallengeVisibility(NamedTuple):
+    """What `challenge_relations()` reads of a challenge, for callers that loaded plain columns."""
+
+    published_at: Any
+    visibility: str
+
+
+def labelled_challenge_relation_columns(actor_id: Any, challenge_id: Any) -> list[Any]:
+    """`challenge_relation_columns()` named by CHALLENGE_RELATION_KEYS, read back by `challenge_relations_of_row`."""
+    columns = challenge_relation_columns(actor_id, challenge_id)
+    return [column.label(key) for column, key in zip(columns, CHALLENGE_RELATION_KEYS, strict=True)]
+
+
+def challenge_relations_of_row(row: Any) -> set[str]:
+    """The relations from a plain row holding the labelled columns and the challenge's `published_at` and
+    `visibility`."""
+    challenge = ChallengeVisibility(row["published_at"], row["visibility"])
+    return challenge_relations(challenge, tuple(row[key] for key in CHALLENGE_RELATION_KEYS))
 
 
 def team_role_column(actor_id: Any, team_id: Any) -> Any:

@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import CTE, Float, Subquery, cast, func, select
 
 from app.judging.ranking import judge_totals
 from app.platform.i18n import gettext as _
@@ -105,6 +105,12 @@ def _interval_alpha_of_sums(units: Iterable[tuple[int, float, float]]) -> float 
         n += m
         total += s1
         squares += s2
+    return _interval_alpha_of_totals(n, total, squares, observed)
+
+
+def _interval_alpha_of_totals(n: int, total: float, squares: float, observed: float) -> float | None:
+    """Interval alpha from the sums over every pairable unit: n values, their sum and sum of squares, and
+    the observed disagreement (each unit's sum over its ordered pairs of (a - b)^2, divided by m - 1)."""
     if n < 2:
         return None
     expected = (2 * n * squares - 2 * total * total) / (n - 1)
@@ -157,23 +163,48 @@ def _difference(level: Level, marginals: Mapping[Any, float]):
     return ordinal
 
 
-async def round_agreement(session: AsyncSession, round_id: uuid.UUID) -> Agreement:
-    """Alpha (interval) over the judges' counted 0-100 totals of the round, loaded in one query."""
-    # Each entry's count, sum and sum of squares from PostgreSQL (2,000 rows for a 10,000-review round,
-    # instead of every total): all that interval alpha needs.
-    totals = judge_totals(round_id)
+AGREEMENT_SUMS = ("units", "pairable", "total", "squares", "observed")  # the columns of agreement_sums
+
+
+def agreement_sums(totals: CTE) -> Subquery:
+    """A one-row subquery of everything interval alpha needs over the ranking's totals (`judge_totals`):
+    units (entries with at least two totals), pairable (their totals), total, squares and observed (see
+    `_interval_alpha_of_totals`). PostgreSQL sums 2,000 entries' figures instead of sending them; a page
+    may join it to another query over the same totals, which PostgreSQL then computes once."""
     value = cast(totals.c.total, Float)
-    rows = (
-        await session.execute(
-            select(func.count(), func.sum(value), func.sum(value * value))
-            .group_by(totals.c.submission_id)
-            .having(func.count() >= 2)
+    units = (
+        select(
+            cast(func.count(), Float).label("m"),
+            func.sum(value).label("s1"),
+            func.sum(value * value).label("s2"),
         )
-    ).all()
-    sums = [(int(m), float(s1), float(s2)) for m, s1, s2 in rows]
-    return Agreement(
-        alpha=_interval_alpha_of_sums(sums), units=len(sums), pairable=sum(m for m, _s1, _s2 in sums)
+        .group_by(totals.c.submission_id)
+        .having(func.count() >= 2)
+        .subquery("pairable")
     )
+    m, s1, s2 = units.c.m, units.c.s1, units.c.s2
+    return select(
+        func.count().label("units"),
+        func.coalesce(func.sum(m), 0.0).label("pairable"),
+        func.coalesce(func.sum(s1), 0.0).label("total"),
+        func.coalesce(func.sum(s2), 0.0).label("squares"),
+        func.coalesce(func.sum((2 * m * s2 - 2 * s1 * s1) / (m - 1)), 0.0).label("observed"),
+    ).subquery("agreement")
+
+
+def agreement_of_sums(
+    units: int, pairable: float, total: float, squares: float, observed: float
+) -> Agreement:
+    """The Agreement from the columns of `agreement_sums`."""
+    n = int(pairable)
+    return Agreement(alpha=_interval_alpha_of_totals(n, total, squares, observed), units=units, pairable=n)
+
+
+async def round_agreement(session: AsyncSession, round_id: uuid.UUID) -> Agreement:
+    """Alpha (interval) over the judges' counted 0-100 totals of the round, in one query."""
+    sums = agreement_sums(judge_totals(round_id))
+    row = (await session.execute(select(sums))).one()
+    return agreement_of_sums(*row)
 
 
 def agreement_of(totals: Iterable[tuple[Hashable, object]]) -> Agreement:

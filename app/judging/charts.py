@@ -10,15 +10,18 @@ the ranking's totals; the geometry is computed here so the template only places 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, bindparam, cast, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from app.accounts.models import User
+from app.judging.agreement import AGREEMENT_SUMS, Agreement, agreement_of_sums, agreement_sums
 from app.judging.ranking import judge_totals
+from app.platform.rows import Query
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,12 +77,16 @@ class BoxChart:
     panel_mean: float | None  # the mean of every counted total, to compare each judge with
 
 
-async def judge_distributions(session: AsyncSession, round_id: uuid.UUID) -> list[JudgeDistribution]:
-    """Per judge with counted reviews: count, mean, SD (population), min, quartiles, max; one query."""
-    totals = judge_totals(round_id)
+@functools.cache
+def _distributions_query() -> Query:
+    """Per judge with counted reviews: count, mean, SD (population), min, quartiles, max, each row with the
+    round's agreement sums (agreement.agreement_sums) over the same totals, which PostgreSQL computes once.
+    A plain-row read compiled once. Parameter: round_id."""
+    totals = judge_totals(bindparam("round_id"))
     total = cast(totals.c.total, Float)
     quartiles = func.percentile_cont(cast(array([0.25, 0.5, 0.75]), ARRAY(Float))).within_group(total)
-    rows = await session.execute(
+    agreed = agreement_sums(totals)
+    return Query(
         select(
             totals.c.judge_id,
             User.name,
@@ -89,26 +96,38 @@ async def judge_distributions(session: AsyncSession, round_id: uuid.UUID) -> lis
             func.min(total).label("minimum"),
             quartiles.label("quartiles"),
             func.max(total).label("maximum"),
+            *agreed.c,
         )
         .join(User, User.id == totals.c.judge_id)
-        .group_by(totals.c.judge_id, User.name)
+        .join(agreed, true())
+        .group_by(totals.c.judge_id, User.name, *agreed.c)
         .order_by(func.lower(User.name), totals.c.judge_id)
     )
-    return [
+
+
+async def judge_distributions(
+    session: AsyncSession, round_id: uuid.UUID
+) -> tuple[list[JudgeDistribution], Agreement]:
+    """Each judge's distribution of counted totals, and the round's agreement between judges: one query."""
+    rows = await _distributions_query().all(session, round_id=round_id)
+    distributions = [
         JudgeDistribution(
-            judge_id=row.judge_id,
-            name=row.name,
-            count=row._mapping["count"],  # row.count is the tuple method
-            mean=float(row.mean),
-            sd=float(row.sd),
-            minimum=float(row.minimum),
-            q1=float(row.quartiles[0]),
-            median=float(row.quartiles[1]),
-            q3=float(row.quartiles[2]),
-            maximum=float(row.maximum),
+            judge_id=row["judge_id"],
+            name=row["name"],
+            count=row["count"],
+            mean=float(row["mean"]),
+            sd=float(row["sd"]),
+            minimum=float(row["minimum"]),
+            q1=float(row["quartiles"][0]),
+            median=float(row["quartiles"][1]),
+            q3=float(row["quartiles"][2]),
+            maximum=float(row["maximum"]),
         )
         for row in rows
     ]
+    # Without any counted total there is no judge's row to carry the agreement, and nothing to agree on.
+    sums = [rows[0][key] for key in AGREEMENT_SUMS] if rows else [0, 0, 0, 0, 0]
+    return distributions, agreement_of_sums(*sums)
 
 
 def box_chart(distributions: list[JudgeDistribution]) -> BoxChart:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import BindParameter, and_, bindparam, exists, func, or_, select, update
 
 from app.accounts.models import User
 from app.judging.access import founder_round
 from app.judging.conflicts import conflicted_pairs
-from app.judging.models import Assignment, Judge, Review, Score
+from app.judging.models import Assignment, Judge, Review
 from app.judging.ranking import eligible_entries
 from app.judging.rounds import RoundContext, judging_closes_at
 from app.notifications.services import notify
@@ -26,6 +27,7 @@ from app.platform import audit
 from app.platform.errors import Conflict
 from app.platform.i18n import format_datetime, in_locale
 from app.platform.i18n import gettext as _
+from app.platform.rows import Query
 from app.settings import LOCALES
 from app.teams.models import Submission
 
@@ -68,7 +70,7 @@ class Reminded:
     skipped: int  # late judges left alone: reminded less than REMIND_AGAIN_AFTER ago
 
 
-def _work(round_id: uuid.UUID) -> Any:
+def _work(round_id: Any) -> Any:
     """Subquery: every assignment that is real work (eligible entry, no conflict) with its review, if any."""
     # The round's conflicted (judge, team) pairs once, anti-joined, rather than checked per assignment.
     conflicted = conflicted_pairs(
@@ -99,20 +101,24 @@ def _work(round_id: uuid.UUID) -> Any:
     )
 
 
-async def judge_progress(session: AsyncSession, round_id: uuid.UUID) -> list[JudgeProgress]:
-    """Every current seat of the panel with its progress, in one query whatever the number of judges."""
+@functools.cache
+def _progress_query() -> Query:
+    """Every current seat of the panel with its progress, as a plain-row read compiled once (the ranking
+    page shows it on every visit). Parameter: round_id."""
+    round_id: BindParameter[Any] = bindparam("round_id")
     work = _work(round_id)
     # Each judge's last change, grouped once for the round. (A subquery correlated per judge made the
     # planner expect hundreds of scans of `scores`, and PostgreSQL then spent most of a second JIT-compiling.)
+    # The review's time is enough: every write of a score first touches its review's `updated_at`
+    # (scoring.locked_review, in the same transaction, at the same time), so no score is ever later than
+    # its review, and the round's scores need not be read at all.
     last_review = (
-        select(Review.user_id, func.max(func.greatest(Review.updated_at, Score.updated_at)).label("at"))
-        .select_from(Review)
-        .outerjoin(Score, Score.review_id == Review.id)
+        select(Review.user_id, func.max(Review.updated_at).label("at"))
         .where(Review.round_id == round_id)
         .group_by(Review.user_id)
         .subquery("last_review")
     )
-    rows = await session.execute(
+    return Query(
         select(
             Judge.id,
             Judge.user_id,
@@ -131,17 +137,24 @@ async def judge_progress(session: AsyncSession, round_id: uuid.UUID) -> list[Jud
         .group_by(Judge.id, User.name)
         .order_by(func.lower(func.coalesce(User.name, Judge.email)), Judge.id)
     )
+
+
+async def judge_progress(session: AsyncSession, round_id: uuid.UUID) -> list[JudgeProgress]:
+    """Every current seat of the panel with its progress, in one query whatever the number of judges."""
+    # A plain-row read does not autoflush: the caller's pending changes are written first (see compute_ranking).
+    await session.flush()
+    rows = await _progress_query().all(session, round_id=round_id)
     return [
         JudgeProgress(
-            judge_id=row.id,
-            user_id=row.user_id,
-            name=row.name,
-            accepted=row.user_id is not None and row.accepted_at is not None,
-            assigned=row.assigned,
-            finalized=row.finalized,
-            drafts=row.drafts,
-            last_activity=row.last_activity,
-            reminded_at=row.reminded_at,
+            judge_id=row["id"],
+            user_id=row["user_id"],
+            name=row["name"],
+            accepted=row["user_id"] is not None and row["accepted_at"] is not None,
+            assigned=row["assigned"],
+            finalized=row["finalized"],
+            drafts=row["drafts"],
+            last_activity=row["last_activity"],
+            reminded_at=row["reminded_at"],
         )
         for row in rows
     ]

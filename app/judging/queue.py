@@ -11,23 +11,27 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from typing import TYPE_CHECKING, Any, Literal
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, select
 
+from app import authz
 from app.authz import judged_entry
 from app.challenges.models import Challenge, Round
 from app.judging.conflicts import conflicted_teams
 from app.judging.models import Assignment, Judge, JudgingRound, Review, Score
-from app.judging.rounds import RoundContext, judging_closes_at, load_round
+from app.judging.rounds import judging_closes_at
 from app.platform.i18n import format_datetime, lazy
 from app.platform.i18n import gettext as _
 from app.platform.pagination import MAX_PAGE, Page
+from app.platform.rows import Query
 from app.teams.models import Submission, Team
 
 if TYPE_CHECKING:
+    import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -129,9 +133,10 @@ class QueueEntry:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Queue:
-    """One page of the judge's queue in a round, with the progress over all of it."""
+    """One page of the judge's queue in a round, with the progress over all of it. `round` is a plain row
+    (`_queue_round`): the round's id and name, its challenge's slug, title and timezone."""
 
-    context: RoundContext
+    round: asyncpg.Record
     clock: Clock
     entries: Page[QueueEntry]
     scored: int
@@ -201,7 +206,7 @@ async def judged_rounds(session: AsyncSession, actor: Actor, now: dt.datetime) -
     )
 
 
-def _queue_statement(user_id: uuid.UUID, round_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+def _queue_statement(user_id: Any, round_id: Any) -> Select[*tuple[Any, ...]]:
     """The judge's entries of the round, each with the state of their review (not ordered)."""
     scored_criteria = func.count(Score.value)
     return (
@@ -237,28 +242,111 @@ def _entry(
     )
 
 
+# The queue page and its API are read on every visit of a judge: their statements are compiled once and
+# run as plain rows (app/platform/rows.py), parameters `actor_id`, `round_id` (and `limit`, `offset`).
+
+
+@functools.cache
+def _queue_round() -> Query:
+    """The round as the queue shows it, the actor's relations to its challenge and whether they sit on the
+    round's panel: everything 404/403 is decided on, in one row."""
+    actor_id: BindParameter[Any] = bindparam("actor_id")
+    round_id: BindParameter[Any] = bindparam("round_id")
+    on_panel = (
+        select(Judge.id)
+        .where(
+            Judge.round_id == Round.id,
+            Judge.user_id == actor_id,
+            Judge.accepted_at.is_not(None),
+            Judge.removed_at.is_(None),
+        )
+        .exists()
+    )
+    return Query(
+        select(
+            Round.id,
+            Round.name,
+            Round.deadline,
+            Challenge.slug.label("challenge_slug"),
+            Challenge.title.label("challenge_title"),
+            Challenge.timezone,
+            Challenge.published_at,
+            Challenge.visibility,
+            # No settings row yet means the defaults: no closing date of the round's own (judging_closes_at).
+            func.coalesce(JudgingRound.closes_at, Challenge.judging_ends_at).label("closes_at"),
+            *authz.labelled_challenge_relation_columns(actor_id, Challenge.id),
+            on_panel.label("on_panel"),
+        )
+        .join(Challenge, Challenge.id == Round.challenge_id)
+        .outerjoin(JudgingRound, JudgingRound.round_id == Round.id)
+        .where(Round.id == round_id)
+    )
+
+
+def _queue_ordered() -> Select[*tuple[Any, ...]]:
+    """The judge's queue, entries still to finalize first (then by team name), each row with its review's
+    state and the number of entries and of finalized ones over the whole queue (window functions). One row
+    per assignment: a judge has at most one review of an entry."""
+    user_id: BindParameter[Any] = bindparam("actor_id")
+    round_id: BindParameter[Any] = bindparam("round_id")
+    return (
+        select(
+            Submission.id,
+            Team.name,
+            Review.id.label("review_id"),
+            Review.finalized_at,
+            Review.updated_at,
+            func.count().over().label("total"),
+            func.count(Review.finalized_at).over().label("finalized"),
+        )
+        .select_from(Assignment)
+        .join(Submission, Submission.id == Assignment.submission_id)
+        .join(Team, Team.id == Submission.team_id)
+        .outerjoin(Review, and_(Review.submission_id == Submission.id, Review.user_id == user_id))
+        .where(*_queue_of(user_id, round_id))
+        .order_by(Review.finalized_at.is_not(None), func.lower(Team.name), Submission.id)
+    )
+
+
+@functools.cache
+def _queue_rows() -> Query:
+    # The criteria scored are counted for the page's entries only, after LIMIT: counting them for the whole
+    # queue before sorting joined every score of the judge's round (16,000 rows for 50 shown).
+    page = _queue_ordered().limit(bindparam("limit")).offset(bindparam("offset")).subquery("page")
+    scored = select(func.count(Score.value)).where(Score.review_id == page.c.review_id).scalar_subquery()
+    return Query(
+        select(
+            page.c.id,
+            page.c.name,
+            page.c.review_id,
+            page.c.finalized_at,
+            page.c.updated_at,
+            scored.label("scored_criteria"),
+            page.c.total,
+            page.c.finalized,
+        ).order_by(page.c.finalized_at.is_not(None), func.lower(page.c.name), page.c.id)
+    )
+
+
+@functools.cache
+def _queue_size() -> Query:
+    return Query(select(func.count()).select_from(_queue_ordered().order_by(None).subquery()))
+
+
 async def queue_page(
     session: AsyncSession, user_id: uuid.UUID, round_id: uuid.UUID, page: int, per_page: int
 ) -> tuple[Page[QueueEntry], int]:
     """One page of the judge's queue, entries still to finalize first (then by team name), with the number
-    of entries and of finalized ones over the whole queue: one statement (the counts are window functions
-    over the whole queue), a second only for a page past the end (then the last page is given)."""
-    statement = (
-        _queue_statement(user_id, round_id)
-        .add_columns(
-            func.count().over().label("total"), func.count(Review.finalized_at).over().label("finalized")
-        )
-        .order_by(Review.finalized_at.is_not(None), func.lower(Team.name), Submission.id)
-    )
+    of entries and of finalized ones over the whole queue: one statement, a second only for a page past
+    the end (then the last page is given)."""
     number = min(max(page, 1), MAX_PAGE)
-    rows = (await session.execute(statement.limit(per_page).offset((number - 1) * per_page))).all()
+    params = {"actor_id": user_id, "round_id": round_id, "limit": per_page}
+    rows = await _queue_rows().all(session, **params, offset=(number - 1) * per_page)
     if not rows and number > 1:
-        total = (
-            await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-        )
+        total = await _queue_size().scalar(session, actor_id=user_id, round_id=round_id) or 0
         number = max(1, -(-total // per_page))
-        rows = (await session.execute(statement.limit(per_page).offset((number - 1) * per_page))).all()
-    total, finalized = (rows[0].total, rows[0].finalized) if rows else (0, 0)
+        rows = await _queue_rows().all(session, **params, offset=(number - 1) * per_page)
+    total, finalized = (rows[0]["total"], rows[0]["finalized"]) if rows else (0, 0)
     entries = [_entry(*row[:6]) for row in rows]
     return Page(items=entries, number=number, size=per_page, total=total), finalized
 
@@ -273,21 +361,12 @@ async def round_queue(
 ) -> Queue:
     """The actor's queue in the round: 404 unless they sit on this round's panel (a judge of another round
     of the same challenge has no queue here), 403 for people who see the challenge but do not judge it."""
-    context = await load_round(session, actor, round_id, "judging:queue")
-    on_panel = await session.scalar(
-        select(
-            select(Judge.id)
-            .where(
-                Judge.round_id == round_id,
-                Judge.user_id == actor.id,
-                Judge.accepted_at.is_not(None),
-                Judge.removed_at.is_(None),
-            )
-            .exists()
-        )
-    )
-    if not on_panel:
+    round_ = await _queue_round().one_or_none(session, actor_id=actor.id, round_id=round_id)
+    if round_ is None:
         raise NotFoundException()
-    clock = round_clock(context.round, context.settings, context.challenge, now)
+    authz.require(actor, "judging:queue", authz.challenge_relations_of_row(round_))
+    if not round_["on_panel"]:
+        raise NotFoundException()
+    clock = Clock(round_["deadline"], round_["closes_at"], now)
     entries, scored = await queue_page(session, actor.id, round_id, page, per_page)
-    return Queue(context, clock, entries, scored)
+    return Queue(round_, clock, entries, scored)

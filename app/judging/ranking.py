@@ -24,14 +24,28 @@ never count. Ranks use rank(): equal scores (to 6 decimals) share a rank and the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import CTE, ColumnElement, Numeric, Select, case, cast, exists, func, literal, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Numeric,
+    Select,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+)
 
 from app.judging.conflicts import conflicted_pairs
 from app.judging.models import Review, Screening
+from app.platform.rows import Query
 from app.teams.models import Submission, Team
 
 if TYPE_CHECKING:
@@ -68,13 +82,13 @@ class Ranking:
     offset: int = 0
 
 
-def eligible_entries(round_id: uuid.UUID) -> list[Any]:
+def eligible_entries(round_id: Any) -> list[Any]:
     """Conditions on `submissions` for the entries a ranking is about: submitted to the round, screened eligible."""
     eligible = exists().where(Screening.submission_id == Submission.id, Screening.decision == "eligible")
     return [Submission.round_id == round_id, Submission.status == "submitted", eligible]
 
 
-def judge_totals(round_id: uuid.UUID) -> CTE:
+def judge_totals(round_id: Any) -> CTE:
     """One row per counted review (finalized, of an eligible entry, judge not in conflict) with its 0-100
     weighted total. The total is kept on the review by the database (`reviews.total`, triggers of
     migration 0004: each criterion's value placed on 0-1 within its scale, weighted, divided by the sum
@@ -107,7 +121,7 @@ def judge_totals(round_id: uuid.UUID) -> CTE:
     )
 
 
-def ranked_entries_query(round_id: uuid.UUID, method: Method | Literal["auto"] = "auto") -> Select[Any]:
+def ranked_entries_query(round_id: Any, method: Method | Literal["auto"] = "auto") -> Select[Any]:
     """The whole ranking as one SELECT: entries (eligible ones of the round) with their aggregates and rank."""
     totals = judge_totals(round_id)
     judge_mean = func.avg(totals.c.total).over(partition_by=totals.c.judge_id)
@@ -177,6 +191,23 @@ def ranked_entries_query(round_id: uuid.UUID, method: Method | Literal["auto"] =
     ).order_by(ranked.c.sort_score.desc().nulls_last(), ranked.c.sort_name, ranked.c.id)
 
 
+@functools.cache
+def _ranking_query(method: Method | Literal["auto"], paged: bool) -> Query:
+    """The ranking as a plain-row read, built and compiled once per method: a big statement, which
+    SQLAlchemy would otherwise rebuild, key and process again for every page shown. Parameters:
+    round_id (and limit, offset when paged)."""
+    statement = ranked_entries_query(bindparam("round_id"), method)
+    if paged:
+        statement = statement.limit(bindparam("limit")).offset(bindparam("offset"))
+    return Query(statement)
+
+
+@functools.cache
+def _ranking_size() -> Query:
+    entries = ranked_entries_query(bindparam("round_id"), "mean").order_by(None).subquery()
+    return Query(select(func.count()).select_from(entries))
+
+
 async def compute_ranking(
     session: AsyncSession,
     round_id: uuid.UUID,
@@ -188,41 +219,42 @@ async def compute_ranking(
     """The round's ranking in one round trip. With "auto", z-scores when judges saw different subsets.
     With `page` (from 1), only that page of `per_page` entries (LIMIT/OFFSET over the whole ranking); a page
     past the end gives the last one (a second statement, only then)."""
-    query = ranked_entries_query(round_id, method)
+    # A plain-row read does not autoflush as the session's statements do: a caller's pending changes (a
+    # conflict just declared, a screening just decided) are written first, so the ranking sees them.
+    await session.flush()
     offset = 0
     if page is not None:
         offset = (max(page, 1) - 1) * per_page
-        rows = (await session.execute(query.limit(per_page).offset(offset))).all()
+        paged = _ranking_query(method, paged=True)
+        rows = await paged.all(session, round_id=round_id, limit=per_page, offset=offset)
         if not rows and offset:
-            total = (
-                await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-            )
+            total = await _ranking_size().scalar(session, round_id=round_id) or 0
             offset = max(0, (total - 1) // per_page * per_page)
-            rows = (await session.execute(query.limit(per_page).offset(offset))).all()
+            rows = await paged.all(session, round_id=round_id, limit=per_page, offset=offset)
     else:
-        rows = (await session.execute(query)).all()
-    differ = bool(rows and rows[0].subsets_differ)
+        rows = await _ranking_query(method, paged=False).all(session, round_id=round_id)
+    differ = bool(rows and rows[0]["subsets_differ"])
     chosen: Method = ("z" if differ else "mean") if method == "auto" else method
     entries = [
         RankedEntry(
-            submission_id=row.id,
-            team_id=row.team_id,
-            team_name=row.name,
-            judges=row.judges,
-            mean=_dec(row.mean),
-            median=_dec(row.median),
-            z_mean=_dec(row.z_mean),
-            spread=_dec(row.spread),
-            stdev=_dec(row.stdev),
-            rank=row.rank,
-            score=_dec(row.score),
-            tied=bool(row.tied),
+            submission_id=row["id"],
+            team_id=row["team_id"],
+            team_name=row["name"],
+            judges=row["judges"],
+            mean=_dec(row["mean"]),
+            median=_dec(row["median"]),
+            z_mean=_dec(row["z_mean"]),
+            spread=_dec(row["spread"]),
+            stdev=_dec(row["stdev"]),
+            rank=row["rank"],
+            score=_dec(row["score"]),
+            tied=bool(row["tied"]),
         )
         for row in rows
     ]
-    total = rows[0].total if rows else 0
+    total = rows[0]["total"] if rows else 0
     return Ranking(
-        chosen, differ, rows[0].distinct_judges if rows else 0, entries, total=total, offset=offset
+        chosen, differ, rows[0]["distinct_judges"] if rows else 0, entries, total=total, offset=offset
     )
 
 

@@ -66,7 +66,7 @@ async def api_show_ranking(
     ] = "",
 ) -> RankingView:
     """The round's ranking and the judges' agreement (founders of the challenge only)."""
-    _context, ranking, requested = await ranking_views.ranking_table(db, actor, round_id, method)
+    _round, ranking, requested = await ranking_views.ranking_table(db, actor, round_id, method)
     agreed = await agreement.round_agreement(db, round_id)
     tied = ranking_views.tied_ranks(ranking)
     return RankingView(

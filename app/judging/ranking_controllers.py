@@ -48,12 +48,13 @@ async def show_ranking(
     The table shows one page of entries (ranked over all of them); exports hold every entry."""
     helpers = ranking_views.template_helpers()
     if is_htmx(request) and request.headers.get("hx-target") == "ranking_table":
-        context, ranking, requested = await ranking_views.ranking_table(
+        round_, ranking, requested = await ranking_views.ranking_table(
             db, actor, round_id, method, slug, page
         )
         data = {
-            "challenge": context.challenge,
-            "round": context.round,
+            # One plain row holds the round's columns (id, name) and its challenge's (slug, title, timezone).
+            "challenge": round_,
+            "round": round_,
             "ranking": ranking,
             "requested": requested,
             "tied_ranks": ranking_views.tied_ranks(ranking),
@@ -68,8 +69,8 @@ async def show_ranking(
 def _page_data(page: ranking_views.RankingPage) -> dict[str, Any]:
     return {
         "page": page,
-        "challenge": page.context.challenge,
-        "round": page.context.round,
+        "challenge": page.round,
+        "round": page.round,
         "ranking": page.ranking,
         "requested": page.requested,
         "tied_ranks": page.tied_ranks,

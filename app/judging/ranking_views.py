@@ -16,14 +16,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from app.judging import agreement, charts, completion
-from app.judging.access import founder_round
+from app.judging.access import founder_round_row
 from app.judging.ranking import RankedEntry, Ranking, compute_ranking
-from app.judging.rounds import RoundContext, judging_closed, load_round
 from app.platform.i18n import format_decimal, get_locale
 from app.platform.i18n import gettext as _
 from app.platform.pagination import Page
 
 if TYPE_CHECKING:
+    import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -37,7 +37,7 @@ Choice = Literal["auto", "mean", "median", "z"]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RankingPage:
-    context: RoundContext
+    round: asyncpg.Record  # access.founder_round_row: the round and its challenge
     ranking: Ranking
     requested: str  # the method asked for: auto, mean, median or z
     agreement: agreement.Agreement
@@ -66,20 +66,21 @@ async def ranking_page(
     now: dt.datetime,
     page: int = 1,
 ) -> RankingPage:
-    """Everything on the ranking page. Queries: the round (load_round), the ranking, the totals for alpha,
-    the judges' distributions and their progress: the same few whatever the number of entries."""
-    context = await founder_round(session, actor, slug, round_id)
-    requested = parse_method(method, context.settings.ranking_method)
+    """Everything on the ranking page. Queries: the round, the ranking, the judges' distributions with the
+    agreement between them, and their progress: the same few whatever the number of entries."""
+    round_ = await founder_round_row(session, actor, round_id, "ranking:view", slug)
+    requested = parse_method(method, round_["ranking_method"])
     ranking = await compute_ranking(session, round_id, requested, page=page, per_page=PER_PAGE)
-    distributions = await charts.judge_distributions(session, round_id)
+    distributions, agreed = await charts.judge_distributions(session, round_id)
+    closes_at = round_["closes_at"]
     return RankingPage(
-        context=context,
+        round=round_,
         ranking=ranking,
         requested=requested,
-        agreement=await agreement.round_agreement(session, round_id),
+        agreement=agreed,
         chart=charts.box_chart(distributions),
         progress=await completion.judge_progress(session, round_id),
-        closed=judging_closed(context.settings, context.challenge, now),
+        closed=closes_at is not None and now >= closes_at,
         tied_ranks=tied_ranks(ranking),
     )
 
@@ -91,15 +92,13 @@ async def ranking_table(
     method: str | None,
     slug: str | None = None,
     page: int | None = None,
-) -> tuple[RoundContext, Ranking, str]:
-    """Only the ranking (for the htmx method switch, one page, and the API, which names no challenge: all of it)."""
-    if slug is None:
-        context = await load_round(session, actor, round_id, "ranking:view")
-    else:
-        context = await founder_round(session, actor, slug, round_id)
-    requested = parse_method(method, context.settings.ranking_method)
+) -> tuple[asyncpg.Record, Ranking, str]:
+    """Only the ranking (for the htmx method switch, one page, and the API, which names no challenge: all of
+    it), with the round (access.founder_round_row)."""
+    round_ = await founder_round_row(session, actor, round_id, "ranking:view", slug)
+    requested = parse_method(method, round_["ranking_method"])
     return (
-        context,
+        round_,
         await compute_ranking(session, round_id, requested, page=page, per_page=PER_PAGE),
         requested,
     )

@@ -116,11 +116,10 @@ async def api_queue(
     """The caller's queue in a round they judge, one page of entries (never conflicted ones; those still to
     finalize first) with their progress over the whole queue: `total` entries, `scored` of them finalized."""
     queue = await queues.round_queue(db, actor, round_id, now, page, per_page)
-    context = queue.context
     return QueueView(
-        round_id=context.round.id,
-        round=context.round.name,
-        challenge=context.challenge.title,
+        round_id=queue.round["id"],
+        round=queue.round["name"],
+        challenge=queue.round["challenge_title"],
         judging=_clock(queue.clock),
         scored=queue.progress.scored,
         total=queue.progress.total,

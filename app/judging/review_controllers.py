@@ -164,7 +164,7 @@ async def _autosave(
                 request, db, actor, now, submission_id, errors=exc.errors, posted=posted, status_code=422
             )
         raise
-    message = _saved_at(saved.at, saved.scope.timezone)
+    message = _saved_at(saved.at, saved.timezone)
     if is_htmx(request):
         return _status(request, target, "saved", message, review_status=_review_status(saved))
     flash(request, "success", message)
@@ -236,7 +236,7 @@ async def finalize_review(
             )
         raise
     if saved.finalized_now:
-        flash(request, "success", _("Your review of %(team)s is finalized.", team=saved.scope.team.name))
+        flash(request, "success", _("Your review of %(team)s is finalized.", team=saved.team_name))
     else:
         flash(request, "info", _("This review was already finalized."))
     return redirect(request, entry_path(submission_id))

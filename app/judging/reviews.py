@@ -3,28 +3,33 @@
 Whatever the route (page, htmx fragment, API), an entry is reached through `load_entry`, which answers
 404 to anyone who is not an assigned judge free of conflict with the team (`authz.assigned_to`) and who
 cannot otherwise see the entry, and 403 to founders and the team, who see the entry but do not judge it.
+A criterion's autosave, the most frequent request of all, goes through `load_score_target`: the same
+rules (the same authz columns) read as one plain row with the criterion, without ORM objects.
 Only the actor's own review and scores are ever loaded here: another judge's are never in reach.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import select
+from sqlalchemy import BindParameter, and_, bindparam, func, select
 
 from app import authz
 from app.challenges.models import Challenge, Round, RoundField
 from app.judging.models import Criterion, JudgingRound, Review, Score
 from app.judging.queue import Clock, Progress, QueueEntry, progress_of, queue_entries, round_clock
 from app.judging.rounds import judging_settings
+from app.platform.rows import Query
 from app.teams.models import StoredFile, Submission, SubmissionVersion, Team
 from app.teams.submissions import stored_files
 
 if TYPE_CHECKING:
     import datetime as dt
+    from decimal import Decimal
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +73,94 @@ async def load_entry(
     settings = await judging_settings(session, round_)
     return EntryScope(
         submission, team, round_, challenge, settings, round_clock(round_, settings, challenge, now)
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CriterionScale:
+    """A criterion as a score's check and audit read it (scales.Scale, plus its name)."""
+
+    id: uuid.UUID
+    name: str
+    scale_min: Decimal
+    scale_max: Decimal
+    scale_step: Decimal
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScoreTarget:
+    """An entry the actor may review and one criterion of its round (None when it is not one), as the
+    autosave of a score needs them: plain values, no ORM object."""
+
+    submission_id: uuid.UUID
+    round_id: uuid.UUID
+    team_name: str
+    timezone: str
+    clock: Clock
+    criterion: CriterionScale | None
+
+
+@functools.cache
+def _score_target() -> Query:
+    """Everything `load_entry` decides on (the entry, its round's clock, the actor's relations to the team,
+    the challenge and the entry) and the criterion, in one plain row: the autosave runs on every change a
+    judge makes. Parameters: actor_id, submission_id, criterion_id."""
+    actor_id: BindParameter[Any] = bindparam("actor_id")
+    return Query(
+        select(
+            Submission.id,
+            Round.id.label("round_id"),
+            Round.deadline,
+            Team.name.label("team_name"),
+            Challenge.timezone,
+            Challenge.published_at,
+            Challenge.visibility,
+            # No settings row yet means the defaults: no closing date of the round's own (judging_closes_at).
+            func.coalesce(JudgingRound.closes_at, Challenge.judging_ends_at).label("closes_at"),
+            *authz.labelled_challenge_relation_columns(actor_id, Challenge.id),
+            authz.team_role_column(actor_id, Team.id).label("team_role"),
+            authz.assigned_to(actor_id, submission_id=Submission.id).label("is_assigned"),
+            Criterion.id.label("criterion_id"),
+            Criterion.name.label("criterion_name"),
+            Criterion.scale_min,
+            Criterion.scale_max,
+            Criterion.scale_step,
+        )
+        .join(Team, Team.id == Submission.team_id)
+        .join(Round, Round.id == Submission.round_id)
+        .join(Challenge, Challenge.id == Round.challenge_id)
+        .outerjoin(JudgingRound, JudgingRound.round_id == Round.id)
+        .outerjoin(Criterion, and_(Criterion.id == bindparam("criterion_id"), Criterion.round_id == Round.id))
+        .where(Submission.id == bindparam("submission_id"))
+    )
+
+
+async def load_score_target(
+    session: AsyncSession, actor: Actor, submission_id: uuid.UUID, criterion_id: uuid.UUID, now: dt.datetime
+) -> ScoreTarget:
+    """`load_entry` for one criterion's autosave, in one read: 404/403 exactly as `load_entry` answers."""
+    row = await _score_target().one_or_none(
+        session, actor_id=actor.id, submission_id=submission_id, criterion_id=criterion_id
+    )
+    if row is None:
+        raise NotFoundException()
+    relations = authz.add_team_relations(authz.challenge_relations_of_row(row), row["team_role"])
+    # As relations_to_entry: an assignment counts only for a current judge of the challenge.
+    if "judge" in relations and row["is_assigned"]:
+        relations.add("assigned_judge")
+    authz.require(actor, "submission:review", relations)
+    criterion = None
+    if row["criterion_id"] is not None:
+        criterion = CriterionScale(
+            row["criterion_id"], row["criterion_name"], row["scale_min"], row["scale_max"], row["scale_step"]
+        )
+    return ScoreTarget(
+        submission_id=row["id"],
+        round_id=row["round_id"],
+        team_name=row["team_name"],
+        timezone=row["timezone"],
+        clock=Clock(row["deadline"], row["closes_at"], now),
+        criterion=criterion,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.platform.i18n import format_number
 from app.platform.i18n import gettext as _
@@ -22,6 +22,17 @@ COMMENT_MAX = 5000
 OVERALL_COMMENT_MAX = 10_000
 # Scales are stored as NUMERIC(8, 2): anything this large is off every scale.
 LARGEST = Decimal(10) ** 9
+
+
+class Scale(Protocol):
+    """What checking a value reads of a criterion: a Criterion, or the columns a plain-row read loaded."""
+
+    @property
+    def scale_min(self) -> Decimal: ...
+    @property
+    def scale_max(self) -> Decimal: ...
+    @property
+    def scale_step(self) -> Decimal: ...
 
 
 class BadValue(ValueError):
@@ -98,7 +109,7 @@ def uses_buttons(criterion: Criterion) -> bool:
     return level_count(criterion) <= MAX_BUTTONS
 
 
-def checked_value(criterion: Criterion, raw: Any) -> Decimal | None:
+def checked_value(criterion: Scale, raw: Any) -> Decimal | None:
     """The value a judge gave, or None for "not scored yet"; BadValue with the reason otherwise."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None

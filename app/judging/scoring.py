@@ -16,18 +16,21 @@ moves with it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.sql.dml import ReturningInsert
 
-from app.judging.models import Criterion, JudgingRound, Review, Score
-from app.judging.reviews import EntryScope, load_entry, round_criteria
+from app.judging.models import JudgingRound, Review, Score
+from app.judging.queue import Clock
+from app.judging.reviews import EntryScope, load_entry, load_score_target, round_criteria
 from app.judging.rounds import judging_settings
-from app.judging.scales import OVERALL_COMMENT_MAX, BadValue, checked_comment, checked_value, number
+from app.judging.scales import OVERALL_COMMENT_MAX, BadValue, Scale, checked_comment, checked_value, number
 from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from decimal import Decimal
 
+    from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.accounts.sessions import Actor
@@ -49,13 +53,27 @@ class ScoreInput:
     comment: Any = ""
 
 
+class NamedScale(Scale, Protocol):
+    """A criterion as a write reads it: its scale, and its name for the audit."""
+
+    @property
+    def name(self) -> str: ...
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Saved:
-    scope: EntryScope
-    review: Review
+    review: LockedReview
     at: dt.datetime
+    timezone: str  # the challenge's, in which the answer says when it was saved
+    team_name: str
     # Whether this call finalized the review (False when it already was).
     finalized_now: bool = False
+
+
+def _saved(
+    scope: EntryScope, review: LockedReview, now: dt.datetime, *, finalized_now: bool = False
+) -> Saved:
+    return Saved(review, now, scope.timezone, scope.team.name, finalized_now)
 
 
 def score_key(criterion_id: uuid.UUID) -> str:
@@ -67,33 +85,66 @@ async def open_entry(
 ) -> EntryScope:
     """The entry, if the actor may review it and judging is open now (409 with the reason otherwise)."""
     scope = await load_entry(session, actor, submission_id, now)
-    refusal = scope.clock.refusal(scope.timezone)
-    if refusal is not None:
-        raise Conflict(detail=refusal)
+    _require_open(scope.clock, scope.timezone)
     return scope
 
 
-async def locked_review(session: AsyncSession, actor: Actor, scope: EntryScope, now: dt.datetime) -> Review:
-    """The actor's review of the entry, created if needed, its row locked until the transaction ends."""
-    statement = (
-        insert(Review)
-        .values(
-            id=uuid.uuid4(),
-            submission_id=scope.submission.id,
-            user_id=actor.id,
-            round_id=scope.round.id,
-            updated_at=now,
-        )
-        .on_conflict_do_update(index_elements=["submission_id", "user_id"], set_={"updated_at": now})
-        .returning(Review)
+def _require_open(clock: Clock, timezone: str) -> None:
+    refusal = clock.refusal(timezone)
+    if refusal is not None:
+        raise Conflict(detail=refusal)
+
+
+_REVIEWS = cast("Table", Review.__table__)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LockedReview:
+    """The actor's review as a write holds it: locked until the transaction ends."""
+
+    id: uuid.UUID
+    submission_id: uuid.UUID
+    finalized_at: dt.datetime | None
+
+
+@functools.cache
+def _review_upsert() -> ReturningInsert[Any]:
+    # Built once and run on the table, not the mapped class: the autosave runs it on every change, and
+    # neither a fresh compilation nor the ORM's DML path is needed to hold a lock and read three columns.
+    table = _REVIEWS
+    statement = insert(table).values(
+        id=bindparam("id"),
+        submission_id=bindparam("submission_id"),
+        user_id=bindparam("user_id"),
+        round_id=bindparam("round_id"),
+        updated_at=bindparam("now"),
     )
-    review = await session.scalar(statement, execution_options={"populate_existing": True})
-    assert review is not None
-    return review
+    return statement.on_conflict_do_update(
+        index_elements=["submission_id", "user_id"], set_={"updated_at": statement.excluded.updated_at}
+    ).returning(table.c.id, table.c.submission_id, table.c.finalized_at)
+
+
+async def locked_review(
+    session: AsyncSession, actor: Actor, submission_id: uuid.UUID, round_id: uuid.UUID, now: dt.datetime
+) -> LockedReview:
+    """The actor's review of the entry, created if needed, its row locked until the transaction ends."""
+    params = {
+        "id": uuid.uuid4(),
+        "submission_id": submission_id,
+        "user_id": actor.id,
+        "round_id": round_id,
+        "now": now,
+    }
+    row = (await session.execute(_review_upsert(), params)).one()
+    return LockedReview(row.id, row.submission_id, row.finalized_at)
+
+
+async def _update_review(session: AsyncSession, review: LockedReview, **values: Any) -> None:
+    await session.execute(update(_REVIEWS).where(_REVIEWS.c.id == review.id).values(**values))
 
 
 def _checked(
-    criteria: Mapping[uuid.UUID, Criterion], given: Mapping[uuid.UUID, ScoreInput]
+    criteria: Mapping[uuid.UUID, Scale], given: Mapping[uuid.UUID, ScoreInput]
 ) -> dict[uuid.UUID, tuple[Decimal | None, str]]:
     """Every value and comment checked; InvalidInput listing each problem by `scores.<criterion id>`."""
     errors: dict[str, str] = {}
@@ -112,11 +163,26 @@ def _checked(
     return checked
 
 
+@functools.cache
+def _score_upsert() -> Insert:
+    # Built once: an upsert made anew for each autosave was compiled anew too (its `excluded` columns
+    # defeat SQLAlchemy's statement cache), which cost more than the rest of the write.
+    statement = insert(Score)
+    return statement.on_conflict_do_update(
+        index_elements=["review_id", "criterion_id"],
+        set_={
+            "value": statement.excluded.value,
+            "comment": statement.excluded.comment,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+
+
 async def _write_scores(
     session: AsyncSession,
     actor: Actor,
-    review: Review,
-    criteria: Mapping[uuid.UUID, Criterion],
+    review: LockedReview,
+    criteria: Mapping[uuid.UUID, NamedScale],
     checked: Mapping[uuid.UUID, tuple[Decimal | None, str]],
     now: dt.datetime,
 ) -> None:
@@ -144,17 +210,7 @@ async def _write_scores(
         {"review_id": review.id, "criterion_id": cid, "value": value, "comment": comment, "updated_at": now}
         for cid, (value, comment) in checked.items()
     ]
-    statement = insert(Score).values(rows)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["review_id", "criterion_id"],
-            set_={
-                "value": statement.excluded.value,
-                "comment": statement.excluded.comment,
-                "updated_at": now,
-            },
-        )
-    )
+    await session.execute(_score_upsert(), rows)
     if review.finalized_at is not None:
         changed = {
             criteria[cid].name: {"from": number(before.get(cid)), "to": number(value)}
@@ -176,18 +232,19 @@ async def save_score(
     given: ScoreInput,
     now: dt.datetime,
 ) -> Saved:
-    """One criterion's value and comment (the page's autosave). 404 for a criterion of another round."""
-    scope = await open_entry(session, actor, submission_id, now)
-    criterion = await session.scalar(
-        select(Criterion).where(Criterion.id == criterion_id, Criterion.round_id == scope.round.id)
-    )
-    if criterion is None:
+    """One criterion's value and comment (the page's autosave). 404 for a criterion of another round.
+
+    The same checks as every write, in the same order, from one plain-row read (the autosave runs on every
+    change a judge makes); the review's lock and the score's upsert stay on the session."""
+    target = await load_score_target(session, actor, submission_id, criterion_id, now)
+    _require_open(target.clock, target.timezone)
+    if target.criterion is None:
         raise NotFoundException()
-    criteria = {criterion.id: criterion}
-    checked = _checked(criteria, {criterion.id: given})
-    review = await locked_review(session, actor, scope, now)
+    criteria = {criterion_id: target.criterion}
+    checked = _checked(criteria, {criterion_id: given})
+    review = await locked_review(session, actor, target.submission_id, target.round_id, now)
     await _write_scores(session, actor, review, criteria, checked, now)
-    return Saved(scope, review, now)
+    return Saved(review, now, target.timezone, target.team_name)
 
 
 async def save_comment(
@@ -199,10 +256,9 @@ async def save_comment(
         text = checked_comment(comment, OVERALL_COMMENT_MAX)
     except BadValue as exc:
         raise InvalidInput({"comment": str(exc)}) from None
-    review = await locked_review(session, actor, scope, now)
-    review.comment = text
-    await session.flush()
-    return Saved(scope, review, now)
+    review = await locked_review(session, actor, scope.submission.id, scope.round.id, now)
+    await _update_review(session, review, comment=text)
+    return _saved(scope, review, now)
 
 
 async def save_review(
@@ -233,12 +289,11 @@ async def save_review(
             errors["comment"] = str(exc)
     if errors:
         raise InvalidInput(errors)
-    review = await locked_review(session, actor, scope, now)
+    review = await locked_review(session, actor, scope.submission.id, scope.round.id, now)
     await _write_scores(session, actor, review, criteria, checked, now)
     if text is not None:
-        review.comment = text
-        await session.flush()
-    return Saved(scope, review, now)
+        await _update_review(session, review, comment=text)
+    return _saved(scope, review, now)
 
 
 async def finalize(session: AsyncSession, actor: Actor, submission_id: uuid.UUID, now: dt.datetime) -> Saved:
@@ -258,7 +313,7 @@ async def finalize(session: AsyncSession, actor: Actor, submission_id: uuid.UUID
     criteria = await round_criteria(session, scope.round.id)
     if not criteria:
         raise Conflict(detail=_("This round’s rubric has no criteria yet: there is nothing to finalize."))
-    review = await locked_review(session, actor, scope, now)
+    review = await locked_review(session, actor, scope.submission.id, scope.round.id, now)
     scored = set(
         await session.scalars(
             select(Score.criterion_id).where(Score.review_id == review.id, Score.value.is_not(None))
@@ -275,11 +330,11 @@ async def finalize(session: AsyncSession, actor: Actor, submission_id: uuid.UUID
         errors.update({score_key(c.id): _("Score this criterion before finalizing.") for c in missing})
         raise InvalidInput(errors)
     if review.finalized_at is not None:
-        return Saved(scope, review, now)
-    review.finalized_at = now
-    await session.flush()
+        return _saved(scope, review, now)
+    await _update_review(session, review, finalized_at=now)
+    review = dataclasses.replace(review, finalized_at=now)
     await audit.record(
         session, actor, "review:finalize", "review", review.id,
         {"submission_id": str(scope.submission.id), "round_id": str(scope.round.id), "team": scope.team.name},
     )  # fmt: skip
-    return Saved(scope, review, now, finalized_now=True)
+    return _saved(scope, review, now, finalized_now=True)

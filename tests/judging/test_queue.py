@@ -335,3 +335,21 @@ async def test_queue_api_pages_with_per_page(client, db, cast):
         response = await client.get(url, params=bad)
         assert response.status_code == 400, bad
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_reading_the_queue_creates_no_judging_settings_and_reads_their_defaults(client, db, cast):
+    from sqlalchemy import delete, func
+
+    from app.judging.models import JudgingRound
+
+    await db.execute(delete(JudgingRound).where(JudgingRound.round_id == cast.round.id))
+    cast.judged.challenge.judging_ends_at = None
+    await db.flush()
+    await as_user(client, db, cast.judge)
+    page = await client.get(cast.queue)
+    assert page.status_code == 200
+    assert "Judging is open until the founders close it." in text_of(page.text)
+    api = await client.get(f"/api/v1/judge/rounds/{cast.round.id}/queue")
+    assert api.status_code == 200 and api.json()["total"] == len(cast.judged.entries)
+    count = select(func.count()).select_from(JudgingRound).where(JudgingRound.round_id == cast.round.id)
+    assert await db.scalar(count) == 0

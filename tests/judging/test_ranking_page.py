@@ -318,3 +318,17 @@ async def test_compute_ranking_is_one_statement(db, connection, entries):
         ranking = await compute_ranking(db, judged.round.id)
     assert len(ranking.entries) == entries and ranking.judges == 5
     assert len(statements) == 1
+
+
+async def test_reading_the_ranking_creates_no_judging_settings_and_ranks_by_the_default(client, db, judged):
+    from sqlalchemy import delete, func
+
+    await db.execute(delete(JudgingRound).where(JudgingRound.round_id == judged.round.id))
+    await db.flush()
+    await sign_in(client, db, judged.founder)
+    page = await client.get(f"{base(judged)}/ranking")
+    assert page.status_code == 200
+    assert re.search(r'value="auto"\s+checked', page.text)
+    assert "Judging is still open" in text_of(page.text)
+    count = select(func.count()).select_from(JudgingRound).where(JudgingRound.round_id == judged.round.id)
+    assert await db.scalar(count) == 0

@@ -503,3 +503,19 @@ async def test_a_french_judge_reads_french_and_decimal_commas(client, db, cast):
     )
     saved = await client.htmx("POST", score_url(cast, criterion), data={"value": "7,5"})
     assert saved.status_code == 200 and "Enregistré à" in text_of(saved.text)
+
+
+async def test_score_autosave_costs_the_same_statements_whatever_the_rubric_and_queue(client, db, connection):
+    from tests.factories import make_judged_round
+
+    counts = []
+    for teams, criteria in ((3, 1), (30, 8)):
+        judged = await make_judged_round(db, teams=teams, judges=1, criteria=criteria)
+        await as_user(client, db, judged.judges[0])
+        entry, criterion = judged.entries[1], judged.criteria[-1]
+        url = f"/judge/entries/{entry.id}/scores/{criterion.id}"
+        await client.htmx("POST", url, data={"value": "2"})  # the review exists from now on
+        with counting_statements(connection) as statements:
+            assert (await client.htmx("POST", url, data={"value": "3"})).status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
