@@ -8,6 +8,8 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import api_tokens, services
@@ -66,13 +68,15 @@ def _token_view(token: ApiToken) -> TokenView:
 
 
 @get("/api/v1/me", name="accounts:api_show_me", **API)
-async def show_me(db: AsyncSession, actor: Actor | None) -> MeView:
+async def show_me(db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None]) -> MeView:
     """The signed-in person's profile and organization memberships."""
     return await _me_view(db, actor, await services.get_account(db, actor))
 
 
 @patch("/api/v1/me", name="accounts:api_update_me", **API)
-async def update_me(db: AsyncSession, actor: Actor | None, data: MeUpdate) -> Response[MeView]:
+async def update_me(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None], data: JSONBody[MeUpdate]
+) -> Response[MeView]:
     """Change name, language or notification preference; fields left out stay as they are."""
     changes = {
         field: value for field, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET
@@ -85,14 +89,19 @@ async def update_me(db: AsyncSession, actor: Actor | None, data: MeUpdate) -> Re
 
 
 @get("/api/v1/tokens", name="accounts:api_list_tokens", **API)
-async def list_tokens(db: AsyncSession, actor: Actor | None) -> list[TokenView]:
+async def list_tokens(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None]
+) -> list[TokenView]:
     """The person's active API tokens (never their secrets)."""
     return [_token_view(token) for token in await api_tokens.list_tokens(db, actor)]
 
 
 @post("/api/v1/tokens", name="accounts:api_create_token", **API)
 async def create_token(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, data: TokenCreate
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    data: JSONBody[TokenCreate],
 ) -> Response[TokenCreated]:
     """Create a token; the `token` field of this answer is the only time its secret is shown."""
     try:
@@ -109,7 +118,10 @@ async def create_token(
 
 @delete("/api/v1/tokens/{token_id:uuid}", name="accounts:api_revoke_token", **API)
 async def revoke_token(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, token_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    token_id: FromPath[uuid.UUID],
 ) -> None:
     """Revoke a token at once; requests with it are refused from now on."""
     await api_tokens.revoke_token(db, actor, token_id, ip=get_context(request.scope).ip)

@@ -10,6 +10,8 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import api_tokens, services
@@ -67,7 +69,9 @@ def _throttled(
 
 
 @get("/signup", name="accounts:signup_form", opt=PUBLIC, **PAGE)
-async def signup_form(request: Request[Any, Any, Any], actor: Actor | None, next: str = "") -> Response[Any]:
+async def signup_form(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor | None], next: FromQuery[str] = ""
+) -> Response[Any]:
     if actor is not None:
         return redirect(request, safe_next(next, "/account"))
     return _form(
@@ -111,7 +115,9 @@ async def signup(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/verify-email", name="accounts:verify_form", opt=PUBLIC, **PAGE)
-async def verify_form(request: Request[Any, Any, Any], db: AsyncSession, token: str = "") -> Response[str]:
+async def verify_form(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], token: FromQuery[str] = ""
+) -> Response[str]:
     """The link in the e-mail opens a confirmation button: a GET never changes anything."""
     try:
         user = await services.verification_link_user(db, get_context(request.scope).settings, token)
@@ -123,7 +129,9 @@ async def verify_form(request: Request[Any, Any, Any], db: AsyncSession, token: 
 
 
 @post("/verify-email", name="accounts:verify", opt=PUBLIC, **PAGE)
-async def verify(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None) -> Response[Any]:
+async def verify(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None]
+) -> Response[Any]:
     fields = await form_fields(request)
     try:
         await services.verify_email(db, get_context(request.scope).settings, fields.get("token", ""))
@@ -134,7 +142,9 @@ async def verify(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor
 
 
 @post("/verify-email/resend", name="accounts:resend_verification", **PAGE)
-async def resend_verification(request: Request[Any, Any, Any], actor: Actor | None) -> Response[Any]:
+async def resend_verification(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor | None]
+) -> Response[Any]:
     try:
         sent = await services.resend_verification(get_context(request.scope), RateLimiter.of(request), actor)
     except RateLimited:
@@ -155,7 +165,9 @@ async def resend_verification(request: Request[Any, Any, Any], actor: Actor | No
 
 
 @get("/login", name="accounts:login_form", opt=PUBLIC, **PAGE)
-async def login_form(request: Request[Any, Any, Any], actor: Actor | None, next: str = "") -> Response[Any]:
+async def login_form(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor | None], next: FromQuery[str] = ""
+) -> Response[Any]:
     if actor is not None:
         return redirect(request, safe_next(next))
     return _form(request, "accounts/login.html", "login_form", {"values": {"next": safe_next(next, "")}})
@@ -225,7 +237,9 @@ async def forgot(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/password/reset", name="accounts:reset_form", opt=PUBLIC, **PAGE)
-async def reset_form(request: Request[Any, Any, Any], db: AsyncSession, token: str = "") -> Response[str]:
+async def reset_form(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], token: FromQuery[str] = ""
+) -> Response[str]:
     try:
         await services.reset_link_user(db, get_context(request.scope).settings, token)
     except InvalidLink:
@@ -289,14 +303,14 @@ async def _account_page(
 
 @get("/account", name="accounts:show", **PAGE)
 async def show_account(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None]
 ) -> Response[str]:
     return await _account_page(request, db, actor)
 
 
 @post("/account", name="accounts:update", **PAGE)
 async def update_account(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None]
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:
@@ -328,14 +342,16 @@ async def update_account(
 
 @get("/account/password", name="accounts:password_form", **PAGE)
 async def password_form(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None]
 ) -> Response[str]:
     await services.get_account(db, actor)
     return _form(request, "accounts/change_password.html", "password_form", {})
 
 
 @post("/account/password", name="accounts:change_password", **PAGE)
-async def change_password(request: Request[Any, Any, Any], actor: Actor | None) -> Response[Any]:
+async def change_password(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor | None]
+) -> Response[Any]:
     fields = await form_fields(request)
     page: tuple[str, str, dict[str, Any]] = ("accounts/change_password.html", "password_form", {})
     try:
@@ -379,13 +395,15 @@ async def _tokens_page(
 
 
 @get("/account/tokens", name="accounts:tokens", **PAGE)
-async def tokens(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None) -> Response[str]:
+async def tokens(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None]
+) -> Response[str]:
     return await _tokens_page(request, db, actor)
 
 
 @post("/account/tokens", name="accounts:create_token", **PAGE)
 async def create_token(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None]
 ) -> Response[str]:
     """The new secret is shown in this response only: it is not kept anywhere it could be shown again."""
     fields = await form_fields(request)
@@ -402,7 +420,10 @@ async def create_token(
 
 @post("/account/tokens/{token_id:uuid}/revoke", name="accounts:revoke_token", **PAGE)
 async def revoke_token(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, token_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    token_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     token = await api_tokens.revoke_token(db, actor, token_id, ip=get_context(request.scope).ip)
     flash(request, "success", _("The token “%(name)s” has been revoked.", name=token.name))

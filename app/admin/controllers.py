@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, FromQuery, Parameter, QueryParameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +30,9 @@ REVIEW_STATUSES = ("unverified", "verified", "all")
 
 
 @get("/admin", name="admin:dashboard")
-async def dashboard(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> Response[str]:
+async def dashboard(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+) -> Response[str]:
     figures = await services.dashboard(db, actor)
     return render(request, "admin/dashboard.html", {"figures": figures, "section": "dashboard"})
 
@@ -40,9 +43,9 @@ async def dashboard(request: Request[Any, Any, Any], db: AsyncSession, actor: Ac
 @get("/admin/organizations", name="admin:organizations")
 async def review_organizations(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    status: str = "unverified",
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    status: FromQuery[str] = "unverified",
     q: SearchText = "",
     page: PageNumber = 1,
 ) -> Response[str]:
@@ -62,7 +65,11 @@ async def review_organizations(
 
 @post("/admin/organizations/{slug:str}/verify", name="admin:verify_organization")
 async def verify_organization(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     organization = await organizations.set_verified(db, actor, slug, True)
     flash(request, "success", _("%(name)s is now verified.", name=organization.name))
@@ -71,7 +78,11 @@ async def verify_organization(
 
 @post("/admin/organizations/{slug:str}/unverify", name="admin:unverify_organization")
 async def unverify_organization(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     organization = await organizations.set_verified(db, actor, slug, False)
     flash(request, "success", _("%(name)s is no longer verified.", name=organization.name))
@@ -110,14 +121,21 @@ async def _users_page(
 
 @get("/admin/users", name="admin:users")
 async def list_users(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, q: SearchText = "", page: PageNumber = 1
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    q: SearchText = "",
+    page: PageNumber = 1,
 ) -> Response[str]:
     return await _users_page(request, db, actor, q, page)
 
 
 @post("/admin/users/{user_id:uuid}/grant-admin", name="admin:grant_admin")
 async def grant_admin(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, user_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    user_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     user = await services.grant_admin(db, actor, user_id)
     flash(request, "success", _("%(name)s is now an administrator.", name=user.name))
@@ -126,7 +144,10 @@ async def grant_admin(
 
 @post("/admin/users/{user_id:uuid}/revoke-admin", name="admin:revoke_admin")
 async def revoke_admin(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, user_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    user_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     try:
         user = await services.revoke_admin(db, actor, user_id)
@@ -142,10 +163,10 @@ async def revoke_admin(
 @get("/admin/audit", name="admin:audit")
 async def audit_log(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
     action: SearchText = "",
-    actor_email: Annotated[str, Parameter(query="actor", max_length=200)] = "",
+    actor_email: Annotated[str, QueryParameter(name="actor", max_length=200)] = "",
     object_type: SearchText = "",
     since: SearchText = "",
     until: SearchText = "",
@@ -177,10 +198,10 @@ async def audit_log(
 
 @get("/admin/audit.csv", name="admin:audit_export")
 async def export_audit_log(
-    db: AsyncSession,
-    actor: Actor,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
     action: SearchText = "",
-    actor_email: Annotated[str, Parameter(query="actor", max_length=200)] = "",
+    actor_email: Annotated[str, QueryParameter(name="actor", max_length=200)] = "",
     object_type: SearchText = "",
     since: SearchText = "",
     until: SearchText = "",

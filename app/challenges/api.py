@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -168,7 +169,9 @@ def _announcement(item: Any) -> AnnouncementView:
 
 
 @get("/api/v1/programs", name="programs:api_list", **PUBLIC_API)
-async def api_list_programs(db: AsyncSession, actor: Actor | None, page: PageNumber = 1) -> ProgramList:
+async def api_list_programs(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None], page: PageNumber = 1
+) -> ProgramList:
     """Every program, newest first, with how many published challenges the caller may see in each."""
     result = await programs.list_programs(db, actor, page)
     return ProgramList(
@@ -181,7 +184,9 @@ async def api_list_programs(db: AsyncSession, actor: Actor | None, page: PageNum
 
 
 @post("/api/v1/programs", name="programs:api_create", **API)
-async def api_create_program(db: AsyncSession, actor: Actor, data: ProgramCreate) -> Response[ProgramView]:
+async def api_create_program(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], data: JSONBody[ProgramCreate]
+) -> Response[ProgramView]:
     """Create a program co-founded by some of the caller's organizations (`organizations`: their slugs)."""
     values = body_values(data)
     program = await programs.create_program(db, actor, values, values.pop("organizations"))
@@ -190,12 +195,19 @@ async def api_create_program(db: AsyncSession, actor: Actor, data: ProgramCreate
 
 
 @get("/api/v1/programs/{slug:str}", name="programs:api_show", **PUBLIC_API)
-async def api_show_program(db: AsyncSession, actor: Actor | None, slug: str) -> ProgramView:
+async def api_show_program(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None], slug: FromPath[str]
+) -> ProgramView:
     return _program_detail(await programs.program_page(db, actor, slug))
 
 
 @patch("/api/v1/programs/{slug:str}", name="programs:api_update", **API)
-async def api_update_program(db: AsyncSession, actor: Actor, slug: str, data: ProgramUpdate) -> ProgramView:
+async def api_update_program(
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: JSONBody[ProgramUpdate],
+) -> ProgramView:
     """Change the fields sent; for the program's founders."""
     values = body_values(data)
     await programs.update_program(db, actor, slug, values, values.pop("add_organizations", []))
@@ -207,7 +219,10 @@ async def api_update_program(db: AsyncSession, actor: Actor, slug: str, data: Pr
 
 @post("/api/v1/challenges", name="challenges:api_create", **API)
 async def api_create_challenge(
-    db: AsyncSession, actor: Actor, data: ChallengeCreate, now: dt.datetime
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    data: JSONBody[ChallengeCreate],
+    now: NamedDependency[dt.datetime],
 ) -> Response[ChallengeView]:
     """Create a draft organized by some of the caller's organizations; the slug comes from the title."""
     values = body_values(data)
@@ -218,7 +233,10 @@ async def api_create_challenge(
 
 @get("/api/v1/challenges/{slug:str}", name="challenges:api_show", **PUBLIC_API)
 async def api_show_challenge(
-    db: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    slug: FromPath[str],
+    now: NamedDependency[dt.datetime],
 ) -> ChallengeView:
     """A challenge the caller may see (drafts for their founders), with rounds, forms and prizes."""
     return _challenge(await services.challenge_page(db, actor, slug, now))
@@ -226,7 +244,11 @@ async def api_show_challenge(
 
 @patch("/api/v1/challenges/{slug:str}", name="challenges:api_update", **API)
 async def api_update_challenge(
-    db: AsyncSession, actor: Actor, slug: str, data: ChallengeUpdate, now: dt.datetime
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: JSONBody[ChallengeUpdate],
+    now: NamedDependency[dt.datetime],
 ) -> ChallengeView:
     """Change the fields sent; `prizes` and `registration_questions` replace the whole list."""
     challenge = await services.update_challenge(db, actor, slug, body_values(data))
@@ -234,7 +256,12 @@ async def api_update_challenge(
 
 
 @post("/api/v1/challenges/{slug:str}/publish", name="challenges:api_publish", status_code=200, **API)
-async def api_publish_challenge(db: AsyncSession, actor: Actor, slug: str, now: dt.datetime) -> ChallengeView:
+async def api_publish_challenge(
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    now: NamedDependency[dt.datetime],
+) -> ChallengeView:
     """Publish a complete draft; otherwise 422 listing the `problems`."""
     await services.publish_challenge(db, actor, slug, now)
     return _challenge(await services.challenge_page(db, actor, slug, now))
@@ -247,7 +274,11 @@ async def api_publish_challenge(db: AsyncSession, actor: Actor, slug: str, now: 
     **API,
 )
 async def api_extend_registration(
-    db: AsyncSession, actor: Actor, slug: str, data: Extension, now: dt.datetime
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: JSONBody[Extension],
+    now: NamedDependency[dt.datetime],
 ) -> ChallengeView:
     """Move registration's close later (never earlier, never into the past); registered people are told."""
     await rounds.extend_deadline(db, actor, slug, "registration", data.until, now)
@@ -259,7 +290,10 @@ async def api_extend_registration(
 
 @get("/api/v1/challenges/{slug:str}/rounds", name="challenges:api_rounds", **PUBLIC_API)
 async def api_list_rounds(
-    db: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    slug: FromPath[str],
+    now: NamedDependency[dt.datetime],
 ) -> list[RoundView]:
     page = await services.challenge_page(db, actor, slug, now)
     return [_round(r, page.fields.get(r.id, [])) for r in page.rounds]
@@ -271,7 +305,12 @@ async def _round_view(db: AsyncSession, actor: Actor, slug: str, round_id: uuid.
 
 
 @post("/api/v1/challenges/{slug:str}/rounds", name="challenges:api_add_round", **API)
-async def api_add_round(db: AsyncSession, actor: Actor, slug: str, data: RoundCreate) -> Response[RoundView]:
+async def api_add_round(
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: JSONBody[RoundCreate],
+) -> Response[RoundView]:
     round_ = await rounds.add_round(db, actor, slug, body_values(data))
     view = await _round_view(db, actor, slug, round_.id)
     return Response(
@@ -281,7 +320,11 @@ async def api_add_round(db: AsyncSession, actor: Actor, slug: str, data: RoundCr
 
 @patch("/api/v1/challenges/{slug:str}/rounds/{round_id:uuid}", name="challenges:api_update_round", **API)
 async def api_update_round(
-    db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, data: RoundUpdate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[RoundUpdate],
 ) -> RoundView:
     """Change the fields sent; once published, the deadline moves only through .../extend."""
     await rounds.update_round(db, actor, slug, round_id, body_values(data), partial=True)
@@ -295,7 +338,12 @@ async def api_update_round(
     **API,
 )
 async def api_extend_round(
-    db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, data: Extension, now: dt.datetime
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[Extension],
+    now: NamedDependency[dt.datetime],
 ) -> RoundView:
     """Move the round's deadline later (never earlier, never into the past); registered people are told."""
     await rounds.extend_deadline(db, actor, slug, str(round_id), data.until, now)
@@ -304,7 +352,11 @@ async def api_extend_round(
 
 @post("/api/v1/challenges/{slug:str}/rounds/{round_id:uuid}/fields", name="challenges:api_add_field", **API)
 async def api_add_field(
-    db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, data: FieldCreate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[FieldCreate],
 ) -> Response[RoundView]:
     """Add a question to the round's submission form."""
     await forms.add_field(db, actor, slug, round_id, body_values(data))
@@ -318,7 +370,12 @@ async def api_add_field(
     **API,
 )
 async def api_remove_field(
-    db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID, field_id: uuid.UUID, now: dt.datetime
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    field_id: FromPath[uuid.UUID],
+    now: NamedDependency[dt.datetime],
 ) -> RoundView:
     """Remove a field of a draft's form; once published it is retired instead, its answers kept."""
     await forms.remove_field(db, actor, slug, round_id, field_id, now)
@@ -329,13 +386,19 @@ async def api_remove_field(
 
 
 @get("/api/v1/challenges/{slug:str}/announcements", name="challenges:api_announcements", **PUBLIC_API)
-async def api_list_announcements(db: AsyncSession, actor: Actor | None, slug: str) -> list[AnnouncementView]:
+async def api_list_announcements(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None], slug: FromPath[str]
+) -> list[AnnouncementView]:
     return [_announcement(item) for item in await announcements.list_announcements(db, actor, slug)]
 
 
 @post("/api/v1/challenges/{slug:str}/announcements", name="challenges:api_announce", **API)
 async def api_announce(
-    db: AsyncSession, actor: Actor, slug: str, data: AnnouncementCreate, now: dt.datetime
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: JSONBody[AnnouncementCreate],
+    now: NamedDependency[dt.datetime],
 ) -> Response[AnnouncementView]:
     """Post an announcement (Markdown body); everyone registered is notified."""
     item = await announcements.post_announcement(db, actor, slug, body_values(data), now)

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get
 from litestar.datastructures import CacheControlHeader
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -30,7 +31,9 @@ ProgramSlug = Annotated[str, Parameter(description="Slug of a program.")]
 ProgramKind = Annotated[str, Parameter(description="Kind of program: " + ", ".join(PROGRAM_KINDS) + ".")]
 PhaseName = Annotated[str, Parameter(description="Phase: " + ", ".join(p.value for p in PUBLIC_PHASES) + ".")]
 OrganizerSlug = Annotated[str, Parameter(description="Slug of an organizer organization.")]
-OpenNow = Annotated[str, Parameter(query="open", description="1 for challenges open for registration now.")]
+OpenNow = Annotated[
+    str, QueryParameter(name="open", description="1 for challenges open for registration now.")
+]
 Sort = Annotated[
     str, Parameter(description="deadline (default), newest, or relevance (the default when searching).")
 ]
@@ -47,9 +50,9 @@ def _filters(**params: str) -> catalogue.CatalogueFilters:
 @get("/challenges", name="challenges:catalogue", opt={"public": True}, include_in_schema=False)
 async def show_catalogue(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor | None,
-    now: dt.datetime,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    now: NamedDependency[dt.datetime],
     q: Search = "",
     program: ProgramSlug = "",
     kind: ProgramKind = "",
@@ -163,9 +166,9 @@ def _item(entry: catalogue.CatalogueEntry) -> CatalogueItem:
 
 @get("/api/v1/challenges", name="challenges:api_list", opt={"public": True}, cache_control=PRIVATE)
 async def api_list_challenges(
-    db: AsyncSession,
-    actor: Actor | None,
-    now: dt.datetime,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    now: NamedDependency[dt.datetime],
     q: Search = "",
     program: ProgramSlug = "",
     kind: ProgramKind = "",

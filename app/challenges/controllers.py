@@ -11,6 +11,8 @@ import datetime as dt
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import authz
@@ -65,13 +67,18 @@ async def _new_page(
 
 
 @get("/challenges/new", name="challenges:new", **PAGE)
-async def new_challenge(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> Response[str]:
+async def new_challenge(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+) -> Response[str]:
     return await _new_page(request, db, actor, {}, {})
 
 
 @post("/challenges", name="challenges:create", **PAGE)
 async def create_challenge(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, "title", "summary", "program")
     chosen = many(data, "organizations")
@@ -121,7 +128,11 @@ async def _challenge_page(
 
 @get("/challenges/{slug:str}", name="challenges:show", **PUBLIC_PAGE)
 async def show_challenge(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    slug: FromPath[str],
+    now: NamedDependency[dt.datetime],
 ) -> Response[str]:
     """Public for a published public challenge; its founders see a draft here as a preview."""
     return await _challenge_page(request, db, actor, slug, now)
@@ -129,7 +140,11 @@ async def show_challenge(
 
 @get("/challenges/{slug:str}/calendar.ics", name="challenges:calendar", **PUBLIC_PAGE)
 async def challenge_calendar(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, slug: str, now: dt.datetime
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    slug: FromPath[str],
+    now: NamedDependency[dt.datetime],
 ) -> Response[str]:
     page = await services.challenge_page(db, actor, slug, now)
     body = ical.calendar(
@@ -145,7 +160,12 @@ async def challenge_calendar(
 
 @post("/challenges/{slug:str}/announcements", name="challenges:announce", **PAGE)
 async def announce(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form, now: dt.datetime
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
+    now: NamedDependency[dt.datetime],
 ) -> Response[Any]:
     values = texts(data, "title", "body")
     try:
@@ -166,7 +186,10 @@ async def announce(
 
 @get("/challenges/{slug:str}/edit", name="challenges:edit", **PAGE)
 async def edit_challenge(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[str]:
     return await editor_page(request, db, actor, slug)
 
@@ -183,7 +206,11 @@ def _details(data: dict[str, Any]) -> dict[str, Any]:
 
 @post("/challenges/{slug:str}/edit", name="challenges:update", **PAGE)
 async def update_challenge(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = _details(data)
     try:
@@ -196,7 +223,11 @@ async def update_challenge(
 
 @post("/challenges/{slug:str}/timeline", name="challenges:update_timeline", **PAGE)
 async def update_timeline(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     # A published challenge's registration close is not in the form: it moves only by extension.
     values = {name: text(data, name) for name in TIMELINE_FIELDS if name in data}
@@ -210,7 +241,11 @@ async def update_timeline(
 
 @post("/challenges/{slug:str}/organizers", name="challenges:add_organizer", **PAGE)
 async def add_organizer(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, "organization")
     try:
@@ -223,7 +258,11 @@ async def add_organizer(
 
 @post("/challenges/{slug:str}/publish", name="challenges:publish", **PAGE)
 async def publish_challenge(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, now: dt.datetime
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    now: NamedDependency[dt.datetime],
 ) -> Response[Any]:
     try:
         await services.publish_challenge(db, actor, slug, now)
@@ -235,7 +274,12 @@ async def publish_challenge(
 
 @post("/challenges/{slug:str}/extend", name="challenges:extend", **PAGE)
 async def extend_deadline(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form, now: dt.datetime
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
+    now: NamedDependency[dt.datetime],
 ) -> Response[Any]:
     values = texts(data, "target", "until")
     try:
@@ -251,7 +295,10 @@ async def extend_deadline(
 
 @get("/founder", name="founder:dashboard", **PAGE)
 async def founder_dashboard(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
 ) -> Response[str]:
     groups = await dashboard.founder_dashboard(db, actor, now)
     return render(

@@ -8,6 +8,8 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -136,7 +138,11 @@ PRIZE_FIELDS = ("title", "description", "reward")
 
 @post("/challenges/{slug:str}/prizes", name="challenges:add_prize", **PAGE)
 async def add_prize(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *PRIZE_FIELDS)
     try:
@@ -150,10 +156,10 @@ async def add_prize(
 @post("/challenges/{slug:str}/prizes/{prize_id:uuid}", name="challenges:update_prize", **PAGE)
 async def update_prize(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    prize_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    prize_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = texts(data, *PRIZE_FIELDS)
@@ -167,7 +173,11 @@ async def update_prize(
 
 @post("/challenges/{slug:str}/prizes/{prize_id:uuid}/remove", name="challenges:remove_prize", **PAGE)
 async def remove_prize(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, prize_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    prize_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     await prizes.remove_prize(db, actor, slug, prize_id)
     flash(request, "success", _("The prize has been removed."))
@@ -177,10 +187,10 @@ async def remove_prize(
 @post("/challenges/{slug:str}/prizes/{prize_id:uuid}/move", name="challenges:move_prize", **PAGE)
 async def move_prize(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    prize_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    prize_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     await prizes.move_prize(db, actor, slug, prize_id, text(data, "direction"))
@@ -194,7 +204,11 @@ QUESTION_FIELDS = ("label", "required")
 
 @post("/challenges/{slug:str}/questions", name="challenges:add_question", **PAGE)
 async def add_question(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *QUESTION_FIELDS)
     try:
@@ -207,7 +221,12 @@ async def add_question(
 
 @post("/challenges/{slug:str}/questions/{key:str}", name="challenges:update_question", **PAGE)
 async def update_question(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, key: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    key: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *QUESTION_FIELDS)
     try:
@@ -220,7 +239,11 @@ async def update_question(
 
 @post("/challenges/{slug:str}/questions/{key:str}/remove", name="challenges:remove_question", **PAGE)
 async def remove_question(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, key: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    key: FromPath[str],
 ) -> Response[Any]:
     await prizes.remove_question(db, actor, slug, key)
     flash(request, "success", _("The question has been removed."))
@@ -229,7 +252,12 @@ async def remove_question(
 
 @post("/challenges/{slug:str}/questions/{key:str}/move", name="challenges:move_question", **PAGE)
 async def move_question(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, key: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    key: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     await prizes.move_question(db, actor, slug, key, text(data, "direction"))
     return _back(request, slug, "questions")
@@ -240,7 +268,11 @@ async def move_question(
 
 @post("/challenges/{slug:str}/rounds", name="challenges:add_round", **PAGE)
 async def add_round(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *ROUND_FIELDS)
     try:
@@ -253,7 +285,11 @@ async def add_round(
 
 @get("/challenges/{slug:str}/rounds/{round_id:uuid}", name="challenges:edit_round", **PAGE)
 async def edit_round(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[str]:
     return await round_page(request, db, actor, slug, round_id)
 
@@ -261,10 +297,10 @@ async def edit_round(
 @post("/challenges/{slug:str}/rounds/{round_id:uuid}", name="challenges:update_round", **PAGE)
 async def update_round(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     # A published round's deadline is not in the form: it moves only through "Extend a deadline".
@@ -279,7 +315,11 @@ async def update_round(
 
 @post("/challenges/{slug:str}/rounds/{round_id:uuid}/remove", name="challenges:remove_round", **PAGE)
 async def remove_round(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     try:
         await rounds.remove_round(db, actor, slug, round_id)
@@ -292,10 +332,10 @@ async def remove_round(
 @post("/challenges/{slug:str}/rounds/{round_id:uuid}/move", name="challenges:move_round", **PAGE)
 async def move_round(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     try:
@@ -317,10 +357,10 @@ def _field_values(data: dict[str, Any]) -> dict[str, Any]:
 @post("/challenges/{slug:str}/rounds/{round_id:uuid}/fields", name="challenges:add_field", **PAGE)
 async def add_field(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = _field_values(data)
@@ -341,11 +381,11 @@ async def add_field(
 )
 async def update_field(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
-    field_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    field_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = _field_values(data)
@@ -366,12 +406,12 @@ async def update_field(
 )
 async def remove_field(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
-    field_id: uuid.UUID,
-    now: dt.datetime,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    field_id: FromPath[uuid.UUID],
+    now: NamedDependency[dt.datetime],
 ) -> Response[Any]:
     try:
         retired = await forms.remove_field(db, actor, slug, round_id, field_id, now)
@@ -393,11 +433,11 @@ async def remove_field(
 )
 async def move_field(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
-    field_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    field_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     await forms.move_field(db, actor, slug, round_id, field_id, text(data, "direction"))

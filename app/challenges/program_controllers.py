@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -26,14 +27,19 @@ def _values(program: Any) -> dict[str, Any]:
 
 @get("/programs", name="programs:list", **PUBLIC_PAGE)
 async def list_programs(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, page: PageNumber = 1
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    page: PageNumber = 1,
 ) -> Response[str]:
     result = await programs.list_programs(db, actor, page)
     return render(request, "programs/list.html", {"page": result, **helpers()}, private=False)
 
 
 @get("/programs/new", name="programs:new", **PAGE)
-async def new_program(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> Response[str]:
+async def new_program(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+) -> Response[str]:
     context = {
         "values": {},
         "errors": {},
@@ -45,7 +51,10 @@ async def new_program(request: Request[Any, Any, Any], db: AsyncSession, actor: 
 
 @post("/programs", name="programs:create", **PAGE)
 async def create_program(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *programs.PROGRAM_FIELDS)
     chosen = many(data, "organizations")
@@ -65,7 +74,10 @@ async def create_program(
 
 @get("/programs/{slug:str}", name="programs:show", **PUBLIC_PAGE)
 async def show_program(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    slug: FromPath[str],
 ) -> Response[str]:
     page = await programs.program_page(db, actor, slug)
     return render(
@@ -75,7 +87,10 @@ async def show_program(
 
 @get("/programs/{slug:str}/edit", name="programs:edit", **PAGE)
 async def edit_program(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[str]:
     page, addable = await programs.program_editor(db, actor, slug)
     context = {
@@ -90,7 +105,11 @@ async def edit_program(
 
 @post("/programs/{slug:str}/edit", name="programs:update", **PAGE)
 async def update_program(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *programs.PROGRAM_FIELDS)
     added = many(data, "organizations")

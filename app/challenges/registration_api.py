@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from litestar import Response, delete, get, post
 from litestar.datastructures import CacheControlHeader
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -77,7 +78,10 @@ async def _mine(db: AsyncSession, actor: Actor, slug: str, now: dt.datetime) -> 
 
 @get("/api/v1/challenges/{slug:str}/registration", name="registrations:api_mine", cache_control=PRIVATE)
 async def api_show_registration(
-    db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> RegistrationView:
     """The caller's own registration to the challenge (403 when they have none)."""
     return await _mine(db, actor, slug, now)
@@ -85,7 +89,11 @@ async def api_show_registration(
 
 @post("/api/v1/challenges/{slug:str}/registration", name="registrations:api_create", cache_control=PRIVATE)
 async def api_register(
-    db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, data: RegistrationCreate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    data: JSONBody[RegistrationCreate],
 ) -> Response[Any]:
     """Register, accepting the rules version in force; the status follows the challenge's approval mode."""
     try:
@@ -110,7 +118,12 @@ async def api_register(
     cache_control=PRIVATE,
     status_code=200,
 )
-async def api_withdraw(db: AsyncSession, actor: Actor, now: dt.datetime, slug: str) -> RegistrationView:
+async def api_withdraw(
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+) -> RegistrationView:
     """Withdraw one's registration, until the challenge has ended."""
     await registrations.withdraw(db, actor, slug, now)
     return await _mine(db, actor, slug, now)
@@ -122,7 +135,11 @@ async def api_withdraw(db: AsyncSession, actor: Actor, now: dt.datetime, slug: s
     cache_control=PRIVATE,
 )
 async def api_accept_rules(
-    db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, data: RulesAcceptance
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    data: JSONBody[RulesAcceptance],
 ) -> Response[Any]:
     """Accept the rules now in force after the founders changed them."""
     try:
@@ -134,7 +151,11 @@ async def api_accept_rules(
 
 @get("/api/v1/challenges/{slug:str}/registrations", name="registrations:api_review", cache_control=PRIVATE)
 async def api_list_registrations(
-    db: AsyncSession, actor: Actor, slug: str, status: StatusFilter = "", page: PageNumber = 1
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    status: StatusFilter = "",
+    page: PageNumber = 1,
 ) -> ReviewList:
     """Registrations of a challenge, pending first; for its founders (admins read)."""
     review = await registration_review.review_registrations(db, actor, slug, status=status, page=page)
@@ -163,7 +184,11 @@ async def api_list_registrations(
     status_code=200,
 )
 async def api_decide(
-    db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, data: list[DecisionItem]
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    data: JSONBody[list[DecisionItem]],
 ) -> Response[Any]:
     """Approve or reject registrations (a rejection needs its reason); all or none when an item is invalid."""
     try:

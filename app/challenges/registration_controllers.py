@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -75,7 +76,11 @@ def _answers(fields: dict[str, str]) -> dict[str, str]:
 
 @get("/challenges/{slug:str}/register", name="registrations:new", **PAGE)
 async def new_registration(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     form = await registrations.registration_form(db, actor, slug, now)
     if form.registration is not None and form.registration.status in registrations.ACTIVE:
@@ -85,7 +90,11 @@ async def new_registration(
 
 @post("/challenges/{slug:str}/register", name="registrations:create", **PAGE)
 async def create_registration(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:
@@ -138,14 +147,22 @@ async def _own_page(
 
 @get("/challenges/{slug:str}/registration", name="registrations:mine", **PAGE)
 async def show_own_registration(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     return await _own_page(request, db, actor, slug, now)
 
 
 @post("/challenges/{slug:str}/registration/withdraw", name="registrations:withdraw", **PAGE)
 async def withdraw_registration(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     await registrations.withdraw(db, actor, slug, now)
     flash(request, "success", _("Your registration is withdrawn."))
@@ -154,7 +171,11 @@ async def withdraw_registration(
 
 @post("/challenges/{slug:str}/registration/rules", name="registrations:accept_rules", **PAGE)
 async def accept_new_rules(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:
@@ -205,9 +226,9 @@ async def _review_page(
 @get("/challenges/{slug:str}/registrations", name="registrations:review", **PAGE)
 async def review_registrations(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
     status: StatusFilter = "",
     page: PageNumber = 1,
 ) -> Response[Any]:
@@ -241,7 +262,11 @@ async def _decide(
 
 @post("/challenges/{slug:str}/registrations/decisions", name="registrations:decide_many", **PAGE)
 async def decide_many(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     form = await request.form()
     decision, reason = form.get("decision"), form.get("reason", "")
@@ -256,11 +281,11 @@ async def decide_many(
 )
 async def decide_one(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    registration_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    registration_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     items = [(registration_id, fields.get("decision"), fields.get("reason", ""))]
@@ -272,7 +297,10 @@ async def decide_one(
 
 @get("/challenges/{slug:str}/invitation", name="registrations:invitation_link", **PAGE)
 async def show_invitation_link(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[Any]:
     visible = await invitation_links.invitation_link(db, actor, slug)
     token = visible.challenge.invitation_token
@@ -286,7 +314,10 @@ async def show_invitation_link(
 
 @post("/challenges/{slug:str}/invitation", name="registrations:rotate_invitation_link", **PAGE)
 async def rotate_invitation_link(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[Any]:
     await invitation_links.rotate_invitation_link(db, actor, slug)
     flash(request, "success", _("A new invitation link is ready. Any previous link no longer works."))
@@ -295,7 +326,10 @@ async def rotate_invitation_link(
 
 @post("/challenges/{slug:str}/invitation/disable", name="registrations:disable_invitation_link", **PAGE)
 async def disable_invitation_link(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[Any]:
     await invitation_links.disable_invitation_link(db, actor, slug)
     flash(
@@ -306,7 +340,10 @@ async def disable_invitation_link(
 
 @get("/challenges/join/{token:str}", name="registrations:join_form", **PAGE)
 async def join_form(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    token: FromPath[str],
 ) -> Response[Any]:
     """Signed out, the guard sends people to sign in and back here (login?next=)."""
     target = await invitation_links.join_target(db, actor, token)
@@ -319,7 +356,10 @@ async def join_form(
 
 @post("/challenges/join/{token:str}", name="registrations:join", **PAGE)
 async def join_challenge(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    token: FromPath[str],
 ) -> Response[Any]:
     challenge = await invitation_links.join(db, actor, token)
     flash(request, "success", _("You are invited to %(title)s.", title=challenge.title))

@@ -8,7 +8,8 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Request, delete, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -44,19 +45,30 @@ async def _one(db: AsyncSession, actor: Actor, grant_id: uuid.UUID, now: dt.date
 
 
 @get(BASE, name="grants:api_list", **API)
-async def api_grants(db: AsyncSession, actor: Actor, now: dt.datetime) -> list[GrantView]:
+async def api_grants(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], now: NamedDependency[dt.datetime]
+) -> list[GrantView]:
     """Grants on datasets you steward, of your teams, and of challenges you found."""
     return [_grant(grant, team, dataset, now) for grant, team, dataset in await grants.list_grants(db, actor)]
 
 
 @get(BASE + "/{grant_id:uuid}", name="grants:api_show", **API)
-async def api_grant(db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID) -> GrantView:
+async def api_grant(
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    grant_id: FromPath[uuid.UUID],
+) -> GrantView:
     return await _one(db, actor, grant_id, now)
 
 
 @post(BASE + "/{grant_id:uuid}/revoke", name="grants:api_revoke", status_code=200, **API)
 async def api_revoke(
-    db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID, data: ReasonBody
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    grant_id: FromPath[uuid.UUID],
+    data: JSONBody[ReasonBody],
 ) -> GrantView:
     """Stewards: end the grant now for the whole team (reason required)."""
     await grants.revoke(db, actor, grant_id, data.reason, now)
@@ -67,12 +79,12 @@ async def api_revoke(
     BASE + "/{grant_id:uuid}/members/{user_id:uuid}", name="grants:api_remove_member", status_code=200, **API
 )
 async def api_remove_member(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    grant_id: uuid.UUID,
-    user_id: uuid.UUID,
-    reason: str = "",
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    grant_id: FromPath[uuid.UUID],
+    user_id: FromPath[uuid.UUID],
+    reason: FromQuery[str] = "",
 ) -> GrantView:
     """Stewards: take one member off the grant now (`?reason=`, required)."""
     await grants.remove_member(db, actor, grant_id, user_id, reason[:2001], now)
@@ -81,7 +93,11 @@ async def api_remove_member(
 
 @post("/api/v1/data/files/{file_id:uuid}/link", name="data:api_link", status_code=201, **API)
 async def api_link(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, file_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    file_id: FromPath[uuid.UUID],
 ) -> LinkView:
     """A five-minute download link for you alone, after the access rule (every attempt is in the access log)."""
     link = await links.issue(db, actor, get_context(request.scope).settings.secret_key, file_id, now)
@@ -91,8 +107,8 @@ async def api_link(
 @get("/api/v1/access-log", name="data:api_access_log", **API)
 async def api_access_log(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
     per_page: Annotated[
         int, Parameter(ge=1, le=steward_board.API_LOG_MAX, description="Entries per page.")
     ] = steward_board.API_LOG_PAGE,

@@ -8,6 +8,8 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +33,11 @@ def _secret(request: Request[Any, Any, Any]) -> str:
 
 @post("/data/files/{file_id:uuid}/link", name="data:link", **PAGE)
 async def issue_link(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, file_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    file_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """A form's button: the link is issued and followed at once, so the download starts."""
     link = await links.issue(db, actor, _secret(request), file_id, now)
@@ -40,7 +46,11 @@ async def issue_link(
 
 @get("/data/download/{token:str}", name="data:download", **PAGE)
 async def download(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    token: FromPath[str],
 ) -> Stream | Redirect:
     file = await links.redeem(db, actor, _secret(request), token, now)
     storage = storage_for(get_context(request.scope).settings)
@@ -59,7 +69,11 @@ async def download(
 
 @get("/datasets/{slug:str}/workspace", name="data:workspace", **PAGE)
 async def workspace(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[str]:
     dataset, decision = await links.workspace(db, actor, slug, now)
     return render(request, "data_sharing/workspace.html", {"dataset": dataset, "decision": decision})

@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Stream
 from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +47,11 @@ def waited(since: dt.datetime | None, now: dt.datetime) -> tuple[int, int]:
 
 @get("/teams/{team_id:uuid}/data", name="data:team_board", **PAGE)
 async def team_board(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
 ) -> Response[str]:
     board = await boards.team_board(db, actor, team_id, now)
     readable = await boards.readable_files(db, actor, board.lines)
@@ -64,7 +70,10 @@ def _page_number(value: str) -> int:
 
 @get("/steward", name="data:steward_board", **PAGE)
 async def show_steward_board(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
 ) -> Response[str]:
     values = _filter_values(request)
     params = request.query_params
@@ -163,7 +172,9 @@ def _board_link(values: dict[str, str], state: dict[str, str], **changes: str | 
 
 
 @get("/steward/access-log.csv", name="data:access_log_csv", **PAGE)
-async def export_access_log(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> Stream:
+async def export_access_log(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+) -> Stream:
     filters = steward_board.parse_filters(_filter_values(request))
     rows = await steward_board.log_csv(db, actor, filters)
     headers = {
@@ -175,7 +186,11 @@ async def export_access_log(request: Request[Any, Any, Any], db: AsyncSession, a
 
 @get("/challenges/{slug:str}/data/grants", name="data:founder_grants", **PAGE)
 async def founder_grants(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[str]:
     challenge, rows = await boards.founder_grants(db, actor, slug, now)
     return render(request, "data_sharing/founder_grants.html", {"challenge": challenge, "rows": rows})

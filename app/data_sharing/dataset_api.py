@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -76,8 +77,8 @@ async def _view(db: AsyncSession, actor: Actor, slug: str) -> DatasetView:
 
 @get("/api/v1/datasets", name="datasets:api_list", **DATASETS_API)
 async def api_list_datasets(
-    db: AsyncSession,
-    actor: Actor,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
     sensitivity: Short = "",
     q: Short = "",
     page: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 1,
@@ -117,7 +118,9 @@ def _summary_of_row(row: Any) -> DatasetSummary:
 
 
 @post("/api/v1/datasets", name="datasets:api_create", status_code=201, **DATASETS_API)
-async def api_create_dataset(db: AsyncSession, actor: Actor, data: DatasetCreate) -> DatasetView:
+async def api_create_dataset(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], data: JSONBody[DatasetCreate]
+) -> DatasetView:
     """Register a dataset for one of your organizations; you become its steward."""
     values = msgspec.structs.asdict(data)
     values["max_grant_days"] = str(values["max_grant_days"])
@@ -126,12 +129,19 @@ async def api_create_dataset(db: AsyncSession, actor: Actor, data: DatasetCreate
 
 
 @get(BASE, name="datasets:api_show", **DATASETS_API)
-async def api_show_dataset(db: AsyncSession, actor: Actor, slug: str) -> DatasetView:
+async def api_show_dataset(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], slug: FromPath[str]
+) -> DatasetView:
     return await _view(db, actor, slug)
 
 
 @patch(BASE, name="datasets:api_update", **DATASETS_API)
-async def api_update_dataset(db: AsyncSession, actor: Actor, slug: str, data: DatasetUpdate) -> DatasetView:
+async def api_update_dataset(
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: JSONBody[DatasetUpdate],
+) -> DatasetView:
     """Change what is sent of the details (stewards)."""
     dataset, _relations = await datasets.load_dataset(db, actor, slug, "dataset:manage")
     values = {name: getattr(dataset, name) for name in datasets.DETAIL_FIELDS} | body_values(data)
@@ -144,14 +154,19 @@ def _version(version: Any) -> AgreementVersionView:
 
 
 @get(BASE + "/agreement", name="datasets:api_agreement", **DATASETS_API)
-async def api_agreement_versions(db: AsyncSession, actor: Actor, slug: str) -> list[AgreementVersionView]:
+async def api_agreement_versions(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], slug: FromPath[str]
+) -> list[AgreementVersionView]:
     """Every version of the data use agreement, the one in force first."""
     return [_version(version) for version in await agreements.agreement_versions(db, actor, slug)]
 
 
 @post(BASE + "/agreement", name="datasets:api_new_agreement", status_code=201, **DATASETS_API)
 async def api_new_agreement(
-    db: AsyncSession, actor: Actor, slug: str, data: AgreementCreate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: JSONBody[AgreementCreate],
 ) -> AgreementVersionView:
     """Publish a new version (stewards): every grantee must accept it before their next access."""
     return _version(await agreements.publish_agreement(db, actor, slug, data.text))
@@ -169,7 +184,9 @@ def _file(row: DatasetFile) -> DatasetFileView:
 
 
 @get(BASE + "/files", name="datasets:api_files", **DATASETS_API)
-async def api_list_files(db: AsyncSession, actor: Actor, slug: str) -> list[DatasetFileView]:
+async def api_list_files(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], slug: FromPath[str]
+) -> list[DatasetFileView]:
     """The dataset's files (stewards): names, sizes, checksums; content only through the access rule."""
     _dataset, files = await dataset_files.files_of(db, actor, slug)
     return [_file(row) for row in files]
@@ -179,7 +196,10 @@ async def api_list_files(db: AsyncSession, actor: Actor, slug: str) -> list[Data
     BASE + "/files", name="datasets:api_upload", status_code=201, request_max_body_size=None, **DATASETS_API
 )
 async def api_upload_file(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> DatasetFileView:
     """Upload a file (stewards; multipart/form-data, the file in the first part with a file name)."""
     body = IncomingBody.of(request.headers, request.stream())
@@ -210,7 +230,10 @@ def _safes(data: Any) -> dict[str, Any]:
 
 @post("/api/v1/offerings", name="offerings:api_create", status_code=201, **DATASETS_API)
 async def api_create_offering(
-    db: AsyncSession, actor: Actor, now: dt.datetime, data: OfferingCreate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    data: JSONBody[OfferingCreate],
 ) -> OfferingView:
     """A founder asks for a dataset for their challenge, or a steward offers it (Five Safes required)."""
     if data.action == "ask":
@@ -223,13 +246,19 @@ async def api_create_offering(
 
 
 @get("/api/v1/offerings/{offering_id:uuid}", name="offerings:api_show", **DATASETS_API)
-async def api_show_offering(db: AsyncSession, actor: Actor, offering_id: uuid.UUID) -> OfferingView:
+async def api_show_offering(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], offering_id: FromPath[uuid.UUID]
+) -> OfferingView:
     return _offering(await offerings.load(db, actor, offering_id))
 
 
 @post("/api/v1/offerings/{offering_id:uuid}", name="offerings:api_act", status_code=200, **DATASETS_API)
 async def api_act_on_offering(
-    db: AsyncSession, actor: Actor, now: dt.datetime, offering_id: uuid.UUID, data: OfferingAction
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    offering_id: FromPath[uuid.UUID],
+    data: JSONBody[OfferingAction],
 ) -> OfferingView:
     """Agree for your side (a steward with the Five Safes complete), or withdraw."""
     if data.action == "agree":

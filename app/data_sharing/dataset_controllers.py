@@ -8,8 +8,9 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -43,7 +44,11 @@ def _helpers() -> dict[str, Any]:
 
 @get("/datasets", name="datasets:catalogue", **PAGE)
 async def show_catalogue(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, sensitivity: Short = "", q: Short = ""
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    sensitivity: Short = "",
+    q: Short = "",
 ) -> Response[str]:
     errors: dict[str, str] = {}
     try:
@@ -86,7 +91,9 @@ async def _new_page(
 
 
 @get("/datasets/new", name="datasets:new", **PAGE)
-async def new_dataset(request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> Response[str]:
+async def new_dataset(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+) -> Response[str]:
     return await _new_page(
         request, db, actor, {"sensitivity": "sensitive", "access_mode": "files", "max_grant_days": "90"}, {}
     )
@@ -94,7 +101,10 @@ async def new_dataset(request: Request[Any, Any, Any], db: AsyncSession, actor: 
 
 @post("/datasets", name="datasets:create", **PAGE)
 async def create_dataset(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *CREATE_FIELDS)
     try:
@@ -122,7 +132,10 @@ async def dataset_page_response(
 
 @get("/datasets/{slug:str}", name="datasets:show", **PAGE)
 async def show_dataset(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[str]:
     return await dataset_page_response(request, db, actor, slug)
 
@@ -149,14 +162,21 @@ async def _edit_page(
 
 @get("/datasets/{slug:str}/edit", name="datasets:edit", **PAGE)
 async def edit_dataset(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[str]:
     return await _edit_page(request, db, actor, slug)
 
 
 @post("/datasets/{slug:str}/edit", name="datasets:update", **PAGE)
 async def update_dataset(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *datasets.DETAIL_FIELDS)
     try:
@@ -169,7 +189,11 @@ async def update_dataset(
 
 @post("/datasets/{slug:str}/stewards", name="datasets:add_steward", **PAGE)
 async def add_steward(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     raw = text(data, "user")
     try:
@@ -188,7 +212,11 @@ async def add_steward(
 
 @post("/datasets/{slug:str}/stewards/{user_id:uuid}/remove", name="datasets:remove_steward", **PAGE)
 async def remove_steward(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, user_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    user_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     try:
         user = await agreements.remove_steward(db, actor, slug, user_id)
@@ -202,7 +230,11 @@ async def remove_steward(
 
 @post("/datasets/{slug:str}/agreement", name="datasets:new_agreement", **PAGE)
 async def new_agreement(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, "agreement")
     try:
@@ -222,7 +254,12 @@ async def new_agreement(
 
 @post("/datasets/{slug:str}/ask", name="offerings:ask_from_dataset", **PAGE)
 async def ask_for_dataset(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     """A founder asks for the dataset for one of their challenges, from the dataset's page."""
     values = texts(data, "challenge", "from_round")
@@ -264,14 +301,20 @@ async def _files_page(
 
 @get("/datasets/{slug:str}/files", name="datasets:files", **PAGE)
 async def show_files(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[str]:
     return await _files_page(request, db, actor, slug)
 
 
 @post("/datasets/{slug:str}/files", name="datasets:upload", request_max_body_size=None, **PAGE)
 async def upload_file(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[Any]:
     """Upload a file (multipart; the CSRF token in the header or the `_csrf` query parameter)."""
     body = IncomingBody.of(request.headers, request.stream())
@@ -289,11 +332,11 @@ async def upload_file(
 @post("/datasets/{slug:str}/files/{file_id:uuid}/remove", name="datasets:remove_file", **PAGE)
 async def remove_file(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    file_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    file_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     row = await dataset_files.remove(db, actor, slug, file_id, now)
     flash(request, "success", _("%(name)s is removed from the dataset.", name=row.name))

@@ -9,6 +9,8 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import authz
@@ -40,14 +42,22 @@ async def grant_page(
 
 @get(BASE, name="grants:show", **PAGE)
 async def show_grant(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    grant_id: FromPath[uuid.UUID],
 ) -> Response[str]:
     return await grant_page(request, db, actor, now, grant_id)
 
 
 @post(f"{BASE}/revoke", name="grants:revoke", **PAGE)
 async def revoke_grant(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    grant_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     data = dict(await request.form())
     try:
@@ -60,8 +70,8 @@ async def revoke_grant(
 
 @post(f"{BASE}/members/{{user_id:uuid}}/remove", name="grants:remove_member", **PAGE)
 async def remove_member(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID,
-    user_id: uuid.UUID,
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], now: NamedDependency[dt.datetime], grant_id: FromPath[uuid.UUID],
+    user_id: FromPath[uuid.UUID],
 ) -> Response[Any]:  # fmt: skip
     data = dict(await request.form())
     try:
@@ -76,7 +86,11 @@ async def remove_member(
 
 @post(f"{BASE}/members", name="grants:ask_member", **PAGE)
 async def ask_member(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, grant_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    grant_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """The captain asks to add a member: a draft amended request, which the member accepts on its page."""
     data = dict(await request.form())

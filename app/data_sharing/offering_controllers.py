@@ -9,6 +9,8 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -53,14 +55,22 @@ async def dataset_offerings_page(
 
 @get("/challenges/{slug:str}/data", name="offerings:challenge", **PAGE)
 async def show_challenge_data(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[str]:
     return await challenge_data_page(request, db, actor, slug)
 
 
 @post("/challenges/{slug:str}/data/ask", name="offerings:ask_from_challenge", **PAGE)
 async def ask_from_challenge(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, "dataset", "from_round")
     try:
@@ -77,14 +87,22 @@ async def ask_from_challenge(
 
 @get("/datasets/{slug:str}/offerings", name="offerings:dataset", **PAGE)
 async def show_dataset_offerings(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[str]:
     return await dataset_offerings_page(request, db, actor, slug)
 
 
 @post("/datasets/{slug:str}/offerings", name="offerings:offer", **PAGE)
 async def offer(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, "challenge", "from_round", *FIVE_SAFES)
     try:
@@ -128,10 +146,10 @@ def _back(request: Request[Any, Any, Any], scope: offerings.Scope, back: str, me
 @post("/offerings/{offering_id:uuid}/agree", name="offerings:agree", **PAGE)
 async def agree(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    offering_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    offering_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = texts(data, *FIVE_SAFES)
@@ -155,7 +173,11 @@ async def agree(
 
 @post("/offerings/{offering_id:uuid}/five-safes", name="offerings:five_safes", **PAGE)
 async def save_five_safes(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, offering_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    offering_id: FromPath[uuid.UUID],
+    data: Form,
 ) -> Response[Any]:
     values = texts(data, *FIVE_SAFES)
     try:
@@ -170,10 +192,10 @@ async def save_five_safes(
 @post("/offerings/{offering_id:uuid}/withdraw", name="offerings:withdraw", **PAGE)
 async def withdraw(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    offering_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    offering_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     back = text(data, "back")

@@ -13,6 +13,8 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, patch, post
 from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -100,13 +102,18 @@ async def _run(db: AsyncSession, actor: Actor, request_id: uuid.UUID, action: An
 
 
 @get("/api/v1/data-requests", name="data_sharing:api_list", **API)
-async def api_list(db: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+async def api_list(db: NamedDependency[AsyncSession], actor: NamedDependency[Actor]) -> list[dict[str, Any]]:
     """The requests the actor may see: their teams' and those on the datasets they steward."""
     return [_summary(request, name) for request, name in await history.visible_requests(db, actor)]
 
 
 @post("/api/v1/data-requests", name="data_sharing:api_create", status_code=201, **API)
-async def api_create(db: AsyncSession, actor: Actor, now: dt.datetime, data: RequestCreate) -> Response[Any]:
+async def api_create(
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    data: JSONBody[RequestCreate],
+) -> Response[Any]:
     """The captain drafts a request for an offering of the team's challenge, or (with `amends_grant_id`) one
     asking to add one member to an active grant."""
     form = await history.new_request(db, actor, data.offering_id)
@@ -127,14 +134,20 @@ async def api_create(db: AsyncSession, actor: Actor, now: dt.datetime, data: Req
 
 
 @get(BASE, name="data_sharing:api_show", **API)
-async def api_show(db: AsyncSession, actor: Actor, request_id: uuid.UUID) -> Response[Any]:
+async def api_show(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], request_id: FromPath[uuid.UUID]
+) -> Response[Any]:
     """The request, its named members and its history (internal comments for stewards only)."""
     return await _view(db, actor, request_id)
 
 
 @patch(BASE, name="data_sharing:api_update", **API)
 async def api_update(
-    db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: RequestUpdate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
+    data: JSONBody[RequestUpdate],
 ) -> Response[Any]:
     """The captain changes a draft or returned request."""
     return await _run(
@@ -144,21 +157,30 @@ async def api_update(
 
 @post(BASE + "/submit", name="data_sharing:api_submit", status_code=200, **API)
 async def api_submit(
-    db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _run(db, actor, request_id, lambda: requests.submit(db, actor, request_id, now))
 
 
 @post(BASE + "/withdraw", name="data_sharing:api_withdraw", status_code=200, **API)
 async def api_withdraw(
-    db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _run(db, actor, request_id, lambda: requests.withdraw(db, actor, request_id, now))
 
 
 @post(BASE + "/accept-agreement", name="data_sharing:api_accept", status_code=200, **API)
 async def api_accept(
-    db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """The calling named member accepts the agreement version in force."""
     return await _run(db, actor, request_id, lambda: requests.accept_agreement(db, actor, request_id, now))
@@ -166,8 +188,8 @@ async def api_accept(
 
 @post(BASE + "/approve", name="data_sharing:api_approve", status_code=200, **API)
 async def api_approve(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID,
-    data: Approval,
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], now: NamedDependency[dt.datetime], request_id: FromPath[uuid.UUID],
+    data: JSONBody[Approval],
 ) -> Response[Any]:  # fmt: skip
     """A steward approves a submitted request; the grant is made in the same transaction."""
     grace = get_context(request.scope).settings.grant_grace_days
@@ -178,7 +200,11 @@ async def api_approve(
 
 @post(BASE + "/reject", name="data_sharing:api_reject", status_code=200, **API)
 async def api_reject(
-    db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: Decision
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
+    data: JSONBody[Decision],
 ) -> Response[Any]:
     return await _run(
         db,
@@ -190,7 +216,11 @@ async def api_reject(
 
 @post(BASE + "/return", name="data_sharing:api_return", status_code=200, **API)
 async def api_return(
-    db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: Decision
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
+    data: JSONBody[Decision],
 ) -> Response[Any]:
     return await _run(
         db,
@@ -202,7 +232,11 @@ async def api_return(
 
 @post(BASE + "/comments", name="data_sharing:api_comment", status_code=200, **API)
 async def api_comment(
-    db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID, data: CommentIn
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
+    data: JSONBody[CommentIn],
 ) -> Response[Any]:
     """A visible comment, or (stewards only) an internal one the team never sees."""
     return await _run(

@@ -12,6 +12,8 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -61,14 +63,20 @@ async def _page(
 
 @get(BASE, name="data_sharing:request", **PAGE)
 async def show_request(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, request_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _page(request, db, actor, request_id)
 
 
 @get("/data-requests/new", name="data_sharing:new_request", **PAGE)
 async def new_request(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, offering: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    offering: FromQuery[uuid.UUID],
 ) -> Response[Any]:
     form = await history.new_request(db, actor, offering)
     return render(request, "data_sharing/request_new.html", {"form": form, "state": state_of(None)})
@@ -76,7 +84,11 @@ async def new_request(
 
 @post("/data-requests", name="data_sharing:create_request", **PAGE)
 async def create_request(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    data: Form,
 ) -> Response[Any]:
     try:
         offering_id = uuid.UUID(text(data, "offering"))
@@ -126,10 +138,10 @@ async def _act(
 @post(BASE + "/edit", name="data_sharing:edit_request", **PAGE)
 async def edit_request(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    request_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     purpose, members = text(data, "purpose"), many(data, "members")
@@ -140,7 +152,11 @@ async def edit_request(
 
 @post(BASE + "/submit", name="data_sharing:submit_request", **PAGE)
 async def submit_request(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _act(
         request, db, actor, request_id, "submit", {}, lambda: requests.submit(db, actor, request_id, now)
@@ -149,7 +165,11 @@ async def submit_request(
 
 @post(BASE + "/withdraw", name="data_sharing:withdraw_request", **PAGE)
 async def withdraw_request(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _act(
         request, db, actor, request_id, "withdraw", {}, lambda: requests.withdraw(db, actor, request_id, now)
@@ -158,7 +178,11 @@ async def withdraw_request(
 
 @post(BASE + "/accept-agreement", name="data_sharing:accept_agreement", **PAGE)
 async def accept_agreement(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, request_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _act(request, db, actor, request_id, "accept", {},
                       lambda: requests.accept_agreement(db, actor, request_id, now))  # fmt: skip
@@ -167,10 +191,10 @@ async def accept_agreement(
 @post(BASE + "/approve", name="data_sharing:approve_request", **PAGE)
 async def approve_request(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    request_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = {"expires_at": text(data, "expires_at"), "comment": text(data, "comment")}
@@ -194,10 +218,10 @@ async def approve_request(
 @post(BASE + "/reject", name="data_sharing:reject_request", **PAGE)
 async def reject_request(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    request_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = {"reason": text(data, "reason")}
@@ -208,10 +232,10 @@ async def reject_request(
 @post(BASE + "/return", name="data_sharing:return_request", **PAGE)
 async def return_request(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    request_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = {"comment": text(data, "comment")}
@@ -222,10 +246,10 @@ async def return_request(
 @post(BASE + "/comments", name="data_sharing:comment_request", **PAGE)
 async def comment_request(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    request_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    request_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = {"comment": text(data, "comment"), "internal": text(data, "internal")}

@@ -9,7 +9,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -61,14 +63,21 @@ async def _invitation_page(
 
 @get("/invitations/judge/{token:str}", name="judging:invitation", opt={"public": True}, **PAGE)
 async def show_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    token: FromPath[str],
 ) -> Response[Any]:
     return await _invitation_page(request, db, actor, token)
 
 
 @post("/invitations/judge/{token:str}", name="judging:accept_invitation", **PAGE)
 async def accept_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    token: FromPath[str],
 ) -> Response[Any]:
     settings = get_context(request.scope).settings
     try:
@@ -115,14 +124,21 @@ async def _conflicts_page(
 
 @get("/judge/rounds/{round_id:uuid}/conflicts", name="judging:conflicts", **PAGE)
 async def show_conflicts(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _conflicts_page(request, db, actor, round_id)
 
 
 @post("/judge/rounds/{round_id:uuid}/conflicts", name="judging:declare_conflict", **PAGE)
 async def declare_conflict(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -82,7 +83,9 @@ def _job_view(job: JudgingJob) -> JobView:
 
 
 @get(f"{ROUND}/judges", name="judging:api_judges", **API)
-async def api_list_judges(db: AsyncSession, actor: Actor, round_id: uuid.UUID) -> list[JudgeView]:
+async def api_list_judges(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], round_id: FromPath[uuid.UUID]
+) -> list[JudgeView]:
     """The round's panel: invited, accepted and removed judges with their loads (founders)."""
     rows = await panel_views.list_judges(db, actor, round_id)
     return [_judge_view(r.judge, r.name, r.assigned, r.reviewed) for r in rows]
@@ -91,11 +94,11 @@ async def api_list_judges(db: AsyncSession, actor: Actor, round_id: uuid.UUID) -
 @post(f"{ROUND}/judges", name="judging:api_invite", **API)
 async def api_invite_judges(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    round_id: uuid.UUID,
-    data: JudgesInvite,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[JudgesInvite],
 ) -> Response[InviteResult]:
     """Invite judges by e-mail: each address gets its link by e-mail (never in this answer)."""
     settings = get_context(request.scope).settings
@@ -110,11 +113,11 @@ async def api_invite_judges(
 @post(f"{ROUND}/judges/{{judge_id:uuid}}/resend", name="judging:api_resend", status_code=200, **API)
 async def api_resend_invitation(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    round_id: uuid.UUID,
-    judge_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    judge_id: FromPath[uuid.UUID],
 ) -> JudgeView:
     """E-mail a pending invitation again with a fresh link."""
     judge = await panels.resend_invitation(
@@ -125,7 +128,11 @@ async def api_resend_invitation(
 
 @delete(f"{ROUND}/judges/{{judge_id:uuid}}", name="judging:api_remove_judge", **API)
 async def api_remove_judge(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, judge_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    judge_id: FromPath[uuid.UUID],
 ) -> None:
     """Take a judge off the panel (or withdraw the invitation); their scores are kept."""
     await panels.remove_judge(db, actor, round_id, judge_id, now)
@@ -139,7 +146,11 @@ async def api_remove_judge(
     **API,
 )
 async def api_accept_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    token: FromPath[str],
 ) -> JudgeView:
     """Accept a judge invitation with the token of its link (signed in with the invited address)."""
     judge = await panel_links.accept_invitation(db, actor, get_context(request.scope).settings, token, now)
@@ -151,7 +162,10 @@ async def api_accept_invitation(
 
 @get(f"{ROUND}/assignments", name="judging:api_assignments", **API)
 async def api_list_assignments(
-    db: AsyncSession, actor: Actor, round_id: uuid.UUID, page: PageNumber = 1
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    round_id: FromPath[uuid.UUID],
+    page: PageNumber = 1,
 ) -> AssignmentList:
     """Eligible entries (50 a page, by team name) with their judges, and every judge's load (founders)."""
     view = await panel_views.assignments_page(db, actor, round_id, page)
@@ -189,7 +203,11 @@ async def api_list_assignments(
     **API,
 )
 async def api_run_assignment(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, data: AssignmentRun
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[AssignmentRun],
 ) -> Response[RunResult]:
     """Assign the round by its policy: 200 with the summary, or 202 with the job for a large round."""
     outcome = await assignment_service.run_assignment(
@@ -203,7 +221,10 @@ async def api_run_assignment(
 
 @get(f"{ROUND}/assignments/jobs/{{job_id:uuid}}", name="judging:api_assignment_job", **API)
 async def api_assignment_job(
-    db: AsyncSession, actor: Actor, round_id: uuid.UUID, job_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    round_id: FromPath[uuid.UUID],
+    job_id: FromPath[uuid.UUID],
 ) -> JobView:
     """Progress of an assignment job, then its summary in `result`."""
     _ctx, job = await panel_views.job_progress(db, actor, round_id, job_id)
@@ -214,12 +235,12 @@ async def api_assignment_job(
     f"{ROUND}/assignments/{{submission_id:uuid}}/{{user_id:uuid}}", name="judging:api_add_assignment", **API
 )
 async def api_add_assignment(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    round_id: uuid.UUID,
-    submission_id: uuid.UUID,
-    user_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    submission_id: FromPath[uuid.UUID],
+    user_id: FromPath[uuid.UUID],
 ) -> Response[dict[str, Any]]:
     """Assign one judge to one eligible entry by hand (409 for a conflict or someone off the panel)."""
     row = await assignment_manual.add_assignment(db, actor, round_id, submission_id, user_id, now)
@@ -235,12 +256,12 @@ async def api_add_assignment(
     **API,
 )
 async def api_remove_assignment(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    round_id: uuid.UUID,
-    submission_id: uuid.UUID,
-    user_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    submission_id: FromPath[uuid.UUID],
+    user_id: FromPath[uuid.UUID],
 ) -> None:
     """Take one entry from one judge; a score already given is kept."""
     await assignment_manual.remove_assignment(db, actor, round_id, submission_id, user_id, now)
@@ -263,7 +284,9 @@ def _conflict_view(row: conflict_service.ConflictRow) -> ConflictView:
 
 
 @get(f"{ROUND}/conflicts", name="judging:api_conflicts", **API)
-async def api_list_conflicts(db: AsyncSession, actor: Actor, round_id: uuid.UUID) -> list[ConflictView]:
+async def api_list_conflicts(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], round_id: FromPath[uuid.UUID]
+) -> list[ConflictView]:
     """Founders: every conflict of the round's panel with its teams; a judge: their own."""
     _ctx, rows = await conflict_service.conflicts_for_actor(db, actor, round_id)
     return [_conflict_view(row) for row in rows]
@@ -271,7 +294,11 @@ async def api_list_conflicts(db: AsyncSession, actor: Actor, round_id: uuid.UUID
 
 @post(f"{ROUND}/conflicts", name="judging:api_declare_conflict", **API)
 async def api_declare_conflict(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, data: ConflictCreate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[ConflictCreate],
 ) -> Response[ConflictView]:
     """A judge declares a conflict of interest with a team (it cannot be withdrawn by the judge)."""
     row = await conflict_service.declare_conflict(db, actor, round_id, data.team_id, data.reason, now)
@@ -280,7 +307,10 @@ async def api_declare_conflict(
 
 @delete(f"{ROUND}/conflicts/{{conflict_id:uuid}}", name="judging:api_remove_conflict", **API)
 async def api_remove_conflict(
-    db: AsyncSession, actor: Actor, round_id: uuid.UUID, conflict_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    round_id: FromPath[uuid.UUID],
+    conflict_id: FromPath[uuid.UUID],
 ) -> None:
     """Founders remove a declared conflict (audited)."""
     await conflict_service.remove_conflict(db, actor, round_id, conflict_id)

@@ -9,8 +9,9 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -77,7 +78,11 @@ async def _panel(
 
 @get(BASE, name="judging:panel", **PAGE)
 async def show_panel(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _panel(request, db, actor, slug, round_id)
 
@@ -85,11 +90,11 @@ async def show_panel(
 @post(f"{BASE}/judges", name="judging:invite_judges", **PAGE)
 async def invite_judges(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     await panel_views.check_round_path(db, slug, round_id)
@@ -118,12 +123,12 @@ async def invite_judges(
 @post(f"{BASE}/judges/{{judge_id:uuid}}/resend", name="judging:resend_invitation", **PAGE)
 async def resend_invitation(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
-    judge_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    judge_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     await panel_views.check_round_path(db, slug, round_id)
     settings = get_context(request.scope).settings
@@ -138,12 +143,12 @@ async def resend_invitation(
 @post(f"{BASE}/judges/{{judge_id:uuid}}/remove", name="judging:remove_judge", **PAGE)
 async def remove_judge(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
-    judge_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    judge_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     await panel_views.check_round_path(db, slug, round_id)
     try:
@@ -161,11 +166,11 @@ async def remove_judge(
 @post(f"{BASE}/conflicts/{{conflict_id:uuid}}/remove", name="judging:remove_conflict", **PAGE)
 async def remove_conflict(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
-    conflict_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    conflict_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     await panel_views.check_round_path(db, slug, round_id)
     await conflict_service.remove_conflict(db, actor, round_id, conflict_id)
@@ -179,11 +184,11 @@ async def remove_conflict(
 @post(f"{BASE}/assign", name="judging:assign", **PAGE)
 async def run_assignment(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     await panel_views.check_round_path(db, slug, round_id)
@@ -246,11 +251,11 @@ async def run_assignment(
 @get(f"{BASE}/jobs/{{job_id:uuid}}", name="judging:assign_job", **PAGE)
 async def show_job(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
-    job_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    job_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """The job's progress: the block htmx polls every second while the job runs (the page itself without htmx)."""
     await panel_views.check_round_path(db, slug, round_id)
@@ -299,10 +304,10 @@ async def _assignments(
 @get(f"{BASE}/assignments", name="judging:assignments", **PAGE)
 async def show_assignments(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     page: PageNumber = 1,
 ) -> Response[Any]:
     return await _assignments(request, db, actor, slug, round_id, page=page)
@@ -311,11 +316,11 @@ async def show_assignments(
 @post(f"{BASE}/assignments", name="judging:add_assignment", **PAGE)
 async def add_assignment(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     await panel_views.check_round_path(db, slug, round_id)
@@ -342,13 +347,13 @@ async def add_assignment(
 )
 async def remove_assignment(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
-    submission_id: uuid.UUID,
-    user_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    submission_id: FromPath[uuid.UUID],
+    user_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     await panel_views.check_round_path(db, slug, round_id)

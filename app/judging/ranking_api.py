@@ -8,7 +8,8 @@ from typing import Annotated
 import msgspec
 from litestar import get
 from litestar.datastructures import CacheControlHeader
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -58,9 +59,9 @@ def _float(value: object) -> float | None:
 
 @get("/api/v1/rounds/{round_id:uuid}/ranking", name="ranking:api_show", cache_control=PRIVATE)
 async def api_show_ranking(
-    db: AsyncSession,
-    actor: Actor,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    round_id: FromPath[uuid.UUID],
     method: Annotated[
         str, Parameter(pattern=r"^(|auto|mean|median|z)$", description="auto, mean, median or z")
     ] = "",

@@ -7,7 +7,8 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,11 +37,11 @@ def _base(slug: str, round_id: uuid.UUID) -> str:
 @get(BASE + "/ranking", name="judging:ranking", **PAGE)
 async def show_ranking(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     method: MethodChoice = "",
     page: PageNumber = 1,
 ) -> Response[Any]:
@@ -83,11 +84,11 @@ def _page_data(page: ranking_views.RankingPage) -> dict[str, Any]:
 @post(BASE + "/ranking/remind", name="judging:remind", **PAGE)
 async def remind_judges(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """Remind late judges. A refusal (409) is shown in place for htmx, as an error page otherwise."""
     try:
@@ -132,12 +133,12 @@ async def _progress_block(
 @get(BASE + "/entries/{submission_id:uuid}", name="judging:entry", **PAGE)
 async def show_entry_scores(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
-    submission_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    submission_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     entry = await entry_scores.entry_scores(db, actor, slug, round_id, submission_id, now)
     data = {"entry": entry, "challenge": entry.context.challenge, "round": entry.context.round}
@@ -147,11 +148,11 @@ async def show_entry_scores(
 @get(BASE + "/exports", name="judging:exports", **PAGE)
 async def show_exports(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """The exports page; htmx polls the #export_jobs block while an export is being written."""
     page = await export_jobs.exports_page(db, actor, slug, round_id, now)
@@ -175,11 +176,11 @@ def _exports_data(page: export_jobs.ExportsPage, **extra: Any) -> dict[str, Any]
 @post(BASE + "/exports", name="judging:export", **PAGE)
 async def request_export(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     values = {"what": fields.get("what", ""), "format": fields.get("format", "")}
@@ -208,12 +209,12 @@ async def request_export(
 @get(BASE + "/exports/{job_id:uuid}", name="judging:export_download", **PAGE)
 async def download_export(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
-    job_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    job_id: FromPath[uuid.UUID],
 ) -> Stream:
     storage = storage_for(get_context(request.scope).settings)
     download = await export_jobs.open_download(db, actor, slug, round_id, job_id, now, storage)

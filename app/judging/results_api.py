@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from litestar import Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -66,7 +68,10 @@ def _shortlist_view(page: shortlist.Shortlist) -> ShortlistView:
 
 @get("/api/v1/rounds/{round_id:uuid}/shortlist", name="shortlist:api_show", **JUDGING_API)
 async def api_show_shortlist(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
 ) -> ShortlistView:
     """The round's ranking with, per team, whether it is advanced to the next round (founders)."""
     return _shortlist_view(await shortlist.shortlist_page(db, actor, round_id, now))
@@ -76,7 +81,11 @@ async def api_show_shortlist(
     "/api/v1/rounds/{round_id:uuid}/shortlist", name="shortlist:api_advance", status_code=200, **JUDGING_API
 )
 async def api_advance(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, data: AdvanceRequest
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[AdvanceRequest],
 ) -> AdvanceResult:
     """Make `team_ids` the teams taking part in the next round. `reason` is required when they are not the
     top of the ranking; 409 when there is no next round, its deadline passed, or a removed team started there."""
@@ -124,13 +133,20 @@ def _results_view(shown: results.Results) -> ResultsView:
 
 
 @get("/api/v1/challenges/{slug:str}/results", name="results:api_show", **PUBLIC_JUDGING_API)
-async def api_show_results(db: AsyncSession, actor: Actor | None, slug: str) -> ResultsView:
+async def api_show_results(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None], slug: FromPath[str]
+) -> ResultsView:
     """The published results (404 before publication), for whoever may see the challenge."""
     return _results_view(await results.public_results(db, actor, slug))
 
 
 @post("/api/v1/challenges/{slug:str}/results", name="results:api_publish", status_code=200, **JUDGING_API)
-async def api_publish_results(db: AsyncSession, actor: Actor, now: dt.datetime, slug: str) -> PublishResult:
+async def api_publish_results(
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+) -> PublishResult:
     """Publish the results (founders). `published_now` is false when they already were; 409 while the last
     round's judging is open."""
     published = await results.publish_results(db, actor, slug, now)
@@ -151,14 +167,23 @@ def _vote_view(booth: votes.Booth) -> VoteView:
 
 
 @get("/api/v1/rounds/{round_id:uuid}/votes", name="votes:api_show", **JUDGING_API)
-async def api_show_votes(db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID) -> VoteView:
+async def api_show_votes(
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+) -> VoteView:
     """Whether the round's public vote is open, your vote, and the tally when you may see it."""
     return _vote_view(await votes.vote_booth(db, actor, round_id, now))
 
 
 @post("/api/v1/rounds/{round_id:uuid}/votes", name="votes:api_cast", status_code=201, **JUDGING_API)
 async def api_cast_vote(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, data: VoteRequest
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[VoteRequest],
 ) -> Response[Any]:
     """Vote once in the round's public vote; 409 when you already voted (it says for whom) or the vote is closed."""
     await votes.cast_vote(db, actor, round_id, data.submission_id, now)

@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -70,14 +72,22 @@ async def _refused(
 
 @get(MANAGE, name="results:manage", **PAGE)
 async def manage_results(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     return await _manage_page(request, db, actor, now, slug)
 
 
 @post(MANAGE + "/awards", name="results:award", **PAGE)
 async def award_prize(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     prize_id, team_id = _ids(await form_fields(request))
     try:
@@ -93,7 +103,11 @@ async def award_prize(
 
 @post(MANAGE + "/awards/remove", name="results:remove_award", **PAGE)
 async def remove_award(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     prize_id, team_id = _ids(await form_fields(request))
     try:
@@ -106,7 +120,11 @@ async def remove_award(
 
 @post(MANAGE + "/visibility", name="results:visibility", **PAGE)
 async def set_visibility(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:
@@ -119,7 +137,11 @@ async def set_visibility(
 
 @post(MANAGE + "/publish", name="results:publish", **PAGE)
 async def publish_results(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     try:
         published = await results.publish_results(db, actor, slug, now)
@@ -134,7 +156,10 @@ async def publish_results(
 
 @get("/challenges/{slug:str}/results", name="results:show", **PUBLIC_PAGE)
 async def show_results(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    slug: FromPath[str],
 ) -> Response[Any]:
     """Public once published, for whoever may see the challenge; 404 before (the service decides)."""
     shown = await results.public_results(db, actor, slug)
@@ -151,7 +176,10 @@ async def show_results(
 
 @get("/teams/{team_id:uuid}/feedback", name="feedback:show", **PAGE)
 async def show_feedback(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, team_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    team_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """The team's feedback for its members; before results are published, when it will be available."""
     shown = await feedback.team_feedback(db, actor, team_id)

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 from litestar import Response, get, post, put
 from litestar.datastructures import CacheControlHeader
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -106,10 +107,10 @@ def _refused(exc: InvalidInput) -> Response[Any]:
 
 @get("/api/v1/judge/rounds/{round_id:uuid}/queue", name="judging:api_queue", cache_control=PRIVATE)
 async def api_queue(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
     page: PageNumber = 1,
     per_page: PerPage = queues.PER_PAGE,
 ) -> QueueView:
@@ -142,7 +143,10 @@ async def api_queue(
 
 @get(ENTRY, name="judging:api_review", cache_control=PRIVATE)
 async def api_review(
-    db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    submission_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """The caller's own review of the entry (never another judge's), the rubric and the entry as submitted."""
     return await _current(db, actor, submission_id, now)
@@ -150,7 +154,11 @@ async def api_review(
 
 @put(ENTRY, name="judging:api_save_review", cache_control=PRIVATE)
 async def api_save_review(
-    db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID, data: ReviewUpdate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    submission_id: FromPath[uuid.UUID],
+    data: JSONBody[ReviewUpdate],
 ) -> Response[Any]:
     """Save scores {criterion id: {value, comment}} and the overall comment, all or nothing, while judging
     is open. A finalized review stays finalized; clearing one of its values is refused."""
@@ -164,7 +172,10 @@ async def api_save_review(
 
 @post(ENTRY + "/finalize", name="judging:api_finalize", cache_control=PRIVATE, status_code=200)
 async def api_finalize(
-    db: AsyncSession, actor: Actor, now: dt.datetime, submission_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    submission_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """Finalize the caller's review: 422 listing the criteria still without a value."""
     try:

@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 from babel import dates
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -53,7 +54,10 @@ def _helpers() -> dict[str, Any]:
 
 @get("/judge", name="judging:my_rounds", **PAGE)
 async def my_rounds(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
 ) -> Response[Any]:
     """Every round the person judges, across challenges, with their progress and the judging clock."""
     rounds = await queues.judged_rounds(db, actor, now)
@@ -63,10 +67,10 @@ async def my_rounds(
 @get("/judge/rounds/{round_id:uuid}", name="judging:queue", **PAGE)
 async def show_queue(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
     page: PageNumber = 1,
 ) -> Response[Any]:
     """One page of the judge's queue, entries still to finalize first."""
@@ -93,10 +97,10 @@ async def _review_page(
 @get(ENTRY, name="judging:review", **PAGE)
 async def show_review(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    submission_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    submission_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _review_page(request, db, actor, now, submission_id)
 
@@ -174,11 +178,11 @@ async def _autosave(
 @post(ENTRY + "/scores/{criterion_id:uuid}", name="judging:save_score", **PAGE)
 async def save_score(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    submission_id: uuid.UUID,
-    criterion_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    submission_id: FromPath[uuid.UUID],
+    criterion_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """One criterion's value and comment: a status fragment for htmx, a redirect back to the page otherwise."""
     form = await form_fields(request)
@@ -199,10 +203,10 @@ async def save_score(
 @post(ENTRY + "/comment", name="judging:save_comment", **PAGE)
 async def save_comment(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    submission_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    submission_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """The overall comment: same answers as a criterion's autosave."""
     comment = (await form_fields(request)).get("comment", "")
@@ -216,10 +220,10 @@ async def save_comment(
 @post(ENTRY + "/finalize", name="judging:finalize", **PAGE)
 async def finalize_review(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    submission_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    submission_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """Finalize: back to the page with a confirmation; the missing criteria listed (422) when some are."""
     try:

@@ -14,6 +14,8 @@ from typing import Any
 
 from babel import numbers
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -134,7 +136,11 @@ async def _list_change(
 
 @get(BASE, name="judging:rubric", **PAGE)
 async def show_rubric(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, round_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await rubric_page(request, db, actor, slug, round_id)
 
@@ -142,10 +148,10 @@ async def show_rubric(
 @post(BASE + "/criteria", name="judging:add_criterion", **PAGE)
 async def add_criterion(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = criterion_values(data)
@@ -160,11 +166,11 @@ async def add_criterion(
 @post(CRITERION, name="judging:update_criterion", **PAGE)
 async def update_criterion(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
-    criterion_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    criterion_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = criterion_values(data)
@@ -179,11 +185,11 @@ async def update_criterion(
 @post(CRITERION + "/remove", name="judging:remove_criterion", **PAGE)
 async def remove_criterion(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
-    criterion_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    criterion_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     change = rubrics.remove_criterion(db, actor, round_id, criterion_id, slug=slug)
     return await _list_change(request, db, actor, slug, round_id, change, _("The criterion was removed."))
@@ -192,11 +198,11 @@ async def remove_criterion(
 @post(CRITERION + "/move", name="judging:move_criterion", **PAGE)
 async def move_criterion(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
-    criterion_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    criterion_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     change = rubrics.move_criterion(db, actor, round_id, criterion_id, text(data, "direction"), slug=slug)
@@ -206,10 +212,10 @@ async def move_criterion(
 @post(BASE + "/copy", name="judging:copy_rubric", **PAGE)
 async def copy_rubric(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = texts(data, "source_round_id")
@@ -239,10 +245,10 @@ def _form_key(value: str) -> str:
 @post(BASE + "/levels", name="judging:criterion_levels", **PAGE)
 async def criterion_levels(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     """The levels of the scale a criterion form holds, to describe them before saving. htmx: the form's

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -78,11 +79,11 @@ async def screening_page(
 @get(BASE, name="judging:screening", **PAGE)
 async def show_screening(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     decision: DecisionFilter = "",
     page: PageNumber = 1,
 ) -> Response[Any]:
@@ -129,12 +130,12 @@ def _list_position(data: dict[str, Any]) -> tuple[str, int]:
 @post(BASE + "/{submission_id:uuid}", name="judging:screen_entry", **PAGE)
 async def screen_entry(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
-    submission_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
+    submission_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = texts(data, "decision", "reason")
@@ -161,11 +162,11 @@ async def screen_entry(
 @post(BASE + "/eligible", name="judging:screen_all_eligible", **PAGE)
 async def screen_all_eligible(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     count = await screening.mark_unscreened_eligible(db, actor, round_id, now, slug=slug)

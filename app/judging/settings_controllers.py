@@ -8,6 +8,8 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -73,11 +75,11 @@ async def settings_page(
 @get(BASE, name="judging:settings", **PAGE)
 async def show_settings(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await settings_page(request, db, actor, now, slug, round_id)
 
@@ -85,11 +87,11 @@ async def show_settings(
 @post(BASE, name="judging:save_settings", **PAGE)
 async def save_settings(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     data: Form,
 ) -> Response[Any]:
     values = texts(data, *FIELDS)
@@ -108,11 +110,11 @@ async def save_settings(
 @post(BASE + "/close", name="judging:close", **PAGE)
 async def close_judging(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """Close judging now: a plain form, answered with the whole page (its state changes everywhere)."""
     try:

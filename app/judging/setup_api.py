@@ -9,7 +9,8 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import delete, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -91,14 +92,19 @@ async def _criterion_view(
 
 
 @get(BASE + "/rubric", name="judging:api_rubric", **API)
-async def api_show_rubric(db: AsyncSession, actor: Actor, round_id: uuid.UUID) -> RubricView:
+async def api_show_rubric(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], round_id: FromPath[uuid.UUID]
+) -> RubricView:
     """The round's criteria in order, with each level's descriptor: for its founders and its judges."""
     return _rubric(await rubrics.rubric(db, actor, round_id))
 
 
 @post(BASE + "/rubric/criteria", name="judging:api_add_criterion", status_code=201, **API)
 async def api_add_criterion(
-    db: AsyncSession, actor: Actor, round_id: uuid.UUID, data: CriterionCreate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[CriterionCreate],
 ) -> CriterionView:
     """Append a criterion; 409 once the rubric is frozen (a review of the round was finalized)."""
     criterion = await rubrics.add_criterion(db, actor, round_id, _values(data), strict=True)
@@ -107,7 +113,11 @@ async def api_add_criterion(
 
 @patch(CRITERION, name="judging:api_update_criterion", **API)
 async def api_update_criterion(
-    db: AsyncSession, actor: Actor, round_id: uuid.UUID, criterion_id: uuid.UUID, data: CriterionUpdate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    round_id: FromPath[uuid.UUID],
+    criterion_id: FromPath[uuid.UUID],
+    data: JSONBody[CriterionUpdate],
 ) -> CriterionView:
     """Change what is sent of a criterion; descriptors follow their level through a change of scale."""
     await rubrics.update_criterion(db, actor, round_id, criterion_id, _values(data), strict=True)
@@ -116,14 +126,21 @@ async def api_update_criterion(
 
 @delete(CRITERION, name="judging:api_remove_criterion", **API)
 async def api_remove_criterion(
-    db: AsyncSession, actor: Actor, round_id: uuid.UUID, criterion_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    round_id: FromPath[uuid.UUID],
+    criterion_id: FromPath[uuid.UUID],
 ) -> None:
     await rubrics.remove_criterion(db, actor, round_id, criterion_id)
 
 
 @post(CRITERION + "/move", name="judging:api_move_criterion", status_code=200, **API)
 async def api_move_criterion(
-    db: AsyncSession, actor: Actor, round_id: uuid.UUID, criterion_id: uuid.UUID, data: MoveRequest
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    round_id: FromPath[uuid.UUID],
+    criterion_id: FromPath[uuid.UUID],
+    data: JSONBody[MoveRequest],
 ) -> RubricView:
     """Move a criterion one place "up" or "down"; the rubric in its new order."""
     await rubrics.move_criterion(db, actor, round_id, criterion_id, data.direction)
@@ -132,7 +149,10 @@ async def api_move_criterion(
 
 @post(BASE + "/rubric/copy", name="judging:api_copy_rubric", status_code=200, **API)
 async def api_copy_rubric(
-    db: AsyncSession, actor: Actor, round_id: uuid.UUID, data: CopyRequest
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[CopyRequest],
 ) -> RubricView:
     """Fill this empty rubric with a copy of another round's (of a challenge the caller organizes); 409
     when this rubric already has criteria."""
@@ -163,10 +183,10 @@ def _entry(row: screening.EntryRow) -> ScreeningEntryView:
 
 @get(BASE + "/screening", name="judging:api_screening", **API)
 async def api_list_screening(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
     decision: DecisionFilter = "",
     page: PageNumber = 1,
 ) -> ScreeningListView:
@@ -186,7 +206,11 @@ async def api_list_screening(
 
 @post(BASE + "/screening", name="judging:api_screen_entry", status_code=200, **API)
 async def api_screen_entry(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, data: ScreeningDecisionBody
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[ScreeningDecisionBody],
 ) -> ScreeningEntryView:
     """Decide on one entry: eligible, ineligible (reason required) or returned (comment required, only
     while the round takes submissions). The team is notified of the last two."""
@@ -196,7 +220,10 @@ async def api_screen_entry(
 
 @post(BASE + "/screening/eligible", name="judging:api_screen_all_eligible", status_code=200, **API)
 async def api_screen_all_eligible(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
 ) -> BulkScreeningView:
     """Mark every submitted entry still to screen eligible."""
     return BulkScreeningView(marked=await screening.mark_unscreened_eligible(db, actor, round_id, now))
@@ -237,7 +264,10 @@ async def _settings(
 
 @get(BASE + "/judging", name="judging:api_settings", **API)
 async def api_show_settings(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
 ) -> JudgingSettingsView:
     """The round's judging settings and where it stands (entries, screening, judges, reviews)."""
     return await _settings(db, actor, round_id, now)
@@ -245,7 +275,11 @@ async def api_show_settings(
 
 @patch(BASE + "/judging", name="judging:api_update_settings", **API)
 async def api_update_settings(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID, data: JudgingSettingsUpdate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[JudgingSettingsUpdate],
 ) -> JudgingSettingsView:
     """Change what is sent; `closes_at` must be after the round's deadline and not past (null: the
     challenge's end of judging applies)."""
@@ -255,7 +289,10 @@ async def api_update_settings(
 
 @post(BASE + "/judging/close", name="judging:api_close", status_code=200, **API)
 async def api_close_judging(
-    db: AsyncSession, actor: Actor, now: dt.datetime, round_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    round_id: FromPath[uuid.UUID],
 ) -> JudgingSettingsView:
     """Close judging now (audited); 409 before the round's deadline or when already closed."""
     await settings_service.close_judging(db, actor, round_id, now)

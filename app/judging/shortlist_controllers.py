@@ -7,7 +7,8 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -67,11 +68,11 @@ def _taking_part(page: shortlist.Shortlist) -> str:
 @get(BASE, name="judging:shortlist", **PAGE)
 async def show_shortlist(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     top: TopN = None,
 ) -> Response[Any]:
     """The ranking with the next round's teams ticked; `?top=N` ticks the first N instead."""
@@ -81,11 +82,11 @@ async def show_shortlist(
 @post(BASE, name="judging:advance", **PAGE)
 async def advance(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     form = await request.form()
     values = {key: form.get(key, "") for key in ("reason", "top", "notify_others")}

@@ -7,7 +7,9 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -40,11 +42,11 @@ async def _page(
 @get(BASE, name="votes:show", **PAGE)
 async def show_vote(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _page(request, db, actor, now, slug, round_id)
 
@@ -52,11 +54,11 @@ async def show_vote(
 @post(BASE, name="votes:cast", **PAGE)
 async def cast_vote(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     chosen = parse_id((await form_fields(request)).get("submission_id"))
     try:

@@ -6,7 +6,8 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -30,9 +31,9 @@ def _list_url(page: int) -> str:
 @get("/notifications", name="notifications:list", include_in_schema=False)
 async def list_notifications(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor | None,
-    page: int = Parameter(ge=1, le=MAX_PAGE, default=1),
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    page: FromQuery[int] = Parameter(ge=1, le=MAX_PAGE, default=1),
 ) -> Response[str]:
     result = await services.list_notifications(db, actor, page=page)
     return render(request, "notifications/list.html", {"result": result}, block="notification_page")
@@ -41,10 +42,10 @@ async def list_notifications(
 @post("/notifications/{notification_id:uuid}/read", name="notifications:read", include_in_schema=False)
 async def mark_read(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor | None,
-    notification_id: uuid.UUID,
-    page: int = Parameter(ge=1, le=MAX_PAGE, default=1),
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    notification_id: FromPath[uuid.UUID],
+    page: FromQuery[int] = Parameter(ge=1, le=MAX_PAGE, default=1),
 ) -> Response[Any]:
     view, was_unread = await services.mark_read(db, actor, notification_id)
     if not is_htmx(request):
@@ -57,7 +58,7 @@ async def mark_read(
 
 @post("/notifications/read-all", name="notifications:read_all", include_in_schema=False)
 async def mark_all_read(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None]
 ) -> Response[Any]:
     marked = await services.mark_all_read(db, actor)
     flash(
@@ -71,10 +72,10 @@ async def mark_all_read(
 @get("/admin/mail", name="mail_log:list", include_in_schema=False)
 async def list_mail(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor | None,
-    q: str = Parameter(default="", max_length=254),
-    page: int = Parameter(ge=1, le=MAX_PAGE, default=1),
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    q: FromQuery[str] = Parameter(default="", max_length=254),
+    page: FromQuery[int] = Parameter(ge=1, le=MAX_PAGE, default=1),
 ) -> Response[str]:
     result = await mail_log.list_mail(db, actor, query=q, page=page)
     return render(request, "notifications/mail_log.html", {"result": result}, block="mail_log_results")
@@ -82,7 +83,10 @@ async def list_mail(
 
 @get("/admin/mail/{mail_id:uuid}", name="mail_log:show", include_in_schema=False)
 async def show_mail(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, mail_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    mail_id: FromPath[uuid.UUID],
 ) -> Response[str]:
     ctx = get_context(request.scope)
     message = await mail_log.show_mail(db, actor, mail_id, ip=ctx.ip)
@@ -96,10 +100,10 @@ async def show_mail(
 @get("/api/v1/notifications", name="notifications:api_list", tags=["notifications"])
 async def api_list_notifications(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor | None,
-    page: int = Parameter(ge=1, le=MAX_PAGE, default=1),
-    per_page: int = Parameter(ge=1, le=100, default=services.PER_PAGE),
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    page: FromQuery[int] = Parameter(ge=1, le=MAX_PAGE, default=1),
+    per_page: FromQuery[int] = Parameter(ge=1, le=100, default=services.PER_PAGE),
 ) -> NotificationList:
     """Your notifications, newest first, in your language."""
     result = await services.list_notifications(db, actor, page=page, per_page=per_page)
@@ -114,7 +118,10 @@ async def api_list_notifications(
     tags=["notifications"],
 )
 async def api_mark_read(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, notification_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    notification_id: FromPath[uuid.UUID],
 ) -> NotificationOut:
     """Mark one of your notifications read (another person's is not found)."""
     view, _was_unread = await services.mark_read(db, actor, notification_id)
@@ -127,7 +134,9 @@ async def api_mark_read(
     status_code=200,
     tags=["notifications"],
 )
-async def api_mark_all_read(db: AsyncSession, actor: Actor | None) -> MarkedRead:
+async def api_mark_all_read(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor | None]
+) -> MarkedRead:
     """Mark all your notifications read."""
     return MarkedRead(marked=await services.mark_all_read(db, actor))
 

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from litestar import Response, get, post
 from litestar.datastructures import CacheControlHeader
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -40,7 +41,11 @@ def _view(row: services.OrganizationRow) -> OrganizationView:
 
 @get("/api/v1/organizations", name="organizations:api_list", cache_control=PRIVATE)
 async def api_list_organizations(
-    db: AsyncSession, actor: Actor, q: SearchText = "", kind: str = "", page: PageNumber = 1
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    q: SearchText = "",
+    kind: FromQuery[str] = "",
+    page: PageNumber = 1,
 ) -> OrganizationList:
     """The directory of organizations, searched by name (`q`) and filtered by `kind`."""
     result = await services.list_organizations(db, actor, query=q, kind=kind, page=page)
@@ -54,7 +59,9 @@ async def api_list_organizations(
 
 
 @post("/api/v1/organizations", name="organizations:api_create", cache_control=PRIVATE)
-async def api_create_organization(db: AsyncSession, actor: Actor, data: OrganizationCreate) -> Response[Any]:
+async def api_create_organization(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], data: JSONBody[OrganizationCreate]
+) -> Response[Any]:
     """Create an organization, owned by the caller. The slug is generated, never read from the body."""
     try:
         organization = await services.create_organization(
@@ -70,12 +77,16 @@ async def api_create_organization(db: AsyncSession, actor: Actor, data: Organiza
 
 
 @get("/api/v1/organizations/{slug:str}", name="organizations:api_show", cache_control=PRIVATE)
-async def api_show_organization(db: AsyncSession, actor: Actor, slug: str) -> OrganizationView:
+async def api_show_organization(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], slug: FromPath[str]
+) -> OrganizationView:
     return _view(await services.get_organization(db, actor, slug))
 
 
 @get("/api/v1/organizations/{slug:str}/members", name="organizations:api_members", cache_control=PRIVATE)
-async def api_list_members(db: AsyncSession, actor: Actor, slug: str) -> list[MemberView]:
+async def api_list_members(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], slug: FromPath[str]
+) -> list[MemberView]:
     """Members and their roles; for members of the organization (and admins)."""
     members = await services.list_members(db, actor, slug)
     return [

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, FromQuery, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -45,10 +46,10 @@ def _helpers() -> dict[str, Any]:
 @get("/organizations", name="organizations:list")
 async def list_organizations(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
     q: SearchText = "",
-    kind: str = "",
+    kind: FromQuery[str] = "",
     page: PageNumber = 1,
 ) -> Response[str]:
     result = await services.list_organizations(db, actor, query=q, kind=kind, page=page)
@@ -77,7 +78,10 @@ async def new_organization(request: Request[Any, Any, Any]) -> Response[str]:
 
 @post("/organizations", name="organizations:create")
 async def create_organization(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    data: Form,
 ) -> Response[Any]:
     values = {field: data.get(field, "") for field in ORGANIZATION_FIELDS}
     try:
@@ -96,7 +100,10 @@ async def create_organization(
 
 @get("/organizations/{slug:str}/edit", name="organizations:edit")
 async def edit_organization(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[str]:
     organization, _relations = await services.authorized_organization(db, actor, slug, "organization:edit")
     values = {field: getattr(organization, field) or "" for field in ORGANIZATION_FIELDS}
@@ -105,7 +112,11 @@ async def edit_organization(
 
 @post("/organizations/{slug:str}/edit", name="organizations:update")
 async def update_organization(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = {field: data.get(field, "") for field in ORGANIZATION_FIELDS}
     try:
@@ -152,14 +163,21 @@ async def _organization_page(
 
 @get("/organizations/{slug:str}", name="organizations:show")
 async def show_organization(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[str]:
     return await _organization_page(request, db, actor, slug)
 
 
 @post("/organizations/{slug:str}/invitations", name="organizations:invite")
 async def invite_member(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    data: Form,
 ) -> Response[Any]:
     values = {"email": data.get("email", ""), "role": data.get("role", "member")}
     settings = get_context(request.scope).settings
@@ -178,7 +196,11 @@ async def invite_member(
     name="organizations:revoke_invitation",
 )
 async def revoke_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, invitation_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    invitation_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     try:
         await invitations.revoke_invitation(db, actor, slug, invitation_id)
@@ -190,7 +212,12 @@ async def revoke_invitation(
 
 @post("/organizations/{slug:str}/members/{user_id:uuid}/role", name="organizations:change_role")
 async def change_member_role(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, user_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    user_id: FromPath[uuid.UUID],
+    data: Form,
 ) -> Response[Any]:
     try:
         await members.change_member_role(db, actor, slug, user_id, data.get("role", ""))
@@ -204,7 +231,11 @@ async def change_member_role(
 
 @post("/organizations/{slug:str}/members/{user_id:uuid}/remove", name="organizations:remove_member")
 async def remove_member(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str, user_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    user_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     try:
         await members.remove_member(db, actor, slug, user_id)
@@ -216,7 +247,10 @@ async def remove_member(
 
 @post("/organizations/{slug:str}/leave", name="organizations:leave")
 async def leave_organization(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
 ) -> Response[Any]:
     try:
         organization = await members.leave_organization(db, actor, slug)
@@ -254,7 +288,10 @@ async def _invitation_page(
 
 @get("/invitations/organization/{token:str}", name="invitations:show", opt={"public": True})
 async def show_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    token: FromPath[str],
 ) -> Response[str]:
     """Public, so that someone without an account learns what they are invited to and can sign up first."""
     return await _invitation_page(request, db, actor, token)
@@ -262,7 +299,10 @@ async def show_invitation(
 
 @post("/invitations/organization/{token:str}", name="invitations:accept")
 async def accept_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    token: FromPath[str],
 ) -> Response[Any]:
     try:
         organization = await invitations.accept_invitation(

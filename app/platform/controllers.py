@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import URLEncodedBody
 from sqlalchemy import text
 
 from app.platform.context import get_context
@@ -22,7 +21,7 @@ async def home(request: Request[Any, Any, Any]) -> Response[str]:
 @post("/language", name="language:set", opt={"public": True}, include_in_schema=False)
 async def set_language(
     request: Request[Any, Any, Any],
-    data: dict[str, str] = Body(media_type=RequestEncodingType.URL_ENCODED),
+    data: URLEncodedBody[dict[str, str]],
 ) -> Response[Any]:
     """Visitors keep their choice in a cookie; signed-in people in their profile (accounts)."""
     from app.accounts.services import set_locale

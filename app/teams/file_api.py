@@ -10,8 +10,9 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get
 from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -125,7 +126,10 @@ def _file_view(stored: StoredFile) -> FileView:
     },
 )
 async def api_download_file(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, file_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    file_id: FromPath[uuid.UUID],
 ) -> Stream:
     """The file's bytes as an attachment, for its team, its challenge's founders, and everyone once it is in
     the published gallery; 404 for anyone else."""
@@ -140,10 +144,10 @@ async def api_download_file(
     cache_control=PRIVATE,
 )
 async def api_list_round_submissions(
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     status: StatusFilter = "",
     since: DateText = "",
     sort: SortOrder = "",
@@ -182,10 +186,10 @@ async def api_list_round_submissions(
     cache_control=PRIVATE,
 )
 async def api_show_gallery(
-    db: AsyncSession,
-    actor: Actor | None,
-    slug: str,
-    round_id: Annotated[uuid.UUID | None, Parameter(query="round")] = None,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    slug: FromPath[str],
+    round_id: Annotated[uuid.UUID | None, QueryParameter(name="round")] = None,
     page: PageNumber = 1,
 ) -> GalleryView:
     """The gallery of a round (the final one by default) once results are published; `open` is false before."""

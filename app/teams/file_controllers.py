@@ -8,7 +8,8 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +45,10 @@ def _helpers() -> dict[str, Any]:
 
 @get("/files/{file_id:uuid}", name="files:download", **PUBLIC_PAGE)
 async def download_file(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, file_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    file_id: FromPath[uuid.UUID],
 ) -> Stream:
     """Public by route so that gallery files reach visitors; the service answers 404 to anyone not allowed."""
     storage = storage_for(get_context(request.scope).settings)
@@ -62,10 +66,10 @@ def _submissions_url(slug: str, round_id: uuid.UUID) -> str:
 @get("/challenges/{slug:str}/rounds/{round_id:uuid}/submissions", name="founders:submissions", **PAGE)
 async def list_round_submissions(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     status: StatusFilter = "",
     since: DateText = "",
     sort: SortOrder = "",
@@ -97,11 +101,11 @@ async def list_round_submissions(
 
 @get("/challenges/{slug:str}/rounds/{round_id:uuid}/submissions.csv", name="founders:submissions_csv", **PAGE)
 async def export_round_submissions(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    round_id: FromPath[uuid.UUID],
     status: StatusFilter = "",
     since: DateText = "",
     sort: SortOrder = "",
@@ -117,10 +121,10 @@ async def export_round_submissions(
 @get("/challenges/{slug:str}/teams", name="founders:teams", **PAGE)
 async def list_challenge_teams(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    slug: str,
-    below_minimum: Annotated[bool, Parameter(query="below_minimum")] = False,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    slug: FromPath[str],
+    below_minimum: Annotated[bool, QueryParameter(name="below_minimum")] = False,
     page: PageNumber = 1,
 ) -> Response[Any]:
     listing = await founder_views.challenge_teams(db, actor, slug, below_minimum=below_minimum, page=page)
@@ -140,10 +144,10 @@ async def list_challenge_teams(
 @get("/challenges/{slug:str}/gallery", name="gallery:show", **PUBLIC_PAGE)
 async def show_gallery(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor | None,
-    slug: str,
-    round_id: Annotated[uuid.UUID | None, Parameter(query="round")] = None,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    slug: FromPath[str],
+    round_id: Annotated[uuid.UUID | None, QueryParameter(name="round")] = None,
     page: PageNumber = 1,
 ) -> Response[Any]:
     shown = await gallery.show_gallery(db, actor, slug, round_id, page)
@@ -159,7 +163,10 @@ async def show_gallery(
 
 @post("/teams/{team_id:uuid}/gallery", name="gallery:opt_in", **PAGE)
 async def choose_gallery(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, team_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    team_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     form = await request.form()
     value = form.get("opt_in") in ("1", "true", "on")

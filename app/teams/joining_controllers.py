@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, PermissionDeniedException
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -94,10 +95,10 @@ def _not_participant(request: Request[Any, Any, Any], slug: str, exc: teams.NotP
 @get("/challenges/{slug:str}/teams/find", name="teams:list", **PAGE)
 async def list_teams(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    slug: str,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
     q: SearchText = "",
     page: PageNumber = 1,
 ) -> Response[Any]:
@@ -106,7 +107,11 @@ async def list_teams(
 
 @post("/teams/{team_id:uuid}/join-requests", name="teams:request_join", **PAGE)
 async def request_to_join(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     ctx = await teams.load_team(db, actor, team_id, "team:request_join")
@@ -133,11 +138,11 @@ async def request_to_join(
 )
 async def cancel_join_request(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    request_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     ctx = await teams.load_team(db, actor, team_id, "team:request_join")
     try:
@@ -190,14 +195,22 @@ async def _new_page(
 
 @get("/challenges/{slug:str}/teams/new", name="teams:new", **PAGE)
 async def new_team(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     return await _new_page(request, db, actor, now, slug)
 
 
 @post("/challenges/{slug:str}/teams/new", name="teams:create", **PAGE)
 async def create_team(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, slug: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:
@@ -244,7 +257,11 @@ async def _invitation_page(
 
 @get("/invitations/team/{token:str}", name="teams:invitation", opt={"public": True}, **PAGE)
 async def show_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor | None, now: dt.datetime, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    now: NamedDependency[dt.datetime],
+    token: FromPath[str],
 ) -> Response[Any]:
     """Public, so that someone without an account learns what they are invited to and can sign up first."""
     return await _invitation_page(request, db, actor, now, token)
@@ -252,7 +269,11 @@ async def show_invitation(
 
 @post("/invitations/team/{token:str}", name="teams:accept_invitation", **PAGE)
 async def accept_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    token: FromPath[str],
 ) -> Response[Any]:
     settings = get_context(request.scope).settings
     try:
@@ -272,7 +293,10 @@ async def accept_invitation(
 
 @get("/me/challenges", name="teams:dashboard", **PAGE)
 async def dashboard(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
 ) -> Response[Any]:
     entries = await overview.participant_dashboard(db, actor, now)
     return render(request, "teams/dashboard.html", {"entries": entries, "now": now, **template_helpers()})

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post, put
 from litestar.datastructures import CacheControlHeader
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -111,7 +112,9 @@ def _refused(exc: InvalidInput | VersionConflict) -> Response[Any]:
 
 
 @get("/api/v1/teams/{team_id:uuid}/submissions", name="submissions:api_list", cache_control=PRIVATE)
-async def api_list_submissions(db: AsyncSession, actor: Actor, team_id: uuid.UUID) -> list[SubmissionSummary]:
+async def api_list_submissions(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], team_id: FromPath[uuid.UUID]
+) -> list[SubmissionSummary]:
     """The team's submission to each round of its challenge, in order (for its members and the founders)."""
     _team, entries = await submissions.team_submissions(db, actor, team_id)
     return [
@@ -132,7 +135,11 @@ async def api_list_submissions(db: AsyncSession, actor: Actor, team_id: uuid.UUI
 
 @get(BASE + "/submission", name="submissions:api_show", cache_control=PRIVATE)
 async def api_show_submission(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, round_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """The latest version of the team's submission to the round, with the round's questions."""
     return await _current(db, actor, team_id, round_id, now)
@@ -140,12 +147,12 @@ async def api_show_submission(
 
 @put(BASE + "/submission", name="submissions:api_save", cache_control=PRIVATE)
 async def api_save_submission(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
-    data: SubmissionUpdate,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[SubmissionUpdate],
 ) -> Response[Any]:
     """Save a draft: every editable answer (absent ones are cleared), based on `base_version`.
 
@@ -163,12 +170,12 @@ async def api_save_submission(
 @post(BASE + "/submit", name="submissions:api_submit", cache_control=PRIVATE, status_code=200)
 async def api_submit(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
-    data: SubmitRequest | None = None,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[SubmitRequest | None] = None,
 ) -> Response[Any]:
     """Submit the latest version as it stands; every member gets a notification and an e-mail receipt."""
     settings = get_context(request.scope).settings
@@ -189,12 +196,12 @@ async def api_submit(
 
 @post(BASE + "/withdraw", name="submissions:api_withdraw", cache_control=PRIVATE, status_code=200)
 async def api_withdraw(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
-    data: SubmitRequest | None = None,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
+    data: JSONBody[SubmitRequest | None] = None,
 ) -> Response[Any]:
     """Withdraw the submitted submission, until the deadline."""
     try:
@@ -208,11 +215,11 @@ async def api_withdraw(
 
 @get(BASE + "/versions", name="submissions:api_versions", cache_control=PRIVATE)
 async def api_list_versions(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
     page: PageNumber = 1,
 ) -> VersionList:
     """The history, newest first: each version's action, author, time and the questions it changed."""
@@ -236,7 +243,12 @@ async def api_list_versions(
 
 @get(BASE + "/versions/{number:int}", name="submissions:api_version", cache_control=PRIVATE)
 async def api_show_version(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, round_id: uuid.UUID, number: int
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
+    number: FromPath[int],
 ) -> VersionView:
     """One version: exactly its answers and files."""
     detail = await versions.show_version(db, actor, team_id, round_id, number, now)
@@ -259,13 +271,13 @@ async def api_show_version(
     status_code=200,
 )
 async def api_restore_version(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
-    number: int,
-    data: SubmitRequest | None = None,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
+    number: FromPath[int],
+    data: JSONBody[SubmitRequest | None] = None,
 ) -> Response[Any]:
     """Make a new version with exactly the answers and files of version `number`."""
     try:
@@ -285,12 +297,12 @@ async def api_restore_version(
 )
 async def api_upload_file(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
-    field_key: str,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
+    field_key: FromPath[str],
 ) -> Response[Any]:
     """Upload the file of a file question (multipart/form-data, the file in the first part with a file name)."""
     body = uploads.IncomingBody.of(request.headers, request.stream())

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 from babel import dates
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -154,11 +155,11 @@ def _refusal_text(exc: ClientException) -> str:
 @get(BASE, name="submissions:show", **PAGE)
 async def show_submission(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
     page: PageNumber = 1,
 ) -> Response[Any]:
     return await _page(request, db, actor, now, team_id, round_id, history_page=page)
@@ -167,11 +168,11 @@ async def show_submission(
 @post(BASE + "/save", name="submissions:save", **PAGE)
 async def save_submission(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """The explicit "Save draft" (a page) and the autosave (htmx: a status block, 4xx with the reason)."""
     form = await request.form()
@@ -212,11 +213,11 @@ async def save_submission(
 @post(BASE + "/submit", name="submissions:submit", **PAGE)
 async def submit_submission(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """The form's "Submit" button: saves what the form holds and submits it, in one version."""
     form = await request.form()
@@ -254,11 +255,11 @@ async def submit_submission(
 @post(BASE + "/withdraw", name="submissions:withdraw", **PAGE)
 async def withdraw_submission(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     await submissions.withdraw(db, actor, team_id, round_id, now)
     flash(request, "success", _("The submission is withdrawn. You can submit again until the deadline."))
@@ -268,12 +269,12 @@ async def withdraw_submission(
 @post(BASE + "/files/{field_key:str}", name="submissions:upload", request_max_body_size=None, **PAGE)
 async def upload_submission_file(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
-    field_key: str,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
+    field_key: FromPath[str],
 ) -> Response[Any]:
     """Upload a file question's file (multipart; the CSRF token in the header or the `_csrf` query parameter)."""
     body = uploads.IncomingBody.of(request.headers, request.stream())
@@ -356,12 +357,12 @@ async def _refused_upload(
 @get(BASE + "/versions/{number:int}", name="submissions:show_version", **PAGE)
 async def show_version(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
-    number: int,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
+    number: FromPath[int],
 ) -> Response[Any]:
     detail = await versions.show_version(db, actor, team_id, round_id, number, now)
     context = {"detail": detail, "fields": detail.fields, "can_restore": detail.can_restore, **_helpers()}
@@ -371,12 +372,12 @@ async def show_version(
 @post(BASE + "/versions/{number:int}/restore", name="submissions:restore", **PAGE)
 async def restore_version(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    round_id: uuid.UUID,
-    number: int,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    round_id: FromPath[uuid.UUID],
+    number: FromPath[int],
 ) -> Response[Any]:
     form = await request.form()
     base = form.get("base_version")

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -94,7 +95,12 @@ async def _show(db: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.date
 
 @get("/api/v1/challenges/{slug:str}/teams", name="teams:api_list", **API)
 async def api_list_teams(
-    db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, q: SearchText = "", page: PageNumber = 1
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    q: SearchText = "",
+    page: PageNumber = 1,
 ) -> TeamList:
     """Teams of a challenge by name (`q` searches names), for its participants and founders."""
     listing = await overview.list_teams(db, actor, slug, now, query=q, page=page)
@@ -123,7 +129,11 @@ async def api_list_teams(
 
 @post("/api/v1/challenges/{slug:str}/teams", name="teams:api_create", **API)
 async def api_create_team(
-    db: AsyncSession, actor: Actor, now: dt.datetime, slug: str, data: TeamCreate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    slug: FromPath[str],
+    data: JSONBody[TeamCreate],
 ) -> Response[TeamView]:
     """Create a team and become its captain (participants in no team of the challenge, before the freeze)."""
     team = await teams.create_team(db, actor, slug, now, name=data.name, organization_id=data.organization_id)
@@ -132,14 +142,23 @@ async def api_create_team(
 
 
 @get("/api/v1/teams/{team_id:uuid}", name="teams:api_show", **API)
-async def api_show_team(db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID) -> TeamView:
+async def api_show_team(
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+) -> TeamView:
     """A team with its members and its submission status per round; for its members and the founders."""
     return await _show(db, actor, team_id, now)
 
 
 @patch("/api/v1/teams/{team_id:uuid}", name="teams:api_update", **API)
 async def api_update_team(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, data: TeamUpdate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    data: JSONBody[TeamUpdate],
 ) -> TeamView:
     """The captain changes the name, the startup represented or the gallery consent; fields left out stay."""
     changes = {
@@ -154,7 +173,11 @@ async def api_update_team(
 
 @post("/api/v1/teams/{team_id:uuid}/members", name="teams:api_add_member", **API)
 async def api_add_member(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, data: MemberAddition
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    data: JSONBody[MemberAddition],
 ) -> Response[TeamView]:
     """Founders seat a registered participant in the team, saying why (audited)."""
     await membership.add_member(db, actor, team_id, now, email=data.email, reason=data.reason)
@@ -163,11 +186,11 @@ async def api_add_member(
 
 @delete("/api/v1/teams/{team_id:uuid}/members/{user_id:uuid}", name="teams:api_remove_member", **API)
 async def api_remove_member(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    user_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    user_id: FromPath[uuid.UUID],
     reason: Reason = "",
 ) -> None:
     """Remove a member (captain; founders with `reason`), or leave when the id is one's own."""
@@ -176,7 +199,11 @@ async def api_remove_member(
 
 @post("/api/v1/teams/{team_id:uuid}/captain", name="teams:api_hand_over_captaincy", status_code=200, **API)
 async def api_hand_over_captaincy(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, data: CaptainChange
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    data: JSONBody[CaptainChange],
 ) -> TeamView:
     """Make another member captain (the captain; founders with `reason`)."""
     await membership.hand_over_captaincy(db, actor, team_id, data.user_id, now, reason=data.reason)
@@ -199,7 +226,10 @@ def _invitation_view(pending: invitations.PendingInvitation) -> InvitationView:
 
 @get("/api/v1/teams/{team_id:uuid}/invitations", name="teams:api_invitations", **API)
 async def api_list_invitations(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
 ) -> list[InvitationView]:
     """Pending invitations of the team, for its captain."""
     return [_invitation_view(p) for p in await invitations.list_invitations(db, actor, team_id, now)]
@@ -208,11 +238,11 @@ async def api_list_invitations(
 @post("/api/v1/teams/{team_id:uuid}/invitations", name="teams:api_invite", **API)
 async def api_invite(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    data: InvitationCreate,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    data: JSONBody[InvitationCreate],
 ) -> Response[InvitationView]:
     """Invite someone by e-mail (the captain, before the freeze): the link is e-mailed, never returned."""
     settings = get_context(request.scope).settings
@@ -231,7 +261,11 @@ async def api_invite(
     "/api/v1/teams/{team_id:uuid}/invitations/{invitation_id:uuid}", name="teams:api_revoke_invitation", **API
 )
 async def api_revoke_invitation(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, invitation_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    invitation_id: FromPath[uuid.UUID],
 ) -> None:
     """Withdraw a pending invitation; its link stops working."""
     await invitations.revoke(db, actor, team_id, invitation_id, now)
@@ -245,7 +279,11 @@ async def api_revoke_invitation(
     **API,
 )
 async def api_accept_invitation(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, token: str
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    token: FromPath[str],
 ) -> TeamView:
     """Accept an invitation with the token of its link (signed in with the invited address)."""
     team = await invitations.accept(db, actor, get_context(request.scope).settings, token, now)
@@ -268,14 +306,20 @@ def _request_view(request: Any, name: str) -> JoinRequestView:
 
 
 @get("/api/v1/teams/{team_id:uuid}/join-requests", name="teams:api_join_requests", **API)
-async def api_list_join_requests(db: AsyncSession, actor: Actor, team_id: uuid.UUID) -> list[JoinRequestView]:
+async def api_list_join_requests(
+    db: NamedDependency[AsyncSession], actor: NamedDependency[Actor], team_id: FromPath[uuid.UUID]
+) -> list[JoinRequestView]:
     """Pending requests to join the team, for its captain."""
     return [_request_view(p.request, p.name) for p in await join_requests.list_requests(db, actor, team_id)]
 
 
 @post("/api/v1/teams/{team_id:uuid}/join-requests", name="teams:api_request_join", **API)
 async def api_request_join(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, data: JoinRequestCreate
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    data: JSONBody[JoinRequestCreate],
 ) -> Response[JoinRequestView]:
     """Ask to join the team (participants in no team of the challenge, before the freeze)."""
     request = await join_requests.request_to_join(db, actor, team_id, data.message, now)
@@ -289,12 +333,12 @@ async def api_request_join(
     **API,
 )
 async def api_decide_join_request(
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    request_id: uuid.UUID,
-    data: JoinDecision,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    request_id: FromPath[uuid.UUID],
+    data: JSONBody[JoinDecision],
 ) -> JoinRequestView:
     """Approve (`approve`: a seat is taken) or decline (`decline`) a pending request; the captain."""
     decided = await join_requests.decide_request(db, actor, team_id, request_id, data.decision, now)
@@ -307,7 +351,11 @@ async def api_decide_join_request(
     **API,
 )
 async def api_cancel_join_request(
-    db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID, request_id: uuid.UUID
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    request_id: FromPath[uuid.UUID],
 ) -> None:
     """The requester cancels their pending request."""
     await join_requests.cancel_request(db, actor, team_id, request_id, now)

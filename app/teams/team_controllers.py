@@ -8,7 +8,9 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -77,14 +79,22 @@ async def _refused(
 
 @get("/teams/{team_id:uuid}", name="teams:show", **PAGE)
 async def show_team(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     return await _team_page(request, db, actor, now, team_id)
 
 
 @post("/teams/{team_id:uuid}/edit", name="teams:update", **PAGE)
 async def update_team(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:
@@ -106,7 +116,11 @@ async def update_team(
 
 @post("/teams/{team_id:uuid}/invitations", name="teams:invite", **PAGE)
 async def invite(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     settings = get_context(request.scope).settings
@@ -126,11 +140,11 @@ async def invite(
 @post("/teams/{team_id:uuid}/invitations/{invitation_id:uuid}/revoke", name="teams:revoke_invitation", **PAGE)
 async def revoke_invitation(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    invitation_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    invitation_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     try:
         await invitations.revoke(db, actor, team_id, invitation_id, now)
@@ -145,11 +159,11 @@ async def revoke_invitation(
 )
 async def decide_join_request(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    request_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:
@@ -168,11 +182,11 @@ async def decide_join_request(
 @post("/teams/{team_id:uuid}/members/{user_id:uuid}/remove", name="teams:remove_member", **PAGE)
 async def remove_member(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    actor: Actor,
-    now: dt.datetime,
-    team_id: uuid.UUID,
-    user_id: uuid.UUID,
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
+    user_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:
@@ -185,7 +199,11 @@ async def remove_member(
 
 @post("/teams/{team_id:uuid}/captain", name="teams:hand_over_captaincy", **PAGE)
 async def hand_over_captaincy(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:
@@ -200,7 +218,11 @@ async def hand_over_captaincy(
 
 @post("/teams/{team_id:uuid}/members", name="teams:add_member", **PAGE)
 async def add_member(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     fields = await form_fields(request)
     try:
@@ -220,7 +242,11 @@ async def add_member(
 
 @post("/teams/{team_id:uuid}/leave", name="teams:leave", **PAGE)
 async def leave_team(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, now: dt.datetime, team_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    now: NamedDependency[dt.datetime],
+    team_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     try:
         team = await membership.leave_team(db, actor, team_id, now)
