@@ -72,3 +72,19 @@ def test_accept_language_negotiation():
     assert i18n.negotiate("de-DE,en;q=0.5", "fr") == "en"
     assert i18n.negotiate("de-DE", "fr") == "fr"
     assert i18n.negotiate("en;q=nonsense,fr;q=0.3", "en") == "fr"
+
+
+def test_a_count_summed_by_postgresql_as_a_decimal_picks_the_plural_form_of_its_integer() -> None:
+    import decimal
+    import warnings
+
+    from app.platform import i18n
+
+    token = i18n.set_locale("en")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # gettext warns (and will refuse) a non-integer plural value
+            assert i18n.ngettext("%(num)s entry", "%(num)s entries", decimal.Decimal(1)) == "1 entry"
+            assert i18n.ngettext("%(num)s entry", "%(num)s entries", decimal.Decimal(3)) == "3 entries"
+    finally:
+        i18n.reset_locale(token)

@@ -96,7 +96,7 @@ async def review_registrations(
         .where(Registration.challenge_id == challenge_id)
         .group_by(Registration.status)
     )
-    counts.update(dict(counted.tuples().all()))
+    counts.update(dict(counted.all()))
     return Review(visible, questions_of(visible.challenge), rows, counts, status)
 
 

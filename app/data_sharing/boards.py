@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from app import authz
 from app.accounts.models import User
@@ -92,7 +93,7 @@ async def _latest_by_dataset(
 ) -> dict[uuid.UUID, Any]:
     rows = await session.scalars(
         select(model)
-        .distinct(model.dataset_id)
+        .ext(distinct_on(model.dataset_id))
         .where(model.team_id == team_id)
         .order_by(model.dataset_id, *order)
     )

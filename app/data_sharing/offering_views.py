@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from app import authz
 from app.challenges.models import Challenge, ChallengeOrganizer, Round
@@ -74,7 +75,7 @@ async def _with_agreements(session: AsyncSession, items: list[Item]) -> None:
     versions = await session.scalars(
         select(AgreementVersion)
         .where(AgreementVersion.dataset_id.in_(ids))
-        .distinct(AgreementVersion.dataset_id)
+        .ext(distinct_on(AgreementVersion.dataset_id))
         .order_by(AgreementVersion.dataset_id, AgreementVersion.version.desc())
     )
     current = {version.dataset_id: version for version in versions}

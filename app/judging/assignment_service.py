@@ -169,7 +169,7 @@ class RoundData:
 async def round_data(session: AsyncSession, ctx: RoundContext) -> RoundData:
     """Everything the algorithm needs, in four queries whatever the round's size."""
     round_id = ctx.round.id
-    entries = dict((await session.execute(eligible_entries(round_id))).tuples().all())
+    entries = dict((await session.execute(eligible_entries(round_id))).all())
     judges = sorted(set(await session.scalars(panel_user_ids(round_id))), key=str)
     by_team: dict[uuid.UUID, list[uuid.UUID]] = collections.defaultdict(list)
     for submission_id, team_id in entries.items():

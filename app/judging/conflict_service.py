@@ -144,7 +144,7 @@ async def conflicted_pairs(
             Conflict.team_id.in_(team_ids),
         )
     )
-    pairs = set(declared.tuples().all())
+    pairs = set(declared.all())
     return pairs | {(a.judge_id, a.team_id) for a in await automatic_conflicts(session, team_ids, user_ids)}
 
 

@@ -222,7 +222,7 @@ async def assignments_page(
     judges = [row for row in await judge_rows(session, round_id) if row.status == "accepted"]
     judge_ids = [row.judge.user_id for row in judges if row.judge.user_id is not None]
     pairs = await conflicted_pairs(session, ctx.challenge.id, list({row[2] for row in rows.items}), judge_ids)
-    options = [(entry, name) for entry, name, _team in (await session.execute(listing)).tuples()]
+    options = [(entry, name) for entry, name, _team in (await session.execute(listing))]
     items = [
         EntryRow(entry, name, seats[entry], frozenset(j for j, t in pairs if t == team))
         for entry, name, team in rows.items

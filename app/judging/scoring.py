@@ -202,9 +202,7 @@ async def _write_scores(
                 await session.execute(
                     select(Score.criterion_id, Score.value).where(Score.review_id == review.id)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     rows = [
         {"review_id": review.id, "criterion_id": cid, "value": value, "comment": comment, "updated_at": now}

@@ -164,7 +164,7 @@ async def screening_list(
         .where(_screened_entries(round_id))
         .group_by(label)
     )
-    counts = dict.fromkeys(FILTERS, 0) | dict(counted.tuples().all())
+    counts = dict.fromkeys(FILTERS, 0) | dict(counted.all())
     return ScreeningList(ctx, rows, counts, decision, lifecycle.round_open(ctx.round, now))
 
 

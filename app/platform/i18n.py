@@ -79,7 +79,9 @@ def gettext(message: str, **params: object) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
-    text = translations(get_locale()).ngettext(singular, plural, n)
+    # A count summed by PostgreSQL arrives as a Decimal; the plural rules take an integer.
+    count = int(n) if n == int(n) else n
+    text = translations(get_locale()).ngettext(singular, plural, count)
     return text % {"num": n, **params}
 
 

@@ -215,7 +215,7 @@ async def round_submissions(
         .where(Team.challenge_id == visible.challenge.id)
         .group_by(status)
     )
-    counts = dict.fromkeys(STATUS_FILTERS, 0) | dict(counted.tuples().all())
+    counts = dict.fromkeys(STATUS_FILTERS, 0) | dict(counted.all())
     return RoundSubmissions(visible, round_, rows, counts, filters)
 
 

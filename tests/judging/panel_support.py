@@ -67,7 +67,7 @@ async def assigned_pairs(db: Any, round_id: Any) -> set[tuple[Any, Any]]:
     rows = await db.execute(
         select(Assignment.user_id, Assignment.submission_id).where(Assignment.round_id == round_id)
     )
-    return set(rows.tuples().all())
+    return set(rows.all())
 
 
 async def give_review(

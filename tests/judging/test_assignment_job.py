@@ -76,7 +76,7 @@ async def pairs_of(sessions, round_id):
         rows = await session.execute(
             select(Assignment.user_id, Assignment.submission_id).where(Assignment.round_id == round_id)
         )
-        return set(rows.tuples().all())
+        return set(rows.all())
 
 
 async def test_a_large_round_is_assigned_by_the_worker_with_progress(

@@ -154,7 +154,7 @@ async def test_belonging_to_the_team_s_startup_is_an_automatic_conflict(client, 
                     Assignment.round_id == cast.round.id
                 )
             )
-        ).tuples()
+        ).all()
     )
     assert (cast.judges[1].id, cast.entries[2].id) not in pairs
     assert (cast.judges[0].id, cast.entries[2].id) in pairs

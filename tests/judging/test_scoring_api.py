@@ -40,7 +40,7 @@ async def stored(db, cast, user) -> dict:
         .where(Review.submission_id == cast.entry.id, Review.user_id == user.id)
         .execution_options(populate_existing=True)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def test_get_gives_the_rubric_the_entry_and_an_empty_review_at_first(client, db, cast):
