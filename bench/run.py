@@ -506,7 +506,8 @@ def report(data: dict[str, Any], out: Path) -> str:
         "gives, its latencies are those at N connections. ms alone: median of 5 requests one at a time. "
         "Errors are non-2xx/3xx responses plus socket errors over every run (each URL was also checked to answer 200 "
         "before loading it; the web process's logs are the tremplin-bench-*.log files of the temporary folder). "
-        "SQL statements and round trips (statements + BEGIN/COMMIT/ROLLBACK + the pool's pre-ping) "
+        "SQL statements and round trips (statements + the BEGIN and COMMIT/ROLLBACK actually sent + the one-statement "
+        "ping of each connection checkout) "
         "come from the X-Query-Count / X-Query-Roundtrips headers (BENCH_QUERY_COUNT=1) at scale 1."),
         "",
         "## SQL per request as the data grows (scale 0.1 → 1)",
