@@ -151,13 +151,14 @@ class Assignment(Base):
     """Judge `user_id` reviews `submission_id` in the round."""
 
     __tablename__ = "assignments"
+    # A judge's queue is their assignments of one round (app.judging.queue): an index-only range. It serves
+    # the lookups by judge alone too.
+    __table_args__ = (Index("ix_assignments_user_round", "user_id", "round_id", "submission_id"),)
 
     submission_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     manual: Mapped[bool] = mapped_column(server_default="false")
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())

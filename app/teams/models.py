@@ -44,8 +44,8 @@ class Team(IdMixin, CreatedMixin, Base):
     )
     name: Mapped[str] = mapped_column(String(120))
     captain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    # The startup the team represents, if any.
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
+    # The startup the team represents, if any. Indexed: a judge's conflicts look up their organizations' teams.
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     member_count: Mapped[int] = mapped_column(Integer, server_default="0")
     # The team agrees to appear in the public gallery once results are published.
     gallery_opt_in: Mapped[bool] = mapped_column(server_default="false")
