@@ -142,11 +142,14 @@ async def test_filter_options_leave_out_organizers_of_unlisted_challenges(client
 
 async def test_filter_options_are_escaped_and_keep_the_choice_made(client, db):
     organizer = await make_organization(db, name=f"Soins & <Co> {uuid.uuid4().hex[:6]}")
-    program = await make_program(db, title=f"Cœur \"& vaisseaux\" {uuid.uuid4().hex[:6]}", kind="pathology")
+    program = await make_program(db, title=f'Cœur "& vaisseaux" {uuid.uuid4().hex[:6]}', kind="pathology")
     await make_challenge(db, organizers=(organizer,), program_id=program.id)
     page = (await client.get("/challenges")).text
     assert f'<option value="{organizer.slug}">Soins &amp; &lt;Co&gt; {organizer.name[-6:]}</option>' in page
-    assert f'<option value="{program.slug}">Cœur &quot;&amp; vaisseaux&quot; {program.title[-6:]}</option>' in page
+    assert (
+        f'<option value="{program.slug}">Cœur &quot;&amp; vaisseaux&quot; {program.title[-6:]}</option>'
+        in page
+    )
     chosen = (await client.get(f"/challenges?organizer={organizer.slug}&program={program.slug}")).text
     assert f'<option value="{organizer.slug}" selected>' in chosen
     assert f'<option value="{program.slug}" selected>' in chosen
