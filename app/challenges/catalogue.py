@@ -272,10 +272,11 @@ class CatalogueEntry:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FilterChoices:
-    """Options of the filter form: only programs and organizers that have a challenge to show."""
+    """Options of the filter form, as (slug, label) pairs: only programs and organizers that have a challenge
+    to show."""
 
-    programs: list[ProgramRef]
-    organizers: list[OrganizerRef]
+    programs: list[tuple[str, str]]
+    organizers: list[tuple[str, str]]
 
 
 async def list_challenges(
@@ -300,14 +301,14 @@ async def list_challenges(
 
 
 async def filter_choices(session: AsyncSession, actor: Actor | None) -> FilterChoices:
-    """Programs and organizer organizations of the challenges the actor may find (one query, two JSON lists)."""
+    """Programs and organizer organizations of the challenges the actor may find (one query)."""
     authz.require(actor, "challenge:list")
     query = catalogue_queries.choices_query(catalogue_queries.viewer(actor))
     found = await query.one_or_none(session, actor_id=actor.id if actor is not None else None)
     assert found is not None  # a select without FROM has its one row
     return FilterChoices(
-        programs=[ProgramRef(item["slug"], item["title"], item["kind"]) for item in found["programs"]],
-        organizers=[OrganizerRef(item["slug"], item["name"]) for item in found["organizers"]],
+        programs=[(slug, title) for slug, title in found["programs"]],
+        organizers=[(slug, name) for slug, name in found["organizers"]],
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from html import escape
 from typing import Annotated, Any
 
 import msgspec
@@ -11,6 +12,7 @@ from litestar import Request, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import Parameter, QueryParameter
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
@@ -67,17 +69,29 @@ async def show_catalogue(
         q=q, program=program, kind=kind, phase=phase, organizer=organizer, open=open_now, sort=sort, page=page
     )
     results = await catalogue.list_challenges(db, actor, filters, now)
-    # htmx asks for the results block alone, which does not show the filter form's options.
-    choices = None if is_htmx(request) else await catalogue.filter_choices(db, actor)
     context = {
         "filters": filters,
         "page": results,
-        "choices": choices,
         "params": filters.query_string(),
         **catalogue.labels(),
         "local_time": catalogue.local_time,
     }
+    # htmx asks for the results block alone, which does not show the filter form's options.
+    if not is_htmx(request):
+        choices = await catalogue.filter_choices(db, actor)
+        context["program_options"] = _options(choices.programs, filters.program)
+        context["organizer_options"] = _options(choices.organizers, filters.organizer)
     return render(request, "challenges/catalogue.html", context, block="catalogue_results")
+
+
+def _options(pairs: list[tuple[str, str]], selected: str) -> Markup:
+    """A filter's <option>s in one pass: hundreds of organizers cost several times more as a template loop.
+    The standard library's escape, as it returns plain strings, is about three times cheaper here."""
+    options = "".join([
+        f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
+        for value, label in pairs
+    ])  # fmt: skip
+    return Markup(options)  # noqa: S704 - every value in it is escaped just above
 
 
 # --- JSON API -----------------------------------------------------------------------------------------

@@ -140,6 +140,29 @@ async def test_filter_options_leave_out_organizers_of_unlisted_challenges(client
     assert f'value="{hidden.slug}"' not in page
 
 
+async def test_filter_options_are_escaped_and_keep_the_choice_made(client, db):
+    organizer = await make_organization(db, name=f"Soins & <Co> {uuid.uuid4().hex[:6]}")
+    program = await make_program(db, title=f'Cœur "& vaisseaux" {uuid.uuid4().hex[:6]}', kind="pathology")
+    await make_challenge(db, organizers=(organizer,), program_id=program.id)
+    page = (await client.get("/challenges")).text
+    assert f'<option value="{organizer.slug}">Soins &amp; &lt;Co&gt; {organizer.name[-6:]}</option>' in page
+    assert (
+        f'<option value="{program.slug}">Cœur &quot;&amp; vaisseaux&quot; {program.title[-6:]}</option>'
+        in page
+    )
+    chosen = (await client.get(f"/challenges?organizer={organizer.slug}&program={program.slug}")).text
+    assert f'<option value="{organizer.slug}" selected>' in chosen
+    assert f'<option value="{program.slug}" selected>' in chosen
+
+
+async def test_htmx_results_leave_out_the_filter_options(client, db):
+    organizer = await make_organization(db)
+    await make_challenge(db, organizers=(organizer,))
+    fragment = (await client.get("/challenges", headers={"HX-Request": "true"})).text
+    assert "<option" not in fragment
+    assert 'id="catalogue_results"' in fragment
+
+
 # --- filters ---------------------------------------------------------------------------------------------
 
 

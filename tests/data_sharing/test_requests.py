@@ -3,12 +3,14 @@ with internal comments kept from the team, notifications both ways, audit rows."
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from sqlalchemy import select
 
 from app.accounts.sessions import actor_from_user as act
-from app.data_sharing import requests
+from app.data_sharing import requests, steward_board
 from app.data_sharing.models import AccessRequestEvent, AgreementAcceptance, AgreementVersion
 from app.db import utcnow
 from app.notifications.models import Notification
@@ -205,6 +207,28 @@ async def test_returned_then_edited_and_resubmitted(db):
     assert await kinds(db, request.id) == ["created", "submitted", "returned", "resubmitted"]
     with pytest.raises(Conflict):
         await requests.edit(db, act(cast.captain), request.id, PURPOSE, [cast.member.id], utcnow())
+
+
+async def test_the_steward_board_counts_the_wait_from_the_last_submission(db):
+    cast = await make_cast(db)
+    request = await draft(db, cast)
+    await requests.accept_agreement(db, act(cast.member), request.id, utcnow())
+    first = utcnow() - dt.timedelta(days=9)
+    await requests.submit(db, act(cast.captain), request.id, first)
+    await requests.return_for_changes(
+        db, act(cast.steward), request.id, "Change it.", first + dt.timedelta(days=1)
+    )
+    again = first + dt.timedelta(days=3, hours=5)
+    await requests.submit(db, act(cast.captain), request.id, again)
+    await requests.add_comment(
+        db, act(cast.steward), request.id, "Looking.", True, again + dt.timedelta(days=1)
+    )
+    board = await steward_board.board(
+        db, act(cast.steward), steward_board.LogFilters(), utcnow(), only="pending"
+    )
+    assert board.pending is not None
+    [row] = [row for row in board.pending.items if row["id"] == request.id]
+    assert row["since"] == again
 
 
 @pytest.mark.parametrize("stage", ["draft", "submitted", "returned"])
