@@ -648,31 +648,14 @@ def visible_challenges(actor: Actor | None) -> ColumnElement[bool]:
     Published public ones for everyone; published invitation-only ones for their invitees; every
     state for founders; everything for admins (support).
     """
-    from sqlalchemy import and_, exists, or_
-
-    from app.challenges.models import Challenge, ChallengeInvitee, ChallengeOrganizer
-    from app.organizations.models import OrganizationMember
-
-    listed = and_(Challenge.published_at.is_not(None), Challenge.visibility == "public")
     if actor is None:
-        return listed
-    if actor.is_admin:
-        return true()
-    founder = exists().where(
-        ChallengeOrganizer.challenge_id == Challenge.id,
-        OrganizationMember.organization_id == ChallengeOrganizer.organization_id,
-        OrganizationMember.user_id == actor.id,
-    )
-    invitee = and_(
-        Challenge.published_at.is_not(None),
-        exists().where(ChallengeInvitee.challenge_id == Challenge.id, ChallengeInvitee.user_id == actor.id),
-    )
-    return or_(listed, founder, invitee)
+        return visible_challenges_of(None)
+    return visible_challenges_of(actor.id, admin=actor.is_admin)
 
 
 def visible_challenges_of(actor_id: Any, *, admin: bool = False) -> ColumnElement[bool]:
-    """visible_challenges() for a statement compiled once per kind of viewer (app/platform/rows.py): the actor
-    by id, a value or a bind parameter; None for an anonymous visitor. The same rules, written the same way."""
+    """visible_challenges() for any actor id — a value, or a bind parameter of a statement compiled once per
+    kind of viewer (app/platform/rows.py); None for an anonymous visitor."""
     from sqlalchemy import and_, exists, or_
 
     from app.challenges.models import Challenge, ChallengeInvitee, ChallengeOrganizer

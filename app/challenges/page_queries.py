@@ -58,13 +58,6 @@ class Row:
             raise AttributeError(name) from None
 
 
-async def flush_pending(session: AsyncSession) -> None:
-    # Plain reads bypass the session's autoflush: after a write (the API answers with the saved
-    # challenge), what the unit of work still holds must reach the database first.
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
-
-
 async def challenge_row(session: AsyncSession, actor_id: uuid.UUID | None, slug: str) -> Record | None:
     """The challenge behind `slug` with its program, organizers, prizes, public-vote rounds and, for a
     signed-in actor, the facts behind their relations and their team; None when there is none."""

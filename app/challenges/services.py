@@ -361,7 +361,6 @@ async def challenge_page(
     if "\x00" in slug:
         # PostgreSQL refuses NUL in text: such a slug names nothing, and must not become a server error.
         raise NotFoundException()
-    await page_queries.flush_pending(session)
     actor_id = actor.id if actor is not None else None
     row = await page_queries.challenge_row(session, actor_id, slug)
     if row is None:

@@ -219,9 +219,6 @@ async def compute_ranking(
     """The round's ranking in one round trip. With "auto", z-scores when judges saw different subsets.
     With `page` (from 1), only that page of `per_page` entries (LIMIT/OFFSET over the whole ranking); a page
     past the end gives the last one (a second statement, only then)."""
-    # A plain-row read does not autoflush as the session's statements do: a caller's pending changes (a
-    # conflict just declared, a screening just decided) are written first, so the ranking sees them.
-    await session.flush()
     offset = 0
     if page is not None:
         offset = (max(page, 1) - 1) * per_page

@@ -11,7 +11,7 @@ asyncpg on the connection the request's session already holds:
   its text, which the app's `StrEnum`s compare equal to);
 - a read that runs before anything else of the request touched the database runs outside a
   transaction (no BEGIN/COMMIT round trips); one after a write sees that write (same connection,
-  same transaction);
+  same transaction; the session's pending changes are flushed first, as its autoflush would);
 - asyncpg's errors are raised as SQLAlchemy's `DBAPIError` (a broken connection invalidates the
   pooled one), so timeouts and outages answer 503 like every other statement;
 - each execution fires SQLAlchemy's `before_cursor_execute` event, so the benchmark's `X-Query-Count`
@@ -82,6 +82,10 @@ class Query:
         return await self._run(session, "fetchval", params)
 
     async def _run(self, session: AsyncSession, method: str, params: dict[str, Any]) -> Any:
+        # As the session's own statements would: what its unit of work holds reaches the database first, so a
+        # read after a change (a page shown again after a refused edit, the API's answer to a write) sees it.
+        if session.autoflush and (session.new or session.dirty or session.deleted):
+            await session.flush()
         connection = await session.connection()
         raw = (await connection.get_raw_connection()).driver_connection
         assert raw is not None  # a checked-out connection always has its driver's

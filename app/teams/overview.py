@@ -63,7 +63,6 @@ class TeamPage:
 async def team_page(session: AsyncSession, actor: Actor, team_id: uuid.UUID, now: dt.datetime) -> TeamPage:
     """The team for its members and the challenge's founders (others: 404). Two statements for the captain, one
     for anyone else, whatever the number of members, rounds, invitations and requests."""
-    await queries.settle(session)
     head = await queries.team_head(session, actor.id, team_id)
     if head is None:
         raise NotFoundException()

@@ -224,13 +224,6 @@ async def team_head(session: AsyncSession, actor_id: uuid.UUID, team_id: uuid.UU
     )
 
 
-async def settle(session: AsyncSession) -> None:
-    """Flush what the session holds before plain-row reads, which do not autoflush: a page shown again after a
-    refused change reads what the session would have read."""
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
-
-
 # --- what the captain manages ---------------------------------------------------------------------------------
 
 

@@ -39,7 +39,7 @@ from app.judging.models import Advancement
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import format_datetime, ngettext
 from app.platform.i18n import gettext as _
-from app.teams import queries, submission_queries
+from app.teams import submission_queries
 from app.teams.models import StoredFile, Submission, SubmissionVersion, Team
 from app.teams.queries import ChallengeFacts, TeamFacts
 from app.teams.receipts import send_receipts
@@ -203,7 +203,6 @@ async def load_scope(
     """The team's round if the actor may do `action` there: 404 when they may not see the team's work
     or the round is not of its challenge, 403 when they see it but may not act or the team has not
     been advanced to the round. One statement (plain rows: every save and upload starts here)."""
-    await queries.settle(session)
     head = await submission_queries.round_head(session, actor.id if actor else None, team_id, round_id)
     if head is None:
         raise NotFoundException()

@@ -37,8 +37,7 @@ async def test_named_parameters_constants_and_repeated_names(db: AsyncSession) -
 
 async def test_reads_see_the_session_s_own_uncommitted_writes(db: AsyncSession) -> None:
     user = await make_user(db)
-    user.name = "Renamed before any commit"
-    await db.flush()
+    user.name = "Renamed before any commit"  # pending in the unit of work: flushed first, as autoflush would
     row = await Query(select(User.name).where(User.id == bindparam("id"))).one_or_none(db, id=user.id)
     assert row is not None and row["name"] == "Renamed before any commit"
 
