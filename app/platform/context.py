@@ -122,11 +122,6 @@ def request_context_middleware(settings: Settings, session_maker_getter):
                     if api_token is not None and ctx.actor is None:
                         await _token_refused(scope, send)
                         return
-                    if b"%00" in scope["query_string"] or "\x00" in scope["path"]:
-                        # PostgreSQL refuses NUL in text, and no address of ours has one: refused here once,
-                        # rather than by each search, filter and lookup.
-                        await _nul_refused(scope, send)
-                        return
                     if scope["method"] not in SAFE_METHODS and api_token is None:
                         presented, receive = await presented_csrf_token(scope, receive)
                         if not csrf_valid(settings.secret_key, ctx.session_key, presented):
@@ -258,14 +253,6 @@ def _locale(scope: Scope, ctx: RequestContext, settings: Settings, cookies: dict
     if chosen in ("en", "fr"):
         return chosen
     return i18n.negotiate(header(scope, b"accept-language"), settings.default_locale)
-
-
-async def _nul_refused(scope: Scope, send: Send) -> None:
-    from app.web import render_error
-
-    await render_error(
-        scope, send, 400, i18n.gettext("This address contains a character that is not allowed.")
-    )
 
 
 async def _csrf_refused(scope: Scope, send: Send, ctx: RequestContext) -> None:
