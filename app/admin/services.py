@@ -51,7 +51,7 @@ async def list_users(session: AsyncSession, actor: Actor, *, query: str = "", pa
     authz.require(actor, "user:list")
     statement = select(User)
     if query.strip():
-        needle = query.strip()
+        needle = query.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
         statement = statement.where(
             or_(User.email.icontains(needle, autoescape=True), User.name.icontains(needle, autoescape=True))
         )

@@ -82,4 +82,5 @@ def catalogue_count(sensitivity: bool, words: int) -> Query:
 
 def contains_pattern(word: str) -> str:
     """An ILIKE pattern for `word` anywhere, its wildcards taken literally (escaped with "/")."""
-    return "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+    # NUL is refused by PostgreSQL in text: dropped, as a search never means it.
+    return "%" + word.replace("\x00", "").replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"

@@ -301,7 +301,7 @@ def _catalogue_query(actor: Actor, sensitivity: str, query: str) -> Select[*tupl
     )
     if sensitivity:
         statement = statement.where(Dataset.sensitivity == sensitivity)
-    for word in query.split()[:8]:
+    for word in query.replace("\x00", "").split()[:8]:  # PostgreSQL refuses NUL in text
         statement = statement.where(
             Dataset.title.icontains(word, autoescape=True)
             | Dataset.description.icontains(word, autoescape=True)

@@ -73,6 +73,8 @@ class LogFilters:
 
 def _containing(text: str) -> str:
     """An ILIKE pattern for `text` anywhere, its wildcards taken literally."""
+    # NUL is refused by PostgreSQL in text: dropped, as a search never means it.
+    text = text.replace("\x00", "")
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" if text else ""
 
 

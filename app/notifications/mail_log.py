@@ -81,4 +81,5 @@ def body_parts(body: str, base_url: str) -> list[BodyPart]:
 
 
 def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # NUL is refused by PostgreSQL in text: dropped, as a search never means it.
+    return text.replace("\x00", "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

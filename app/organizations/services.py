@@ -222,7 +222,9 @@ async def _listing(
     # Counts and the actor's role come from correlated subqueries: one query per page, however long.
     statement = select(Organization, _member_count(), _role_of(actor)).where(condition)
     if query.strip():
-        statement = statement.where(Organization.name.icontains(query.strip(), autoescape=True))
+        statement = statement.where(
+            Organization.name.icontains(query.replace("\x00", "").strip(), autoescape=True)
+        )
     if kind:
         if kind not in ORGANIZATION_KINDS:
             raise ClientException(detail=_("Unknown kind of organization."))
