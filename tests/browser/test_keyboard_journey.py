@@ -92,19 +92,22 @@ async def test_a_participant_signs_in_and_creates_a_team_with_the_keyboard(page,
     assert (await focused(page))["name"] == "Skip to the content"
     await tab_to(page, "Challenges")
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("heading", name="Challenges", exact=True)).to_be_visible()
+    await expect(page.get_by_role("heading", name="Challenges", exact=True, level=1)).to_be_visible()
     await tab_to(page, "Search")
     await page.keyboard.type(f"Keyboard Cardio {suffix}")
     await expect(page).to_have_url(re.compile(rf"q=Keyboard%20Cardio%20{suffix}"))
     await expect(page.get_by_role("link", name=title)).to_have_count(1)
     await tab_to(page, title)
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("heading", name=title)).to_be_visible()
+    # The catalogue's cards carry the title in a heading too: wait for the challenge's own page to have loaded
+    # before the next Tab, or the Tab lands on a page being unloaded.
+    await expect(page).to_have_url(re.compile(r"/challenges/[^/?]+$"))
+    await expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
 
     await tab_to(page, "Create a team")
     await page.shoot("focus-create-a-team")
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("heading", name="Create a team")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Create a team", level=1)).to_be_visible()
     await tab_to(page, "Team name")
     await page.keyboard.type(f"Keys {suffix}")
     await tab_to(page, "Create the team")
@@ -126,13 +129,13 @@ async def test_a_judge_scores_and_finalizes_an_entry_with_the_keyboard(page, liv
 
     await tab_to(page, "Judging")
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("heading", name="My judging")).to_be_visible()
+    await expect(page.get_by_role("heading", name="My judging", level=1)).to_be_visible()
     await tab_to(page, re.compile("^Open my queue"))
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("heading", name=re.compile("^My queue"))).to_be_visible()
+    await expect(page.get_by_role("heading", name=re.compile("^My queue"), level=1)).to_be_visible()
     await tab_to(page, re.compile(re.escape(team)))
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("heading", name=team)).to_be_visible()
+    await expect(page.get_by_role("heading", name=team, level=1)).to_be_visible()
 
     statuses = page.locator(".criterion .save-status")
     # Tab reaches a radio group at its first level; the arrows move within the group and choose as they go.
