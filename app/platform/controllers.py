@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import URLEncodedBody
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.sessions import Actor
 from app.platform.context import get_context
 from app.settings import LOCALES
 from app.web import redirect, render
 
+HOME_CARDS = 6
+
 
 @get("/", name="home", opt={"public": True}, include_in_schema=False)
-async def home(request: Request[Any, Any, Any]) -> Response[str]:
-    return render(request, "home.html", private=False)
+async def home(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor | None],
+    now: NamedDependency[dt.datetime],
+) -> Response[str]:
+    """The welcome, and the challenges the reader may join now, the soonest closing first (one query)."""
+    from app.challenges import catalogue
+
+    open_now = catalogue.CatalogueFilters(open_now=True, sort="deadline")
+    challenges = await catalogue.list_challenges(db, actor, open_now, now, size=HOME_CARDS)
+    context = {
+        "challenges": challenges,
+        **catalogue.labels(),
+        "local_time": catalogue.local_time,
+    }
+    return render(request, "home.html", context, private=False)
 
 
 @post("/language", name="language:set", opt={"public": True}, include_in_schema=False)
