@@ -39,7 +39,6 @@ class Services:
         self.engine: Any = None
         self.arq: Any = None
         self.embedded: Any = None
-        self.worker: Any = None
         self.worker_task: asyncio.Task[Any] | None = None
 
     async def start(self) -> None:
@@ -68,32 +67,24 @@ class Services:
         pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         self.arq = ArqRedis(connection_pool=pool, default_queue_name=f"{settings.redis_prefix}:queue")
         if settings.worker_in_process:
-            self.start_worker()
+            self.start_worker(redis_url)
 
-    def start_worker(self) -> None:
-        from arq.worker import Worker
+    def start_worker(self, redis_url: str) -> None:
+        from app.worker import run_in_process
 
-        from app.worker import worker_options
-
-        options = worker_options(self.settings, "redis://unused")
-        options.pop("redis_settings")
-        self.worker = Worker(
-            **options,
-            redis_pool=self.arq,
-            ctx={"session_maker": self.session_maker, "settings": self.settings},
-            poll_delay=0.5,
-        )
-        self.worker_task = asyncio.create_task(self.worker.async_run())
+        # Supervised: it outlives Redis outages, and an unexpected error is logged and the worker restarted.
+        self.worker_task = asyncio.create_task(run_in_process(self.settings, self.session_maker, redis_url))
 
     async def stop(self) -> None:
-        if self.worker is not None:
-            await self.worker.close()
-            if self.worker_task is not None:
-                self.worker_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self.worker_task
+        if self.worker_task is not None:
+            # Cancelling closes the running arq worker (its jobs cancelled, to be run again later), or ends
+            # the wait between two attempts to reach Redis.
+            self.worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.worker_task
         if self.arq is not None:
-            await self.arq.aclose()
+            # The app built this pool, so the app closes it (a client given a pool leaves it open).
+            await self.arq.aclose(close_connection_pool=True)
         if self.engine is not None:
             await self.engine.dispose()
         if self.embedded is not None:
