@@ -164,10 +164,19 @@ def format_total(value: Decimal | float | None) -> str:
 
 def format_z(value: Decimal | float | None) -> str:
     """A z-score with two decimals and its sign ("+1.06", "−0.05")."""
+    return _signed(value, 2, "0.00")
+
+
+def format_gap(value: Decimal | float | None) -> str:
+    """A difference of totals with one decimal and its sign ("+6.2", "−6.3")."""
+    return _signed(value, 1, "0.0")
+
+
+def _signed(value: Decimal | float | None, places: int, pattern: str) -> str:
     if value is None:
         return "—"
-    rounded = round(Decimal(str(value)), 2)
-    text = _rounded_text(abs(rounded), "0.00", get_locale())
+    rounded = round(Decimal(str(value)), places)
+    text = _rounded_text(abs(rounded), pattern, get_locale())
     if rounded == 0:
         return "+" + text
     # The minus sign, not a hyphen: it reads as negative in every language and aligns with "+".
@@ -193,6 +202,7 @@ def format_alpha(value: float | None) -> str:
 def template_helpers() -> dict[str, object]:
     return {
         "format_total": format_total,
+        "format_gap": format_gap,
         "format_z": format_z,
         "format_alpha": format_alpha,
         "needs_discussion": needs_discussion,

@@ -180,6 +180,18 @@ def test_z_scores_are_shown_with_their_sign_in_the_reader_language():
         i18n.reset_locale(token)
 
 
+def test_a_judges_gap_to_the_panel_has_a_minus_sign_not_a_hyphen():
+    from app.judging.ranking_views import format_gap
+    from app.platform import i18n
+
+    assert [format_gap(v) for v in (6.21, -6.3, -0.04, 0, None)] == ["+6.2", "\u22126.3", "+0.0", "+0.0", "—"]
+    token = i18n.set_locale("fr")
+    try:
+        assert format_gap(-12.5) == "\u221212,5"
+    finally:
+        i18n.reset_locale(token)
+
+
 async def test_the_database_keeps_each_final_review_total_whatever_writes_the_scores(db):
     from sqlalchemy import update
 
