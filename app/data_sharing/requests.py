@@ -144,8 +144,9 @@ async def _named_members(
     return chosen
 
 
-async def _offering(session: AsyncSession, offering_id: uuid.UUID, team: Team) -> Offering:
-    """An agreed, not withdrawn offering of the team's challenge, open to the team's round (else 404/409)."""
+async def open_offering(session: AsyncSession, offering_id: uuid.UUID, team: Team) -> Offering:
+    """An agreed, not withdrawn offering of the team's challenge, open to the team's round (else 404/409).
+    The one check of both the captain's form (which explains a 409 instead of showing the form) and `create`."""
     from app.teams.submissions import may_enter_round
 
     offering = await session.get(Offering, offering_id)
@@ -172,7 +173,7 @@ async def open_to_team(
     session: AsyncSession, team_id: uuid.UUID, offerings: Iterable[Offering]
 ) -> set[uuid.UUID]:
     """Of these agreed offerings, those the team may request: offered from every round, from the first one,
-    or from a round the team was advanced to (the rule `_offering` applies one by one). One query at most."""
+    or from a round the team was advanced to (the rule `open_offering` applies one by one). One query at most."""
     from app.judging.models import Advancement
 
     offerings = list(offerings)
@@ -228,7 +229,7 @@ async def create(
         raise NotFoundException()
     relations = await authz.relations_to_team_data(session, actor, team, challenge, offering_row.dataset_id)
     authz.require(actor, "access_request:create", relations)
-    offering = await _offering(session, offering_id, team)
+    offering = await open_offering(session, offering_id, team)
     text = clean_text(purpose, "purpose", _("Say what the data is for: the stewards decide on it."))
     members = await _named_members(session, team.id, member_ids)
     request = AccessRequest(
