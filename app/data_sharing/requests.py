@@ -456,6 +456,36 @@ async def withdraw(
     return ctx
 
 
+# Why a request to add a member closes without a decision: the grant it amends ended (app.data_sharing.grants
+# revokes, app.data_sharing.jobs expires). The event's kind says which; the request ends `withdrawn`.
+GRANT_ENDED = ("grant_revoked", "grant_expired")
+
+
+async def close_amendments(
+    session: AsyncSession, actor: Actor | None, grant_id: uuid.UUID, kind: str, comment: str, now: dt.datetime
+) -> list[uuid.UUID]:
+    """Close the requests under way that amend the grant, which ended: they could never be approved, and would
+    wait on the stewards' board and block the team's next request forever. Each gets a `kind` event (from its
+    state to `withdrawn`) and an audit row, in the caller's transaction. The caller holds the grant's row lock:
+    approving an amendment takes the grant's lock before the request's too (app.data_sharing.approvals), and
+    asking for one takes it before creating the request, so none is decided or started meanwhile."""
+    assert kind in GRANT_ENDED
+    pending = list(await session.scalars(
+        select(AccessRequest)
+        .where(AccessRequest.amends_grant_id == grant_id, AccessRequest.state.in_(UNDER_WAY))
+        .order_by(AccessRequest.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ))  # fmt: skip
+    for request in pending:
+        before = request.state
+        await _event(session, actor, request, kind, before, "withdrawn", comment, now)
+        await audit.record(session, actor, f"access_request:{kind}", "access_request", request.id,
+                           {"from": before, "to": "withdrawn", "grant": str(grant_id), "comment": comment,
+                            "team": str(request.team_id), "dataset": str(request.dataset_id)})  # fmt: skip
+    return [request.id for request in pending]
+
+
 async def reject(
     session: AsyncSession, actor: Actor, request_id: uuid.UUID, reason: str, now: dt.datetime
 ) -> RequestContext:
