@@ -97,8 +97,15 @@ async def approve(
     starts_at: dt.datetime | None = None,
     comment: str = "",
 ) -> Grant:
-    """Approve a submitted request and make (or amend) its grant; refuse an expiry past the limits."""
+    """Approve a submitted request and make (or amend) its grant; refuse an expiry past the limits.
+
+    For a request amending a grant, the grant's row is locked before the request's, the order of
+    `grants.revoke` (which closes the grant's pending amendments): the two serialize instead of deadlocking,
+    and an approval coming second is told the grant is no longer active."""
+    amends = await session.scalar(select(AccessRequest.amends_grant_id).where(AccessRequest.id == request_id))
+    locked = await _lock_grant(session, amends) if amends is not None else None
     ctx = await requests.load(session, actor, request_id, "access_request:decide", lock=True)
+    amended = _ensure_active(locked, now) if amends is not None else None
     if ctx.request.state != "submitted":
         raise requests.state_conflict(ctx.request.state)
     starts_at = starts_at or now
@@ -108,8 +115,8 @@ async def approve(
             select(AccessRequestMember.user_id).where(AccessRequestMember.request_id == request_id)
         )
     )
-    if ctx.request.amends_grant_id is not None:
-        grant = await _add_members(session, ctx, members, now)
+    if amended is not None:
+        grant = await _add_members(session, amended, members, now)
     else:
         await _check_period(session, ctx, starts_at, expires_at, grace_days)
         assert expires_at is not None
@@ -128,15 +135,24 @@ async def approve(
     return grant
 
 
-async def _add_members(
-    session: AsyncSession, ctx: requests.RequestContext, members: list[uuid.UUID], now: dt.datetime
-) -> Grant:
-    """The amended grant gets the request's member (back, if a steward had removed them)."""
-    grant = await session.scalar(
-        select(Grant).where(Grant.id == ctx.request.amends_grant_id).with_for_update()
+async def _lock_grant(session: AsyncSession, grant_id: uuid.UUID) -> Grant | None:
+    """The grant a request amends, its row locked (and re-read)."""
+    return await session.scalar(
+        select(Grant).where(Grant.id == grant_id).with_for_update().execution_options(populate_existing=True)
     )
+
+
+def _ensure_active(grant: Grant | None, now: dt.datetime) -> Grant:
+    """The grant, while it is still in force or to come (else 409)."""
     if grant is None or grant.revoked_at is not None or grant.expires_at <= now:
         raise Conflict(detail=_("The grant this request amends is no longer active."))
+    return grant
+
+
+async def _add_members(
+    session: AsyncSession, grant: Grant, members: list[uuid.UUID], now: dt.datetime
+) -> Grant:
+    """The amended grant gets the request's member (back, if a steward had removed them)."""
     for user_id in members:
         existing = await session.get(GrantMember, (grant.id, user_id))
         if existing is None:
@@ -171,8 +187,8 @@ async def ask_to_add_member(
     authz.require(actor, "access_request:create", relations)
     source = await session.get(requests.AccessRequest, grant.request_id)
     assert source is not None
-    if grant.revoked_at is not None or grant.expires_at <= now:
-        raise Conflict(detail=_("The grant this request amends is no longer active."))
+    # Locked so that a revocation under way waits for this request and closes it, or this sees it revoked.
+    grant = _ensure_active(await _lock_grant(session, grant_id), now)
     if not str(member_id or "").strip():
         raise InvalidInput({"members": _("Choose the member to add.")})
     named = set(await session.scalars(

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app import authz
 from app.challenges.models import Challenge
 from app.data_sharing.models import Dataset, DatasetSteward, Grant, GrantMember
+from app.data_sharing.requests import close_amendments
 from app.notifications.services import notify
 from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput
@@ -87,7 +88,8 @@ def params_of(ctx: GrantContext | Any) -> dict[str, str]:
 async def revoke(
     session: AsyncSession, actor: Actor, grant_id: uuid.UUID, reason: str, now: dt.datetime
 ) -> Grant:
-    """End the grant now, for its whole team (stewards only)."""
+    """End the grant now, for its whole team (stewards only); the requests under way to add a member to it
+    close in the same transaction (`requests.close_amendments`)."""
     ctx = await load_grant(session, actor, grant_id, "grant:manage", lock=True)
     reason = _reason(reason)
     grant = ctx.grant
@@ -98,6 +100,7 @@ async def revoke(
     await audit.record(
         session, actor, "grant:revoke", "grant", grant.id, {"reason": reason, "team_id": str(grant.team_id)}
     )
+    await close_amendments(session, actor, grant.id, "grant_revoked", reason, now)
     for user_id in await team_and_stewards(session, grant):
         await notify(
             session,

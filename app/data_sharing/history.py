@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.data_sharing import requests
 from app.data_sharing.models import AccessRequest, AccessRequestEvent, AgreementVersion, DatasetSteward, Grant
+from app.platform.errors import Conflict
 from app.teams.models import Team, TeamMember
 
 if TYPE_CHECKING:
@@ -119,10 +120,14 @@ class NewRequest:
     dataset_title: str
     team: Team
     team_members: list[tuple[uuid.UUID, str]]
+    # Why the team cannot request this offering (the 409 that saving would answer), shown instead of the form.
+    refusal: Conflict | None = None
 
 
 async def new_request(session: AsyncSession, actor: Actor, offering_id: uuid.UUID) -> NewRequest:
-    """The form of a new request: the captain's team in the offering's challenge (404 when none)."""
+    """The form of a new request: the captain's team in the offering's challenge (404 when none), with the
+    refusal `requests.create` would give for the offering itself (not agreed, withdrawn, not open to the
+    team's round), so the page explains it rather than offering a form that can only fail."""
     from litestar.exceptions import NotFoundException
 
     from app import authz
@@ -147,6 +152,10 @@ async def new_request(session: AsyncSession, actor: Actor, offering_id: uuid.UUI
     offering, title, team, challenge = row
     relations = await authz.relations_to_team_data(session, actor, team, challenge, offering.dataset_id)
     authz.require(actor, "access_request:create", relations)
+    try:
+        await requests.open_offering(session, offering.id, team)
+    except Conflict as exc:
+        return NewRequest(offering.id, title, team, [], refusal=exc)
     rows = await session.execute(
         select(User.id, User.name).join(TeamMember, TeamMember.user_id == User.id)
         .where(TeamMember.team_id == team.id).order_by(func.lower(User.name))

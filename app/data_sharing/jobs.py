@@ -3,8 +3,9 @@ app.worker.
 
 The grant cron job expires grants whose time has come and warns teams and stewards a week before. It is
 bookkeeping and telling people only: access is refused at `expires_at` by the access rule whether or not
-the job has run. Each grant is handled once (`warned_at`, `expired_at` set in the same transaction as its
-notifications and its audit entry, rows claimed with SKIP LOCKED), so running it twice, or two workers at
+the job has run. The requests under way to add a member to an expired grant close with it. Each grant is
+handled once (`warned_at`, `expired_at` set in the same transaction as its notifications, its audit entry
+and the closing of those requests, rows claimed with SKIP LOCKED), so running it twice, or two workers at
 once, tells nobody twice.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from app.challenges.models import Challenge
 from app.data_sharing.grants import params_of, team_and_stewards
 from app.data_sharing.models import Dataset, Grant
+from app.data_sharing.requests import close_amendments
 from app.db import utcnow
 from app.notifications.services import notify
 from app.platform import audit
@@ -64,6 +66,7 @@ async def expire_grants(session: AsyncSession, now: dt.datetime) -> int:
         await audit.record(
             session, None, "grant:expire", "grant", grant.id, {"expires_at": grant.expires_at.isoformat()}
         )
+        await close_amendments(session, None, grant.id, "grant_expired", "", now)
         params = params_of(_Names(dataset, team, challenge))
         for user_id in await team_and_stewards(session, grant):
             await notify(session, user_id, "grant_expired", params, link=f"/grants/{grant.id}")

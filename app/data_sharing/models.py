@@ -48,6 +48,8 @@ EVENT_KINDS = (
     "comment",  # seen by the team and the stewards
     "internal_comment",  # stewards only; never shown to the team
     "member_added",  # an amended request naming one more member
+    "grant_revoked",  # a request to add a member closed (withdrawn) because its grant was revoked
+    "grant_expired",  # ... or expired
 )
 FIVE_SAFES = ("projects", "people", "settings", "data", "outputs")
 

@@ -79,7 +79,11 @@ async def new_request(
     offering: FromQuery[uuid.UUID],
 ) -> Response[Any]:
     form = await history.new_request(db, actor, offering)
-    return render(request, "data_sharing/request_new.html", {"form": form, "state": state_of(None)})
+    # Like the pages creating a team or registering: the page explains the refusal, with its status (409).
+    status = form.refusal.status_code if form.refusal else 200
+    return render(
+        request, "data_sharing/request_new.html", {"form": form, "state": state_of(None)}, status_code=status
+    )
 
 
 @post("/data-requests", name="data_sharing:create_request", **PAGE)

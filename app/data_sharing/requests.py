@@ -144,8 +144,9 @@ async def _named_members(
     return chosen
 
 
-async def _offering(session: AsyncSession, offering_id: uuid.UUID, team: Team) -> Offering:
-    """An agreed, not withdrawn offering of the team's challenge, open to the team's round (else 404/409)."""
+async def open_offering(session: AsyncSession, offering_id: uuid.UUID, team: Team) -> Offering:
+    """An agreed, not withdrawn offering of the team's challenge, open to the team's round (else 404/409).
+    The one check of both the captain's form (which explains a 409 instead of showing the form) and `create`."""
     from app.teams.submissions import may_enter_round
 
     offering = await session.get(Offering, offering_id)
@@ -172,7 +173,7 @@ async def open_to_team(
     session: AsyncSession, team_id: uuid.UUID, offerings: Iterable[Offering]
 ) -> set[uuid.UUID]:
     """Of these agreed offerings, those the team may request: offered from every round, from the first one,
-    or from a round the team was advanced to (the rule `_offering` applies one by one). One query at most."""
+    or from a round the team was advanced to (the rule `open_offering` applies one by one). One query at most."""
     from app.judging.models import Advancement
 
     offerings = list(offerings)
@@ -228,7 +229,7 @@ async def create(
         raise NotFoundException()
     relations = await authz.relations_to_team_data(session, actor, team, challenge, offering_row.dataset_id)
     authz.require(actor, "access_request:create", relations)
-    offering = await _offering(session, offering_id, team)
+    offering = await open_offering(session, offering_id, team)
     text = clean_text(purpose, "purpose", _("Say what the data is for: the stewards decide on it."))
     members = await _named_members(session, team.id, member_ids)
     request = AccessRequest(
@@ -453,6 +454,36 @@ async def withdraw(
         session, actor, ctx, "withdrawn", ("draft", "submitted", "returned"), "withdrawn", "", now
     )
     return ctx
+
+
+# Why a request to add a member closes without a decision: the grant it amends ended (app.data_sharing.grants
+# revokes, app.data_sharing.jobs expires). The event's kind says which; the request ends `withdrawn`.
+GRANT_ENDED = ("grant_revoked", "grant_expired")
+
+
+async def close_amendments(
+    session: AsyncSession, actor: Actor | None, grant_id: uuid.UUID, kind: str, comment: str, now: dt.datetime
+) -> list[uuid.UUID]:
+    """Close the requests under way that amend the grant, which ended: they could never be approved, and would
+    wait on the stewards' board and block the team's next request forever. Each gets a `kind` event (from its
+    state to `withdrawn`) and an audit row, in the caller's transaction. The caller holds the grant's row lock:
+    approving an amendment takes the grant's lock before the request's too (app.data_sharing.approvals), and
+    asking for one takes it before creating the request, so none is decided or started meanwhile."""
+    assert kind in GRANT_ENDED
+    pending = list(await session.scalars(
+        select(AccessRequest)
+        .where(AccessRequest.amends_grant_id == grant_id, AccessRequest.state.in_(UNDER_WAY))
+        .order_by(AccessRequest.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ))  # fmt: skip
+    for request in pending:
+        before = request.state
+        await _event(session, actor, request, kind, before, "withdrawn", comment, now)
+        await audit.record(session, actor, f"access_request:{kind}", "access_request", request.id,
+                           {"from": before, "to": "withdrawn", "grant": str(grant_id), "comment": comment,
+                            "team": str(request.team_id), "dataset": str(request.dataset_id)})  # fmt: skip
+    return [request.id for request in pending]
 
 
 async def reject(

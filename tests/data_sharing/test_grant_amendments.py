@@ -4,14 +4,19 @@ Everyone else is refused, and bad input is answered 4xx with a message beside th
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
 from sqlalchemy import select
 
-from app.data_sharing.models import AccessRequest, GrantMember
+from app.accounts.sessions import actor_from_user as act
+from app.data_sharing import approvals, grants, jobs, requests, steward_board
+from app.data_sharing.models import AccessRequest, AccessRequestEvent, GrantMember
 from app.db import utcnow
 from app.notifications.models import Notification
+from app.platform.errors import Conflict
+from app.platform.models import AuditEntry
 from tests.conftest import text_of
 from tests.data_sharing.access_support import CONTENT, add_file, log_rows
 from tests.data_sharing.request_support import make_cast
@@ -160,3 +165,93 @@ async def test_a_second_request_for_the_same_member_and_a_revoked_grant_are_conf
         late.text
     )
     assert 'id="add-members"' not in (await client.get(f"/grants/{cast.grant.id}")).text
+
+
+# --- a grant that ends closes the requests to add a member to it ----------------------------------------
+
+
+async def _asked(db, cast, stage: str):
+    """A request to add Olga to the cast's grant, left in `stage` (draft or submitted)."""
+    now = utcnow()
+    request = await approvals.ask_to_add_member(
+        db, act(cast.captain), cast.grant.id, cast.other_member.id, PURPOSE, now
+    )
+    if stage == "submitted":
+        await requests.accept_agreement(db, act(cast.other_member), request.id, now)
+        await requests.submit(db, act(cast.captain), request.id, now)
+    return request
+
+
+async def _waiting_on_board(db, cast) -> set[uuid.UUID]:
+    board = await steward_board.board(
+        db, act(cast.steward), steward_board.LogFilters(), utcnow(), only="pending"
+    )
+    assert board.pending is not None
+    return {row["id"] for row in board.pending.items}
+
+
+async def _history(db, request_id):
+    return list(await db.scalars(
+        select(AccessRequestEvent).where(AccessRequestEvent.request_id == request_id).order_by(AccessRequestEvent.seq)
+    ))  # fmt: skip
+
+
+@pytest.mark.parametrize("stage", ["draft", "submitted"])
+async def test_revoking_a_grant_closes_its_pending_requests_to_add_a_member(client, db, stage):
+    cast = await _cast_with_grant(db)
+    request = await _asked(db, cast, stage)
+    assert (request.id in await _waiting_on_board(db, cast)) is (stage == "submitted")
+
+    await sign_in(client, db, cast.steward)
+    revoked = await client.submit(f"/grants/{cast.grant.id}/revoke", {"reason": "Study closed."})
+    assert revoked.status_code == 303, text_of(revoked.text)
+
+    await db.refresh(request)
+    assert request.state == "withdrawn"
+    last = (await _history(db, request.id))[-1]
+    assert (last.kind, last.from_state, last.to_state) == ("grant_revoked", stage, "withdrawn")
+    assert last.actor_id == cast.steward.id and last.comment == "Study closed." and not last.internal
+    [entry] = list(await db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "access_request:grant_revoked", AuditEntry.object_id == str(request.id))
+    ))  # fmt: skip
+    assert entry.actor_id == cast.steward.id
+    assert entry.details["from"] == stage and entry.details["grant"] == str(cast.grant.id)
+    assert request.id not in await _waiting_on_board(db, cast)
+    page = text_of((await client.get(f"/data-requests/{request.id}")).text)
+    assert "Closed: the grant it would add a member to was revoked" in page and "Study closed." in page
+    with pytest.raises(Conflict, match="The grant this request amends is no longer active"):
+        await approvals.approve(db, act(cast.steward), request.id, None, utcnow(), grace_days=30)
+    assert await db.get(GrantMember, (cast.grant.id, cast.other_member.id)) is None
+
+
+async def test_a_decided_request_to_add_a_member_stays_as_it_was_when_the_grant_is_revoked(db):
+    cast = await _cast_with_grant(db)
+    request = await _asked(db, cast, "submitted")
+    await requests.reject(db, act(cast.steward), request.id, "Not needed.", utcnow())
+    await grants.revoke(db, act(cast.steward), cast.grant.id, "Study closed.", utcnow())
+    await db.refresh(request)
+    assert request.state == "rejected" and (await _history(db, request.id))[-1].kind == "rejected"
+
+
+async def test_the_expiry_job_closes_the_pending_requests_to_add_a_member(db):
+    cast = await _cast_with_grant(db)
+    request = await _asked(db, cast, "submitted")
+    later = cast.grant.expires_at + dt.timedelta(minutes=1)
+    expired, _warned = await jobs.run_grant_expiry(db, later)
+    assert expired >= 1
+    await db.refresh(request)
+    assert request.state == "withdrawn"
+    last = (await _history(db, request.id))[-1]
+    assert (last.kind, last.from_state, last.to_state, last.actor_id) == (
+        "grant_expired",
+        "submitted",
+        "withdrawn",
+        None,
+    )
+    audited = await db.scalar(
+        select(AuditEntry).where(
+            AuditEntry.action == "access_request:grant_expired", AuditEntry.object_id == str(request.id)
+        )
+    )
+    assert audited is not None and audited.actor_id is None
+    assert request.id not in await _waiting_on_board(db, cast)
