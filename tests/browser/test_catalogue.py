@@ -60,3 +60,25 @@ async def test_the_form_works_without_javascript(browser, live_server, demo_load
     ).to_be_visible()
     await expect(page.get_by_role("link", name="Réadaptation cardiaque connectée")).to_have_count(0)
     await context.close()
+
+
+async def test_leaving_the_search_box_sends_no_second_search_and_a_pasted_search_runs(page, demo_loaded):
+    """Each search text is asked for once: a second refresh landing as the reader tabs into the results
+    replaced the link they had reached, and the keyboard focus fell back to the page."""
+    await page.goto("/challenges")
+    searches: list[str] = []
+    page.on("request", lambda request: searches.append(request.url) if "/challenges?" in request.url else None)
+    box = page.get_by_label("Search")
+    await box.press_sequentially("cardiaque")
+    await expect(page).to_have_url(re.compile(r"q=cardiaque"))
+    await expect(page.get_by_role("link", name="Arrhythmia detection with consumer wearables")).to_have_count(0)
+    sent = len(searches)
+    assert sent >= 1
+    await page.keyboard.press("Tab")
+    await page.wait_for_timeout(800)  # longer than the search's 400 ms delay
+    assert len(searches) == sent, searches[sent:]
+
+    # Pasting (no key pressed in the box) searches too.
+    await box.fill("wearables")
+    await expect(page).to_have_url(re.compile(r"q=wearables"))
+    await expect(page.get_by_role("link", name="Arrhythmia detection with consumer wearables")).to_be_visible()
