@@ -1,0 +1,83 @@
+"""The whole way, in a real arq worker: an event committed with its action reaches the receiver once, signed,
+even when the job is sent to arq twice. These tests commit for real (the worker reads through its own
+connections), so they clean up after themselves instead of relying on the per-test rollback."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import String, cast, delete, select
+
+from app.db import make_session_maker
+from app.organizations.models import Organization
+from app.platform import outbox
+from app.platform.models import OutboxJob
+from app.webhooks import events, signing
+from app.webhooks.models import Webhook, WebhookDelivery
+from tests.platform.test_outbox import run_worker
+from tests.webhooks.support import verify
+
+
+@pytest.fixture
+def real_sessions(engine):
+    return make_session_maker(engine)
+
+
+@pytest.fixture
+async def organization(real_sessions):
+    """An organization committed for real (no user, so no audit row that could not be deleted afterwards)."""
+    suffix = uuid.uuid4().hex[:8]
+    async with real_sessions() as session:
+        row = Organization(name=f"Hooks {suffix}", slug=f"hooks-{suffix}", kind="hospital", country="FR")
+        session.add(row)
+        await session.commit()
+    yield row
+    async with real_sessions() as session:
+        ids = select(cast(WebhookDelivery.id, String)).join(Webhook).where(Webhook.organization_id == row.id)
+        await session.execute(
+            delete(OutboxJob).where(
+                OutboxJob.function == "deliver_webhook", OutboxJob.args["delivery_id"].astext.in_(ids)
+            )
+        )
+        await session.execute(delete(Organization).where(Organization.id == row.id))
+        await session.commit()
+
+
+async def test_an_event_reaches_the_receiver_once_through_a_real_worker(
+    settings, real_sessions, redis, organization, receiver
+):
+    open_settings = settings.replace(webhook_allow_http=True, webhook_allow_private_networks=True)
+    seed = signing.new_seed()
+    async with real_sessions() as session:
+        session.info["arq"] = redis
+        webhook = Webhook(
+            organization_id=organization.id,
+            url=receiver.url(),
+            events=["results.published"],
+            secret_seed=seed,
+        )
+        session.add(webhook)
+        await session.flush()
+        [delivery] = await events.emit(
+            session, [organization.id], "results.published", {"url": "/challenges/x/results"}
+        )
+        await session.commit()
+        await outbox.dispatch_pending(session)
+    # The same job sent again (a duplicate enqueue under another arq id, as a late reconciler could).
+    async with real_sessions() as session:
+        job_id = await session.scalar(
+            select(OutboxJob.id).where(OutboxJob.args["delivery_id"].astext == str(delivery.id))
+        )
+    await redis.enqueue_job("run_outbox_job", job_id, _job_id=f"{settings.redis_prefix}:dup:{job_id}")
+
+    await run_worker(open_settings, real_sessions, redis)
+
+    [request] = receiver.received
+    secret = signing.secret_text(signing.signing_key(settings.secret_key, seed))
+    assert verify(secret, request.headers, request.body)
+    assert request.json()["data"]["url"] == "http://testserver.local/challenges/x/results"
+    async with real_sessions() as session:
+        sent = await session.get(WebhookDelivery, delivery.id)
+        assert sent is not None and sent.delivered_at is not None and sent.attempts == 1
+        assert (await session.get(OutboxJob, job_id)).done_at is not None
