@@ -16,6 +16,7 @@ from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext, lazy
 from app.web import flash, form_fields, redirect, render
 from app.webhooks import services
+from app.webhooks.api import ROUTES as API_ROUTES
 from app.webhooks.models import EVENTS, PING, Webhook
 
 PAGE: dict[str, Any] = {"include_in_schema": False}
@@ -209,4 +210,5 @@ ROUTES = [
     switch_webhook,
     delete_webhook,
     ping_webhook,
+    *API_ROUTES,
 ]
