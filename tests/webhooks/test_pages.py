@@ -162,7 +162,7 @@ async def test_a_test_event_is_queued_and_shown_in_the_log(client, db, settings)
     page = text_of((await client.get(base)).text)
     assert "ping" in page and "Failed, will retry (502)" in page and "the endpoint answered 502" in page
     listing = text_of((await client.get(f"/organizations/{owner.organization.slug}/webhooks")).text)
-    assert "ping : Failed, will retry (502)" in listing
+    assert "ping · Failed, will retry (502)" in listing
 
 
 async def test_deleting_an_endpoint_removes_it_and_its_log_and_audits_it(client, db, settings):

@@ -4,9 +4,11 @@ connections), so they clean up after themselves instead of relying on the per-te
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
+from arq import Retry
 from sqlalchemy import String, cast, delete, select
 
 from app.db import make_session_maker
@@ -15,6 +17,7 @@ from app.platform import outbox
 from app.platform.models import OutboxJob
 from app.webhooks import events, signing
 from app.webhooks.models import Webhook, WebhookDelivery
+from app.worker import register_jobs
 from tests.platform.test_outbox import run_worker
 from tests.webhooks.support import verify
 
@@ -81,3 +84,41 @@ async def test_an_event_reaches_the_receiver_once_through_a_real_worker(
         sent = await session.get(WebhookDelivery, delivery.id)
         assert sent is not None and sent.delivered_at is not None and sent.attempts == 1
         assert (await session.get(OutboxJob, job_id)).done_at is not None
+
+
+async def test_a_run_never_waits_for_a_delivery_another_run_is_recording(
+    settings, real_sessions, organization, receiver
+):
+    """While one run records its outcome (the delivery's row locked) it next waits for the outbox row, to mark it
+    done. A second run holding that outbox row must not wait for the delivery in turn (a deadlock, which cost a
+    run its record and made it send twice): it gives way at once and is retried later."""
+    open_settings = settings.replace(webhook_allow_http=True, webhook_allow_private_networks=True)
+    async with real_sessions() as session:
+        webhook = Webhook(
+            organization_id=organization.id,
+            url=receiver.url(),
+            events=["results.published"],
+            secret_seed=signing.new_seed(),
+        )
+        session.add(webhook)
+        await session.flush()
+        [delivery] = await events.emit(session, [organization.id], "results.published", {"url": None})
+        await session.commit()
+        job_id = await session.scalar(
+            select(OutboxJob.id).where(OutboxJob.args["delivery_id"].astext == str(delivery.id))
+        )
+    register_jobs()
+    ctx = {"session_maker": real_sessions, "settings": open_settings, "job_try": 1, "redis": None}
+    async with real_sessions() as recording:
+        await recording.execute(
+            select(WebhookDelivery.id).where(WebhookDelivery.id == delivery.id).with_for_update()
+        )
+        started = time.monotonic()
+        with pytest.raises(Retry):
+            await outbox.run_outbox_job(ctx, job_id)
+        # Waiting would have taken the whole lock timeout (DB_LOCK_TIMEOUT_MS, 5 s).
+        assert time.monotonic() - started < 2
+        await recording.rollback()
+    assert receiver.received == []
+    assert await outbox.run_outbox_job(ctx, job_id) == "done"
+    assert len(receiver.received) == 1
