@@ -11,7 +11,7 @@ in SQL by the `visible_*` helpers, never filtered in Python.
 Why the table looks like this:
 - Organizations are a directory of who takes part, so every signed-in person sees every
   organization; who belongs to one, and with which role, is for its members (and admins) only.
-- Owners run their organization: details, invitations, roles. Members may only leave. That no
+- Owners run their organization: details, invitations, roles, webhooks. Members may only leave. That no
   organization is ever left without an owner is a rule of the data, kept by the services.
 - An invitation link is a capability: whoever holds it may read it (even before signing in, so
   they can choose to sign in or sign up), but only the person it was sent to, signed in with that
@@ -81,6 +81,7 @@ ACTIONS: frozenset[str] = frozenset(
         "organization:manage_members",  # change roles, remove members, revoke invitations
         "organization:leave",
         "organization:verify",
+        "organization:manage_webhooks",  # endpoints, their secrets, test events and delivery log
         "invitation:view",
         "invitation:accept",
         "admin:dashboard",
@@ -190,7 +191,12 @@ _USER = _VISITOR | {
     "steward:board",
 }
 _MEMBER = _USER | {"organization:view_members", "organization:leave", "dataset:create"}
-_OWNER = _MEMBER | {"organization:edit", "organization:invite", "organization:manage_members"}
+_OWNER = _MEMBER | {
+    "organization:edit",
+    "organization:invite",
+    "organization:manage_members",
+    "organization:manage_webhooks",
+}
 _INVITEE = _USER | {"invitation:accept"}
 _ADMIN = _USER | {
     "organization:view_members",

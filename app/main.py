@@ -138,12 +138,14 @@ def route_handlers() -> list[Any]:
     from app.teams.file_controllers import ROUTES as file_routes
     from app.teams.submission_controllers import ROUTES as submission_routes
     from app.teams.team_controllers import ROUTES as team_routes
+    from app.webhooks.controllers import ROUTES as webhook_routes
 
     return document_api(
         [
             *platform_routes,
             *account_routes,
             *organization_routes,
+            *webhook_routes,
             *notification_routes,
             *admin_routes,
             *challenge_routes,

@@ -9,4 +9,5 @@ def import_all_models() -> None:
     import app.notifications.models
     import app.organizations.models
     import app.platform.models
-    import app.teams.models  # noqa: F401
+    import app.teams.models
+    import app.webhooks.models  # noqa: F401

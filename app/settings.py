@@ -56,6 +56,10 @@ class Settings:
     worker_in_process: bool = False
     # Days after a challenge's end until which a data access grant may run (app.data_sharing.approvals).
     grant_grace_days: int = 30
+    # Outgoing webhooks (app.webhooks): plain http endpoints, and endpoints on private, loopback or link-local
+    # addresses, are refused unless allowed (a closed network, or tests).
+    webhook_allow_http: bool = False
+    webhook_allow_private_networks: bool = False
     # Benchmark aids (bench/run.py), off in production: an X-Query-Count header on every response, and the
     # bare "floor" page /bench/floor that the load run compares every page with.
     bench_query_count: bool = False
@@ -131,6 +135,8 @@ class Settings:
             port=port,
             redis_prefix=reader.text("REDIS_PREFIX", "tremplin"),
             grant_grace_days=reader.integer("GRANT_GRACE_DAYS", 30, 0, maximum=3650),
+            webhook_allow_http=reader.boolean("WEBHOOK_ALLOW_HTTP", False),
+            webhook_allow_private_networks=reader.boolean("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False),
             worker_in_process=reader.boolean("WORKER_IN_PROCESS", reader.text("REDIS_URL", "") == ""),
             bench_query_count=reader.boolean("BENCH_QUERY_COUNT", False),
             bench_floor=reader.boolean("BENCH_FLOOR", False),

@@ -40,10 +40,12 @@ def register_jobs() -> None:
     from app.data_sharing import jobs as data_jobs
     from app.judging import jobs as judging_jobs
     from app.notifications import jobs as notification_jobs
+    from app.webhooks import jobs as webhook_jobs
 
     outbox.REGISTRY.update(notification_jobs.JOBS)
     outbox.REGISTRY.update(judging_jobs.JOBS)
     outbox.REGISTRY.update(data_jobs.JOBS)
+    outbox.REGISTRY.update(webhook_jobs.JOBS)
 
 
 def redis_settings(url: str) -> RedisSettings:

@@ -73,6 +73,13 @@ MATRIX: list[tuple[str, str, str, str]] = [
     ("org_owner", "organization:manage_members", "org_owner", ALLOW),
     ("invitee", "organization:manage_members", "invitee", FORBID),
     ("admin", "organization:manage_members", "", FORBID),
+    # Webhooks carry the organization's events to its own systems: its owners run them; admins do not.
+    ("visitor", "organization:manage_webhooks", "", HIDE),
+    ("user", "organization:manage_webhooks", "", FORBID),
+    ("org_member", "organization:manage_webhooks", "org_member", FORBID),
+    ("org_owner", "organization:manage_webhooks", "org_owner", ALLOW),
+    ("invitee", "organization:manage_webhooks", "invitee", FORBID),
+    ("admin", "organization:manage_webhooks", "", FORBID),
     ("visitor", "organization:leave", "", HIDE),
     ("user", "organization:leave", "", FORBID),
     ("org_member", "organization:leave", "org_member", ALLOW),

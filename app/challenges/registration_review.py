@@ -26,6 +26,7 @@ from app.platform import audit
 from app.platform.errors import InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.pagination import Page, paginate
+from app.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -167,6 +168,7 @@ async def _apply(
             "reason": decision.reason or None,
         },
     )
+    await webhook_events.registration_decided(session, challenge, registration)
     params = {"challenge": challenge.title}
     if decision.status == "rejected":
         params["reason"] = decision.reason

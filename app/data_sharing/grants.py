@@ -24,6 +24,7 @@ from app.platform import audit
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.teams.models import Team, TeamMember
+from app.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,6 +102,7 @@ async def revoke(
         session, actor, "grant:revoke", "grant", grant.id, {"reason": reason, "team_id": str(grant.team_id)}
     )
     await close_amendments(session, actor, grant.id, "grant_revoked", reason, now)
+    await webhook_events.grant_ended(session, "grant.revoked", grant, ctx.dataset, ctx.challenge, ctx.team)
     for user_id in await team_and_stewards(session, grant):
         await notify(
             session,

@@ -27,6 +27,7 @@ from app.notifications.services import notify
 from app.platform import audit
 from app.platform.outbox import dispatch_pending
 from app.teams.models import Team
+from app.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -67,6 +68,7 @@ async def expire_grants(session: AsyncSession, now: dt.datetime) -> int:
             session, None, "grant:expire", "grant", grant.id, {"expires_at": grant.expires_at.isoformat()}
         )
         await close_amendments(session, None, grant.id, "grant_expired", "", now)
+        await webhook_events.grant_ended(session, "grant.expired", grant, dataset, challenge, team)
         params = params_of(_Names(dataset, team, challenge))
         for user_id in await team_and_stewards(session, grant):
             await notify(session, user_id, "grant_expired", params, link=f"/grants/{grant.id}")

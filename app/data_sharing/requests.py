@@ -41,6 +41,7 @@ from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.i18n import lazy
 from app.teams.models import Team, TeamMember
+from app.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,6 +60,8 @@ STATE_LABELS = {
 EDITABLE = ("draft", "returned")
 # A request in one of these states is under way: the captain follows it rather than starting another.
 UNDER_WAY = ("draft", "submitted", "returned")
+# A steward's decisions on a submitted request: each is sent to the steward organization's webhooks.
+DECISIONS = ("approved", "rejected", "returned")
 
 
 def state_label(state: str) -> str:
@@ -408,6 +411,10 @@ async def transition(
                        {"from": before, "to": to_state, "comment": comment, "team": str(ctx.team.id),
                         "dataset": str(ctx.dataset.id)})  # fmt: skip
     await tell(session, actor, ctx, f"access_request_{kind}", comment)
+    if kind in DECISIONS:
+        await webhook_events.access_request_decided(
+            session, ctx.dataset, ctx.challenge, ctx.team, ctx.request.id, kind, now
+        )
     return event
 
 

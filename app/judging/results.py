@@ -40,6 +40,7 @@ from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import format_datetime, get_locale
 from app.platform.i18n import gettext as _
 from app.teams.models import Team, TeamMember
+from app.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult
@@ -376,4 +377,5 @@ async def publish_results(session: AsyncSession, actor: Actor, slug: str, now: d
         session, actor, "results:publish", "challenge", challenge.id,
         {"challenge": challenge.slug, "visibility": challenge.results_visibility, "awards": awards or 0, "notified": notified},
     )  # fmt: skip
+    await webhook_events.results_published(session, challenge)
     return True

@@ -46,6 +46,7 @@ from app.teams.receipts import send_receipts
 from app.teams.submission_queries import FieldFacts, RoundFacts, VersionFacts
 from app.teams.submission_schemas import checked_answers, editable, missing_required
 from app.teams.teams import submit_blocker, team_and_relations
+from app.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -435,6 +436,9 @@ async def submit(
         session, actor, submission, answers=merged, files=files, action="submit", at=now
     )
     await send_receipts(session, settings, scope, submission, version)
+    await webhook_events.submission_submitted(
+        session, scope.challenge, scope.round, scope.team, submission.id, version.number, now
+    )
     return Change(scope, submission, version)
 
 

@@ -35,6 +35,8 @@ def test_defaults_give_the_embedded_single_machine_setup(tmp_path):
     assert (settings.db_pool_size, settings.db_statement_timeout_ms) == (10, 15_000)
     assert (settings.db_lock_timeout_ms, settings.db_idle_in_transaction_timeout_ms) == (5_000, 30_000)
     assert settings.redis_prefix == "tremplin"
+    # Webhooks go to public https addresses only unless an operator says otherwise.
+    assert not settings.webhook_allow_http and not settings.webhook_allow_private_networks
     assert not settings.https and settings.session_cookie == "tremplin"
 
 
@@ -70,6 +72,8 @@ ENVIRONMENT = {
     "REDIS_PREFIX": ("staging", "redis_prefix", "staging"),
     "WORKER_IN_PROCESS": ("no", "worker_in_process", False),
     "GRANT_GRACE_DAYS": ("14", "grant_grace_days", 14),
+    "WEBHOOK_ALLOW_HTTP": ("true", "webhook_allow_http", True),
+    "WEBHOOK_ALLOW_PRIVATE_NETWORKS": ("on", "webhook_allow_private_networks", True),
     "BENCH_QUERY_COUNT": ("1", "bench_query_count", True),
     "BENCH_FLOOR": ("yes", "bench_floor", True),
 }

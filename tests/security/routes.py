@@ -127,6 +127,7 @@ def value_for(path: str, name: str, world: World) -> Any:
             "notification_id": world.notification.id,
             "mail_id": world.mail.id,
             "token_id": world.api_token.id,
+            "webhook_id": world.webhook.id,
         }
         if name in simple:
             return simple[name]

@@ -168,6 +168,8 @@ TWINS: dict[str, list[tuple[Any, bool]]] = {
             True,
         ),
         (lambda w: f"/api/v1/rounds/{w.round.id}/screening", False),
+        # An owner of the organizer organization reads its webhooks' delivery log.
+        (lambda w: f"/organizations/{w.founder_org.slug}/webhooks/{w.webhook.id}", True),
     ],
     "judge": [(lambda w: f"/judge/entries/{w.entry.id}", True)],
     "steward": [

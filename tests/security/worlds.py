@@ -43,6 +43,8 @@ from app.platform.storage import new_key, storage_for
 from app.settings import Settings
 from app.teams import invitations as team_invitations
 from app.teams.models import JoinRequest, StoredFile, SubmissionVersion, TeamInvitation, TeamMember
+from app.webhooks.models import Webhook, WebhookDelivery
+from app.webhooks.signing import new_seed
 from tests.factories import (
     make_dataset,
     make_grant,
@@ -97,6 +99,7 @@ class World:
     notification: Any
     mail: Any
     api_token: Any
+    webhook: Any
     tokens: dict[str, str]
 
     def person(self, role: str) -> User:
@@ -290,6 +293,18 @@ async def build_world(db: Any, settings: Settings, storage: Storage, name: str) 
         user_id=captain.id, name=f"Token {name}", token_hash=hash_token(secret), prefix=secret[:12]
     )
     db.add_all([notification, mail, api_token])
+    # An endpoint of the organizer organization, with a delivery whose error names the world.
+    webhook = Webhook(
+        organization_id=founder_org.id, url=f"https://hooks.example.org/{name}", description=f"{marker} hook",
+        events=["results.published"], secret_seed=new_seed(), created_by_id=founder.id,
+    )  # fmt: skip
+    db.add(webhook)
+    await db.flush()
+    db.add(
+        WebhookDelivery(
+            webhook_id=webhook.id, event="ping", payload={}, attempts=1, last_error=f"{marker} error"
+        )
+    )
     await db.flush()
 
     tokens = {
@@ -312,5 +327,5 @@ async def build_world(db: Any, settings: Settings, storage: Storage, name: str) 
         registration=registration, team_invitation=team_invitation, join_request=join_request,
         org_invitation=org_invitation, dataset=dataset, offering=offering, grant=grant, access_request=access_request,
         dataset_file=dataset_file, stored_file=stored_file, export_job=export_job, assign_job=assign_job,
-        notification=notification, mail=mail, api_token=api_token, tokens=tokens,
+        notification=notification, mail=mail, api_token=api_token, webhook=webhook, tokens=tokens,
     )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Signed outgoing webhooks of organizations: endpoints, the events they receive and the delivery log."""
