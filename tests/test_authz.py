@@ -189,7 +189,13 @@ CHALLENGE_MATRIX = [
     ],
     # The challenge's audit log: its founders and admins; a judge sees the challenge but not its log.
     *_rows(
-        "challenge:audit", HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=ALLOW, judge=FORBID
+        "challenge:audit",
+        HIDE,
+        listed=FORBID,
+        challenge_invitee=FORBID,
+        founder=ALLOW,
+        admin=ALLOW,
+        judge=FORBID,
     ),
     *_rows(
         "challenge:view_registrations",
