@@ -207,7 +207,7 @@ async def test_the_csv_holds_the_challenge_s_entries_defused_and_the_export_is_a
     assert "audit:export" in text_of((await client.get(url(cast))).text)
 
 
-async def test_a_formula_in_an_object_id_is_defused(cast, client, db):
+async def test_a_formula_in_an_actor_s_e_mail_is_defused_in_the_csv(cast, client, db):
     # Object ids are ours (uuids), but an actor's e-mail is typed by a person.
     trickster = await make_user(db, email=f"=cmd{uuid.uuid4().hex[:4]}@example.org")
     await audit.record(db, actor_from_user(trickster), "test:formula", "challenge", cast.challenge.id)
