@@ -47,7 +47,12 @@ Why the table looks like this:
   teams hold, never the data. A team's captain drafts and submits requests; its members read them,
   accept the agreement themselves and access the data; `data:access` only opens the door to the access
   rule (app.data_sharing), which decides at every request: an active grant naming them, still in the
-  team, agreement version in force accepted. Admins get nothing here beyond the catalogue.
+  team, agreement version in force accepted. Admins get nothing here beyond the catalogue (and the
+  dataset's audit log, a part of the whole log they read anyway).
+- Audit log: admins read all of it; a challenge's founders the entries about their challenge and a
+  dataset's stewards those about their dataset (`challenge:audit`, `dataset:audit`; which entries:
+  app.platform.audit_scopes). Judges, who see the challenge, get 403; so does whoever sees a dataset in
+  the catalogue without stewarding it.
 - Admins read everything for support, but act only through the actions listed for them: being an
   operator does not make someone an owner, founder, judge or steward.
 """
@@ -102,6 +107,7 @@ ACTIONS: frozenset[str] = frozenset(
         "challenge:extend_deadline",
         "challenge:view_registrations",
         "challenge:decide_registrations",
+        "challenge:audit",  # the challenge's audit log and its export
         "challenge:register",
         "registration:view",  # one's own registration
         "registration:withdraw",
@@ -137,6 +143,7 @@ ACTIONS: frozenset[str] = frozenset(
         "dataset:create",  # for an organization one belongs to (the steward organization)
         "dataset:view",  # the catalogue: descriptions, never content
         "dataset:manage",  # details, files, agreement versions, stewards, offering to challenges, agreeing
+        "dataset:audit",  # the dataset's audit log and its export
         "offering:ask",  # a founder asks for a dataset for their challenge, or agrees to an offer
         "access_request:create",
         "access_request:view",
@@ -208,6 +215,8 @@ _ADMIN = _USER | {
     "user:grant_admin",
     "challenge:view",
     "challenge:view_registrations",
+    "challenge:audit",
+    "dataset:audit",
 }
 _LISTED = {"challenge:view"}
 _CHALLENGE_INVITEE = {"challenge:view"}
@@ -241,6 +250,7 @@ _FOUNDER = {
     "challenge:extend_deadline",
     "challenge:view_registrations",
     "challenge:decide_registrations",
+    "challenge:audit",
     "team:view",
     "team:override_members",
     "team:list",
@@ -262,6 +272,7 @@ _JUDGE = {"challenge:view", "rubric:view", "judging:queue", "conflict:declare"}
 _ASSIGNED_JUDGE = {"submission:review", "file:download"}
 _STEWARD = {
     "dataset:manage",
+    "dataset:audit",
     "access_request:view",
     "access_request:decide",
     "grant:view",

@@ -194,6 +194,16 @@ CHALLENGE_MATRIX = [
             action, HIDE, listed=FORBID, challenge_invitee=FORBID, founder=ALLOW, admin=FORBID, judge=FORBID
         )
     ],
+    # The challenge's audit log: its founders and admins; a judge sees the challenge but not its log.
+    *_rows(
+        "challenge:audit",
+        HIDE,
+        listed=FORBID,
+        challenge_invitee=FORBID,
+        founder=ALLOW,
+        admin=ALLOW,
+        judge=FORBID,
+    ),
     *_rows(
         "challenge:view_registrations",
         HIDE,
@@ -286,6 +296,7 @@ CHALLENGE_MATRIX = [
     *_rows("steward:board", ALLOW, visitor=HIDE),
     *_rows("dataset:create", FORBID, visitor=HIDE, org_member=ALLOW, org_owner=ALLOW),
     *_rows("dataset:manage", FORBID, visitor=HIDE, steward=ALLOW),
+    *_rows("dataset:audit", FORBID, visitor=HIDE, steward=ALLOW, admin=ALLOW),
     *_rows(
         "offering:ask",
         HIDE,

@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import Actor
 from app.admin import audit, services
-from app.db import utcnow
 from app.organizations import services as organizations
 from app.organizations.choices import country_name, kind_label
+from app.platform.audit_log import audit_filters
+from app.platform.audit_pages import csv_response
 from app.platform.errors import Conflict, InvalidInput
 from app.platform.i18n import gettext as _
 from app.platform.pagination import MAX_PAGE
-from app.web import NO_STORE, flash, redirect, render
+from app.web import flash, redirect, render
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PageNumber = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
@@ -188,7 +189,7 @@ async def audit_log(
         "section": "audit",
     }
     try:
-        filters = audit.audit_filters(action, actor_email, object_type, since, until)
+        filters = audit_filters(action, actor_email, object_type, since, until)
     except InvalidInput as exc:
         context.update(errors=exc.errors, page=None, params="")
         return render(request, "admin/audit.html", context, block="audit_results", status_code=422)
@@ -206,11 +207,8 @@ async def export_audit_log(
     since: SearchText = "",
     until: SearchText = "",
 ) -> Stream:
-    filters = audit.audit_filters(action, actor_email, object_type, since, until)
-    rows = await audit.export_audit(db, actor, filters)
-    filename = f"tremplin-audit-{utcnow():%Y%m%d-%H%M%S}.csv"
-    headers = {**NO_STORE, "content-disposition": f'attachment; filename="{filename}"'}
-    return Stream(rows, media_type="text/csv; charset=utf-8", headers=headers)
+    filters = audit_filters(action, actor_email, object_type, since, until)
+    return csv_response(await audit.export_audit(db, actor, filters))
 
 
 ROUTES = [

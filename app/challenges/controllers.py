@@ -19,6 +19,7 @@ from app import authz
 from app.accounts.sessions import Actor
 from app.challenges import announcements, dashboard, ical, rounds, services
 from app.challenges.api import ROUTES as API_ROUTES
+from app.challenges.audit_controllers import ROUTES as AUDIT_ROUTES
 from app.challenges.completeness import Incomplete
 from app.challenges.editor_controllers import ROUTES as EDITOR_ROUTES
 from app.challenges.editor_controllers import editor_page
@@ -320,4 +321,4 @@ PAGE_ROUTES = [
     extend_deadline,
     founder_dashboard,
 ]
-ROUTES = [*PAGE_ROUTES, *PROGRAM_ROUTES, *EDITOR_ROUTES, *API_ROUTES]
+ROUTES = [*PAGE_ROUTES, *PROGRAM_ROUTES, *EDITOR_ROUTES, *API_ROUTES, *AUDIT_ROUTES]

@@ -17,6 +17,7 @@ from app.accounts.sessions import Actor
 from app.challenges.pages import PAGE, Failed, Form, failed_form, state_of, text, texts
 from app.challenges.services import organizations_of
 from app.data_sharing import agreements, dataset_files, datasets, offering_views, offerings
+from app.data_sharing.audit_controllers import ROUTES as AUDIT_ROUTES
 from app.data_sharing.dataset_api import ROUTES as API_ROUTES
 from app.data_sharing.models import ACCESS_MODES, SENSITIVITIES
 from app.data_sharing.offering_controllers import ROUTES as OFFERING_ROUTES
@@ -344,6 +345,7 @@ async def remove_file(
 
 
 ROUTES: list[Any] = [
+    *AUDIT_ROUTES,
     *OFFERING_ROUTES,
     *API_ROUTES,
     ask_for_dataset,

@@ -187,7 +187,10 @@ async def load_dataset(
 ) -> tuple[Dataset, set[str]]:
     """The dataset by slug and the actor's relations to it, once `action` is allowed (404 when unknown)."""
     statement = select(Dataset).where(Dataset.slug == slug, Dataset.archived_at.is_(None))
-    dataset = await session.scalar(statement.with_for_update() if lock else statement)
+    # PostgreSQL refuses NUL in text: such a slug names nothing, and must not become a server error.
+    dataset = (
+        None if "\x00" in slug else await session.scalar(statement.with_for_update() if lock else statement)
+    )
     if dataset is None:
         authz.require(actor, "dataset:view")
         raise NotFoundException()
