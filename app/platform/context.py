@@ -14,6 +14,7 @@ import logging
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import structlog
 from litestar.datastructures import Cookie, MutableScopeHeaders
@@ -100,7 +101,7 @@ def request_context_middleware(settings: Settings, session_maker_getter):
                 ip=client_ip(scope, settings),
                 session_maker=session_maker_getter(scope),
                 settings=settings,
-                path=scope["path"],
+                path=page_path(scope),
             )
             scope[SCOPE_KEY] = ctx  # type: ignore[literal-required]
             structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -279,3 +280,15 @@ async def _plain(send: Send, status: int, text: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": text.encode(), "more_body": False})
+
+
+def page_path(scope: Scope) -> str:
+    """The address of the page the reader is on, where the language switch brings them back: the request's
+    own path for a GET; after a form posted and answered with a page (a secret shown once, messages beside
+    the fields), the page the form was on (the Referer's path), since the POST address itself answers 405
+    to a GET."""
+    if scope.get("method", "GET") in ("GET", "HEAD"):
+        return str(scope["path"])
+    referer = urlsplit(header(scope, b"referer") or "")
+    return referer.path if referer.path.startswith("/") and not referer.path.startswith("//") else "/"
+

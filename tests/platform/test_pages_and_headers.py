@@ -58,3 +58,27 @@ async def test_home_page_renders_for_visitors(client):
     assert response.status_code == 200
     assert "Open-innovation challenges for digital health" in text_of(response.text)
     assert "hx-headers" in response.text
+
+
+async def test_the_language_switch_brings_the_reader_back_to_the_page_they_are_on(client):
+    page = await client.get("/challenges")
+    assert 'name="next" value="/challenges"' in page.text
+
+
+async def test_after_a_form_answered_with_a_page_the_language_switch_returns_to_the_forms_page(client):
+    """A page answered to a POST (messages beside the fields, a secret shown once) lives at an address that
+    answers 405 to a GET: the switch goes back to the page the form was on, or home."""
+    refused = await client.submit(
+        "/signup", {"email": "not an address"}, headers={"referer": "http://test/signup"}
+    )
+    assert refused.status_code == 422
+    assert 'name="next" value="/signup"' in refused.text
+    unknown = await client.submit("/signup", {"email": "not an address"})
+    assert 'name="next" value="/"' in unknown.text
+    # Only the path of the Referer is kept, and only a path.
+    foreign = await client.submit(
+        "/signup", {"email": "x"}, headers={"referer": "https://evil.example/login"}
+    )
+    assert 'name="next" value="/login"' in foreign.text
+    odd = await client.submit("/signup", {"email": "x"}, headers={"referer": "javascript:alert(1)"})
+    assert 'name="next" value="/"' in odd.text
