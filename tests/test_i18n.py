@@ -88,3 +88,23 @@ def test_a_count_summed_by_postgresql_as_a_decimal_picks_the_plural_form_of_its_
             assert i18n.ngettext("%(num)s entry", "%(num)s entries", decimal.Decimal(3)) == "3 entries"
     finally:
         i18n.reset_locale(token)
+
+
+def test_label_functions_translate_their_lazy_labels():
+    """`lazy()` only marks a string for extraction: whatever shows it must translate it. Three label functions
+    gave `str()` of the English text, and the French dataset page read "Sensitive health data"."""
+    from app.data_sharing import datasets, offerings, requests
+
+    cases = [
+        (datasets.sensitivity_label, datasets.SENSITIVITY_LABELS),
+        (datasets.access_mode_label, datasets.ACCESS_MODE_LABELS),
+        (offerings.safe_label, offerings.SAFE_LABELS),
+        (requests.state_label, requests.STATE_LABELS),
+    ]
+    token = i18n.set_locale("fr")
+    try:
+        for label, labels in cases:
+            for key, english in labels.items():
+                assert label(key) == i18n.gettext(english) != english, (label.__name__, key)
+    finally:
+        i18n.reset_locale(token)

@@ -64,11 +64,11 @@ MAX_DAYS = 1830
 
 
 def sensitivity_label(value: str) -> str:
-    return str(SENSITIVITY_LABELS.get(value, value))
+    return _(SENSITIVITY_LABELS.get(value, value))
 
 
 def access_mode_label(value: str) -> str:
-    return str(ACCESS_MODE_LABELS.get(value, value))
+    return _(ACCESS_MODE_LABELS.get(value, value))
 
 
 def details_input(values: dict[str, Any]) -> dict[str, Any]:

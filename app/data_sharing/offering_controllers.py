@@ -28,7 +28,7 @@ def _helpers() -> dict[str, Any]:
         "markdown": markdown,
         "sensitivity_label": datasets.sensitivity_label,
         "access_mode_label": datasets.access_mode_label,
-        "safes": [(safe, offerings.safe_label(safe), str(offerings.SAFE_HINTS[safe])) for safe in FIVE_SAFES],
+        "safes": [(safe, offerings.safe_label(safe), _(offerings.SAFE_HINTS[safe])) for safe in FIVE_SAFES],
         "is_available": offerings.is_available,
     }
 

@@ -52,7 +52,7 @@ MAX_SAFE = 5000
 
 
 def safe_label(safe: str) -> str:
-    return str(SAFE_LABELS.get(safe, safe))
+    return _(SAFE_LABELS.get(safe, safe))
 
 
 def is_available(offering: Offering) -> bool:

@@ -3,6 +3,8 @@ never content; who may do what; the catalogue's cost does not grow with the data
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -224,6 +226,16 @@ async def test_stewards_publish_agreement_versions(client, db, cast):
         and "Version two: no sharing." in page
         and "Earlier versions" in page
     )
+
+
+async def test_the_dataset_page_speaks_french_down_to_its_labels_and_dates(client, db, cast):
+    await as_role(client, db, cast, "steward")
+    cast.steward.locale = "fr"
+    await db.flush()
+    page = text_of((await client.get(f"/datasets/{cast.dataset.slug}")).text)
+    assert "Données de santé sensibles" in page and "Fichiers fournis par la plateforme" in page
+    assert "Sensitive health data" not in page and "Files served by the platform" not in page
+    assert re.search(r"Version 1, en vigueur depuis le \d{1,2} [a-zéû]+\.? \d{4}", page), page
 
 
 # --- who may do what ---------------------------------------------------------------------------------------
